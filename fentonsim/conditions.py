@@ -1,0 +1,141 @@
+"""Simulation conditions and condition-preset files (``kind: conditions``).
+
+A preset file gives pH, temperature, volume, initial concentrations and
+clamped (buffered) concentrations, each either a bare value or a mapping with
+``value``, ``range``, ``ref`` and ``note`` so every number carries its source.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import MappingProxyType
+
+from ruamel.yaml.comments import CommentedMap
+
+from .errors import ConditionsError, MechanismError
+from .units import CONCENTRATION, TEMPERATURE, VOLUME, DIMENSIONLESS, parse_unit
+from .mechanism.yamlio import FileReader, read_mapping
+
+CONDITIONS_KEYS = ("kind", "name", "description", "units", "pH", "temperature", "volume", "initial",
+                   "buffered", "references")
+VALUE_KEYS = ("value", "range", "ref", "note", "evidence")
+
+
+@dataclass(frozen=True)
+class Conditions:
+    """Conditions of a simulation.
+
+    Attributes
+    ----------
+    pH : float or None
+        pH (None: the mechanism default).
+    temperature : float or None
+        Temperature [K] (None: the mechanism default).
+    volume : float or None
+        Reaction volume [L], used by the stochastic solvers (None: the mechanism default).
+    initial : mapping of str to float
+        Initial concentrations [M] by species, pool or form name.
+    buffered : mapping of str to float
+        Clamped concentrations [M] overriding the mechanism defaults.
+    name : str
+        Preset name, for labels.
+    sources : mapping of str to str
+        Reference of each value, keyed like ``pH`` or ``initial.H2O2``.
+    """
+
+    pH: float | None = None
+    temperature: float | None = None
+    volume: float | None = None
+    initial: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    buffered: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    name: str = ""
+    description: str = ""
+    sources: MappingProxyType = field(default_factory=lambda: MappingProxyType({}), compare=False)
+
+    def __post_init__(self):
+        if self.pH is not None and not 0 <= self.pH <= 14:
+            raise ConditionsError(f"`pH` must be between 0 and 14, found {self.pH}")
+        if self.temperature is not None and not self.temperature > 0:
+            raise ConditionsError(f"`temperature` must be positive (kelvin), found {self.temperature}")
+        if self.volume is not None and not self.volume > 0:
+            raise ConditionsError(f"`volume` must be positive (litres), found {self.volume}")
+        object.__setattr__(self, "initial", MappingProxyType(dict(self.initial)))
+        object.__setattr__(self, "buffered", MappingProxyType(dict(self.buffered)))
+        object.__setattr__(self, "sources", MappingProxyType(dict(self.sources)))
+
+    def replace(self, **changes) -> "Conditions":
+        """A copy with ``changes`` applied (same checks as the constructor)."""
+        return replace(self, **changes)
+
+
+def _value(reader: FileReader, node, key, dims, default_unit, what, sources, source_key, positive=False):
+    raw_node, raw_key = node, key
+    item = node[key]
+    if isinstance(item, CommentedMap):
+        reader.check_keys(item, VALUE_KEYS, what, required=("value",))
+        if item.get("ref") is not None:
+            sources[source_key] = str(item["ref"])
+        if "range" in item:
+            bounds = item["range"]
+            if not isinstance(bounds, list) or len(bounds) != 2:
+                raise reader.error(f"`range` of {what} must be `[low, high]`", item, "range")
+            for i in (0, 1):
+                if dims == DIMENSIONLESS:
+                    reader.number(bounds, i, f"range of {what}")
+                else:
+                    reader.quantity(bounds, i, dims, default_unit, f"range of {what}")
+        raw_node, raw_key = item, "value"
+    if dims == DIMENSIONLESS:
+        value = reader.number(raw_node, raw_key, what)
+        if value is None:
+            raise reader.error(f"{what} must be a number", raw_node, raw_key)
+        return value
+    return reader.quantity(raw_node, raw_key, dims, default_unit, what, positive=positive, non_negative=True)
+
+
+def load_conditions(path) -> Conditions:
+    """Load a condition preset (``kind: conditions``) from ``path``.
+
+    Raises
+    ------
+    MechanismError
+        With file and line for syntax, unknown keys, units and ranges.
+    """
+    path = Path(path)
+    top = read_mapping(path)
+    units = {"concentration": parse_unit("M"), "temperature": parse_unit("K"), "volume": parse_unit("L")}
+    reader = FileReader(path, units)
+    if top.get("kind") != "conditions":
+        raise reader.error("not a conditions file: expected `kind: conditions` at the top", top)
+    reader.check_keys(top, CONDITIONS_KEYS, "the conditions file")
+    header = reader.mapping(top, "units", "the conditions file") or {}
+    reader.check_keys(header, ("concentration", "temperature", "volume"), "`units`")
+    for key, dims in (("concentration", CONCENTRATION), ("temperature", TEMPERATURE), ("volume", VOLUME)):
+        if key in header:
+            unit = parse_unit(str(header[key]))
+            if unit.dims != dims:
+                raise reader.error(f"`units.{key}` must be a {key} unit, found `{header[key]}`", header, key)
+            units[key] = unit
+    sources: dict[str, str] = {}
+    values = {}
+    if "pH" in top:
+        values["pH"] = _value(reader, top, "pH", DIMENSIONLESS, None, "`pH`", sources, "pH")
+        if not 0 <= values["pH"] <= 14:
+            raise reader.error(f"`pH` must be between 0 and 14, found {values['pH']}", top, "pH")
+    if "temperature" in top:
+        values["temperature"] = _value(reader, top, "temperature", TEMPERATURE, units["temperature"],
+                                       "`temperature`", sources, "temperature", positive=True)
+    if "volume" in top:
+        values["volume"] = _value(reader, top, "volume", VOLUME, units["volume"], "`volume`", sources,
+                                  "volume", positive=True)
+    for section in ("initial", "buffered"):
+        node = reader.mapping(top, section, "the conditions file") or {}
+        values[section] = {str(name): _value(reader, node, name, CONCENTRATION, units["concentration"],
+                                             f"{section} concentration of `{name}`", sources, f"{section}.{name}")
+                           for name in node}
+    try:
+        return Conditions(name=reader.string(top, "name", "the conditions file", default=path.stem),
+                          description=reader.string(top, "description", "the conditions file", default="") or "",
+                          sources=sources, **values)
+    except ConditionsError as exc:
+        raise MechanismError(str(exc), path) from None

@@ -1,0 +1,138 @@
+"""Write a :class:`Mechanism` as a self-contained YAML file.
+
+The dump uses canonical units in its header (M, s, J/mol, K, L) and flattens
+includes, so ``load_mechanism(dump)`` reproduces the mechanism exactly
+(floats are written with ``repr``, which round-trips). It is also the
+canonical text hashed into ``Network.mechanism_sha256``.
+"""
+from __future__ import annotations
+
+import io
+
+from ruamel.yaml import YAML
+
+from .equation import format_equation, format_side
+from .schema import Mechanism, RateLaw
+
+
+def _rate(rate: RateLaw, k_scale: float = 1.0) -> dict:
+    out = {"type": rate.type, ("k_ref" if rate.type == "arrhenius" else "k"): rate.k * k_scale}
+    if rate.type != "constant":
+        out["T_ref"] = rate.T_ref
+        out["Ea"] = rate.Ea
+    if rate.factors:
+        out["factors"] = {name: exponent for name, exponent in rate.factors}
+    return out
+
+
+def mechanism_to_dict(mechanism: Mechanism) -> dict:
+    """Plain-data form of the mechanism in canonical units (see module docstring)."""
+    doc = {
+        "kind": "mechanism",
+        "name": mechanism.name,
+        "description": mechanism.description,
+        "units": {"concentration": "M", "time": "s", "energy": "J/mol", "temperature": "K", "volume": "L"},
+        "rate-convention": "mass-action",
+        "ph-mode": "buffered",
+        "defaults": {"pH": mechanism.defaults.pH, "temperature": mechanism.defaults.temperature,
+                     "volume": mechanism.defaults.volume},
+    }
+    if mechanism.references:
+        doc["references"] = {
+            r.key: {k: v for k, v in (("citation", r.citation), ("doi", r.doi), ("note", r.note)) if v}
+            for r in mechanism.references
+        }
+    doc["species"] = []
+    for s in mechanism.species:
+        entry = {"name": s.name, "composition": dict(s.composition), "charge": s.charge}
+        if s.radical:
+            entry["radical"] = True
+        if s.buffered is not None:
+            entry["buffered"] = s.buffered
+        if s.note:
+            entry["note"] = s.note
+        doc["species"].append(entry)
+    if mechanism.speciation:
+        doc["speciation"] = []
+        for g in mechanism.speciation:
+            entry = {"pool": g.pool, "forms": list(g.forms),
+                     "pKa": [{"value": p.value, "dH": p.dH, "T_ref": p.T_ref} for p in g.pka]}
+            if g.buffered_total is not None:
+                entry["buffered"] = g.buffered_total
+            if g.ref:
+                entry["ref"] = g.ref
+            if g.note:
+                entry["note"] = g.note
+            doc["speciation"].append(entry)
+    doc["reactions"] = [_reaction(r) for r in mechanism.reactions]
+    if mechanism.parameter_sets:
+        doc["parameter-sets"] = {}
+        for p in mechanism.parameter_sets:
+            entry = {"description": p.description} if p.description else {}
+            if p.ref:
+                entry["ref"] = p.ref
+            reactions = {}
+            for rid, values in p.overrides:
+                scale = 2.0 if mechanism.reaction(rid).tabulated_2k else 1.0
+                override, fractions = {}, {}
+                for key, value in values:
+                    if key.startswith("fraction:"):
+                        fractions[key.split(":", 1)[1]] = value
+                    else:
+                        override[key] = value * scale if key == "k" else value
+                if fractions:
+                    override["fractions"] = fractions
+                reactions[rid] = override
+            entry["reactions"] = reactions
+            doc["parameter-sets"][p.name] = entry
+    return doc
+
+
+def _reaction(r) -> dict:
+    entry = {"id": r.id}
+    if r.is_branched or r.branches[0].id != r.id:
+        entry["reactants"] = format_side(r.reactants)
+        entry["branches"] = [
+            {k: v for k, v in (("id", b.id), ("products", format_side(b.products)), ("fraction", b.fraction),
+                               ("note", b.note)) if v != "" or k == "products"}
+            for b in r.branches
+        ]
+    else:
+        entry["equation"] = format_equation(r.reactants, r.branches[0].products, r.reversible)
+    entry["rate"] = _rate(r.rate, 2.0 if r.tabulated_2k else 1.0)
+    if r.reverse_rate is not None:
+        entry["reverse-rate"] = _rate(r.reverse_rate)
+    if r.orders:
+        entry["orders"] = dict(r.orders)
+    if r.tabulated_2k:
+        entry["tabulated-as"] = "2k"
+    if r.duplicate:
+        entry["duplicate"] = True
+    if r.ref:
+        entry["ref"] = r.ref
+    if r.uncertainty is not None:
+        u, scale = r.uncertainty, 2.0 if r.tabulated_2k else 1.0
+        unc = {}
+        if u.factor is not None:
+            unc["factor"] = u.factor
+        if u.low is not None:
+            unc["range"] = [u.low * scale, u.high * scale]
+        if u.log10_sd is not None:
+            unc["log10-sd"] = u.log10_sd
+        entry["uncertainty"] = unc
+    if r.evidence:
+        entry["evidence"] = r.evidence
+    if r.note:
+        entry["note"] = r.note
+    return entry
+
+
+def dump_mechanism(mechanism: Mechanism) -> str:
+    """The mechanism as YAML text (see module docstring)."""
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.width = 4096
+    yaml.sort_base_mapping_type_on_output = False
+    stream = io.StringIO()
+    yaml.dump(mechanism_to_dict(mechanism), stream)
+    return stream.getvalue()

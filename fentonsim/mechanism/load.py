@@ -1,0 +1,653 @@
+"""Mechanism YAML files (with includes) -> validated :class:`Mechanism`.
+
+The file format is documented in ``mechanisms/README.md``. Loading happens in
+three passes: read every file (includes first, each once), parse each entry
+into schema objects while the file's unit header is at hand, then merge the
+files and run the whole-mechanism checks in :mod:`.validate`. Rate constants
+are converted last, because the dimension of ``k`` depends on the reaction
+order, which depends on which species are buffered, possibly declared in
+another file.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from ..constants import BRANCH_FRACTION_TOLERANCE, STANDARD_TEMPERATURE
+from ..errors import MechanismError
+from ..units import (
+    CONCENTRATION,
+    MOLAR_ENERGY,
+    TEMPERATURE,
+    TIME,
+    VOLUME,
+    Unit,
+    parse_unit,
+    rate_constant_dims,
+)
+from . import validate
+from .equation import EquationError, parse_equation
+from .schema import (
+    BUFFERED_KEYWORDS,
+    Branch,
+    Defaults,
+    Location,
+    Mechanism,
+    ParameterSet,
+    PKa,
+    RateLaw,
+    Reaction,
+    Reference,
+    Species,
+    SpeciationGroup,
+    Uncertainty,
+)
+from .yamlio import FileReader, read_mapping
+
+TOP_LEVEL_KEYS = (
+    "kind", "name", "description", "units", "rate-convention", "ph-mode", "defaults",
+    "include", "references", "species", "speciation", "reactions", "parameter-sets",
+)
+UNIT_KEYS = {"concentration": CONCENTRATION, "time": TIME, "energy": MOLAR_ENERGY,
+             "temperature": TEMPERATURE, "volume": VOLUME}
+DEFAULT_UNITS = {"concentration": "M", "time": "s", "energy": "J/mol", "temperature": "K", "volume": "L"}
+#: The one rate convention: r = k·Π[c]^ν and d[X]/dt = Σ ν_X·r (see schema).
+RATE_CONVENTION = "mass-action"
+PH_MODES = ("buffered",)
+SPECIES_KEYS = ("name", "composition", "charge", "radical", "buffered", "note", "ref")
+GROUP_KEYS = ("pool", "forms", "pKa", "buffered", "ref", "note")
+PKA_KEYS = ("value", "dH", "T_ref")
+REACTION_KEYS = ("id", "equation", "reactants", "branches", "rate", "reverse-rate", "orders",
+                 "tabulated-as", "duplicate", "ref", "uncertainty", "evidence", "note")
+BRANCH_KEYS = ("id", "products", "fraction", "note")
+RATE_KEYS = {
+    "constant": ("type", "k"),
+    "arrhenius": ("type", "k_ref", "k", "T_ref", "Ea", "Ea_over_R"),
+    "power-law": ("type", "k", "k_ref", "factors", "T_ref", "Ea", "Ea_over_R"),
+}
+UNCERTAINTY_KEYS = ("factor", "range", "log10-sd")
+EVIDENCE = {"confirmed": "confirmed", "✔": "confirmed", "unconfirmed": "unconfirmed", "~": "unconfirmed"}
+REFERENCE_KEYS = ("citation", "doi", "note")
+PARAMETER_SET_KEYS = ("description", "ref", "reactions")
+OVERRIDE_KEYS = ("k", "k_ref", "T_ref", "Ea", "Ea_over_R", "fractions")
+DEFAULTS_KEYS = ("pH", "temperature", "volume")
+
+_CHARGE_SUFFIX = re.compile(r"(?:([+-])(\d+)|([+-]+))$")
+
+
+def charge_from_name(name: str) -> int:
+    """Charge implied by a name's suffix: ``Fe+3`` -> 3, ``O2*-`` -> -1, ``CO3--`` -> -2."""
+    match = _CHARGE_SUFFIX.search(name)
+    if match is None or match.start() == 0:
+        return 0
+    if match.group(1):
+        return int(match.group(2)) * (1 if match.group(1) == "+" else -1)
+    signs = match.group(3)
+    return len(signs) * (1 if signs[0] == "+" else -1) if len(set(signs)) == 1 else 0
+
+
+@dataclass
+class _PendingReaction:
+    """A reaction whose rate nodes wait for the merged species table."""
+
+    reader: FileReader
+    node: CommentedMap
+    reaction: Reaction  # rate fields are placeholders until finalised
+    rate_node: CommentedMap
+    reverse_node: CommentedMap | None
+    uncertainty_node: CommentedMap | None
+
+
+@dataclass
+class _FileContent:
+    reader: FileReader
+    top: CommentedMap
+    species: list = field(default_factory=list)
+    groups: list = field(default_factory=list)
+    reactions: list = field(default_factory=list)
+    references: list = field(default_factory=list)
+    parameter_sets: list = field(default_factory=list)  # (name, node)
+
+
+def load_mechanism(path, parameter_set: str | None = None) -> Mechanism:
+    """Load and validate the mechanism in ``path`` (following ``include:``).
+
+    Parameters
+    ----------
+    path : str or Path
+        A mechanism YAML file.
+    parameter_set : str, optional
+        Name of an alternative parameter set to apply (see ``parameter-sets``).
+
+    Raises
+    ------
+    MechanismError
+        Naming file, line, what was expected and what was found.
+    """
+    path = Path(path)
+    contents: list[_FileContent] = []
+    _read_tree(path, stack=[], seen=set(), out=contents)
+    mechanism = _build(path, contents)
+    if parameter_set is not None:
+        try:
+            mechanism = mechanism.with_parameter_set(parameter_set)
+        except KeyError as exc:
+            raise MechanismError(exc.args[0], path) from None
+    return mechanism
+
+
+# ---------------------------------------------------------------- reading files
+
+
+def _read_tree(path: Path, stack: list[Path], seen: set[Path], out: list[_FileContent],
+               include_reader: FileReader | None = None, include_node=None, include_key=None) -> None:
+    resolved = path.resolve()
+    if resolved in stack:
+        chain = " -> ".join(p.name for p in stack[stack.index(resolved):] + [resolved])
+        raise include_reader.error(f"include cycle: {chain}", include_node, include_key)
+    if resolved in seen:
+        return
+    if not path.exists() and include_reader is not None:
+        raise include_reader.error(f"included file `{path}` not found", include_node, include_key)
+    top = read_mapping(path)
+    reader = FileReader(path, _units_header(path, top))
+    if str(top.get("kind", "mechanism")) != "mechanism":
+        raise reader.error(
+            f"`kind: {top.get('kind')}` is not a mechanism; load conditions files with "
+            "`load_conditions` (expected `kind: mechanism` or no `kind`)", top, "kind")
+    reader.check_keys(top, TOP_LEVEL_KEYS, "the mechanism file")
+    _check_header(reader, top)
+    includes = top.get("include", [])
+    if isinstance(includes, str):
+        includes = CommentedSeq([includes])
+        includes._yaml_set_line_col(reader.line(top, "include") - 1, 0)
+    if not isinstance(includes, (list, CommentedSeq)):
+        raise reader.error("`include` must be a file name or a list of file names", top, "include")
+    stack.append(resolved)
+    for index, name in enumerate(includes):
+        if not isinstance(name, str):
+            raise reader.error(f"`include` entries must be file names, found `{name}`", includes, index)
+        _read_tree(path.parent / name, stack, seen, out, reader, includes, index)
+    stack.pop()
+    seen.add(resolved)
+    out.append(_parse_file(reader, top))
+
+
+def _units_header(path: Path, top) -> dict:
+    units = dict(DEFAULT_UNITS)
+    node = top.get("units")
+    if node is None:
+        return {k: parse_unit(v) for k, v in units.items()}
+    reader = FileReader(path, {})
+    if not isinstance(node, CommentedMap):
+        raise reader.error("`units` must be a mapping such as `{concentration: M, time: s}`", top, "units")
+    reader.check_keys(node, tuple(UNIT_KEYS), "`units`")
+    parsed = {}
+    for key, dims in UNIT_KEYS.items():
+        text = node.get(key, units[key])
+        try:
+            unit = parse_unit(str(text))
+        except Exception as exc:  # UnitError
+            raise reader.error(f"`units.{key}`: {exc}", node, key) from None
+        if unit.dims != dims:
+            raise reader.error(
+                f"`units.{key}` must be a {key} unit, found `{text}`", node, key)
+        parsed[key] = unit
+    return parsed
+
+
+def _check_header(reader: FileReader, top) -> None:
+    convention = top.get("rate-convention", RATE_CONVENTION)
+    if convention != RATE_CONVENTION:
+        raise reader.error(
+            f"`rate-convention` must be `{RATE_CONVENTION}` (r = k·Π[c]^ν; d[X]/dt = Σ ν_X·r), "
+            f"found `{convention}`; constants tabulated as 2k are marked per reaction with "
+            "`tabulated-as: 2k`", top, "rate-convention")
+    mode = top.get("ph-mode", "buffered")
+    if mode not in PH_MODES:
+        raise reader.error(
+            f"`ph-mode` must be one of {', '.join(PH_MODES)}, found `{mode}` (a dynamic pH "
+            "with H+ as an integrated species is not supported)", top, "ph-mode")
+
+
+# ---------------------------------------------------------------- parsing entries
+
+
+def _parse_file(reader: FileReader, top) -> _FileContent:
+    content = _FileContent(reader, top)
+    for index, node in enumerate(reader.sequence(top, "species", "the mechanism file")):
+        content.species.append(_parse_species(reader, _entry(reader, top, "species", index, node)))
+    for index, node in enumerate(reader.sequence(top, "speciation", "the mechanism file")):
+        content.groups.append(_parse_group(reader, _entry(reader, top, "speciation", index, node)))
+    for index, node in enumerate(reader.sequence(top, "reactions", "the mechanism file")):
+        content.reactions.append(_parse_reaction(reader, _entry(reader, top, "reactions", index, node)))
+    references = reader.mapping(top, "references", "the mechanism file") or {}
+    for key, node in references.items():
+        content.references.append(_parse_reference(reader, references, key, node))
+    sets = reader.mapping(top, "parameter-sets", "the mechanism file") or {}
+    for name, node in sets.items():
+        if not isinstance(node, CommentedMap):
+            raise reader.error(f"parameter set `{name}` must be a mapping", sets, name)
+        reader.check_keys(node, PARAMETER_SET_KEYS, f"parameter set `{name}`")
+        content.parameter_sets.append((str(name), node))
+    return content
+
+
+def _entry(reader, top, section, index, node):
+    if not isinstance(node, CommentedMap):
+        raise reader.error(f"entry {index + 1} of `{section}` must be a mapping, found `{node}`",
+                           top[section], index)
+    return node
+
+
+def _location(reader, node, key=None) -> Location:
+    return Location(str(reader.path), reader.line(node, key))
+
+
+def _parse_species(reader: FileReader, node) -> Species:
+    name = reader.string(node, "name", "a species", required=True)
+    what = f"species `{name}`"
+    reader.check_keys(node, SPECIES_KEYS, what)
+    if any(ch.isspace() for ch in name):
+        raise reader.error(f"species name `{name}` contains white space", node, "name")
+    composition_node = reader.mapping(node, "composition", what, required=True)
+    composition = []
+    for element, count in composition_node.items():
+        if not re.fullmatch(r"[A-Z][a-z]?", str(element)):
+            raise reader.error(f"{what}: `{element}` is not an element symbol such as `Fe` or `O`",
+                               composition_node, element)
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise reader.error(f"{what}: count of `{element}` must be a positive whole number, found `{count}`",
+                               composition_node, element)
+        composition.append((str(element), int(count)))
+    charge = reader.number(node, "charge", what, integer=True)
+    if charge is None:
+        charge = charge_from_name(name)
+    buffered = node.get("buffered")
+    if buffered is not None and not (isinstance(buffered, str) and buffered in BUFFERED_KEYWORDS):
+        buffered = reader.quantity(node, "buffered", CONCENTRATION, reader.units["concentration"],
+                                   f"buffered concentration of {what}", non_negative=True)
+    return Species(
+        name=name, charge=charge, composition=tuple(sorted(composition)),
+        radical=reader.boolean(node, "radical", what), buffered=buffered,
+        note=reader.string(node, "note", what, default="") or "",
+        location=_location(reader, node),
+    )
+
+
+def _parse_group(reader: FileReader, node) -> SpeciationGroup:
+    pool = reader.string(node, "pool", "a speciation group", required=True)
+    what = f"speciation group `{pool}`"
+    reader.check_keys(node, GROUP_KEYS, what, required=("forms", "pKa"))
+    forms = reader.sequence(node, "forms", what)
+    pkas_node = node["pKa"]
+    if not isinstance(pkas_node, CommentedSeq):
+        pkas_node = CommentedSeq([pkas_node])
+        pkas_node._yaml_set_line_col(reader.line(node, "pKa") - 1, 0)
+    pkas = []
+    for index, item in enumerate(pkas_node):
+        if isinstance(item, CommentedMap):
+            reader.check_keys(item, PKA_KEYS, f"a pKa of {what}", required=("value",))
+            value = reader.number(item, "value", f"pKa of {what}")
+            dH = (reader.quantity(item, "dH", MOLAR_ENERGY, reader.units["energy"], f"dH of {what}")
+                  if "dH" in item else 0.0)
+            T_ref = (reader.quantity(item, "T_ref", TEMPERATURE, reader.units["temperature"],
+                                     f"T_ref of {what}", positive=True)
+                     if "T_ref" in item else STANDARD_TEMPERATURE)
+        elif isinstance(item, (int, float)) and not isinstance(item, bool):
+            value, dH, T_ref = float(item), 0.0, STANDARD_TEMPERATURE
+        else:
+            raise reader.error(f"pKa of {what} must be a number or `{{value, dH, T_ref}}`, found `{item}`",
+                               pkas_node, index)
+        if not (value == value and abs(value) < 1e3):
+            raise reader.error(f"pKa of {what} must be a finite number, found `{value}`", pkas_node, index)
+        pkas.append(PKa(value, dH, T_ref))
+    if len(pkas) != len(forms) - 1:
+        raise reader.error(
+            f"{what} has {len(forms)} forms and so needs {len(forms) - 1} pKa values "
+            f"(one per adjacent pair), found {len(pkas)}", node, "pKa")
+    total = None
+    if node.get("buffered") is not None:
+        total = reader.quantity(node, "buffered", CONCENTRATION, reader.units["concentration"],
+                                f"buffered total of {what}", non_negative=True)
+    return SpeciationGroup(
+        pool=pool, forms=tuple(str(f) for f in forms), pka=tuple(pkas), buffered_total=total,
+        ref=reader.string(node, "ref", what), note=reader.string(node, "note", what, default="") or "",
+        location=_location(reader, node),
+    )
+
+
+def _equation_side(reader, node, key, text, what, side):
+    try:
+        equation = parse_equation(f"{text} => " if side == "reactants" else f"=> {text}")
+    except EquationError as exc:
+        raise reader.error(f"{what}: {exc}", node, key) from None
+    return equation.reactants if side == "reactants" else equation.products
+
+
+def _parse_reaction(reader: FileReader, node) -> _PendingReaction:
+    rid = reader.string(node, "id", "a reaction", required=True)
+    what = f"reaction `{rid}`"
+    reader.check_keys(node, REACTION_KEYS, what, required=("rate",))
+    has_equation, has_branches = "equation" in node, "branches" in node
+    if has_equation == has_branches:
+        raise reader.error(
+            f"{what} needs either `equation` or `reactants` with `branches`, not "
+            f"{'both' if has_equation else 'neither'}", node)
+    reverse_node = None
+    if has_equation:
+        text = reader.string(node, "equation", what)
+        try:
+            equation = parse_equation(text)
+        except EquationError as exc:
+            raise reader.error(f"{what}: {exc}", node, "equation") from None
+        if "reactants" in node:
+            raise reader.error(f"{what}: `reactants` goes with `branches`; the equation already names them",
+                               node, "reactants")
+        reactants = equation.reactants
+        branches = (Branch(rid, equation.products, 1.0),)
+        if equation.reversible:
+            reverse_node = reader.mapping(node, "reverse-rate", what)
+            if reverse_node is None:
+                raise reader.error(f"{what} is reversible (`<=>`) and needs `reverse-rate`", node, "equation")
+        elif "reverse-rate" in node:
+            raise reader.error(f"{what} has `reverse-rate` but its equation uses `=>`; write `<=>`",
+                               node, "reverse-rate")
+    else:
+        reactants = _equation_side(reader, node, "reactants",
+                                   reader.string(node, "reactants", what, required=True), what, "reactants")
+        branches_node = reader.sequence(node, "branches", what)
+        if len(branches_node) == 0:
+            raise reader.error(f"{what}: `branches` must list at least one product set", node, "branches")
+        branches = []
+        for index, bnode in enumerate(branches_node):
+            if not isinstance(bnode, CommentedMap):
+                raise reader.error(f"branch {index + 1} of {what} must be a mapping", branches_node, index)
+            reader.check_keys(bnode, BRANCH_KEYS, f"a branch of {what}", required=("id", "products", "fraction"))
+            bid = reader.string(bnode, "id", f"a branch of {what}")
+            products = _equation_side(reader, bnode, "products", reader.string(bnode, "products", what),
+                                      f"branch `{bid}` of {what}", "products")
+            fraction = reader.number(bnode, "fraction", f"branch `{bid}`")
+            if not (0.0 <= fraction <= 1.0):
+                raise reader.error(f"fraction of branch `{bid}` must be in [0, 1], found `{fraction}`",
+                                   bnode, "fraction")
+            branches.append(Branch(bid, products, fraction,
+                                   reader.string(bnode, "note", what, default="") or ""))
+        total = sum(b.fraction for b in branches)
+        if abs(total - 1.0) > BRANCH_FRACTION_TOLERANCE:
+            raise reader.error(
+                f"branching fractions of {what} sum to {total:g}, expected 1 "
+                f"({', '.join(f'{b.id}: {b.fraction:g}' for b in branches)})", node, "branches")
+        branches = tuple(branches)
+    rate_node = reader.mapping(node, "rate", what, required=True)
+    tabulated = reader.string(node, "tabulated-as", what, default="k")
+    if tabulated not in ("k", "2k"):
+        raise reader.error(f"`tabulated-as` of {what} must be `k` or `2k`, found `{tabulated}`",
+                           node, "tabulated-as")
+    orders = []
+    orders_node = reader.mapping(node, "orders", what) or {}
+    for species, order in orders_node.items():
+        if isinstance(order, bool) or not isinstance(order, (int, float)) or not (0 <= order <= 3):
+            raise reader.error(f"order of `{species}` in {what} must be a number from 0 to 3, found `{order}`",
+                               orders_node, species)
+        orders.append((str(species), float(order)))
+    evidence = node.get("evidence")
+    if evidence is not None and evidence not in EVIDENCE:
+        raise reader.error(f"`evidence` of {what} must be one of confirmed (✔), unconfirmed (~); "
+                           f"found `{evidence}`", node, "evidence")
+    reaction = Reaction(
+        id=rid, reactants=reactants, branches=branches, rate=RateLaw("constant", 0.0),
+        orders=tuple(orders), tabulated_2k=tabulated == "2k",
+        duplicate=reader.boolean(node, "duplicate", what), ref=reader.string(node, "ref", what),
+        evidence=None if evidence is None else EVIDENCE[evidence],
+        note=reader.string(node, "note", what, default="") or "", location=_location(reader, node),
+    )
+    return _PendingReaction(reader, node, reaction, rate_node, reverse_node,
+                            reader.mapping(node, "uncertainty", what))
+
+
+def _parse_reference(reader, references, key, node) -> Reference:
+    what = f"reference `{key}`"
+    if isinstance(node, str):
+        return Reference(str(key), node)
+    if not isinstance(node, CommentedMap):
+        raise reader.error(f"{what} must be a citation string or a mapping with `citation`", references, key)
+    reader.check_keys(node, REFERENCE_KEYS, what, required=("citation",))
+    return Reference(str(key), reader.string(node, "citation", what), reader.string(node, "doi", what),
+                     reader.string(node, "note", what, default="") or "")
+
+
+# ---------------------------------------------------------------- rates (need the merged species)
+
+
+def rate_unit(reader: FileReader, order: float) -> Unit:
+    """Unit of a bare-number rate constant of ``order`` under the file's header."""
+    conc, time = reader.units["concentration"], reader.units["time"]
+    return Unit(conc.factor ** (1.0 - order) / time.factor, rate_constant_dims(order))
+
+
+def _parse_rate(reader: FileReader, node, order: float, what: str, buffered_names) -> RateLaw:
+    declared = node.get("type")
+    if declared is None:
+        declared = "power-law" if "factors" in node else ("arrhenius" if "k_ref" in node or "Ea" in node
+                                                          or "Ea_over_R" in node else "constant")
+    if declared not in RATE_KEYS:
+        raise reader.error(f"rate type of {what} must be one of {', '.join(RATE_KEYS)}, found `{declared}`",
+                           node, "type")
+    reader.check_keys(node, RATE_KEYS[declared], f"the `{declared}` rate of {what}")
+    factors = []
+    factors_node = reader.mapping(node, "factors", what) or {}
+    for species, exponent in factors_node.items():
+        if str(species) not in buffered_names:
+            raise reader.error(
+                f"power-law factor `{species}` of {what} must be a buffered species (its concentration "
+                "is fixed by the conditions); integrated species enter through the equation", factors_node, species)
+        if isinstance(exponent, bool) or not isinstance(exponent, (int, float)) or not 0 < exponent <= 5:
+            raise reader.error(f"exponent of `{species}` in {what} must be a number in (0, 5], found `{exponent}`",
+                               factors_node, species)
+        factors.append((str(species), float(exponent)))
+    total_order = order + sum(e for _, e in factors)
+    key = "k_ref" if "k_ref" in node else "k"
+    if key not in node:
+        raise reader.error(f"the rate of {what} is missing `k`" + (" (or `k_ref`)" if declared != "constant" else ""),
+                           node)
+    if "k" in node and "k_ref" in node:
+        raise reader.error(f"the rate of {what} gives both `k` and `k_ref`; give one", node, "k")
+    k = reader.quantity(node, key, rate_constant_dims(total_order), rate_unit(reader, total_order),
+                        f"`{key}` of {what}", non_negative=True)
+    T_ref = (reader.quantity(node, "T_ref", TEMPERATURE, reader.units["temperature"], f"`T_ref` of {what}",
+                             positive=True) if "T_ref" in node else STANDARD_TEMPERATURE)
+    if "Ea" in node and "Ea_over_R" in node:
+        raise reader.error(f"the rate of {what} gives both `Ea` and `Ea_over_R`; give one", node, "Ea")
+    Ea = 0.0
+    if "Ea" in node:
+        Ea = reader.quantity(node, "Ea", MOLAR_ENERGY, reader.units["energy"], f"`Ea` of {what}")
+    elif "Ea_over_R" in node:
+        from ..constants import GAS_CONSTANT
+        Ea = GAS_CONSTANT * reader.quantity(node, "Ea_over_R", TEMPERATURE, reader.units["temperature"],
+                                            f"`Ea_over_R` of {what}")
+    return RateLaw(declared, k, T_ref, Ea, tuple(factors))
+
+
+def _parse_uncertainty(reader, node, order, what, halve) -> Uncertainty:
+    reader.check_keys(node, UNCERTAINTY_KEYS, f"the uncertainty of {what}")
+    factor = reader.number(node, "factor", f"uncertainty of {what}")
+    if factor is not None and factor < 1:
+        raise reader.error(f"uncertainty factor of {what} must be ≥ 1, found `{factor}`", node, "factor")
+    low = high = None
+    if "range" in node:
+        bounds = node["range"]
+        if not isinstance(bounds, CommentedSeq) or len(bounds) != 2:
+            raise reader.error(f"uncertainty range of {what} must be `[low, high]`", node, "range")
+        low, high = (reader.quantity(bounds, i, rate_constant_dims(order), rate_unit(reader, order),
+                                     f"uncertainty range of {what}", non_negative=True) for i in (0, 1))
+        if low > high:
+            raise reader.error(f"uncertainty range of {what} has low > high", node, "range")
+        if halve:
+            low, high = low / 2, high / 2
+    log10_sd = reader.number(node, "log10-sd", f"uncertainty of {what}")
+    return Uncertainty(factor, low, high, log10_sd)
+
+
+# ---------------------------------------------------------------- merging and finalising
+
+
+def _merge(items, key, what):
+    """Merge (name, object, reader, node) items, rejecting duplicate names."""
+    merged, where = {}, {}
+    for name, obj, reader, node in items:
+        if name in merged:
+            first = where[name]
+            raise reader.error(f"duplicate {what} `{name}` (first defined at {first.path}:{first.line})", node, key)
+        merged[name] = obj
+        where[name] = _location(reader, node, key)
+    return merged
+
+
+def _build(path: Path, contents: list[_FileContent]) -> Mechanism:
+    top_content = contents[-1]
+    reader, top = top_content.reader, top_content.top
+    species = _merge([(s.name, s, c.reader, _node_at(c, "species", i)) for c in contents
+                      for i, s in enumerate(c.species)], "name", "species")
+    groups = _merge([(g.pool, g, c.reader, _node_at(c, "speciation", i)) for c in contents
+                     for i, g in enumerate(c.groups)], "pool", "speciation pool")
+    references = _merge([(r.key, r, c.reader, c.top["references"]) for c in contents
+                         for r in c.references], None, "reference key")
+    pending = [p for c in contents for p in c.reactions]
+    _merge([(p.reaction.id, p, p.reader, p.node) for p in pending], "id", "reaction id")
+    _merge([(b.id, p, p.reader, p.node) for p in pending for b in p.reaction.branches
+            if b.id != p.reaction.id], "branches", "branch id")
+    validate.check_species_table(species, groups)
+    kinds = validate.species_kinds(species, groups)
+    buffered_names = {name for name, kind in kinds.items() if kind.startswith("buffered")}
+    reactions = []
+    for p in pending:
+        reactions.append(_finalise_reaction(p, kinds, buffered_names, species, groups))
+    warnings = validate.check_reactions(reactions, species, groups, kinds, references)
+    mechanism = Mechanism(
+        name=reader.string(top, "name", "the mechanism file", default=path.stem),
+        description=reader.string(top, "description", "the mechanism file", default="") or "",
+        species=tuple(species.values()), reactions=tuple(reactions), speciation=tuple(groups.values()),
+        references=tuple(references.values()),
+        parameter_sets=(), defaults=_defaults(contents), warnings=tuple(warnings),
+        files=tuple(str(c.reader.path) for c in contents),
+    )
+    sets = [(name, _parse_parameter_set(c.reader, name, node, mechanism, pending, kinds), c.reader, node)
+            for c in contents for name, node in c.parameter_sets]
+    _merge(sets, None, "parameter set")
+    sets = [s for _, s, _, _ in sets]
+    return replace(mechanism, parameter_sets=tuple(sets))
+
+
+def _node_at(content, section, index):
+    return content.top[section][index]
+
+
+def _finalise_reaction(p: _PendingReaction, kinds, buffered_names, species, groups) -> Reaction:
+    reaction, reader, node = p.reaction, p.reader, p.node
+    what = f"reaction `{reaction.id}`"
+    validate.check_declared(reaction, kinds, reader, node)
+    for name, _ in reaction.orders:
+        if name not in dict(reaction.reactants):
+            raise reader.error(f"`orders` of {what} names `{name}`, which is not a reactant; "
+                               "use a `power-law` rate with `factors` for buffered species outside the equation",
+                               node, "orders")
+        if name not in buffered_names:
+            raise reader.error(
+                f"`orders` of {what} sets the order of integrated species `{name}`; only buffered species "
+                "may have orders different from their coefficients (stochastic propensities need integer "
+                "mass-action orders)", node, "orders")
+    order = validate.rate_law_order(reaction, kinds, "reactants")
+    rate = _parse_rate(reader, p.rate_node, order, what, buffered_names)
+    if reaction.tabulated_2k:
+        if not any(coef == 2 for _, coef in reaction.reactants):
+            raise reader.error(
+                f"{what} is marked `tabulated-as: 2k` but is not a self-reaction (no reactant with "
+                "coefficient 2); the 2k convention only applies to 2 A => products", node, "tabulated-as")
+        rate = replace(rate, k=rate.k / 2.0)
+    reverse = None
+    if p.reverse_node is not None:
+        reverse = _parse_rate(reader, p.reverse_node, validate.rate_law_order(reaction, kinds, "products"),
+                              f"the reverse of {what}", buffered_names)
+    uncertainty = None
+    if p.uncertainty_node is not None:
+        uncertainty = _parse_uncertainty(reader, p.uncertainty_node,
+                                         order + sum(e for _, e in rate.factors), what, reaction.tabulated_2k)
+    return replace(reaction, rate=rate, reverse_rate=reverse, uncertainty=uncertainty)
+
+
+def _parse_parameter_set(reader, name, node, mechanism: Mechanism, pending, kinds) -> ParameterSet:
+    what = f"parameter set `{name}`"
+    by_id = {p.reaction.id: p for p in pending}
+    overrides = []
+    reactions_node = reader.mapping(node, "reactions", what) or {}
+    for rid, changes in reactions_node.items():
+        if rid not in by_id:
+            raise reader.error(f"{what} overrides unknown reaction `{rid}`", reactions_node, rid)
+        if not isinstance(changes, CommentedMap):
+            raise reader.error(f"override of `{rid}` in {what} must be a mapping such as `{{k: 63}}`",
+                               reactions_node, rid)
+        reader.check_keys(changes, OVERRIDE_KEYS, f"the override of `{rid}` in {what}")
+        reaction = mechanism.reaction(str(rid))
+        order = validate.rate_law_order(reaction, kinds, "reactants") + sum(e for _, e in reaction.rate.factors)
+        values = []
+        for key in ("k", "k_ref"):
+            if key in changes:
+                k = reader.quantity(changes, key, rate_constant_dims(order), rate_unit(reader, order),
+                                    f"`{key}` of `{rid}` in {what}", non_negative=True)
+                values.append(("k", k / 2.0 if reaction.tabulated_2k else k))
+        if "T_ref" in changes:
+            values.append(("T_ref", reader.quantity(changes, "T_ref", TEMPERATURE, reader.units["temperature"],
+                                                    f"`T_ref` of `{rid}` in {what}", positive=True)))
+        if "Ea" in changes:
+            values.append(("Ea", reader.quantity(changes, "Ea", MOLAR_ENERGY, reader.units["energy"],
+                                                 f"`Ea` of `{rid}` in {what}")))
+        if "Ea_over_R" in changes:
+            from ..constants import GAS_CONSTANT
+            values.append(("Ea", GAS_CONSTANT * reader.quantity(
+                changes, "Ea_over_R", TEMPERATURE, reader.units["temperature"], f"`Ea_over_R` of `{rid}`")))
+        fractions = reader.mapping(changes, "fractions", what) or {}
+        branch_ids = {b.id for b in reaction.branches}
+        new_fractions = {b.id: b.fraction for b in reaction.branches}
+        for bid, fraction in fractions.items():
+            if bid not in branch_ids:
+                raise reader.error(f"{what} sets the fraction of `{bid}`, which is not a branch of `{rid}` "
+                                   f"(branches: {', '.join(sorted(branch_ids))})", fractions, bid)
+            value = reader.number(fractions, bid, f"fraction of `{bid}` in {what}")
+            if not 0 <= value <= 1:
+                raise reader.error(f"fraction of `{bid}` in {what} must be in [0, 1], found `{value}`",
+                                   fractions, bid)
+            new_fractions[str(bid)] = value
+            values.append((f"fraction:{bid}", value))
+        if fractions and abs(sum(new_fractions.values()) - 1.0) > BRANCH_FRACTION_TOLERANCE:
+            raise reader.error(f"with {what}, the branching fractions of `{rid}` sum to "
+                               f"{sum(new_fractions.values()):g}, expected 1", changes, "fractions")
+        overrides.append((str(rid), tuple(values)))
+    return ParameterSet(name, reader.string(node, "description", what, default="") or "",
+                        reader.string(node, "ref", what), tuple(overrides))
+
+
+def _defaults(contents: list[_FileContent]) -> Defaults:
+    values = {}
+    for content in contents:  # includes first, so the top file wins
+        reader, node = content.reader, content.reader and content.top.get("defaults")
+        if node is None:
+            continue
+        if not isinstance(node, CommentedMap):
+            raise reader.error("`defaults` must be a mapping with pH, temperature, volume", content.top, "defaults")
+        reader.check_keys(node, DEFAULTS_KEYS, "`defaults`")
+        if "pH" in node:
+            pH = reader.number(node, "pH", "`defaults`")
+            if not 0 <= pH <= 14:
+                raise reader.error(f"default pH must be between 0 and 14, found `{pH}`", node, "pH")
+            values["pH"] = pH
+        if "temperature" in node:
+            values["temperature"] = reader.quantity(node, "temperature", TEMPERATURE, reader.units["temperature"],
+                                                    "default temperature", positive=True)
+        if "volume" in node:
+            values["volume"] = reader.quantity(node, "volume", VOLUME, reader.units["volume"],
+                                               "default volume", positive=True)
+    return Defaults(**values)

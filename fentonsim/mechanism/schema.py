@@ -1,0 +1,254 @@
+"""Validated mechanism data: frozen dataclasses holding values, not behaviour.
+
+All numbers are in canonical units: concentrations M, time s, molar energies
+J mol⁻¹, temperatures K, volumes L; a rate constant of total order m is in
+M^(1−m) s⁻¹.
+
+Rate convention (the only one in fentonsim): a reaction with reactant
+coefficients ν_i proceeds at r = k · Π_i [c_i]^ν_i and species X changes as
+d[X]/dt = Σ_reactions (ν_X,products − ν_X,reactants) · r. A self-reaction
+2 A => P therefore consumes A at 2·k·[A]². Constants tabulated in the
+radiation-chemistry "2k" convention are halved on load (``tabulated-as: 2k``).
+
+Source locations are kept for error messages but excluded from equality, so
+two mechanisms are equal when their chemistry is equal.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from ..constants import STANDARD_TEMPERATURE
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a definition came from: file path and 1-based line."""
+
+    path: str | None = None
+    line: int | None = None
+
+
+def _location() -> Location:
+    return field(default=Location(), compare=False, repr=False)
+
+
+#: Values of ``Species.buffered`` other than a concentration.
+BUFFERED_FROM_PH = "from-pH"      # [H+] = 10^-pH
+BUFFERED_FROM_POH = "from-pOH"    # [OH-] = Kw(T) / [H+]
+BUFFERED_SOLVENT = "solvent"      # water: activity 1, never in a rate law
+BUFFERED_KEYWORDS = (BUFFERED_FROM_PH, BUFFERED_FROM_POH, BUFFERED_SOLVENT)
+
+
+@dataclass(frozen=True)
+class Species:
+    """A chemical species.
+
+    ``composition`` is a sorted tuple of (element, count); ``buffered`` is
+    None for an integrated species, one of BUFFERED_KEYWORDS, or a default
+    clamped concentration [M] that conditions may override.
+    """
+
+    name: str
+    charge: int
+    composition: tuple[tuple[str, int], ...]
+    radical: bool = False
+    buffered: str | float | None = None
+    note: str = ""
+    location: Location = _location()
+
+    @property
+    def is_buffered(self) -> bool:
+        return self.buffered is not None
+
+
+@dataclass(frozen=True)
+class PKa:
+    """An acid dissociation constant: pKa at ``T_ref`` [K] with van 't Hoff
+    enthalpy ``dH`` [J mol⁻¹] (pKa(T) = pKa + dH/(R ln10)·(1/T − 1/T_ref))."""
+
+    value: float
+    dH: float = 0.0
+    T_ref: float = STANDARD_TEMPERATURE
+
+
+@dataclass(frozen=True)
+class SpeciationGroup:
+    """A pool of forms in rapid acid–base or hydrolysis equilibrium.
+
+    ``forms`` go from most to least protonated; ``pka[i]`` links ``forms[i]``
+    and ``forms[i+1]``. When ``buffered_total`` [M] is set the whole pool is
+    clamped (e.g. total carbonate); otherwise the pool is integrated.
+    """
+
+    pool: str
+    forms: tuple[str, ...]
+    pka: tuple[PKa, ...]
+    buffered_total: float | None = None
+    ref: str | None = None
+    note: str = ""
+    location: Location = _location()
+
+
+@dataclass(frozen=True)
+class RateLaw:
+    """k(T) = k · exp(−Ea/R · (1/T − 1/T_ref)) · Π [B]^n over ``factors``.
+
+    ``type`` is "constant" (Ea = 0), "arrhenius" or "power-law" (``factors``
+    are buffered species with exponents, e.g. (("HCO3-", 3.0),)). ``k`` is in
+    M^(1−m) s⁻¹ where m counts every concentration in the rate law.
+    """
+
+    type: str
+    k: float
+    T_ref: float = STANDARD_TEMPERATURE
+    Ea: float = 0.0
+    factors: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class Branch:
+    """One product channel of a reaction, taken with probability ``fraction``."""
+
+    id: str
+    products: tuple[tuple[str, int], ...]
+    fraction: float = 1.0
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    """Uncertainty of a rate constant: a multiplicative ``factor`` (≥ 1), a
+    ``low``–``high`` range in the constant's units, or ``log10_sd``."""
+
+    factor: float | None = None
+    low: float | None = None
+    high: float | None = None
+    log10_sd: float | None = None
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """A reaction: one reactant set and one or more product branches.
+
+    ``orders`` overrides the rate-law order of buffered reactants (integrated
+    species always react with their stoichiometric coefficient, which the
+    stochastic solvers require). ``reverse_rate`` is set for ``<=>``.
+    """
+
+    id: str
+    reactants: tuple[tuple[str, int], ...]
+    branches: tuple[Branch, ...]
+    rate: RateLaw
+    reverse_rate: RateLaw | None = None
+    orders: tuple[tuple[str, float], ...] = ()
+    tabulated_2k: bool = False
+    duplicate: bool = False
+    ref: str | None = None
+    uncertainty: Uncertainty | None = None
+    evidence: str | None = None
+    note: str = ""
+    location: Location = _location()
+
+    @property
+    def reversible(self) -> bool:
+        return self.reverse_rate is not None
+
+    @property
+    def is_branched(self) -> bool:
+        return len(self.branches) > 1
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A literature reference that reactions cite by ``key``."""
+
+    key: str
+    citation: str
+    doi: str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ParameterSet:
+    """Named alternative values for contested constants.
+
+    ``overrides`` is a tuple of (reaction id, ((field, value), ...)) with
+    fields among k, T_ref, Ea and fraction:<branch id>, canonical units; ``k``
+    is in the reaction's own convention (already halved for 2k reactions).
+    """
+
+    name: str
+    description: str = ""
+    ref: str | None = None
+    overrides: tuple[tuple[str, tuple[tuple[str, float], ...]], ...] = ()
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """Default conditions: pH, temperature [K], volume [L]."""
+
+    pH: float = 7.0
+    temperature: float = STANDARD_TEMPERATURE
+    volume: float = 1.0
+
+
+@dataclass(frozen=True)
+class Mechanism:
+    """A validated reaction mechanism (see the module docstring for units)."""
+
+    name: str
+    species: tuple[Species, ...]
+    reactions: tuple[Reaction, ...]
+    speciation: tuple[SpeciationGroup, ...] = ()
+    references: tuple[Reference, ...] = ()
+    parameter_sets: tuple[ParameterSet, ...] = ()
+    defaults: Defaults = Defaults()
+    description: str = ""
+    active_parameter_set: str | None = None
+    warnings: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    files: tuple[str, ...] = field(default=(), compare=False, repr=False)
+
+    def species_by_name(self) -> dict[str, Species]:
+        return {s.name: s for s in self.species}
+
+    def group_of_form(self) -> dict[str, SpeciationGroup]:
+        return {form: g for g in self.speciation for form in g.forms}
+
+    def reaction(self, reaction_id: str) -> Reaction:
+        for reaction in self.reactions:
+            if reaction.id == reaction_id:
+                return reaction
+        raise KeyError(reaction_id)
+
+    def with_parameter_set(self, name: str) -> "Mechanism":
+        """A copy with the named alternative constants applied.
+
+        Raises
+        ------
+        KeyError
+            If ``name`` is not one of ``parameter_sets`` (message lists them).
+        """
+        sets = {p.name: p for p in self.parameter_sets}
+        if name not in sets:
+            raise KeyError(
+                f"unknown parameter set `{name}`; this mechanism defines "
+                f"{', '.join(sorted(sets)) or 'none'}"
+            )
+        overrides = dict(sets[name].overrides)
+        reactions = []
+        for reaction in self.reactions:
+            changes = dict(overrides.get(reaction.id, ()))
+            if not changes:
+                reactions.append(reaction)
+                continue
+            rate_changes = {k: v for k, v in changes.items() if k in ("k", "T_ref", "Ea")}
+            rate = dataclasses.replace(reaction.rate, **rate_changes)
+            if rate_changes.get("Ea", 0.0) and rate.type == "constant":
+                rate = dataclasses.replace(rate, type="arrhenius")
+            branches = tuple(
+                dataclasses.replace(b, fraction=changes.get(f"fraction:{b.id}", b.fraction))
+                for b in reaction.branches
+            )
+            reactions.append(dataclasses.replace(reaction, rate=rate, branches=branches))
+        return dataclasses.replace(self, reactions=tuple(reactions), active_parameter_set=name)

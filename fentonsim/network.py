@@ -1,0 +1,414 @@
+"""Compile a :class:`Mechanism` into a :class:`Network` of dense arrays.
+
+The Network is the structure the numba kernels consume. It does not depend on
+conditions: pH, temperature and buffered concentrations enter only through
+:meth:`Network.rate_constants`, which is vectorised over many conditions at
+once, so changing conditions never rebuilds the Network or recompiles kernels.
+
+State variables (``species``, length n_s) are the integrated species plus one
+entry per integrated speciation pool (its total concentration). Reactions
+(length n_r) are the mechanism's reactions expanded: each product branch and
+each reverse direction is one network reaction.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from .conditions import Conditions
+from .constants import GAS_CONSTANT, MAX_REACTION_ORDER, pkw
+from .errors import ConditionsError
+from .mechanism import validate
+from .mechanism.dump import dump_mechanism
+from .mechanism.equation import format_equation
+from .mechanism.schema import BUFFERED_FROM_PH, BUFFERED_FROM_POH, Mechanism
+from .speciation import fractions, pka_at
+
+#: Kinds of buffered inputs (Network.buffered_kind).
+BUFFERED_KIND_CONC, BUFFERED_KIND_H, BUFFERED_KIND_OH, BUFFERED_KIND_FORM = 0, 1, 2, 3
+
+
+def _readonly(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)
+    return array
+
+
+@dataclass(frozen=True, eq=False)
+class Network:
+    """Dense-array form of a mechanism (immutable; arrays are read-only).
+
+    Attributes
+    ----------
+    name : str
+        Mechanism name.
+    mechanism_sha256 : str
+        SHA-256 of the canonical dump of the mechanism (with any parameter set applied).
+    parameter_set : str or None
+        Name of the alternative parameter set applied, if any.
+    species : tuple of str, length n_s
+        State variables: integrated species and integrated pools.
+    is_pool : ndarray of bool, shape (n_s,)
+        True where the state variable is a speciation pool total.
+    reaction_ids : tuple of str, length n_r
+        Network reaction ids: the reaction id, its branch id, or ``<id>:reverse``.
+    source_reaction : tuple of str, length n_r
+        Mechanism reaction id each network reaction comes from.
+    equations : tuple of str, length n_r
+        Equation as written in the mechanism (forms, buffered species included).
+    reactant_idx : ndarray of int32, shape (n_r, 3)
+        State-variable indices of the reactants, padded with -1.
+    reactant_coef : ndarray of int32, shape (n_r, 3)
+        Coefficient of each entry of ``reactant_idx`` (0 for padding).
+    order : ndarray of int8, shape (n_r,)
+        Sum of ``reactant_coef`` per reaction (order in state variables).
+    net_stoich : ndarray of int64, shape (n_r, n_s)
+        Element ``[i, k]`` is the change in state variable ``k`` when reaction ``i`` fires once.
+    k_ref : ndarray of float64, shape (n_r,)
+        Rate constant at ``T_ref`` for the written forms [M^(1−m) s⁻¹, m = full rate-law order].
+    T_ref : ndarray of float64, shape (n_r,)
+        Reference temperature [K].
+    Ea : ndarray of float64, shape (n_r,)
+        Activation energy [J mol⁻¹].
+    branch_fraction : ndarray of float64, shape (n_r,)
+        Fraction of the reactant set's flux going to this branch (dimensionless).
+    form_names : tuple of str, length n_f
+        Forms of integrated pools.
+    form_group, form_position : ndarray of int32, shape (n_f,)
+        Group index and position (0 = most protonated) of each form.
+    form_power : ndarray of float64, shape (n_r, n_f)
+        Exponent of each form's fraction α in the effective rate constant.
+    buffered_names : tuple of str, length n_b
+        Clamped inputs of rate laws (H+, OH-, clamped species, forms of clamped pools).
+    buffered_kind : ndarray of int8, shape (n_b,)
+        BUFFERED_KIND_* code of each clamped input.
+    buffered_group : ndarray of int32, shape (n_b,)
+        Group index for clamped forms (-1 otherwise); position in ``buffered_position``.
+    buffered_default : ndarray of float64, shape (n_b,)
+        Default concentration [M] (for clamped pools, the pool total).
+    buffered_power : ndarray of float64, shape (n_r, n_b)
+        Exponent of each clamped concentration in the effective rate constant.
+    group_names : tuple of str, length n_g
+        Speciation pools (integrated and clamped).
+    group_pka, group_dH, group_T_ref : ndarray of float64, shape (n_g, max_forms − 1)
+        pKa at T_ref [-], van 't Hoff enthalpy [J mol⁻¹] and T_ref [K]; padded with +inf pKa.
+    conservation : ndarray of float64, shape (n_c, n_s)
+        Rows are conserved linear combinations (elements, charge) of the state:
+        ``conservation @ net_stoich.T == 0``.
+    conservation_names : tuple of str, length n_c
+        Element symbol (or ``charge``) of each conservation row.
+    defaults : Defaults
+        Default pH, temperature [K] and volume [L] of the mechanism.
+    """
+
+    name: str
+    mechanism_sha256: str
+    parameter_set: str | None
+    species: tuple
+    is_pool: np.ndarray
+    reaction_ids: tuple
+    source_reaction: tuple
+    equations: tuple
+    reactant_idx: np.ndarray
+    reactant_coef: np.ndarray
+    order: np.ndarray
+    net_stoich: np.ndarray
+    k_ref: np.ndarray
+    T_ref: np.ndarray
+    Ea: np.ndarray
+    branch_fraction: np.ndarray
+    form_names: tuple
+    form_group: np.ndarray
+    form_position: np.ndarray
+    form_power: np.ndarray
+    buffered_names: tuple
+    buffered_kind: np.ndarray
+    buffered_group: np.ndarray
+    buffered_position: np.ndarray
+    buffered_default: np.ndarray
+    buffered_power: np.ndarray
+    group_names: tuple
+    group_pka: np.ndarray
+    group_dH: np.ndarray
+    group_T_ref: np.ndarray
+    conservation: np.ndarray
+    conservation_names: tuple
+    defaults: object
+    pool_of_form: dict
+
+    @property
+    def n_species(self) -> int:
+        return len(self.species)
+
+    @property
+    def n_reactions(self) -> int:
+        return len(self.reaction_ids)
+
+    def species_index(self, name: str) -> int:
+        """Index of state variable ``name`` (a species, a pool, or a form of a pool).
+
+        Raises
+        ------
+        KeyError
+            Naming the valid state variables.
+        """
+        name = self.pool_of_form.get(name, name)
+        try:
+            return self.species.index(name)
+        except ValueError:
+            raise KeyError(f"`{name}` is not a state variable of `{self.name}`; expected one of "
+                           f"{', '.join(self.species)}") from None
+
+    # ------------------------------------------------------------ conditions -> k
+
+    def group_fractions(self, pH, temperature):
+        """Form fractions of every speciation group.
+
+        Parameters
+        ----------
+        pH, temperature : array_like, shape (n,) or scalar
+            Conditions (temperature in K).
+
+        Returns
+        -------
+        ndarray, shape (n, n_g, max_forms)
+            α of each form (0 beyond a group's last form).
+        """
+        pH = np.atleast_1d(np.asarray(pH, dtype=float))
+        T = np.atleast_1d(np.asarray(temperature, dtype=float))
+        pH, T = np.broadcast_arrays(pH, T)
+        pkas = pka_at(self.group_pka[None], self.group_dH[None], self.group_T_ref[None], T[:, None, None])
+        return fractions(pkas, pH[:, None])
+
+    def buffered_concentrations(self, pH, temperature, buffered=None):
+        """Concentrations [M] of the clamped inputs, shape (n, n_b)."""
+        pH = np.atleast_1d(np.asarray(pH, dtype=float))
+        T = np.atleast_1d(np.asarray(temperature, dtype=float))
+        pH, T = np.broadcast_arrays(pH, T)
+        n = pH.shape[0]
+        overrides = dict(buffered or {})
+        unknown = set(overrides) - set(self.buffered_names) - set(self.group_names)
+        if unknown:
+            raise ConditionsError(
+                f"buffered concentrations given for {', '.join(sorted(unknown))}, which "
+                f"`{self.name}` does not clamp; clamped inputs are "
+                f"{', '.join(n for n, k in zip(self.buffered_names, self.buffered_kind) if k == BUFFERED_KIND_CONC) or 'none'}"
+                + (f" and pools {', '.join(self.group_names)}" if self.group_names else ""))
+        alpha = self.group_fractions(pH, T) if len(self.group_names) else None
+        out = np.empty((n, len(self.buffered_names)))
+        for j, (name, kind) in enumerate(zip(self.buffered_names, self.buffered_kind)):
+            if kind == BUFFERED_KIND_H:
+                out[:, j] = 10.0 ** (-pH)
+            elif kind == BUFFERED_KIND_OH:
+                out[:, j] = 10.0 ** (pH - pkw(T))
+            elif kind == BUFFERED_KIND_CONC:
+                out[:, j] = overrides.get(name, self.buffered_default[j])
+            else:
+                group = self.buffered_group[j]
+                total = overrides.get(self.group_names[group], self.buffered_default[j])
+                out[:, j] = np.asarray(total) * alpha[:, group, self.buffered_position[j]]
+        if np.any(out < 0) or not np.all(np.isfinite(out)):
+            raise ConditionsError("buffered concentrations must be finite and non-negative")
+        return out
+
+    def rate_constants(self, pH=None, temperature=None, buffered=None):
+        """Effective rate constants for the state variables, vectorised over conditions.
+
+        k_eff = k_ref · exp(−Ea/R·(1/T − 1/T_ref)) · Π_forms α^power · Π_clamped [B]^power · fraction,
+        so that r = k_eff · Π_state [x]^ν with x the state (pool totals for pools).
+
+        Parameters
+        ----------
+        pH : float or array_like, shape (n,), optional
+            pH (default: the mechanism default).
+        temperature : float or array_like, shape (n,), optional
+            Temperature [K] (default: the mechanism default).
+        buffered : mapping of str to float or array_like, optional
+            Clamped concentrations [M] overriding the defaults (pool totals for clamped pools).
+
+        Returns
+        -------
+        ndarray of float64, shape (n_r,) for scalar conditions or (n, n_r)
+            Effective rate constants [M^(1−order) s⁻¹] with ``order`` from :attr:`order`.
+        """
+        pH = self.defaults.pH if pH is None else pH
+        temperature = self.defaults.temperature if temperature is None else temperature
+        scalar = np.ndim(pH) == 0 and np.ndim(temperature) == 0 and all(
+            np.ndim(v) == 0 for v in (buffered or {}).values())
+        pH_arr = np.atleast_1d(np.asarray(pH, dtype=float))
+        T_arr = np.atleast_1d(np.asarray(temperature, dtype=float))
+        if np.any((pH_arr < 0) | (pH_arr > 14)) or not np.all(np.isfinite(pH_arr)):
+            raise ConditionsError(f"`pH` must be between 0 and 14, found {pH}")
+        if np.any(~(T_arr > 0)) or not np.all(np.isfinite(T_arr)):
+            raise ConditionsError(f"`temperature` must be a positive number of kelvin, found {temperature}")
+        pH_arr, T_arr = np.broadcast_arrays(pH_arr, T_arr)
+        arrhenius = np.exp(-self.Ea[None, :] / GAS_CONSTANT * (1.0 / T_arr[:, None] - 1.0 / self.T_ref[None, :]))
+        k = self.k_ref[None, :] * self.branch_fraction[None, :] * arrhenius
+        if len(self.form_names):
+            alpha = self.group_fractions(pH_arr, T_arr)[:, self.form_group, self.form_position]
+            k = k * np.prod(np.where(self.form_power[None] > 0, alpha[:, None, :] ** self.form_power[None], 1.0),
+                            axis=-1)
+        if len(self.buffered_names):
+            conc = self.buffered_concentrations(pH_arr, T_arr, buffered)
+            k = k * np.prod(np.where(self.buffered_power[None] > 0,
+                                     conc[:, None, :] ** self.buffered_power[None], 1.0), axis=-1)
+        return k[0] if scalar else k
+
+    def initial_state(self, conditions: Conditions | None = None, **initial) -> np.ndarray:
+        """Initial concentrations [M] of the state variables, shape (n_s,).
+
+        Concentrations come from ``conditions.initial`` then ``initial`` keyword
+        arguments; a form of a pool adds to the pool total; unnamed variables start at 0.
+        """
+        values = dict(conditions.initial) if conditions is not None else {}
+        values.update(initial)
+        x0 = np.zeros(self.n_species)
+        for name, value in values.items():
+            try:
+                index = self.species_index(name)
+            except KeyError as exc:
+                raise ConditionsError(f"initial concentration for {exc.args[0]}") from None
+            value = float(value)
+            if not np.isfinite(value) or value < 0:
+                raise ConditionsError(f"initial concentration of `{name}` must be finite and ≥ 0, found {value}")
+            x0[index] += value
+        return x0
+
+
+def compile_network(mechanism: Mechanism) -> Network:
+    """Build the :class:`Network` of ``mechanism`` (see the module docstring)."""
+    species = mechanism.species_by_name()
+    groups = {g.pool: g for g in mechanism.speciation}
+    kinds = validate.species_kinds(species, groups)
+    form_group = mechanism.group_of_form()
+
+    state = [s.name for s in mechanism.species if kinds[s.name] == validate.DYNAMIC]
+    state += [g.pool for g in mechanism.speciation if g.buffered_total is None]
+    state_index = {name: i for i, name in enumerate(state)}
+    pool_of_form = {form: g.pool for g in mechanism.speciation if g.buffered_total is None for form in g.forms}
+
+    group_names = tuple(g.pool for g in mechanism.speciation)
+    group_index = {name: i for i, name in enumerate(group_names)}
+    width = max((len(g.forms) - 1 for g in mechanism.speciation), default=0)
+    group_pka = np.full((len(group_names), max(width, 1)), np.inf)
+    group_dH = np.zeros_like(group_pka)
+    group_T_ref = np.full_like(group_pka, 298.15)
+    for gi, g in enumerate(mechanism.speciation):
+        for j, p in enumerate(g.pka):
+            group_pka[gi, j], group_dH[gi, j], group_T_ref[gi, j] = p.value, p.dH, p.T_ref
+
+    form_names = tuple(f for g in mechanism.speciation if g.buffered_total is None for f in g.forms)
+    form_index = {f: i for i, f in enumerate(form_names)}
+    buffered_names, buffered_kind, buffered_group, buffered_position, buffered_default = [], [], [], [], []
+    for s in mechanism.species:
+        if kinds[s.name] in (validate.BUFFERED_CONC, validate.BUFFERED_PH):
+            buffered_names.append(s.name)
+            buffered_kind.append({BUFFERED_FROM_PH: BUFFERED_KIND_H, BUFFERED_FROM_POH: BUFFERED_KIND_OH}.get(
+                s.buffered, BUFFERED_KIND_CONC))
+            buffered_group.append(-1)
+            buffered_position.append(-1)
+            buffered_default.append(s.buffered if isinstance(s.buffered, float) else 0.0)
+    for g in mechanism.speciation:
+        if g.buffered_total is not None:
+            for position, form in enumerate(g.forms):
+                buffered_names.append(form)
+                buffered_kind.append(BUFFERED_KIND_FORM)
+                buffered_group.append(group_index[g.pool])
+                buffered_position.append(position)
+                buffered_default.append(g.buffered_total)
+    buffered_index = {b: i for i, b in enumerate(buffered_names)}
+
+    rows = []  # (id, source id, equation, reactants, products, rate, fraction, orders)
+    for r in mechanism.reactions:
+        for b in r.branches:
+            rows.append((b.id, r.id, format_equation(r.reactants, b.products), r.reactants, b.products,
+                         r.rate, b.fraction, dict(r.orders)))
+        if r.reversible:
+            products = r.branches[0].products
+            rows.append((f"{r.id}:reverse", r.id, format_equation(products, r.reactants), products,
+                         r.reactants, r.reverse_rate, 1.0, {}))
+
+    n_r, n_s = len(rows), len(state)
+    reactant_idx = np.full((n_r, MAX_REACTION_ORDER), -1, dtype=np.int32)
+    reactant_coef = np.zeros((n_r, MAX_REACTION_ORDER), dtype=np.int32)
+    net_stoich = np.zeros((n_r, n_s), dtype=np.int64)
+    form_power = np.zeros((n_r, len(form_names)))
+    buffered_power = np.zeros((n_r, len(buffered_names)))
+    k_ref, T_ref, Ea, fraction = (np.zeros(n_r) for _ in range(4))
+    for i, (_, _, _, reactants, products, rate, frac, orders) in enumerate(rows):
+        state_coefs: dict[int, int] = {}
+        for name, coef in reactants:
+            kind = kinds[name]
+            if kind in (validate.DYNAMIC, validate.FORM):
+                target = state_index[pool_of_form.get(name, name)]
+                state_coefs[target] = state_coefs.get(target, 0) + coef
+                net_stoich[i, target] -= coef
+                if kind == validate.FORM:
+                    form_power[i, form_index[name]] += coef
+            elif kind in (validate.BUFFERED_CONC, validate.BUFFERED_FORM):
+                buffered_power[i, buffered_index[name]] += orders.get(name, coef)
+            elif kind == validate.BUFFERED_PH and name in orders:
+                buffered_power[i, buffered_index[name]] += orders[name]
+        for name, coef in products:
+            if kinds[name] in (validate.DYNAMIC, validate.FORM):
+                net_stoich[i, state_index[pool_of_form.get(name, name)]] += coef
+        for name, exponent in rate.factors:
+            buffered_power[i, buffered_index[name]] += exponent
+        for slot, (target, coef) in enumerate(sorted(state_coefs.items())):
+            reactant_idx[i, slot], reactant_coef[i, slot] = target, coef
+        k_ref[i], T_ref[i], Ea[i], fraction[i] = rate.k, rate.T_ref, rate.Ea, frac
+
+    conservation, conservation_names = _conservation(mechanism, state, kinds, net_stoich)
+    return Network(
+        name=mechanism.name,
+        mechanism_sha256=hashlib.sha256(dump_mechanism(mechanism).encode()).hexdigest(),
+        parameter_set=mechanism.active_parameter_set,
+        species=tuple(state), is_pool=_readonly(np.array([s in groups for s in state], dtype=bool)),
+        reaction_ids=tuple(r[0] for r in rows), source_reaction=tuple(r[1] for r in rows),
+        equations=tuple(r[2] for r in rows),
+        reactant_idx=_readonly(reactant_idx), reactant_coef=_readonly(reactant_coef),
+        order=_readonly(reactant_coef.sum(axis=1).astype(np.int8)), net_stoich=_readonly(net_stoich),
+        k_ref=_readonly(k_ref), T_ref=_readonly(T_ref), Ea=_readonly(Ea), branch_fraction=_readonly(fraction),
+        form_names=form_names,
+        form_group=_readonly(np.array([group_index[form_group[f].pool] for f in form_names], dtype=np.int32)),
+        form_position=_readonly(np.array([form_group[f].forms.index(f) for f in form_names], dtype=np.int32)),
+        form_power=_readonly(form_power),
+        buffered_names=tuple(buffered_names), buffered_kind=_readonly(np.array(buffered_kind, dtype=np.int8)),
+        buffered_group=_readonly(np.array(buffered_group, dtype=np.int32)),
+        buffered_position=_readonly(np.array(buffered_position, dtype=np.int32)),
+        buffered_default=_readonly(np.array(buffered_default, dtype=float)),
+        buffered_power=_readonly(buffered_power),
+        group_names=group_names, group_pka=_readonly(group_pka), group_dH=_readonly(group_dH),
+        group_T_ref=_readonly(group_T_ref),
+        conservation=_readonly(conservation), conservation_names=conservation_names,
+        defaults=mechanism.defaults, pool_of_form=pool_of_form,
+    )
+
+
+def _conservation(mechanism, state, kinds, net_stoich):
+    """Element and charge rows over the state that every reaction conserves.
+
+    With H+, OH- and water clamped, hydrogen, oxygen and charge are exchanged
+    with the buffer and usually drop out; metals and other elements remain.
+    A pool has a composition for an element only if all its forms agree.
+    """
+    species = mechanism.species_by_name()
+    groups = {g.pool: g for g in mechanism.speciation}
+    elements = sorted({e for s in mechanism.species for e, _ in s.composition})
+    rows, names = [], []
+    for key in elements + ["charge"]:
+        row = np.zeros(len(state))
+        defined = True
+        for j, name in enumerate(state):
+            members = groups[name].forms if name in groups else (name,)
+            values = {(species[m].charge if key == "charge" else dict(species[m].composition).get(key, 0))
+                      for m in members}
+            if len(values) != 1:
+                defined = False
+                break
+            row[j] = values.pop()
+        if defined and np.any(row) and not np.any(net_stoich @ row):
+            rows.append(row)
+            names.append(key)
+    return np.array(rows).reshape(len(rows), len(state)), tuple(names)

@@ -1,0 +1,214 @@
+"""Table-driven unit conversion to fentonsim's canonical units.
+
+Canonical units: concentration M (mol L⁻¹), time s, molar energy J mol⁻¹,
+temperature K, volume L. A unit string is a product of symbols with integer
+or decimal exponents, written ``M^-1 s^-1``, ``M-1 s-1``, ``M⁻¹ s⁻¹``,
+``1/(M*s)`` or ``kJ/mol``. A quantity is a bare number (interpreted in the
+file's default unit for that dimension) or a string ``"<number> <unit>"``.
+
+Dimensions are vectors of exponents over the base quantities
+(amount [mol], volume [L], time [s], energy [J], temperature [K]).
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from .errors import UnitError
+
+BASE_NAMES = ("mol", "L", "s", "J", "K")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A unit: ``value_in_canonical = value * factor``; ``dims`` over BASE_NAMES."""
+
+    factor: float
+    dims: tuple[float, ...]
+
+    def __mul__(self, other: "Unit") -> "Unit":
+        return Unit(self.factor * other.factor, tuple(a + b for a, b in zip(self.dims, other.dims)))
+
+    def __pow__(self, exponent: float) -> "Unit":
+        return Unit(self.factor**exponent, tuple(a * exponent for a in self.dims))
+
+
+def _dims(mol=0, L=0, s=0, J=0, K=0) -> tuple[float, ...]:
+    return (float(mol), float(L), float(s), float(J), float(K))
+
+
+DIMENSIONLESS = _dims()
+AMOUNT = _dims(mol=1)
+CONCENTRATION = _dims(mol=1, L=-1)
+TIME = _dims(s=1)
+MOLAR_ENERGY = _dims(mol=-1, J=1)
+TEMPERATURE = _dims(K=1)
+VOLUME = _dims(L=1)
+
+_MICRO = ("u", "µ", "μ")  # ASCII u, MICRO SIGN, GREEK SMALL LETTER MU
+
+_SYMBOLS: dict[str, Unit] = {
+    "M": Unit(1.0, CONCENTRATION),
+    "mM": Unit(1e-3, CONCENTRATION),
+    "nM": Unit(1e-9, CONCENTRATION),
+    "pM": Unit(1e-12, CONCENTRATION),
+    "mol": Unit(1.0, AMOUNT),
+    "mmol": Unit(1e-3, AMOUNT),
+    "nmol": Unit(1e-9, AMOUNT),
+    "pmol": Unit(1e-12, AMOUNT),
+    "s": Unit(1.0, TIME),
+    "ms": Unit(1e-3, TIME),
+    "ns": Unit(1e-9, TIME),
+    "min": Unit(60.0, TIME),
+    "h": Unit(3600.0, TIME),
+    "J": Unit(1.0, _dims(J=1)),
+    "kJ": Unit(1e3, _dims(J=1)),
+    "cal": Unit(4.184, _dims(J=1)),
+    "kcal": Unit(4184.0, _dims(J=1)),
+    "K": Unit(1.0, TEMPERATURE),
+    "L": Unit(1.0, VOLUME),
+    "mL": Unit(1e-3, VOLUME),
+    "nL": Unit(1e-9, VOLUME),
+    "pL": Unit(1e-12, VOLUME),
+    "fL": Unit(1e-15, VOLUME),
+}
+for _prefix in _MICRO:
+    _SYMBOLS[_prefix + "M"] = Unit(1e-6, CONCENTRATION)
+    _SYMBOLS[_prefix + "mol"] = Unit(1e-6, AMOUNT)
+    _SYMBOLS[_prefix + "s"] = Unit(1e-6, TIME)
+    _SYMBOLS[_prefix + "L"] = Unit(1e-6, VOLUME)
+
+#: Offset temperature scales accepted for temperature *values* only.
+_CELSIUS = ("°C", "degC", "C")
+
+_SUPERSCRIPTS = str.maketrans("⁻⁺⁰¹²³⁴⁵⁶⁷⁸⁹·×", "-+0123456789**")
+_NUMBER = re.compile(r"^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*(.*?)\s*$")
+_FACTOR = re.compile(r"^([A-Za-zµμ°]+)(?:\^?([+-]?\d+(?:\.\d+)?))?$")
+
+
+def known_symbols() -> list[str]:
+    """All accepted unit symbols, for error messages."""
+    return sorted(set(_SYMBOLS))
+
+
+def _parse_product(text: str, original: str) -> Unit:
+    unit = Unit(1.0, DIMENSIONLESS)
+    for token in re.split(r"[\s*]+", text.strip()):
+        if token in ("", "1"):
+            continue
+        match = _FACTOR.match(token)
+        if match is None or match.group(1) not in _SYMBOLS:
+            symbol = token if match is None else match.group(1)
+            raise UnitError(
+                f"unknown unit `{symbol}` in `{original}`; expected symbols from "
+                f"{', '.join(known_symbols())} with optional exponents like `M^-1 s^-1`"
+            )
+        exponent = float(match.group(2)) if match.group(2) else 1.0
+        unit = unit * (_SYMBOLS[match.group(1)] ** exponent)
+    return unit
+
+
+def parse_unit(text: str) -> Unit:
+    """Parse a unit string such as ``"M^-1 s^-1"`` or ``"kJ/mol"``.
+
+    Raises
+    ------
+    UnitError
+        If a symbol is unknown or the string has more than one ``/``.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise UnitError(f"expected a unit string such as `M^-1 s^-1`, found `{text!r}`")
+    normalised = text.translate(_SUPERSCRIPTS).strip()
+    if normalised.count("/") > 1:
+        raise UnitError(f"unit `{text}` has more than one `/`; write it as `M^-1 s^-1`")
+    numerator, _, denominator = normalised.partition("/")
+    unit = _parse_product(numerator, text)
+    if denominator:
+        denominator = denominator.strip()
+        if denominator.startswith("(") and denominator.endswith(")"):
+            denominator = denominator[1:-1]
+        unit = unit * (_parse_product(denominator, text) ** -1.0)
+    return unit
+
+
+def format_dims(dims: tuple[float, ...]) -> str:
+    """Human-readable canonical unit for ``dims``, e.g. ``M^-1 s^-1``."""
+    mol, litre, sec, joule, kelvin = dims
+    parts = []
+    # Express amount/volume pairs as molar concentration where possible.
+    conc = -litre
+    rest_mol = mol - conc
+    for name, exponent in (("M", conc), ("mol", rest_mol), ("J", joule), ("K", kelvin), ("s", sec)):
+        if abs(exponent) < 1e-12:
+            continue
+        exp_text = f"{exponent:g}"
+        parts.append(name if exp_text == "1" else f"{name}^{exp_text}")
+    return " ".join(parts) if parts else "1 (dimensionless)"
+
+
+def rate_constant_dims(order: float) -> tuple[float, ...]:
+    """Dimension of a rate constant for total ``order``: M^(1-order) s^-1."""
+    conc = 1.0 - order
+    return _dims(mol=conc, L=-conc, s=-1)
+
+
+def _same_dims(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return all(math.isclose(x, y, abs_tol=1e-9) for x, y in zip(a, b))
+
+
+def parse_quantity(value, dims: tuple[float, ...], default_unit: "str | Unit", what: str) -> float:
+    """Convert ``value`` to canonical units for a quantity of dimension ``dims``.
+
+    Parameters
+    ----------
+    value : float or int or str
+        A bare number (taken in ``default_unit``) or ``"<number> <unit>"``.
+    dims : tuple of float
+        Expected dimension (see module docstring).
+    default_unit : str or Unit
+        Unit of a bare number, from the file's ``units`` header.
+    what : str
+        Description of the quantity for error messages, e.g. "`k` of reaction F1".
+
+    Returns
+    -------
+    float
+        The value in canonical units (M, s, J/mol, K, L or a product of them).
+
+    Raises
+    ------
+    UnitError
+        If the value is not a finite number, the unit is unknown, or its
+        dimension differs from ``dims``.
+    """
+    if isinstance(value, bool):
+        raise UnitError(f"{what}: expected a number, found boolean `{value}`")
+    if isinstance(value, (int, float)):
+        number, unit_text = float(value), None
+    elif isinstance(value, str):
+        match = _NUMBER.match(value.translate(str.maketrans("−", "-")))
+        if match is None:
+            lowered = value.strip().lower()
+            if lowered in ("nan", ".nan", "inf", "-inf", ".inf", "-.inf", "infinity"):
+                raise UnitError(f"{what}: expected a finite number, found `{value}`")
+            raise UnitError(f"{what}: expected a number with an optional unit such as `63 M^-1 s^-1`, found `{value}`")
+        number = float(match.group(1))
+        unit_text = match.group(2) or None
+    else:
+        raise UnitError(f"{what}: expected a number, found {type(value).__name__} `{value!r}`")
+    if not math.isfinite(number):
+        raise UnitError(f"{what}: expected a finite number, found `{value}`")
+    if unit_text is None and isinstance(default_unit, Unit):
+        unit, unit_text = default_unit, "the file's default units"
+    else:
+        unit_text = default_unit if unit_text is None else unit_text
+        if unit_text.strip() in _CELSIUS and _same_dims(dims, TEMPERATURE):
+            return number + 273.15
+        unit = parse_unit(unit_text)
+    if not _same_dims(unit.dims, dims):
+        raise UnitError(
+            f"{what}: unit `{unit_text}` has dimension {format_dims(unit.dims)}, "
+            f"expected {format_dims(dims)}"
+        )
+    return number * unit.factor
