@@ -88,8 +88,8 @@ _FACTOR = re.compile(r"^([A-Za-zµμ°]+)(?:\^?([+-]?\d+(?:\.\d+)?))?$")
 
 
 def known_symbols() -> list[str]:
-    """All accepted unit symbols, for error messages."""
-    return sorted(set(_SYMBOLS))
+    """Accepted unit symbols for error messages (micro written as u; µ and μ work too)."""
+    return sorted(s for s in _SYMBOLS if not s.startswith(("µ", "μ")))
 
 
 def _parse_product(text: str, original: str) -> Unit:
@@ -102,7 +102,7 @@ def _parse_product(text: str, original: str) -> Unit:
             symbol = token if match is None else match.group(1)
             raise UnitError(
                 f"unknown unit `{symbol}` in `{original}`; expected symbols from "
-                f"{', '.join(known_symbols())} with optional exponents like `M^-1 s^-1`"
+                f"{', '.join(known_symbols())} (u, µ or μ for micro) with exponents like `M^-1 s^-1`"
             )
         exponent = float(match.group(2)) if match.group(2) else 1.0
         unit = unit * (_SYMBOLS[match.group(1)] ** exponent)

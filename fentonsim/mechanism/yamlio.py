@@ -6,6 +6,7 @@ error can name the file and line where the problem is.
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 
 from ruamel.yaml import YAML
@@ -45,8 +46,9 @@ def read_mapping(path: Path) -> CommentedMap:
         mark = exc.problem_mark or exc.context_mark
         line = None if mark is None else mark.line + 1
         problem = exc.problem or exc.context or "invalid YAML"
-        if "duplicate key" in str(problem) or type(exc).__name__ == "DuplicateKeyError":
-            key = str(exc).split('"')[1] if '"' in str(exc) else "?"
+        if type(exc).__name__ == "DuplicateKeyError":
+            found = re.search(r'duplicate key "([^"]*)"', str(exc))
+            key = found.group(1) if found else "?"
             problem = f"duplicate key `{key}`; each key may appear once per mapping"
         raise MechanismError(f"YAML syntax error: {problem}", path, line) from None
     except Exception as exc:  # ruamel raises a few unmarked errors for odd bytes
@@ -145,7 +147,7 @@ class FileReader:
         return str(value)
 
     def number(self, node, key, what: str, default=None, integer=False):
-        value = node.get(key, default)
+        value = node[key] if isinstance(node, CommentedSeq) else node.get(key, default)
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):

@@ -1,0 +1,164 @@
+"""The ``fentonsim`` command line.
+
+Subcommands:
+
+- ``fentonsim validate FILE...`` — check mechanism and condition files; exit 0
+  with a one-line summary per valid file, exit 1 with ``file:line: message``
+  otherwise.
+- ``fentonsim info FILE [--ph PH] [--temperature T] [--parameter-set NAME]`` —
+  species, pools and reactions with effective rate constants and references.
+
+User errors are printed as one line without a traceback; set
+``FENTONSIM_DEBUG=1`` to see tracebacks of internal errors.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from .errors import FentonsimError
+from .units import TEMPERATURE, parse_quantity
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
+
+
+def _temperature(text: str) -> float:
+    try:
+        value = parse_quantity(text if any(c.isalpha() or c == "°" for c in text) else float(text),
+                               TEMPERATURE, "K", "`--temperature`")
+    except (FentonsimError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"`--temperature` must be above 0 K, found {text}")
+    return value
+
+
+def _ph(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`--ph` must be a number, found `{text}`") from None
+    if not 0 <= value <= 14:
+        raise argparse.ArgumentTypeError(f"`--ph` must be between 0 and 14, found {value}")
+    return value
+
+
+def _file_kind(path: Path) -> str:
+    from .mechanism.yamlio import read_mapping
+    return str(read_mapping(path).get("kind", "mechanism"))
+
+
+def cmd_validate(args) -> int:
+    from .conditions import load_conditions
+    from .mechanism import load_mechanism
+    from .network import compile_network
+
+    status = EXIT_OK
+    for name in args.files:
+        path = Path(name)
+        try:
+            if _file_kind(path) == "conditions":
+                c = load_conditions(path)
+                print(f"ok {path}: conditions `{c.name}` — pH {c.pH}, "
+                      f"{len(c.initial)} initial and {len(c.buffered)} buffered concentrations")
+                continue
+            mechanism = load_mechanism(path)
+            network = compile_network(mechanism)
+        except FentonsimError as exc:
+            print(str(exc), file=sys.stdout)
+            status = EXIT_INVALID
+            continue
+        for warning in mechanism.warnings:
+            print(warning)
+        print(f"ok {path}: mechanism `{mechanism.name}` — {len(mechanism.species)} species, "
+              f"{len(mechanism.speciation)} speciation pools, {len(mechanism.reactions)} reactions "
+              f"({network.n_reactions} network reactions, {network.n_species} state variables), "
+              f"{len(mechanism.parameter_sets)} parameter sets, {len(mechanism.warnings)} warnings")
+    return status
+
+
+def _k_unit(order: float) -> str:
+    from .units import format_dims, rate_constant_dims
+    return format_dims(rate_constant_dims(order))
+
+
+def cmd_info(args) -> int:
+    from .mechanism import load_mechanism
+    from .network import compile_network
+
+    mechanism = load_mechanism(args.file, parameter_set=args.parameter_set)
+    network = compile_network(mechanism)
+    pH = mechanism.defaults.pH if args.ph is None else args.ph
+    T = mechanism.defaults.temperature if args.temperature is None else args.temperature
+    k = network.rate_constants(pH=pH, temperature=T)
+    refs = {r.key: r.citation for r in mechanism.references}
+    print(f"{mechanism.name}: {mechanism.description}".rstrip(": "))
+    print(f"conditions: pH {pH:g}, T {T:.2f} K ({T - 273.15:.2f} °C)"
+          + (f", parameter set `{mechanism.active_parameter_set}`" if mechanism.active_parameter_set else ""))
+    print(f"sha256: {network.mechanism_sha256}")
+    print("\nspecies (name, charge, composition, role)")
+    groups = mechanism.group_of_form()
+    for s in mechanism.species:
+        role = ("buffered: " + (s.buffered if isinstance(s.buffered, str) else f"{s.buffered:.3g} M")
+                if s.is_buffered else (f"form of pool {groups[s.name].pool}" if s.name in groups else "integrated"))
+        comp = " ".join(f"{e}{n if n > 1 else ''}" for e, n in s.composition)
+        print(f"  {s.name:<12} {s.charge:+d}  {comp:<10} {'radical ' if s.radical else ''}{role}")
+    if mechanism.speciation:
+        print(f"\nspeciation pools (fractions at pH {pH:g})")
+        alpha = network.group_fractions(pH, T)[0]
+        for gi, g in enumerate(mechanism.speciation):
+            parts = ", ".join(f"{form} {alpha[gi, j]:.3g}" for j, form in enumerate(g.forms))
+            pkas = ", ".join(f"{p.value:g}" for p in g.pka)
+            total = f", buffered total {g.buffered_total:.3g} M" if g.buffered_total is not None else ""
+            print(f"  {g.pool:<12} pKa {pkas}: {parts}{total}")
+    print("\nreactions: effective k for the state variables (r = k·Π[x]^ν), reference")
+    source = {r.id: r for r in mechanism.reactions}
+    for i, rid in enumerate(network.reaction_ids):
+        reaction = source[network.source_reaction[i]]
+        ref = reaction.ref or "(no reference)"
+        print(f"  {rid:<10} {network.equations[i]:<44} k = {k[i]:.3e} {_k_unit(network.order[i]):<10}"
+              f" [{refs.get(ref, ref)}]")
+    if mechanism.parameter_sets:
+        print("\nparameter sets: " + ", ".join(p.name for p in mechanism.parameter_sets))
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fentonsim", description="Fenton chemistry simulator.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    validate = sub.add_parser("validate", help="check mechanism and condition files")
+    validate.add_argument("files", nargs="+", metavar="FILE")
+    validate.set_defaults(run=cmd_validate)
+    info = sub.add_parser("info", help="show species, pools and reactions with effective rate constants")
+    info.add_argument("file", metavar="FILE")
+    info.add_argument("--ph", type=_ph, help="pH (default: the mechanism default)")
+    info.add_argument("--temperature", type=_temperature,
+                      help="temperature, e.g. 310.15, '310 K' or '37 °C' (default: the mechanism default)")
+    info.add_argument("--parameter-set", help="apply a named alternative parameter set")
+    info.set_defaults(run=cmd_info)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except FentonsimError as exc:
+        print(f"fentonsim: {exc}" if not getattr(exc, "path", None) else str(exc), file=sys.stderr)
+        return EXIT_INVALID
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # a bug in fentonsim, not bad input
+        if os.environ.get("FENTONSIM_DEBUG"):
+            raise
+        print(f"fentonsim: internal error: {type(exc).__name__}: {exc} "
+              "(set FENTONSIM_DEBUG=1 for a traceback and please report it)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+"""Shared test configuration: paths, the `slow` marker and hypothesis profiles."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+MECHANISMS = REPO / "mechanisms"
+
+# Too-slow health checks fire on a loaded 2-core CI machine without telling us anything.
+settings.register_profile("ci", deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+@pytest.fixture
+def repo() -> Path:
+    return REPO
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("FENTONSIM_SKIP_SLOW"):
+        skip = pytest.mark.skip(reason="FENTONSIM_SKIP_SLOW is set")
+        for item in items:
+            if "slow" in item.keywords:
+                item.add_marker(skip)
