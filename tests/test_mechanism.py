@@ -1,0 +1,244 @@
+"""Mechanism semantics: balance, the 2k flag, Arrhenius, branching, power laws,
+includes and parameter sets, checked on small inline files and the shipped ones."""
+from __future__ import annotations
+
+import math
+import textwrap
+
+import numpy as np
+import pytest
+
+from fentonsim import MechanismError, compile_network, load_mechanism
+from fentonsim.constants import GAS_CONSTANT
+
+HEADER = """\
+species:
+- {name: H+, composition: {H: 1}, charge: 1, buffered: from-pH}
+- {name: OH-, composition: {O: 1, H: 1}, charge: -1, buffered: from-pOH}
+- {name: H2O, composition: {H: 2, O: 1}, buffered: solvent}
+- {name: O2, composition: {O: 2}, buffered: 0.25 mM}
+- {name: H2O2, composition: {H: 2, O: 2}}
+- {name: HO*, composition: {H: 1, O: 1}, radical: true}
+- {name: Fe+2, composition: {Fe: 1}}
+- {name: Fe+3, composition: {Fe: 1}}
+- {name: FeO+2, composition: {Fe: 1, O: 1}}
+- {name: O*, composition: {O: 1}, radical: true}
+"""
+
+
+def write(tmp_path, text, name="m.yaml"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def load(tmp_path, reactions, extra=""):
+    body = textwrap.dedent(reactions)
+    separator = " " if body.startswith("[") else "\n"
+    return load_mechanism(write(tmp_path, HEADER + extra + "reactions:" + separator + body))
+
+
+def test_charge_inferred_from_name(tmp_path):
+    """Without `charge`, the charge comes from the name suffix (Fe+3 -> 3, OH- -> -1)."""
+    m = load(tmp_path, "[]\n")
+    charges = {s.name: s.charge for s in m.species}
+    assert charges["Fe+2"] == 2 and charges["Fe+3"] == 3 and charges["FeO+2"] == 2 and charges["H2O2"] == 0
+
+
+def test_balanced_with_buffered_protons(tmp_path):
+    """H+ written for balance passes the balance check and stays out of the rate law."""
+    m = load(tmp_path, """\
+        - id: X3
+          equation: FeO+2 + Fe+2 + 2 H+ => 2 Fe+3 + H2O
+          rate: {k: 1.4e5}
+        """)
+    net = compile_network(m)
+    assert net.order[0] == 2
+    assert net.rate_constants(pH=3.0)[0] == pytest.approx(1.4e5)
+    assert net.rate_constants(pH=7.0)[0] == pytest.approx(1.4e5)
+
+
+def test_two_k_flag_halves_the_constant(tmp_path):
+    """`tabulated-as: 2k` stores k/2, so d[HO*]/dt = -2k[HO*]^2 uses the halved k."""
+    m = load(tmp_path, """\
+        - id: R3
+          equation: 2 HO* => H2O2
+          rate: {k: 1.1e10}
+          tabulated-as: 2k
+        """)
+    assert m.reactions[0].rate.k == pytest.approx(5.5e9)
+    net = compile_network(m)
+    assert list(net.net_stoich[0]) == [-2 if s == "HO*" else (1 if s == "H2O2" else 0) for s in net.species]
+
+
+def test_arrhenius(tmp_path):
+    """k(T) = k_ref·exp(-Ea/R·(1/T - 1/T_ref)); Ea and Ea_over_R agree; k(T_ref) = k_ref."""
+    m = load(tmp_path, """\
+        - id: A
+          equation: Fe+2 + H2O2 => Fe+3 + OH- + HO*
+          rate: {type: arrhenius, k_ref: 55, T_ref: 298.15 K, Ea: 35.7 kJ/mol}
+        - id: B
+          equation: FeO+2 + H2O2 => Fe+3 + OH- + HO* + O*
+          rate: {type: arrhenius, k_ref: 1e4, T_ref: 25 °C, Ea_over_R: 2766 K}
+        """)
+    net = compile_network(m)
+    T = np.array([278.15, 298.15, 310.15, 318.15])
+    k = net.rate_constants(pH=np.full(4, 5.0), temperature=T)
+    expected_a = 55 * np.exp(-35700 / GAS_CONSTANT * (1 / T - 1 / 298.15))
+    expected_b = 1e4 * np.exp(-2766 * (1 / T - 1 / 298.15))
+    np.testing.assert_allclose(k[:, 0], expected_a, rtol=1e-12)
+    np.testing.assert_allclose(k[:, 1], expected_b, rtol=1e-12)
+    assert k[1, 0] == pytest.approx(55)
+
+
+def test_buffered_species_enters_rate_law(tmp_path):
+    """A clamped species (O2) multiplies k by its concentration; conditions override the default."""
+    m = load(tmp_path, """\
+        - id: AO
+          equation: Fe+2 + O2 + H2O => Fe+3 + OH- + HO* + O*
+          rate: {k: 10}
+        """)
+    net = compile_network(m)
+    assert net.order[0] == 1
+    assert net.rate_constants(pH=7)[0] == pytest.approx(10 * 0.25e-3)
+    assert net.rate_constants(pH=7, buffered={"O2": 1e-3})[0] == pytest.approx(1e-2)
+
+
+def test_power_law_on_buffered_species(tmp_path):
+    """A power-law factor [OH-]^2 makes k pH dependent as 10^(2(pH - pKw))."""
+    m = load(tmp_path, """\
+        - id: AUTOX
+          equation: Fe+2 + O2 + H2O => Fe+3 + OH- + HO* + O*
+          rate: {type: power-law, k: 1e14 M^-3 s^-1, factors: {OH-: 2}}
+        """)
+    net = compile_network(m)
+    from fentonsim.constants import pkw
+    for pH in (6.5, 7.4):
+        oh = 10 ** (pH - pkw(298.15))
+        assert net.rate_constants(pH=pH)[0] == pytest.approx(1e14 * oh**2 * 0.25e-3, rel=1e-12)
+
+
+def test_power_law_order_checks_units(tmp_path):
+    """With a [OH-]^2 factor, a second-order unit for k is the wrong dimension."""
+    with pytest.raises(MechanismError, match="expected M\\^-3 s\\^-1"):
+        load(tmp_path, """\
+            - id: AUTOX
+              equation: Fe+2 + O2 + H2O => Fe+3 + OH- + HO* + O*
+              rate: {type: power-law, k: 1e14 M^-1 s^-1, factors: {OH-: 2}}
+            """)
+
+
+def test_branching_splits_flux(tmp_path):
+    """Branches become network reactions with k·fraction and their own products."""
+    m = load(tmp_path, """\
+        - id: F1
+          reactants: Fe+2 + H2O2
+          branches:
+          - {id: F1-OH, products: Fe+3 + OH- + HO*, fraction: 0.75}
+          - {id: F1-ferryl, products: FeO+2 + H2O, fraction: 0.25}
+          rate: {k: 60}
+        """)
+    net = compile_network(m)
+    assert net.reaction_ids == ("F1-OH", "F1-ferryl")
+    np.testing.assert_allclose(net.rate_constants(pH=3), [45.0, 15.0])
+    ferryl = net.species.index("FeO+2")
+    assert net.net_stoich[1, ferryl] == 1 and net.net_stoich[0, ferryl] == 0
+
+
+def test_reversible_expands_to_two_reactions(tmp_path):
+    """`<=>` with reverse-rate gives a forward and a `:reverse` network reaction."""
+    m = load(tmp_path, """\
+        - id: EQ
+          equation: Fe+2 + HO* <=> Fe+3 + OH-
+          rate: {k: 3e8}
+          reverse-rate: {k: 2 s^-1}
+        """)
+    net = compile_network(m)
+    assert net.reaction_ids == ("EQ", "EQ:reverse")
+    np.testing.assert_array_equal(net.net_stoich[0], -net.net_stoich[1])
+    assert list(net.order) == [2, 1]
+
+
+def test_speciation_weighting_and_pool_state(tmp_path):
+    """A reaction of one form runs at k·α(form)·[pool]; the pool is the state variable."""
+    m = load(tmp_path, """\
+        - id: S1
+          equation: HO2* + Fe+2 => Fe+3 + HO2-
+          rate: {k: 1e6}
+        """, extra="""\
+- {name: HO2*, composition: {H: 1, O: 2}, radical: true}
+- {name: O2*-, composition: {O: 2}, radical: true}
+- {name: HO2-, composition: {H: 1, O: 2}}
+speciation:
+- {pool: superoxide, forms: [HO2*, O2*-], pKa: [4.8]}
+""")
+    net = compile_network(m)
+    assert "superoxide" in net.species and "HO2*" not in net.species
+    for pH in (3.0, 4.8, 7.4):
+        alpha = 1 / (1 + 10 ** (pH - 4.8))
+        assert net.rate_constants(pH=pH)[0] == pytest.approx(1e6 * alpha, rel=1e-12)
+
+
+def test_include_diamond_loads_shared_file_once(tmp_path):
+    """Two files including the same core merge without duplicate errors."""
+    write(tmp_path, HEADER + "reactions: []\n", "core.yaml")
+    species = lambda n: f"species:\n- {{name: {n}, composition: {{Fe: 1}}, charge: 0}}\nreactions: []\n"
+    write(tmp_path, "include: [core.yaml]\n" + species("FeA"), "a.yaml")
+    write(tmp_path, "include: [core.yaml]\n" + species("FeB"), "b.yaml")
+    top = write(tmp_path, "include: [a.yaml, b.yaml]\nspecies: []\nreactions: []\n", "top.yaml")
+    names = [s.name for s in load_mechanism(top).species]
+    assert names.count("Fe+2") == 1 and "FeA" in names and "FeB" in names
+
+
+def test_include_duplicate_reaction_across_files(tmp_path):
+    """The same reaction defined in two files is reported with both locations."""
+    reaction = "- {id: %s, equation: Fe+2 + HO* => Fe+3 + OH-, rate: {k: 3e8}}\n"
+    write(tmp_path, HEADER + "reactions:\n" + reaction % "F5", "core.yaml")
+    top = write(tmp_path, "include: [core.yaml]\nreactions:\n" + reaction % "F5b", "top.yaml")
+    with pytest.raises(MechanismError, match="duplicates `F5`.*core.yaml"):
+        load_mechanism(top)
+
+
+def test_parameter_sets_on_shipped_iron():
+    """Named parameter sets swap contested constants and record their name."""
+    from conftest import MECHANISMS
+    base = load_mechanism(MECHANISMS / "iron.yaml")
+    alt = load_mechanism(MECHANISMS / "iron.yaml", parameter_set="DeLaat-Gallard-1999")
+    assert base.reaction("F1").rate.k == 55 and alt.reaction("F1").rate.k == 63
+    assert alt.reaction("F5").rate.k == 3.2e8
+    assert compile_network(alt).parameter_set == "DeLaat-Gallard-1999"
+    assert compile_network(alt).mechanism_sha256 != compile_network(base).mechanism_sha256
+    ferryl = base.with_parameter_set("ferryl-neutral").reaction("F1")
+    assert [b.fraction for b in ferryl.branches] == [0.5, 0.5]
+    with pytest.raises(MechanismError, match="unknown parameter set `nope`"):
+        load_mechanism(MECHANISMS / "iron.yaml", parameter_set="nope")
+
+
+def test_parameter_set_unknown_reaction(tmp_path):
+    """A parameter set overriding a reaction that does not exist is an error at its line."""
+    with pytest.raises(MechanismError) as info:
+        load(tmp_path, "- {id: F5, equation: Fe+2 + HO* => Fe+3 + OH-, rate: {k: 3e8}}\n"
+                       "parameter-sets:\n  alt:\n    reactions:\n      F9: {k: 1}\n")
+    assert "unknown reaction `F9`" in str(info.value) and info.value.line == 17
+
+
+def test_missing_reference_is_a_warning(tmp_path):
+    """A reaction without `ref` loads, with a warning naming the reaction and line."""
+    m = load(tmp_path, "- {id: F5, equation: Fe+2 + HO* => Fe+3 + OH-, rate: {k: 3e8}}\n")
+    assert len(m.warnings) == 1 and "`F5` has no `ref`" in m.warnings[0] and ":13:" in m.warnings[0]
+
+
+def test_shipped_mechanisms_are_clean():
+    """Every shipped mechanism validates with no warnings and every reaction cites a reference."""
+    from conftest import MECHANISMS
+    for path in sorted(MECHANISMS.glob("*.yaml")):
+        m = load_mechanism(path)
+        assert m.warnings == (), path
+        assert all(r.ref for r in m.reactions), path
+
+
+def test_default_pH_and_temperature_from_file(tmp_path):
+    """`defaults` sets the pH and temperature used when none are given."""
+    m = load_mechanism(write(tmp_path, "defaults: {pH: 5.5, temperature: 37 °C, volume: 1 fL}\n"
+                                       + HEADER + "reactions: []\n"))
+    assert (m.defaults.pH, m.defaults.temperature, m.defaults.volume) == (5.5, pytest.approx(310.15), 1e-15)
