@@ -30,3 +30,13 @@ def test_readme_commands_match_ci():
     commands = re.findall(r"```bash\n(.*?)\n```", readme.split("## Set up", 1)[1].split("\n## ", 1)[0], re.S)
     assert len(commands) == 2, commands
     assert commands[1] in (REPO / ".ci" / "run").read_text()
+
+
+def test_examples_run():
+    """Every script in examples/ runs to completion (so examples never rot)."""
+    import subprocess
+    import sys
+
+    for script in sorted((REPO / "examples").glob("*.py")):
+        proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, f"{script.name}: {proc.stderr[-2000:]}"

@@ -1,0 +1,32 @@
+"""Run every benchmark module and print a table of ratios."""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+
+from . import bench_rate_constants
+
+BENCHMARKS = {"rate_constants": bench_rate_constants.run}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (CI mode)")
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    args = parser.parse_args(argv)
+    results = {"machine": {"python": sys.version.split()[0], "platform": platform.platform(),
+                           "processor": platform.processor()}, "benchmarks": {}}
+    for name, run in BENCHMARKS.items():
+        results["benchmarks"][name] = run(quick=args.quick)
+        for row in results["benchmarks"][name]:
+            print(f"{name:<16} {row['case']:<44} {row['median_s'] * 1e3:10.3f} ms   {row.get('ratio', '')}")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(results, fh, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

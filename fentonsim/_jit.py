@@ -1,0 +1,22 @@
+"""The only module that imports numba.
+
+Kernels are compiled with ``cache=True`` (a second process loads machine code
+from disk instead of recompiling) and ``nogil=True`` (ensembles and sweeps can
+run them on all cores). Setting ``NUMBA_DISABLE_JIT=1`` runs them as plain
+Python, for debugging and coverage.
+"""
+from __future__ import annotations
+
+import numba
+
+JIT_DISABLED = bool(numba.config.DISABLE_JIT)
+prange = numba.prange
+
+
+def njit(function=None, **options):
+    """``numba.njit`` with fentonsim's defaults (cache, nogil, no fastmath)."""
+    settings = {"cache": True, "nogil": True, "fastmath": False, "error_model": "numpy"}
+    settings.update(options)
+    if function is None:
+        return lambda f: numba.njit(**settings)(f)
+    return numba.njit(**settings)(function)

@@ -1,0 +1,117 @@
+"""Rate-equation kernels: the one rate convention, an exact analytic Jacobian,
+and no recompilation when rate constants or states change."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from conftest import MECHANISMS
+from fentonsim import compile_network, load_mechanism
+from fentonsim._jit import JIT_DISABLED
+from fentonsim.kernels import ode
+
+
+@pytest.fixture(scope="module")
+def iron():
+    return compile_network(load_mechanism(MECHANISMS / "iron.yaml"))
+
+
+def reference_rhs(x, k, net):
+    """Plain numpy statement of r = k·Π x^ν and dx/dt = net_stoichᵀ r."""
+    r = k.copy()
+    for i in range(net.n_reactions):
+        for j, nu in zip(net.reactant_idx[i], net.reactant_coef[i]):
+            if j >= 0:
+                r[i] *= x[j] ** nu
+    return net.net_stoich.T @ r
+
+
+def test_self_reaction_convention():
+    """For 2 A => P with k, dA/dt = -2k[A]^2 and dP/dt = k[A]^2."""
+    idx = np.array([[0, -1, -1]], dtype=np.int32)
+    coef = np.array([[2, 0, 0]], dtype=np.int32)
+    stoich = np.array([[-2, 1]], dtype=np.int64)
+    rates, dxdt = np.empty(1), np.empty(2)
+    ode.rhs(np.array([3e-3, 0.0]), np.array([5.5e9]), idx, coef, stoich, rates, dxdt)
+    assert dxdt[0] == pytest.approx(-2 * 5.5e9 * 9e-6) and dxdt[1] == pytest.approx(5.5e9 * 9e-6)
+
+
+@settings(max_examples=60)
+@given(st.lists(st.floats(min_value=0, max_value=1e-2), min_size=6, max_size=6),
+       st.floats(min_value=3, max_value=9))
+def test_rhs_matches_reference(x, pH):
+    """The compiled RHS equals the numpy statement of the convention on the iron network."""
+    net = _iron()
+    x = np.array(x)
+    k = net.rate_constants(pH=pH)
+    np.testing.assert_allclose(ode.rhs_alloc(x, k, net), reference_rhs(x, k, net), rtol=1e-12, atol=1e-300)
+
+
+@settings(max_examples=40)
+@given(st.lists(st.floats(min_value=1e-9, max_value=1e-3), min_size=6, max_size=6),
+       st.floats(min_value=3, max_value=9))
+def test_jacobian_matches_finite_differences(x, pH):
+    """Each Jacobian column equals a central difference of the RHS (to 1e-6 of the largest entry:
+    rows sum large opposite terms, so cancellation rules out an element-wise relative test)."""
+    net = _iron()
+    x = np.array(x)
+    k = net.rate_constants(pH=pH)
+    jac = ode.jacobian_alloc(x, k, net)
+    for b in range(net.n_species):
+        h = 1e-4 * x[b]
+        up, down = x.copy(), x.copy()
+        up[b] += h
+        down[b] -= h
+        column = (ode.rhs_alloc(up, k, net) - ode.rhs_alloc(down, k, net)) / (2 * h)
+        scale = np.abs(jac).max() * 1e-6 + 1e-300
+        np.testing.assert_allclose(jac[:, b], column, rtol=1e-5, atol=scale)
+
+
+def test_jacobian_exact_at_zero(iron):
+    """At x = 0 a first-order dependence survives: d(dx/dt)/dx for 2 A is 0, for A + B is k·[B]."""
+    x = np.zeros(iron.n_species)
+    x[iron.species_index("peroxide")] = 1e-4
+    k = iron.rate_constants(pH=7.4)
+    jac = ode.jacobian_alloc(x, k, iron)
+    fe2, h2o2 = iron.species_index("Fe(II)"), iron.species_index("peroxide")
+    fenton = sum(k[iron.reaction_ids.index(r)] for r in ("F1-OH", "F1-ferryl", "F2"))
+    # Fe(II) is consumed by F1/F2 (first order in Fe(II) at fixed peroxide) and by autoxidation F10.
+    autox = k[iron.reaction_ids.index("F10")]
+    assert jac[fe2, fe2] == pytest.approx(-(fenton * 1e-4 + autox), rel=1e-12)
+    assert jac[h2o2, fe2] == pytest.approx(-fenton * 1e-4, rel=1e-12)
+
+
+def test_conservation_along_rhs(iron):
+    """conservation · dx/dt = 0 at any state: the total iron is never created or destroyed."""
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        x = rng.uniform(0, 1e-4, iron.n_species)
+        d = ode.rhs_alloc(x, iron.rate_constants(pH=rng.uniform(4, 8)), iron)
+        assert abs(iron.conservation @ d).max() <= 1e-12 * np.abs(d).max()
+
+
+@pytest.mark.skipif(JIT_DISABLED, reason="NUMBA_DISABLE_JIT is set: nothing is compiled")
+def test_no_recompilation_when_k_or_x_change(iron):
+    """New rate constants, states and conditions reuse the compiled signature of the first call."""
+    x = np.full(iron.n_species, 1e-5)
+    ode.rhs_alloc(x, iron.rate_constants(pH=7.0), iron)
+    ode.jacobian_alloc(x, iron.rate_constants(pH=7.0), iron)
+    n_rhs, n_jac = len(ode.rhs.signatures), len(ode.jacobian.signatures)
+    for pH in (5.0, 6.5, 7.4):
+        x = np.full(iron.n_species, 1e-5 * pH)
+        ode.rhs_alloc(x, iron.rate_constants(pH=pH), iron)
+        ode.jacobian_alloc(x, iron.rate_constants(pH=pH, temperature=300.0), iron)
+    other = compile_network(load_mechanism(MECHANISMS / "ros_core.yaml"))
+    ode.rhs_alloc(np.full(other.n_species, 1e-6), other.rate_constants(pH=6.5), other)
+    assert len(ode.rhs.signatures) == n_rhs
+    assert len(ode.jacobian.signatures) == n_jac
+
+
+_NET = []
+
+
+def _iron():
+    if not _NET:
+        _NET.append(compile_network(load_mechanism(MECHANISMS / "iron.yaml")))
+    return _NET[0]
