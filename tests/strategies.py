@@ -197,8 +197,10 @@ def mechanisms(draw, max_reactions: int = 8):
     Contents: 2–5 integrated plain species (optionally radical), one plain
     species clamped at a concentration, H+ (from pH), OH- (from pOH), H2O
     (solvent), optionally the acid/base pair HZ/Z- as an integrated or clamped
-    speciation pool with one pKa, 1–``max_reactions`` balanced reactions
-    (plain, reversible, branched, single renamed branch, 2k self-reactions,
+    speciation pool with one pKa, up to ``max_reactions`` balanced reactions
+    (a candidate that would duplicate an earlier one, or leave its reactants
+    unchanged, is skipped; so rarely none) — plain, reversible, branched,
+    single branch with its own id, 2k self-reactions,
     power-law and Arrhenius rates, buffered-reactant orders, duplicates marked
     ``duplicate``), references cited by key or DOI (or not at all), optional
     parameter sets, uncertainties and defaults.
@@ -226,7 +228,7 @@ def mechanisms(draw, max_reactions: int = 8):
     # ---- references
     ref_keys = draw(st.lists(identifiers(), max_size=4, unique=True))
     references = tuple(
-        Reference(key, draw(texts(min_size=1)), draw(st.none() | st.just("10.1000/") | texts(min_size=1)),
+        Reference(key, draw(texts(min_size=1).filter(str.strip)), draw(st.none() | st.just("10.1000/") | texts(min_size=1)),
                   draw(st.just("") | texts(min_size=1)))
         for key in ref_keys)
     citable = st.none() | st.sampled_from(["10.1021/j100269a035", "doi:10.1063/1.555805"])

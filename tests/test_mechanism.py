@@ -242,3 +242,61 @@ def test_default_pH_and_temperature_from_file(tmp_path):
     m = load_mechanism(write(tmp_path, "defaults: {pH: 5.5, temperature: 37 °C, volume: 1 fL}\n"
                                        + HEADER + "reactions: []\n"))
     assert (m.defaults.pH, m.defaults.temperature, m.defaults.volume) == (5.5, pytest.approx(310.15), 1e-15)
+
+
+# Regressions for inputs the loader once accepted but the compiler or the dump mishandled.
+
+def test_solvent_cannot_be_a_power_law_factor(tmp_path):
+    """Water has activity 1: a power-law factor on it is a load error, not a compiler crash."""
+    with pytest.raises(MechanismError, match="power-law factor `H2O`.*must be a buffered species"):
+        load(tmp_path, "- {id: R1, equation: Fe+2 + HO* => Fe+3 + OH-, "
+                       "rate: {type: power-law, k: 1.0, factors: {H2O: 1}}}\n")
+
+
+def test_solvent_cannot_have_an_order(tmp_path):
+    """`orders` on water is rejected rather than silently ignored."""
+    with pytest.raises(MechanismError, match="`H2O`, the solvent"):
+        load(tmp_path, "- {id: X1, equation: FeO+2 + H2O => Fe+3 + HO* + OH-, rate: {k: 1.3e-2}, "
+                       "orders: {H2O: 1}}\n")
+
+
+def test_reverse_direction_order_is_checked(tmp_path):
+    """A reversible reaction whose reverse step has order 4 is rejected at load."""
+    with pytest.raises(MechanismError, match="order 4 in its reverse direction"):
+        load(tmp_path, "- {id: R1, equation: 2 H2O2 <=> 2 HO* + HO* + HO*, rate: {k: 1.0}, "
+                       "reverse-rate: {k: 1.0}}\n")
+
+
+def test_branch_id_clashing_with_reaction_id(tmp_path):
+    """A branch named like another reaction would duplicate a network id: rejected."""
+    with pytest.raises(MechanismError, match="already used by reaction"):
+        load(tmp_path, """\
+            - id: F1
+              reactants: Fe+2 + H2O2
+              branches:
+              - {id: F5, products: Fe+3 + OH- + HO*, fraction: 0.5}
+              - {id: F1b, products: FeO+2 + H2O, fraction: 0.5}
+              rate: {k: 55}
+            - {id: F5, equation: Fe+2 + HO* => Fe+3 + OH-, rate: {k: 3e8}}
+            """)
+
+
+def test_single_branch_with_note_round_trips(tmp_path):
+    """A lone branch with the reaction's id keeps its note and fraction through dump and load."""
+    from fentonsim import dump_mechanism
+    m = load(tmp_path, """\
+        - id: F5
+          reactants: Fe+2 + HO*
+          branches:
+          - {id: F5, products: Fe+3 + OH-, fraction: 0.9999999999, note: kept}
+          rate: {k: 3e8}
+        """)
+    path = tmp_path / "dumped.yaml"
+    path.write_text(dump_mechanism(m))
+    assert load_mechanism(path) == m
+
+
+def test_empty_citation_rejected(tmp_path):
+    """A reference with an empty citation is an error (it could not be cited or dumped)."""
+    with pytest.raises(MechanismError, match="empty citation"):
+        load(tmp_path, "[]\n", extra='references: {K1: ""}\n')

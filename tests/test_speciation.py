@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 from fentonsim import compile_network, load_mechanism
 from fentonsim.speciation import fractions, pka_at
@@ -122,6 +122,7 @@ K_FE2, K_FEOH, PKA_FE2, PKA_H2O2 = 55.0, 5.9e6, 9.5, 11.65
 
 @pytest.fixture(scope="module")
 def iron():
+    """The compiled network of the shipped iron mechanism (which includes ros_core.yaml)."""
     return compile_network(load_mechanism(MECHANISMS / "iron.yaml"))
 
 

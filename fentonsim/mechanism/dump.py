@@ -90,7 +90,8 @@ def mechanism_to_dict(mechanism: Mechanism) -> dict:
 
 def _reaction(r) -> dict:
     entry = {"id": r.id}
-    if r.is_branched or r.branches[0].id != r.id:
+    only = r.branches[0]
+    if r.is_branched or only.id != r.id or only.fraction != 1.0 or only.note:
         entry["reactants"] = format_side(r.reactants)
         entry["branches"] = [
             {k: v for k, v in (("id", b.id), ("products", format_side(b.products)), ("fraction", b.fraction),

@@ -412,11 +412,16 @@ def _parse_reaction(reader: FileReader, node) -> _PendingReaction:
 def _parse_reference(reader, references, key, node) -> Reference:
     what = f"reference `{key}`"
     if isinstance(node, str):
+        if not node.strip():
+            raise reader.error(f"{what} has an empty citation", references, key)
         return Reference(str(key), node)
     if not isinstance(node, CommentedMap):
         raise reader.error(f"{what} must be a citation string or a mapping with `citation`", references, key)
     reader.check_keys(node, REFERENCE_KEYS, what, required=("citation",))
-    return Reference(str(key), reader.string(node, "citation", what), reader.string(node, "doi", what),
+    citation = reader.string(node, "citation", what)
+    if not citation.strip():
+        raise reader.error(f"{what} has an empty `citation`", node, "citation")
+    return Reference(str(key), citation, reader.string(node, "doi", what),
                      reader.string(node, "note", what, default="") or "")
 
 
@@ -522,7 +527,9 @@ def _build(path: Path, contents: list[_FileContent]) -> Mechanism:
             if b.id != p.reaction.id], "branches", "branch id")
     validate.check_species_table(species, groups)
     kinds = validate.species_kinds(species, groups)
-    buffered_names = {name for name, kind in kinds.items() if kind.startswith("buffered")}
+    # Water (activity 1) never enters a rate law, so it cannot carry an order or a power-law factor.
+    buffered_names = {name for name, kind in kinds.items()
+                      if kind.startswith("buffered") and kind != validate.BUFFERED_SOLVENT_KIND}
     reactions = []
     for p in pending:
         reactions.append(_finalise_reaction(p, kinds, buffered_names, species, groups))
@@ -555,6 +562,9 @@ def _finalise_reaction(p: _PendingReaction, kinds, buffered_names, species, grou
             raise reader.error(f"`orders` of {what} names `{name}`, which is not a reactant; "
                                "use a `power-law` rate with `factors` for buffered species outside the equation",
                                node, "orders")
+        if kinds.get(name) == validate.BUFFERED_SOLVENT_KIND:
+            raise reader.error(f"`orders` of {what} names `{name}`, the solvent (activity 1), which never "
+                               "enters a rate law; fold it into k", node, "orders")
         if name not in buffered_names:
             raise reader.error(
                 f"`orders` of {what} sets the order of integrated species `{name}`; only buffered species "

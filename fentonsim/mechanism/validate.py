@@ -161,13 +161,25 @@ def check_reactions(reactions, species, groups, kinds, references) -> list[str]:
     """Order, balance, duplicates and references; returns warnings."""
     warnings = []
     seen = {}
+    network_ids = {}
     for reaction in reactions:
         loc = reaction.location
-        order = rate_law_order(reaction, kinds)
-        if order > MAX_REACTION_ORDER:
-            raise _error(f"reaction `{reaction.id}` has order {order:g} in its equation; at most "
-                         f"{MAX_REACTION_ORDER} reactant molecules may meet in an elementary step "
-                         "(use a power-law rate with `factors` for an empirical law)", loc)
+        sides = [("reactants", "in its equation")] + ([("products", "in its reverse direction")]
+                                                       if reaction.reversible else [])
+        for side, where in sides:
+            order = rate_law_order(reaction, kinds, side)
+            if order > MAX_REACTION_ORDER:
+                raise _error(f"reaction `{reaction.id}` has order {order:g} {where}; at most "
+                             f"{MAX_REACTION_ORDER} reactant molecules may meet in an elementary step "
+                             "(use a power-law rate with `factors` for an empirical law)", loc)
+        ids = [b.id for b in reaction.branches] + ([f"{reaction.id}:reverse"] if reaction.reversible else [])
+        for network_id in ids:
+            if network_id in network_ids:
+                other = network_ids[network_id]
+                raise _error(f"reaction `{reaction.id}` defines the id `{network_id}`, already used by "
+                             f"reaction `{other.id}` ({other.location.path}:{other.location.line}); "
+                             "branch ids must be unique across the mechanism", loc)
+            network_ids[network_id] = reaction
         left = _element_totals(reaction.reactants, species)
         for branch in reaction.branches:
             right = _element_totals(branch.products, species)
