@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from ..constants import BRANCH_FRACTION_TOLERANCE, STANDARD_TEMPERATURE
+from ..constants import BRANCH_FRACTION_TOLERANCE, GAS_CONSTANT, STANDARD_TEMPERATURE
 from ..errors import MechanismError
 from ..units import (
     CONCENTRATION,
@@ -471,7 +471,6 @@ def _parse_rate(reader: FileReader, node, order: float, what: str, buffered_name
     if "Ea" in node:
         Ea = reader.quantity(node, "Ea", MOLAR_ENERGY, reader.units["energy"], f"`Ea` of {what}")
     elif "Ea_over_R" in node:
-        from ..constants import GAS_CONSTANT
         Ea = GAS_CONSTANT * reader.quantity(node, "Ea_over_R", TEMPERATURE, reader.units["temperature"],
                                             f"`Ea_over_R` of {what}")
     return RateLaw(declared, k, T_ref, Ea, tuple(factors))
@@ -616,8 +615,7 @@ def _parse_parameter_set(reader, name, node, mechanism: Mechanism, pending, kind
             values.append(("Ea", reader.quantity(changes, "Ea", MOLAR_ENERGY, reader.units["energy"],
                                                  f"`Ea` of `{rid}` in {what}")))
         if "Ea_over_R" in changes:
-            from ..constants import GAS_CONSTANT
-            values.append(("Ea", GAS_CONSTANT * reader.quantity(
+                values.append(("Ea", GAS_CONSTANT * reader.quantity(
                 changes, "Ea_over_R", TEMPERATURE, reader.units["temperature"], f"`Ea_over_R` of `{rid}`")))
         fractions = reader.mapping(changes, "fractions", what) or {}
         branch_ids = {b.id for b in reaction.branches}
