@@ -1,17 +1,23 @@
 """fentonsim: stochastic and deterministic simulation of Fenton and Fenton-like chemistry.
 
 Data flow: mechanism file -> :func:`load_mechanism` (validated
-:class:`Mechanism`) -> :func:`compile_network` (dense arrays) -> solvers.
+:class:`Mechanism`) -> :func:`compile_network` (dense arrays) -> solvers
+(:func:`solve_ode`, :func:`solve_ode_batch`) -> :func:`simulate`, which returns
+an ``xarray.Dataset`` (schema in :mod:`fentonsim.results`).
 """
-from .conditions import Conditions, load_conditions
-from .errors import ConditionsError, FentonsimError, MechanismError, UnitError
-from .mechanism import Mechanism, load_mechanism
-from .mechanism.dump import dump_mechanism
-from .network import Network, compile_network
-
 __version__ = "0.1.0"
 
+from .conditions import Conditions, load_conditions  # noqa: E402
+from .deterministic import ODEBatch, ODESolution, solve_ode, solve_ode_batch  # noqa: E402
+from .errors import ConditionsError, FentonsimError, MechanismError, SolverError, UnitError  # noqa: E402
+from .inputs import Bolus, Source  # noqa: E402
+from .mechanism import Mechanism, load_mechanism  # noqa: E402
+from .mechanism.dump import dump_mechanism  # noqa: E402
+from .network import Network, compile_network  # noqa: E402
+from .simulate import simulate  # noqa: E402
+
 __all__ = [
-    "Conditions", "ConditionsError", "FentonsimError", "Mechanism", "MechanismError", "Network",
-    "UnitError", "compile_network", "dump_mechanism", "load_conditions", "load_mechanism", "__version__",
+    "Bolus", "Conditions", "ConditionsError", "FentonsimError", "Mechanism", "MechanismError", "Network",
+    "ODEBatch", "ODESolution", "SolverError", "Source", "UnitError", "compile_network", "dump_mechanism",
+    "load_conditions", "load_mechanism", "simulate", "solve_ode", "solve_ode_batch", "__version__",
 ]

@@ -44,3 +44,24 @@ class UnitError(FentonsimError):
 
 class ConditionsError(FentonsimError):
     """Simulation conditions (pH, temperature, volume, concentrations) are invalid."""
+
+
+class SolverError(FentonsimError):
+    """A solver could not meet its tolerance or limits.
+
+    Attributes
+    ----------
+    time : float
+        Simulated time reached [s].
+    step : float
+        Last step size tried [s].
+    species : str
+        The species whose error limited the step (``"unknown"`` if none stood out).
+    """
+
+    def __init__(self, message: str, time: float = float("nan"), step: float = float("nan"),
+                 species: str = "unknown"):
+        super().__init__(message)
+        self.time = time
+        self.step = step
+        self.species = species

@@ -45,6 +45,8 @@ TIME = _dims(s=1)
 MOLAR_ENERGY = _dims(mol=-1, J=1)
 TEMPERATURE = _dims(K=1)
 VOLUME = _dims(L=1)
+CONCENTRATION_RATE = _dims(mol=1, L=-1, s=-1)
+FREQUENCY = _dims(s=-1)
 
 _MICRO = ("u", "µ", "μ")  # ASCII u, MICRO SIGN, GREEK SMALL LETTER MU
 

@@ -1,0 +1,281 @@
+"""Deterministic solutions of a Network's rate equations.
+
+:func:`solve_ode` integrates one condition, :func:`solve_ode_batch` many
+conditions of one network in a single compiled parallel loop. Both return
+plain arrays (an :class:`ODESolution`); :func:`fentonsim.simulate` wraps them
+into an ``xarray.Dataset``.
+
+Solvers
+-------
+``"rodas4"`` (default)
+    fentonsim's compiled Rosenbrock integrator (kernels/rosenbrock.py): no
+    Python call per step, non-negative concentrations, exact landing on input
+    times, reaction extents and exposures integrated with the solution.
+``"LSODA"``, ``"BDF"``, ``"Radau"``
+    ``scipy.integrate.solve_ivp`` with fentonsim's compiled right-hand side and
+    analytic Jacobian, integrated segment by segment between input times. They
+    serve as independent oracles and as a fallback; they are 10–100× slower.
+
+Tolerances: a step is accepted when the RMS over species of
+err_i / (atol_i + rtol·|y_i|) is ≤ 1. The default ``atol`` is 1e-20 M
+because ·OH sits at femto- to attomolar steady states in Fenton systems; a
+larger atol would let the solver ignore it.
+"""
+from __future__ import annotations
+
+import math
+import time as _time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import ConditionsError, SolverError
+from .inputs import CompiledInputs, compile_inputs
+from .kernels import ode as ode_kernels
+from .kernels import rosenbrock
+
+SOLVERS = ("rodas4", "LSODA", "BDF", "Radau")
+DEFAULT_RTOL = 1e-6
+DEFAULT_ATOL = 1e-20
+DEFAULT_MAX_STEPS = 500_000
+COUNTER_NAMES = ("n_steps", "n_rejected", "n_rhs", "n_jac", "n_lu")
+
+
+@dataclass
+class ODESolution:
+    """Arrays of one deterministic solution.
+
+    Attributes
+    ----------
+    time : ndarray, shape (n_out,)
+        Output times [s].
+    concentration : ndarray, shape (n_out, n_s)
+        State variables [M].
+    extent : ndarray, shape (n_out, n_r)
+        Cumulative extent of each network reaction, ∫ r dt [M], from t0.
+    exposure : ndarray, shape (n_out, n_s)
+        ∫ concentration dt [M s], from t0.
+    counters : dict of str to int
+        ``n_steps`` (accepted), ``n_rejected``, ``n_rhs``, ``n_jac``, ``n_lu``;
+        −1 where a solver does not report it.
+    solver, rtol, atol : str, float, ndarray (n_s,)
+        What produced the solution.
+    wall_time_s : float
+        Wall-clock time of the solve [s].
+    """
+
+    time: np.ndarray
+    concentration: np.ndarray
+    extent: np.ndarray
+    exposure: np.ndarray
+    counters: dict
+    solver: str
+    rtol: float
+    atol: np.ndarray
+    wall_time_s: float
+    inputs: CompiledInputs | None = field(default=None, repr=False)
+
+
+def _tolerances(network, rtol, atol):
+    if not (isinstance(rtol, (int, float)) and math.isfinite(rtol) and 0 < rtol < 1):
+        raise ConditionsError(f"`rtol` must be a number between 0 and 1, found {rtol!r}")
+    if rtol < 1e-13:
+        raise ConditionsError(f"`rtol` = {rtol:g} is below what double precision can deliver; use ≥ 1e-13")
+    atol_arr = np.broadcast_to(np.asarray(atol, dtype=float), (network.n_species,)).copy() \
+        if np.ndim(atol) == 0 or np.shape(atol) == (network.n_species,) else None
+    if atol_arr is None:
+        raise ConditionsError(f"`atol` must be a number or one value per species ({network.n_species}), "
+                              f"found shape {np.shape(atol)}")
+    if not np.all(np.isfinite(atol_arr)) or np.any(atol_arr <= 0):
+        raise ConditionsError(f"`atol` must be positive and finite [M], found {atol!r}")
+    return float(rtol), atol_arr
+
+
+def _time_grid(t_out, t0):
+    t_out = np.asarray(t_out, dtype=float)
+    if t_out.ndim != 1 or t_out.size == 0:
+        raise ConditionsError(f"output times must be a non-empty 1-D sequence, found shape {t_out.shape}")
+    if not np.all(np.isfinite(t_out)):
+        raise ConditionsError("output times must be finite")
+    if np.any(np.diff(t_out) <= 0):
+        raise ConditionsError("output times must be strictly increasing")
+    if t_out[0] < t0:
+        raise ConditionsError(f"the first output time ({t_out[0]:g} s) is before the start ({t0:g} s)")
+    if t_out[-1] <= t0:
+        raise ConditionsError(f"the last output time must be after the start ({t0:g} s)")
+    return t_out
+
+
+def _failure_error(network, status, failure, t_end, rtol):
+    t_reached, h, species = failure
+    name = network.species[int(species)] if species >= 0 else "unknown"
+    if status == rosenbrock.MAX_STEPS_EXCEEDED:
+        return SolverError(
+            f"ODE integration stopped at t = {t_reached:.6g} s of {t_end:g} s: the step limit was reached "
+            f"(step size {h:.3g} s; species limiting the step: {name}). Raise `max_steps`, loosen "
+            f"`rtol` (now {rtol:g}) or check the rate constants.",
+            time=t_reached, step=h, species=name)
+    return SolverError(
+        f"ODE integration failed at t = {t_reached:.6g} s of {t_end:g} s: the tolerance could not be met "
+        f"(step size fell to {h:.3g} s; species limiting the step: {name}). Loosen `rtol`/`atol` for "
+        f"{name} or check its rate constants and initial value.",
+        time=t_reached, step=h, species=name)
+
+
+def solve_ode(network, k, y0, t_out, *, boluses=(), sources=(), rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL,
+              solver="rodas4", t0=0.0, max_steps=DEFAULT_MAX_STEPS, h_max=math.inf) -> ODESolution:
+    """Integrate ``network`` from ``t0`` through the output times ``t_out``.
+
+    Parameters
+    ----------
+    network : Network
+    k : array_like, shape (n_r,)
+        Effective rate constants [M^(1−order) s⁻¹] (``network.rate_constants(...)``).
+    y0 : array_like, shape (n_s,)
+        Initial concentrations [M] of the state variables.
+    t_out : array_like, shape (n_out,)
+        Strictly increasing output times [s], ``t_out[0] ≥ t0``.
+    boluses, sources : sequences of Bolus / Source
+        Time-dependent inputs (fentonsim.inputs).
+    rtol : float
+        Relative tolerance.
+    atol : float or array_like (n_s,)
+        Absolute tolerance [M].
+    solver : {"rodas4", "LSODA", "BDF", "Radau"}
+    t0 : float
+        Start time [s].
+    max_steps : int
+        Limit on attempted steps (rodas4 only).
+    h_max : float
+        Largest step [s] (rodas4 only).
+
+    Raises
+    ------
+    SolverError
+        When the integration cannot meet the tolerance; the message names the
+        time reached, the step size and the limiting species.
+    """
+    if solver not in SOLVERS:
+        raise ConditionsError(f"unknown ODE solver `{solver}`; expected one of {', '.join(SOLVERS)}")
+    rtol, atol_arr = _tolerances(network, rtol, atol)
+    t_out = _time_grid(t_out, t0)
+    k = np.ascontiguousarray(k, dtype=float)
+    y0 = np.ascontiguousarray(y0, dtype=float)
+    if k.shape != (network.n_reactions,) or y0.shape != (network.n_species,):
+        raise ConditionsError(f"expected k of shape ({network.n_reactions},) and y0 of shape "
+                              f"({network.n_species},), found {k.shape} and {y0.shape}")
+    if not np.all(np.isfinite(y0)) or np.any(y0 < 0):
+        raise ConditionsError("initial concentrations must be finite and non-negative")
+    inputs = compile_inputs(network, boluses, sources, t0, t_out[-1])
+    if solver != "rodas4":
+        from .scipy_solvers import solve_with_scipy
+
+        return solve_with_scipy(network, k, y0, t_out, inputs, rtol, atol_arr, solver, t0)
+    if not (isinstance(max_steps, (int, np.integer)) and max_steps > 0):
+        raise ConditionsError(f"`max_steps` must be a positive integer, found {max_steps!r}")
+    if not h_max > 0:
+        raise ConditionsError(f"`h_max` must be positive [s], found {h_max!r}")
+
+    n_out, n_s, n_r = t_out.size, network.n_species, network.n_reactions
+    out_y = np.empty((n_out, n_s))
+    out_q = np.empty((n_out, n_r + n_s))
+    counters = np.zeros(rosenbrock.N_COUNTERS, dtype=np.int64)
+    failure = np.zeros(3)
+    start = _time.perf_counter()
+    status = rosenbrock.integrate(
+        k, network.reactant_idx, network.reactant_coef, network.net_stoich, y0, float(t0), t_out, inputs.stops,
+        inputs.bolus_time, inputs.bolus_species, inputs.bolus_amount,
+        inputs.source_species, inputs.source_amplitude, inputs.source_decay, inputs.source_start,
+        inputs.source_stop, rtol, atol_arr, float(h_max), int(max_steps), out_y, out_q, counters, failure)
+    wall = _time.perf_counter() - start
+    if status != rosenbrock.SUCCESS:
+        raise _failure_error(network, status, failure, t_out[-1], rtol)
+    return ODESolution(t_out, out_y, out_q[:, :n_r], out_q[:, n_r:],
+                       dict(zip(COUNTER_NAMES, (int(c) for c in counters))), "rodas4", rtol, atol_arr, wall, inputs)
+
+
+@dataclass
+class ODEBatch:
+    """Arrays of many conditions of one network (leading axis: condition, n_c).
+
+    concentration (n_c, n_out, n_s) [M]; extent (n_c, n_out, n_r) [M];
+    exposure (n_c, n_out, n_s) [M s]; counters (n_c, 5) int64 in the order of
+    ``COUNTER_NAMES``; status (n_c,) int (0 = success; failed conditions hold NaN);
+    failure (n_c, 3): time reached [s], step [s], limiting species index.
+    """
+
+    time: np.ndarray
+    concentration: np.ndarray
+    extent: np.ndarray
+    exposure: np.ndarray
+    counters: np.ndarray
+    status: np.ndarray
+    failure: np.ndarray
+    rtol: float
+    atol: np.ndarray
+    wall_time_s: float
+
+
+def solve_ode_batch(network, k, y0, t_out, *, boluses=(), sources=(), bolus_amount=None, rtol=DEFAULT_RTOL,
+                    atol=DEFAULT_ATOL, t0=0.0, max_steps=DEFAULT_MAX_STEPS, h_max=math.inf,
+                    raise_on_failure=True) -> ODEBatch:
+    """Integrate n_c conditions of ``network`` in one compiled loop over all cores.
+
+    Parameters
+    ----------
+    k : array_like, shape (n_c, n_r)
+        Effective rate constants per condition (``network.rate_constants`` with array pH/T).
+    y0 : array_like, shape (n_c, n_s) or (n_s,)
+        Initial concentrations [M], per condition or shared.
+    bolus_amount : array_like, shape (n_c, n_b), optional
+        Per-condition bolus amounts [M] overriding the ``boluses``' amounts (dose sweeps).
+    raise_on_failure : bool
+        If True (default) a failed condition raises :class:`SolverError`; if
+        False its rows are NaN and ``status`` says why.
+
+    The remaining parameters are as in :func:`solve_ode` (solver rodas4).
+    """
+    rtol, atol_arr = _tolerances(network, rtol, atol)
+    t_out = _time_grid(t_out, t0)
+    k = np.ascontiguousarray(np.atleast_2d(np.asarray(k, dtype=float)))
+    n_c = k.shape[0]
+    y0 = np.ascontiguousarray(np.broadcast_to(np.asarray(y0, dtype=float), (n_c, network.n_species)))
+    if k.shape != (n_c, network.n_reactions):
+        raise ConditionsError(f"expected k of shape (n_c, {network.n_reactions}), found {k.shape}")
+    if not np.all(np.isfinite(y0)) or np.any(y0 < 0):
+        raise ConditionsError("initial concentrations must be finite and non-negative")
+    inputs = compile_inputs(network, boluses, sources, t0, t_out[-1])
+    n_b = inputs.bolus_time.size
+    if bolus_amount is None:
+        amounts = np.ascontiguousarray(np.broadcast_to(inputs.bolus_amount, (n_c, n_b)))
+    else:
+        amounts = np.ascontiguousarray(np.asarray(bolus_amount, dtype=float))
+        if amounts.shape != (n_c, n_b) or np.any(amounts < 0) or not np.all(np.isfinite(amounts)):
+            raise ConditionsError(f"`bolus_amount` must be finite, non-negative, of shape ({n_c}, {n_b})")
+        order = sorted(range(n_b), key=lambda b: tuple(boluses)[b].time)
+        amounts = np.ascontiguousarray(amounts[:, order])
+    source_amplitude = np.ascontiguousarray(np.broadcast_to(inputs.source_amplitude, (n_c, inputs.source_species.size)))
+    n_out, n_s, n_r = t_out.size, network.n_species, network.n_reactions
+    out_y = np.empty((n_c, n_out, n_s))
+    out_q = np.empty((n_c, n_out, n_r + n_s))
+    counters = np.zeros((n_c, rosenbrock.N_COUNTERS), dtype=np.int64)
+    failure = np.zeros((n_c, 3))
+    status = np.zeros(n_c, dtype=np.int64)
+    start = _time.perf_counter()
+    rosenbrock.integrate_batch(
+        k, network.reactant_idx, network.reactant_coef, network.net_stoich, y0, float(t0), t_out, inputs.stops,
+        inputs.bolus_time, inputs.bolus_species, amounts,
+        inputs.source_species, source_amplitude, inputs.source_decay, inputs.source_start,
+        inputs.source_stop, rtol, atol_arr, float(h_max), int(max_steps), out_y, out_q, counters, failure, status)
+    wall = _time.perf_counter() - start
+    failed = np.flatnonzero(status != rosenbrock.SUCCESS)
+    if failed.size:
+        if raise_on_failure:
+            first = failed[0]
+            error = _failure_error(network, status[first], failure[first], t_out[-1], rtol)
+            raise SolverError(f"{failed.size} of {n_c} conditions failed; condition {first}: {error}",
+                              time=error.time, step=error.step, species=error.species)
+        out_y[failed] = np.nan
+        out_q[failed] = np.nan
+    return ODEBatch(t_out, out_y, out_q[:, :, :n_r], out_q[:, :, n_r:], counters, status, failure, rtol,
+                    atol_arr, wall)

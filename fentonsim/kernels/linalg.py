@@ -1,0 +1,63 @@
+"""Dense LU factorisation with partial pivoting, for the small systems of the
+stiff integrator (n ≲ 100). Hand-written so that it runs inside nopython and
+prange code without allocating and without a LAPACK call per step.
+
+Shapes: a (n, n) float64, factorised in place; pivots (n,) int64; b (n,) float64.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .._jit import njit
+
+
+@njit(inline='always')
+def lu_factor(a, pivots):
+    """Factorise ``a`` in place (L unit-lower, U upper); return False when singular or non-finite."""
+    n = a.shape[0]
+    for col in range(n):
+        best = col
+        largest = abs(a[col, col])
+        for row in range(col + 1, n):
+            value = abs(a[row, col])
+            if value > largest:
+                largest = value
+                best = row
+        if not (largest > 0.0) or not np.isfinite(largest):
+            return False
+        pivots[col] = best
+        if best != col:
+            for j in range(n):
+                swap = a[col, j]
+                a[col, j] = a[best, j]
+                a[best, j] = swap
+        inverse_pivot = 1.0 / a[col, col]
+        for row in range(col + 1, n):
+            factor = a[row, col] * inverse_pivot
+            a[row, col] = factor
+            if factor != 0.0:
+                for j in range(col + 1, n):
+                    a[row, j] -= factor * a[col, j]
+    return True
+
+
+@njit(inline='always')
+def lu_solve(lu, pivots, b):
+    """Overwrite ``b`` with the solution of A·x = b, given ``lu_factor``'s output."""
+    n = lu.shape[0]
+    for row in range(n):
+        p = pivots[row]
+        if p != row:
+            swap = b[row]
+            b[row] = b[p]
+            b[p] = swap
+    for row in range(n):
+        total = b[row]
+        for j in range(row):
+            total -= lu[row, j] * b[j]
+        b[row] = total
+    for row in range(n - 1, -1, -1):
+        total = b[row]
+        for j in range(row + 1, n):
+            total -= lu[row, j] * b[j]
+        b[row] = total / lu[row, row]

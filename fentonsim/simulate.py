@@ -1,0 +1,199 @@
+"""``fentonsim.simulate``: one call from a model and conditions to a result Dataset.
+
+Precedence of conditions: explicit arguments (``ph``, ``temperature``,
+``initial``, ``buffered``) over the ``conditions`` preset over the mechanism's
+defaults. A preset names species for every catalyst (GSH, HCO₃⁻, …); those the
+model does not contain are skipped and listed in the result's
+``ignored_inputs`` attribute. Names given explicitly must exist.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .conditions import Conditions, load_conditions
+from .deterministic import DEFAULT_ATOL, DEFAULT_MAX_STEPS, DEFAULT_RTOL, solve_ode
+from .errors import ConditionsError
+from .mechanism import Mechanism, load_mechanism
+from .network import Network, compile_network
+from .results import ode_dataset
+from .units import TIME, parse_quantity
+
+PRESET_DIRECTORY = Path(__file__).resolve().parent.parent / "mechanisms" / "conditions"
+METHODS = ("ode",)
+DEFAULT_T_END = 3600.0
+DEFAULT_N_POINTS = 201
+
+
+def preset_names() -> list[str]:
+    """Names of the shipped condition presets (``mechanisms/conditions/*.yaml``)."""
+    return sorted(p.stem for p in PRESET_DIRECTORY.glob("*.yaml"))
+
+
+def resolve_conditions(conditions) -> Conditions:
+    """A Conditions object from None, a Conditions, a preset name (``"tme"``) or a file path."""
+    if conditions is None:
+        return Conditions()
+    if isinstance(conditions, Conditions):
+        return conditions
+    if isinstance(conditions, (str, Path)):
+        path = Path(conditions)
+        if path.suffix in (".yaml", ".yml") or path.exists():
+            return load_conditions(path)
+        preset = PRESET_DIRECTORY / f"{conditions}.yaml"
+        if preset.exists():
+            return load_conditions(preset)
+        raise ConditionsError(f"unknown conditions `{conditions}`: not a file and not a preset "
+                              f"(presets: {', '.join(preset_names()) or 'none found'})")
+    raise ConditionsError(f"`conditions` must be a Conditions, a preset name or a path, found {conditions!r}")
+
+
+def resolve_model(model, parameter_set=None) -> Network:
+    """A Network from a mechanism path, a Mechanism or a Network."""
+    if isinstance(model, Network):
+        if parameter_set is not None and parameter_set != model.parameter_set:
+            raise ConditionsError("`parameter_set` cannot be applied to a compiled Network; pass the "
+                                  "mechanism file or Mechanism instead")
+        return model
+    if isinstance(model, Mechanism):
+        return compile_network(model.with_parameter_set(parameter_set) if parameter_set else model)
+    if isinstance(model, (str, Path)):
+        return compile_network(load_mechanism(model, parameter_set=parameter_set))
+    raise ConditionsError(f"`model` must be a mechanism file path, a Mechanism or a Network, found {model!r}")
+
+
+def time_grid(t_end=None, n_points=None, t_eval=None) -> np.ndarray:
+    """Output times [s]: ``t_eval`` as given, or ``n_points`` evenly from 0 to ``t_end``."""
+    if t_eval is not None:
+        if t_end is not None or n_points is not None:
+            raise ConditionsError("give either `t_eval` or `t_end`/`n_points`, not both")
+        return np.array([parse_quantity(t, TIME, "s", "`t_eval` entry") for t in np.atleast_1d(t_eval)])
+    t_end = DEFAULT_T_END if t_end is None else parse_quantity(t_end, TIME, "s", "`t_end`")
+    if not t_end > 0:
+        raise ConditionsError(f"`t_end` must be positive, found {t_end:g} s")
+    n_points = DEFAULT_N_POINTS if n_points is None else n_points
+    if isinstance(n_points, bool) or not isinstance(n_points, (int, np.integer)) or n_points < 2:
+        raise ConditionsError(f"`n_points` must be an integer ≥ 2, found {n_points!r}")
+    return np.linspace(0.0, t_end, int(n_points))
+
+
+def _split_known(network, values, explicit, what):
+    """Keep names the network knows; unknown explicit names are errors, unknown preset names are skipped."""
+    known, ignored = {}, []
+    for name, value in values.items():
+        try:
+            network.species_index(name)
+        except KeyError as exc:
+            if name in explicit:
+                raise ConditionsError(f"{what} `{name}`: {exc.args[0]}") from None
+            ignored.append(name)
+            continue
+        known[name] = value
+    return known, ignored
+
+
+def _split_buffered(network, values, explicit):
+    clampable = set(network.buffered_names) | set(network.group_names)
+    known = {n: v for n, v in values.items() if n in clampable}
+    unknown = [n for n in values if n not in clampable]
+    for name in unknown:
+        if name in explicit:
+            raise ConditionsError(f"buffered `{name}` is not clamped by `{network.name}`; clamped inputs: "
+                                  f"{', '.join(sorted(clampable)) or 'none'}")
+    return known, unknown
+
+
+def simulate(model, method="ode", *, t_end=None, n_points=None, t_eval=None, conditions=None, ph=None,
+             temperature=None, initial=None, buffered=None, parameter_set=None, boluses=(), sources=(),
+             rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, solver="rodas4", max_steps=DEFAULT_MAX_STEPS,
+             h_max=math.inf):
+    """Simulate ``model`` and return an ``xarray.Dataset`` (schema: fentonsim.results).
+
+    Parameters
+    ----------
+    model : str, Path, Mechanism or Network
+        A mechanism file, a loaded mechanism or a compiled network.
+    method : {"ode"}
+        Deterministic rate equations.
+    t_end : float or str, default 3600 s
+        End time [s] or a quantity such as ``"1 h"``.
+    n_points : int, default 201
+        Evenly spaced output times from 0 to ``t_end``.
+    t_eval : sequence, optional
+        Explicit output times [s] instead of ``t_end``/``n_points``.
+    conditions : Conditions, str or Path, optional
+        A preset name (``"tme"``, ``"normal"``, ``"lysosome"``), a conditions file or object.
+    ph : float, optional
+        pH (overrides the preset).
+    temperature : float or str, optional
+        Temperature [K] or a quantity such as ``"37 °C"``.
+    initial : mapping of str to float or str, optional
+        Initial concentrations [M] (or quantities, ``"100 uM"``), added over the preset's.
+    buffered : mapping of str to float or str, optional
+        Clamped concentrations [M] overriding the mechanism and preset.
+    parameter_set : str, optional
+        An alternative parameter set of the mechanism.
+    boluses, sources : sequences of fentonsim.Bolus / fentonsim.Source
+        Time-dependent inputs.
+    rtol : float, default 1e-6
+        Relative tolerance.
+    atol : float or array_like (n_s,), default 1e-20 M
+        Absolute tolerance [M] (small because ·OH lives at fM–aM levels).
+    solver : {"rodas4", "LSODA", "BDF", "Radau"}
+        Integrator (see fentonsim.deterministic).
+    max_steps : int
+        Limit on attempted steps (rodas4).
+    h_max : float
+        Largest step [s] (rodas4).
+
+    Raises
+    ------
+    ConditionsError, MechanismError, UnitError
+        For bad input, naming the argument.
+    SolverError
+        When the tolerance cannot be met (time reached, step, limiting species).
+    """
+    if method not in METHODS:
+        raise ConditionsError(f"unknown method `{method}`; expected one of {', '.join(METHODS)}")
+    network = resolve_model(model, parameter_set)
+    preset = resolve_conditions(conditions)
+    t_out = time_grid(t_end, n_points, t_eval)
+
+    pH = preset.pH if ph is None else ph
+    pH = network.defaults.pH if pH is None else pH
+    if temperature is not None:
+        temperature = parse_quantity(temperature, (0.0, 0.0, 0.0, 0.0, 1.0), "K", "`temperature`")
+    T = preset.temperature if temperature is None else temperature
+    T = network.defaults.temperature if T is None else T
+    if isinstance(pH, bool) or not isinstance(pH, (int, float, np.floating)) or not 0 <= pH <= 14:
+        raise ConditionsError(f"`ph` must be a number between 0 and 14, found {pH!r}")
+
+    explicit_initial = {name: parse_quantity(v, (1.0, -1.0, 0.0, 0.0, 0.0), "M", f"initial `{name}`")
+                        for name, v in (initial or {}).items()}
+    explicit_buffered = {name: parse_quantity(v, (1.0, -1.0, 0.0, 0.0, 0.0), "M", f"buffered `{name}`")
+                         for name, v in (buffered or {}).items()}
+    initial_values, ignored = _split_known(network, {**preset.initial, **explicit_initial}, explicit_initial,
+                                           "initial concentration of")
+    buffered_values, ignored_buffered = _split_buffered(network, {**preset.buffered, **explicit_buffered},
+                                                        explicit_buffered)
+    y0 = network.initial_state(None, **initial_values)
+    k = network.rate_constants(pH=float(pH), temperature=float(T), buffered=buffered_values)
+    solution = solve_ode(network, k, y0, t_out, boluses=boluses, sources=sources, rtol=rtol, atol=atol,
+                         solver=solver, max_steps=max_steps, h_max=h_max)
+    inputs = solution.inputs
+    descriptions = [b.describe() for b in inputs.boluses] + [s.describe() for s in inputs.sources]
+    attrs = {
+        "fentonsim_version": __version__,
+        "pH": float(pH),
+        "temperature_K": float(T),
+        "conditions": preset.name,
+        "mechanism": network.name,
+        "mechanism_sha256": network.mechanism_sha256,
+        "parameter_set": network.parameter_set or "",
+        "inputs": "; ".join(descriptions),
+        "ignored_inputs": ", ".join(sorted(set(ignored) | set(ignored_buffered))),
+    }
+    return ode_dataset(network, solution, k, attrs)
