@@ -7,6 +7,7 @@ Dimensions
 Coordinates
     ``time`` (time) float64 [s];
     ``species`` (species) str — state variables (species and speciation-pool totals);
+    ``forms`` (species) str — the forms a pool totals, comma-separated ("" for a plain species);
     ``reaction`` (reaction) str — network reaction ids (branch ids, ``<id>:reverse``);
     ``equation`` (reaction) str; ``source_reaction`` (reaction) str — the mechanism reaction.
 Data variables
@@ -75,6 +76,8 @@ def ode_dataset(network, solution, k, attrs) -> xr.Dataset:
         coords={
             "time": ("time", solution.time, {"units": "s", "long_name": "time"}),
             "species": ("species", list(network.species)),
+            "forms": ("species", [", ".join(f for f, pool in network.pool_of_form.items() if pool == name)
+                                  for name in network.species]),
             "reaction": ("reaction", list(network.reaction_ids)),
             "equation": ("reaction", list(network.equations)),
             "source_reaction": ("reaction", list(network.source_reaction)),

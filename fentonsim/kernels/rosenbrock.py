@@ -152,6 +152,40 @@ def _initial_step(t, y, f0, k, reactant_idx, reactant_coef, stoich, active, sour
     return min(100.0 * h0, h1, span)
 
 
+@njit(inline='always')
+def _largest_error_species(u, y, y_new, rtol, atol):
+    """Index of the largest error ratio of the last attempted step (non-finite counts as largest)."""
+    best = -1
+    largest = -1.0
+    for i in range(y.shape[0]):
+        scale = atol[i] + rtol * max(abs(y[i]), abs(y_new[i]))
+        ratio = abs(u[N_STAGES - 1, i]) / scale
+        if not np.isfinite(ratio):
+            return i
+        if ratio > largest:
+            largest = ratio
+            best = i
+    return best
+
+
+@njit(inline='always')
+def _stiffest_species(jac, y):
+    """The species with a non-finite value or Jacobian row, else the largest |∂f_a/∂y_a|."""
+    best = -1
+    largest = -1.0
+    for a in range(y.shape[0]):
+        if not np.isfinite(y[a]):
+            return a
+        magnitude = abs(jac[a, a])
+        for b in range(y.shape[0]):
+            if not np.isfinite(jac[a, b]):
+                return a
+        if magnitude > largest:
+            largest = magnitude
+            best = a
+    return best
+
+
 @njit
 def integrate(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
               bolus_time, bolus_species, bolus_amount,
@@ -231,6 +265,8 @@ def integrate(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
             if counters[N_STEPS] + counters[N_REJECTED] >= max_steps:
                 failure[FAIL_TIME] = t
                 failure[FAIL_STEP] = h
+                if failure[FAIL_SPECIES] < 0:
+                    failure[FAIL_SPECIES] = _stiffest_species(jac, y)
                 return MAX_STEPS_EXCEEDED
             h = min(h, h_max)
             if t + 1.0001 * h >= t_stop:
@@ -238,6 +274,8 @@ def integrate(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
             if h <= 16.0 * EPS * abs(t) or h <= 0.0:
                 failure[FAIL_TIME] = t
                 failure[FAIL_STEP] = h
+                if counters[N_STEPS] + counters[N_REJECTED] > 0:
+                    failure[FAIL_SPECIES] = _largest_error_species(u, y, y_new, rtol, atol)
                 return STEP_TOO_SMALL
             if need_jacobian:
                 _derivatives(t, y, k, reactant_idx, reactant_coef, stoich, active, source_species,
@@ -261,6 +299,7 @@ def integrate(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
             counters[N_LU] += 1
             if not lu_factor(lu, pivots):
                 counters[N_REJECTED] += 1
+                failure[FAIL_SPECIES] = _stiffest_species(jac, y)
                 last_rejected = True
                 h *= 0.5
                 continue
@@ -329,15 +368,7 @@ def integrate(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
             if err > 1.0 or limiting >= 0:
                 counters[N_REJECTED] += 1
                 if limiting < 0:
-                    largest = -1.0
-                    for i in range(n_s):
-                        scale = atol[i] + rtol * max(abs(y[i]), abs(y_new[i]))
-                        ratio = abs(u[N_STAGES - 1, i]) / scale
-                        if not np.isfinite(ratio):
-                            ratio = np.inf
-                        if ratio > largest:
-                            largest = ratio
-                            limiting = i
+                    limiting = _largest_error_species(u, y, y_new, rtol, atol)
                 failure[FAIL_SPECIES] = limiting
                 if not np.isfinite(err) or err > 1.0 and accepted_in_segment == 0 and not last_rejected:
                     factor = 0.1 if np.isfinite(err) else 0.25
