@@ -13,7 +13,8 @@ from .._jit import njit
 
 @njit(inline='always')
 def lu_factor(a, pivots):
-    """Factorise ``a`` in place (L unit-lower, U upper); return False when singular or non-finite."""
+    """Factorise ``a`` in place (L unit-lower, U upper with 1/U_ii stored on the diagonal);
+    return False when singular or non-finite."""
     n = a.shape[0]
     for col in range(n):
         best = col
@@ -32,6 +33,9 @@ def lu_factor(a, pivots):
                 a[col, j] = a[best, j]
                 a[best, j] = swap
         inverse_pivot = 1.0 / a[col, col]
+        # The diagonal keeps its reciprocal: lu_solve then multiplies instead of dividing
+        # (a chain of n dependent divisions dominated small solves).
+        a[col, col] = inverse_pivot
         for row in range(col + 1, n):
             factor = a[row, col] * inverse_pivot
             a[row, col] = factor
@@ -60,4 +64,4 @@ def lu_solve(lu, pivots, b):
         total = b[row]
         for j in range(row + 1, n):
             total -= lu[row, j] * b[j]
-        b[row] = total / lu[row, row]
+        b[row] = total * lu[row, row]

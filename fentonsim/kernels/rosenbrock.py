@@ -42,7 +42,7 @@ import numpy as np
 
 from .._jit import njit, prange
 from .linalg import lu_factor, lu_solve
-from .ode import rate_derivatives, rhs_sparse, species_jacobian_sparse, stoichiometry_csr
+from .ode import clip_state, reactant_slots, slot_derivatives, slot_jacobian, slot_rates, stoichiometry_csr
 
 SUCCESS = 0
 MAX_STEPS_EXCEEDED = 1
@@ -110,10 +110,18 @@ def _source_time_derivative(t, active, source_species, source_amplitude, source_
 
 
 @njit(inline='always')
-def _derivatives(t, y, k, reactant_idx, reactant_coef, stoich, active, source_species,
+def _derivatives(t, y, x_clipped, k, slots, stoich_t, active, source_species,
                  source_amplitude, source_decay, source_start, rates, dydt):
-    """dy/dt [M s⁻¹] into dydt (rates [M s⁻¹] filled too); stoich is stoichiometry_csr's tuple."""
-    rhs_sparse(y, k, reactant_idx, reactant_coef, stoich[0], stoich[1], stoich[2], rates, dydt)
+    """dy/dt [M s⁻¹] into dydt and rates [M s⁻¹] into rates; stoich_t is net_stoichᵀ (n_s, n_r) float."""
+    clip_state(y, x_clipped)
+    slot_rates(x_clipped, k, slots, rates)
+    # A dense mat-vec beats the sparse scatter for Fenton-sized networks: contiguous rows vectorise,
+    # while scatter-adds serialise on store-to-load forwarding.
+    for a in range(dydt.shape[0]):
+        total = 0.0
+        for i in range(rates.shape[0]):
+            total += stoich_t[a, i] * rates[i]
+        dydt[a] = total
     _add_sources(t, active, source_species, source_amplitude, source_decay, source_start, dydt)
 
 
@@ -128,7 +136,7 @@ def _weighted_rms(values, reference, other, rtol, atol):
 
 
 @njit
-def _initial_step(t, y, f0, k, reactant_idx, reactant_coef, stoich, active, source_species,
+def _initial_step(t, y, f0, x_clipped, k, slots, stoich, active, source_species,
                   source_amplitude, source_decay, source_start, rtol, atol, span, y_probe, f_probe, rates):
     """Hairer–Wanner's starting-step heuristic (explicit Euler probe), capped by the span."""
     d0 = _weighted_rms(y, y, y, rtol, atol)
@@ -139,7 +147,7 @@ def _initial_step(t, y, f0, k, reactant_idx, reactant_coef, stoich, active, sour
         h0 = min(0.01 * d0 / d1, span)
     for i in range(y.shape[0]):
         y_probe[i] = y[i] + h0 * f0[i]
-    _derivatives(t + h0, y_probe, k, reactant_idx, reactant_coef, stoich, active, source_species,
+    _derivatives(t + h0, y_probe, x_clipped, k, slots, stoich, active, source_species,
                  source_amplitude, source_decay, source_start, rates, f_probe)
     for i in range(y.shape[0]):
         f_probe[i] -= f0[i]
@@ -150,6 +158,15 @@ def _initial_step(t, y, f0, k, reactant_idx, reactant_coef, stoich, active, sour
     else:
         h1 = (0.01 / largest) ** ORDER_EXPONENT
     return min(100.0 * h0, h1, span)
+
+
+@njit(inline='always')
+def _store_counters(counters, n_steps, n_rejected, n_rhs, n_jac, n_lu):
+    counters[N_STEPS] = n_steps
+    counters[N_REJECTED] = n_rejected
+    counters[N_RHS] = n_rhs
+    counters[N_JAC] = n_jac
+    counters[N_LU] = n_lu
 
 
 @njit(inline='always')
@@ -205,7 +222,10 @@ def integrate(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
     n_q = n_r + n_s
     n_out = t_out.shape[0]
     n_src = source_species.shape[0]
+    stoich_t = np.ascontiguousarray(net_stoich.T).astype(np.float64)
     stoich = stoichiometry_csr(net_stoich)
+    slots = reactant_slots(reactant_idx, reactant_coef, n_s)
+    x_clipped = np.ones(n_s + 1)
 
     y = y0.copy()
     q = np.zeros(n_q)
@@ -218,7 +238,7 @@ def integrate(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
     b_s = np.empty(n_s)
     rates0 = np.empty(n_r)
     rates = np.empty(n_r)
-    drdx = np.empty((n_r, reactant_idx.shape[1]))
+    drdx = np.empty((n_r, 3))
     jac = np.empty((n_s, n_s))
     lu = np.empty((n_s, n_s))
     pivots = np.empty(n_s, dtype=np.int64)
@@ -226,8 +246,13 @@ def integrate(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
     u = np.empty((N_STAGES, n_s))
     v = np.empty((N_STAGES, n_q))
     active = np.zeros(n_src, dtype=np.bool_)
-    for i in range(counters.shape[0]):
-        counters[i] = 0
+    # Counters live in locals until the end: stores into an argument array may alias the state
+    # arrays as far as LLVM knows, which would force reloads in every inner loop.
+    n_steps = 0
+    n_rejected = 0
+    n_rhs = 0
+    n_jac = 0
+    n_lu = 0
     failure[FAIL_TIME] = np.nan
     failure[FAIL_STEP] = np.nan
     failure[FAIL_SPECIES] = -1.0
@@ -250,10 +275,10 @@ def integrate(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
             continue
         for j in range(n_src):
             active[j] = source_start[j] <= t and t < source_stop[j]
-        _derivatives(t, y, k, reactant_idx, reactant_coef, stoich, active, source_species,
+        _derivatives(t, y, x_clipped, k, slots, stoich_t, active, source_species,
                      source_amplitude, source_decay, source_start, rates0, f0)
-        counters[N_RHS] += 2
-        h = _initial_step(t, y, f0, k, reactant_idx, reactant_coef, stoich, active, source_species,
+        n_rhs += 2
+        h = _initial_step(t, y, f0, x_clipped, k, slots, stoich_t, active, source_species,
                           source_amplitude, source_decay, source_start, rtol, atol, min(t_stop - t, h_max),
                           y_stage, f_stage, rates)
         need_jacobian = True
@@ -262,11 +287,12 @@ def integrate(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
         h_accepted = 0.0
         err_accepted = 0.0
         while t < t_stop:
-            if counters[N_STEPS] + counters[N_REJECTED] >= max_steps:
+            if n_steps + n_rejected >= max_steps:
                 failure[FAIL_TIME] = t
                 failure[FAIL_STEP] = h
                 if failure[FAIL_SPECIES] < 0:
                     failure[FAIL_SPECIES] = _stiffest_species(jac, y)
+                _store_counters(counters, n_steps, n_rejected, n_rhs, n_jac, n_lu)
                 return MAX_STEPS_EXCEEDED
             h = min(h, h_max)
             if t + 1.0001 * h >= t_stop:
@@ -274,17 +300,18 @@ def integrate(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
             if h <= 16.0 * EPS * abs(t) or h <= 0.0:
                 failure[FAIL_TIME] = t
                 failure[FAIL_STEP] = h
-                if counters[N_STEPS] + counters[N_REJECTED] > 0:
+                if n_steps + n_rejected > 0:
                     failure[FAIL_SPECIES] = _largest_error_species(u, y, y_new, rtol, atol)
+                _store_counters(counters, n_steps, n_rejected, n_rhs, n_jac, n_lu)
                 return STEP_TOO_SMALL
             if need_jacobian:
-                _derivatives(t, y, k, reactant_idx, reactant_coef, stoich, active, source_species,
+                _derivatives(t, y, x_clipped, k, slots, stoich_t, active, source_species,
                              source_amplitude, source_decay, source_start, rates0, f0)
-                rate_derivatives(y, k, reactant_idx, reactant_coef, drdx)
-                species_jacobian_sparse(drdx, reactant_idx, stoich[0], stoich[1], stoich[2], jac)
+                slot_derivatives(x_clipped, k, slots, drdx)
+                slot_jacobian(drdx, slots, stoich[0], stoich[1], stoich[2], jac)
                 _source_time_derivative(t, active, source_species, source_amplitude, source_decay, source_start, ft)
-                counters[N_RHS] += 1
-                counters[N_JAC] += 1
+                n_rhs += 1
+                n_jac += 1
                 need_jacobian = False
 
             inverse_hgamma = 1.0 / (h * GAMMA)
@@ -296,15 +323,17 @@ def integrate(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
                 for b in range(n_s):
                     lu[a, b] = -jac[a, b]
                 lu[a, a] += inverse_hgamma
-            counters[N_LU] += 1
+            n_lu += 1
             if not lu_factor(lu, pivots):
-                counters[N_REJECTED] += 1
+                n_rejected += 1
                 failure[FAIL_SPECIES] = _stiffest_species(jac, y)
                 last_rejected = True
                 h *= 0.5
                 continue
 
             finite = True
+            hgamma = h * GAMMA
+            # Loops run stage-outer, component-inner: contiguous rows that LLVM vectorises.
             for stage in range(N_STAGES):
                 if stage == 0:
                     for i in range(n_s):
@@ -314,48 +343,52 @@ def integrate(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
                         rates[i] = rates0[i]
                 else:
                     for i in range(n_s):
-                        value = y[i]
-                        for j in range(stage):
-                            value += A[stage, j] * u[j, i]
-                        y_stage[i] = value
-                    _derivatives(t + NODES[stage] * h, y_stage, k, reactant_idx, reactant_coef, stoich,
+                        y_stage[i] = y[i]
+                    for j in range(stage):
+                        a_sj = A[stage, j]
+                        for i in range(n_s):
+                            y_stage[i] += a_sj * u[j, i]
+                    _derivatives(t + NODES[stage] * h, y_stage, x_clipped, k, slots, stoich_t,
                                  active, source_species, source_amplitude, source_decay, source_start,
                                  rates, f_stage)
-                    counters[N_RHS] += 1
+                    n_rhs += 1
+                hd = h * D[stage]
                 for i in range(n_s):
-                    value = f_stage[i] + h * D[stage] * ft[i]
-                    for j in range(stage):
-                        value += c_over_h[stage, j] * u[j, i]
-                    b_s[i] = value
+                    b_s[i] = f_stage[i] + hd * ft[i]
+                for j in range(stage):
+                    c_sj = c_over_h[stage, j]
+                    for i in range(n_s):
+                        b_s[i] += c_sj * u[j, i]
                 lu_solve(lu, pivots, b_s)
                 for i in range(n_s):
                     u[stage, i] = b_s[i]
                     if not np.isfinite(b_s[i]):
                         finite = False
-                # Quadratures: v = hγ·(g(y_stage) + Σ c_ij/h·v_j + ∂g/∂y·u_stage).
-                hgamma = h * GAMMA
+                # Quadratures: v = hγ·(g(y_stage) + ∂g/∂y·u_stage + Σ c_ij/h·v_j), g = (rates, y).
                 for r in range(n_r):
                     value = rates[r]
-                    for slot in range(reactant_idx.shape[1]):
-                        sp = reactant_idx[r, slot]
-                        if sp < 0:
-                            break
-                        value += drdx[r, slot] * u[stage, sp]
-                    for j in range(stage):
-                        value += c_over_h[stage, j] * v[j, r]
-                    v[stage, r] = hgamma * value
+                    for slot in range(3):
+                        sp = slots[r, slot]
+                        if sp < n_s:
+                            value += drdx[r, slot] * u[stage, sp]
+                    v[stage, r] = value
                 for i in range(n_s):
-                    value = y_stage[i] + u[stage, i]
-                    for j in range(stage):
-                        value += c_over_h[stage, j] * v[j, n_r + i]
-                    v[stage, n_r + i] = hgamma * value
+                    v[stage, n_r + i] = y_stage[i] + u[stage, i]
+                for j in range(stage):
+                    c_sj = c_over_h[stage, j]
+                    for i in range(n_q):
+                        v[stage, i] += c_sj * v[j, i]
+                for i in range(n_q):
+                    v[stage, i] *= hgamma
 
             for i in range(n_s):
-                value = y[i]
-                for j in range(N_STAGES):
-                    value += B[j] * u[j, i]
-                y_new[i] = value
-                if not np.isfinite(value):
+                y_new[i] = y[i]
+            for j in range(N_STAGES):
+                b_j = B[j]
+                for i in range(n_s):
+                    y_new[i] += b_j * u[j, i]
+            for i in range(n_s):
+                if not np.isfinite(y_new[i]):
                     finite = False
             err = _weighted_rms(u[N_STAGES - 1], y, y_new, rtol, atol) if finite else np.inf
 
@@ -366,7 +399,7 @@ def integrate(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
                         limiting = i
                         break
             if err > 1.0 or limiting >= 0:
-                counters[N_REJECTED] += 1
+                n_rejected += 1
                 if limiting < 0:
                     limiting = _largest_error_species(u, y, y_new, rtol, atol)
                 failure[FAIL_SPECIES] = limiting
@@ -381,12 +414,13 @@ def integrate(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
                 continue
 
             # Accepted.
-            counters[N_STEPS] += 1
+            n_steps += 1
             for i in range(n_q):
-                value = q[i]
-                for j in range(N_STAGES):
-                    value += B[j] * v[j, i]
-                q_new[i] = value
+                q_new[i] = q[i]
+            for j in range(N_STAGES):
+                b_j = B[j]
+                for i in range(n_q):
+                    q_new[i] += b_j * v[j, i]
             t_new = t + h
             if t_stop - t_new <= 16.0 * EPS * abs(t_stop):
                 t_new = t_stop
@@ -437,6 +471,7 @@ def integrate(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
             for i in range(n_q):
                 out_q[next_out, i] = q[i]
             next_out += 1
+    _store_counters(counters, n_steps, n_rejected, n_rhs, n_jac, n_lu)
     return SUCCESS
 
 

@@ -1,0 +1,139 @@
+"""Export a Network at fixed conditions to SBML Level 3 Version 2 (no libsbml needed).
+
+SBML has no notion of pH speciation, so the exported model is the network's
+rate equations at one set of conditions: every reaction gets its effective
+rate constant (speciation fractions, temperature and clamped species folded
+in) as a parameter, and each speciation pool is one SBML species holding the
+pool total. The model notes say so.
+
+Conventions: one compartment ``cell`` of the given volume [L]; species in
+concentration (hasOnlySubstanceUnits false) [M]; kinetic laws in extent per
+time, ``cell · k · Π [x]^ν`` [mol s⁻¹], the same rate convention as the ODE
+and SSA cores, so simulators that read the file integrate the same equations.
+"""
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+import numpy as np
+
+SBML_NS = "http://www.sbml.org/sbml/level3/version2/core"
+MATHML_NS = "http://www.w3.org/1998/Math/MathML"
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+
+
+def sbml_id(name: str, prefix: str, taken: set) -> str:
+    """A valid, unique SBML SId for ``name`` (letters, digits, underscores; readable)."""
+    readable = name.replace("+", "p").replace("-", "m").replace("*", "_rad")
+    base = prefix + re.sub(r"[^A-Za-z0-9_]", "_", readable)
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}_{n}"
+    taken.add(candidate)
+    return candidate
+
+
+def _unit_definitions(model):
+    units = ET.SubElement(model, "listOfUnitDefinitions")
+
+    def define(uid, *parts):
+        unit_def = ET.SubElement(units, "unitDefinition", id=uid)
+        lst = ET.SubElement(unit_def, "listOfUnits")
+        for kind, exponent, scale in parts:
+            ET.SubElement(lst, "unit", kind=kind, exponent=str(exponent), scale=str(scale), multiplier="1")
+
+    define("per_second", ("second", -1, 0))
+    define("per_molar_per_second", ("litre", 1, 0), ("mole", -1, 0), ("second", -1, 0))
+    define("per_molar2_per_second", ("litre", 2, 0), ("mole", -2, 0), ("second", -1, 0))
+    define("molar_per_second", ("mole", 1, 0), ("litre", -1, 0), ("second", -1, 0))
+    return {0: "molar_per_second", 1: "per_second", 2: "per_molar_per_second", 3: "per_molar2_per_second"}
+
+
+def _math(parent, factors):
+    """<math><apply><times/> factors… </apply></math>; factors are (id, power) pairs."""
+    math = ET.SubElement(parent, f"{{{MATHML_NS}}}math")
+    product = ET.SubElement(math, f"{{{MATHML_NS}}}apply")
+    ET.SubElement(product, f"{{{MATHML_NS}}}times")
+    for identifier, power in factors:
+        if power == 1:
+            ET.SubElement(product, f"{{{MATHML_NS}}}ci").text = f" {identifier} "
+        else:
+            pw = ET.SubElement(product, f"{{{MATHML_NS}}}apply")
+            ET.SubElement(pw, f"{{{MATHML_NS}}}power")
+            ET.SubElement(pw, f"{{{MATHML_NS}}}ci").text = f" {identifier} "
+            ET.SubElement(pw, f"{{{MATHML_NS}}}cn", {"type": "integer"}).text = f" {power} "
+
+
+def export_sbml(network, k, y0, *, volume: float = 1.0, pH: float | None = None,
+                temperature: float | None = None) -> str:
+    """SBML L3V2 text of ``network`` with effective constants ``k`` and initial state ``y0``.
+
+    Parameters
+    ----------
+    network : Network
+    k : array_like, shape (n_r,)
+        Effective rate constants [M^(1−order) s⁻¹] at the chosen conditions.
+    y0 : array_like, shape (n_s,)
+        Initial concentrations [M].
+    volume : float
+        Compartment volume [L].
+    pH, temperature : float, optional
+        Recorded in the notes (the constants already include their effect).
+    """
+    k = np.asarray(k, dtype=float)
+    y0 = np.asarray(y0, dtype=float)
+    ET.register_namespace("", SBML_NS)
+    sbml = ET.Element(f"{{{SBML_NS}}}sbml", level="3", version="2")
+    taken: set = set()
+    model = ET.SubElement(sbml, "model", id=sbml_id(network.name, "", set()), name=network.name,
+                          substanceUnits="mole", timeUnits="second", volumeUnits="litre", extentUnits="mole")
+    notes = ET.SubElement(model, "notes")
+    body = ET.SubElement(notes, f"{{{XHTML_NS}}}body")
+    conditions = ", ".join(x for x in (f"pH {pH:g}" if pH is not None else "",
+                                       f"T {temperature:g} K" if temperature is not None else "") if x)
+    ET.SubElement(body, f"{{{XHTML_NS}}}p").text = (
+        f"Exported by fentonsim from mechanism '{network.name}' (sha256 {network.mechanism_sha256}) "
+        f"at {conditions or 'the mechanism defaults'}. Acid-base speciation, temperature and clamped "
+        f"species are folded into the rate constants at these conditions; speciation pools are single "
+        f"species holding the pool total. Rate convention: r = k * prod([x]^nu), kinetic law = volume * r.")
+    k_units = _unit_definitions(model)
+    compartments = ET.SubElement(model, "listOfCompartments")
+    ET.SubElement(compartments, "compartment", id="cell", spatialDimensions="3", size=repr(float(volume)),
+                  units="litre", constant="true")
+    taken.add("cell")
+    species_ids = [sbml_id(name, "s_", taken) for name in network.species]
+    listing = ET.SubElement(model, "listOfSpecies")
+    for sid, name, value in zip(species_ids, network.species, y0):
+        ET.SubElement(listing, "species", id=sid, name=name, compartment="cell",
+                      initialConcentration=repr(float(value)), substanceUnits="mole",
+                      hasOnlySubstanceUnits="false", boundaryCondition="false", constant="false")
+    parameters = ET.SubElement(model, "listOfParameters")
+    reactions = ET.SubElement(model, "listOfReactions")
+    for i, rid in enumerate(network.reaction_ids):
+        reaction_id = sbml_id(rid, "r_", taken)
+        k_id = sbml_id(f"k_{rid}", "", taken)
+        ET.SubElement(parameters, "parameter", id=k_id, value=repr(float(k[i])), constant="true",
+                      units=k_units.get(int(network.order[i]), "dimensionless"))
+        reaction = ET.SubElement(reactions, "reaction", id=reaction_id, name=network.equations[i],
+                                 reversible="false")
+        consumed = {}
+        for j, nu in zip(network.reactant_idx[i], network.reactant_coef[i]):
+            if j >= 0:
+                consumed[int(j)] = int(nu)
+        produced = {}
+        for j in range(network.n_species):
+            made = int(network.net_stoich[i, j]) + consumed.get(j, 0)
+            if made > 0:
+                produced[j] = made
+        for tag, entries in (("listOfReactants", consumed), ("listOfProducts", produced)):
+            if entries:
+                lst = ET.SubElement(reaction, tag)
+                for j, nu in entries.items():
+                    ET.SubElement(lst, "speciesReference", species=species_ids[j], stoichiometry=str(nu),
+                                  constant="true")
+        law = ET.SubElement(reaction, "kineticLaw")
+        _math(law, [("cell", 1), (k_id, 1)] + [(species_ids[j], nu) for j, nu in consumed.items()])
+    ET.indent(sbml)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(sbml, encoding="unicode") + "\n"
