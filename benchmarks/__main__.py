@@ -6,9 +6,9 @@ import json
 import platform
 import sys
 
-from . import bench_rate_constants
+from . import bench_ode, bench_rate_constants
 
-BENCHMARKS = {"rate_constants": bench_rate_constants.run}
+BENCHMARKS = {"rate_constants": bench_rate_constants.run, "ode": bench_ode.run}
 
 
 def main(argv=None) -> int:
@@ -21,7 +21,10 @@ def main(argv=None) -> int:
     for name, run in BENCHMARKS.items():
         results["benchmarks"][name] = run(quick=args.quick)
         for row in results["benchmarks"][name]:
-            print(f"{name:<16} {row['case']:<44} {row['median_s'] * 1e3:10.3f} ms   {row.get('ratio', '')}")
+            timing = f"{row['median_s'] * 1e3:10.3f} ms" if "median_s" in row else " " * 13
+            agreement = "" if "agrees" not in row else ("agrees" if row["agrees"] else "DISAGREES")
+            print(f"{name:<16} {row['case']:<48} {timing}   {row.get('ratio', ''):<18} {agreement:<9} "
+                  f"{row.get('note', '')}")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(results, fh, indent=2)

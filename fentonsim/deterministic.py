@@ -51,10 +51,10 @@ class ODESolution:
         Output times [s].
     concentration : ndarray, shape (n_out, n_s)
         State variables [M].
-    extent : ndarray, shape (n_out, n_r)
-        Cumulative extent of each network reaction, ∫ r dt [M], from t0.
-    exposure : ndarray, shape (n_out, n_s)
-        ∫ concentration dt [M s], from t0.
+    extent : ndarray, shape (n_out, n_r), or None
+        Cumulative extent of each network reaction, ∫ r dt [M], from t0 (None if not requested).
+    exposure : ndarray, shape (n_out, n_s), or None
+        ∫ concentration dt [M s], from t0 (None if not requested).
     counters : dict of str to int
         ``n_steps`` (accepted), ``n_rejected``, ``n_rhs``, ``n_jac``, ``n_lu``;
         −1 where a solver does not report it.
@@ -123,7 +123,8 @@ def _failure_error(network, status, failure, t_end, rtol):
 
 
 def solve_ode(network, k, y0, t_out, *, boluses=(), sources=(), rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL,
-              solver="rodas4", t0=0.0, max_steps=DEFAULT_MAX_STEPS, h_max=math.inf) -> ODESolution:
+              solver="rodas4", t0=0.0, max_steps=DEFAULT_MAX_STEPS, h_max=math.inf,
+              fluxes=True) -> ODESolution:
     """Integrate ``network`` from ``t0`` through the output times ``t_out``.
 
     Parameters
@@ -148,6 +149,9 @@ def solve_ode(network, k, y0, t_out, *, boluses=(), sources=(), rtol=DEFAULT_RTO
         Limit on attempted steps (rodas4 only).
     h_max : float
         Largest step [s] (rodas4 only).
+    fluxes : bool
+        Integrate reaction extents and exposures (default). False skips them
+        (``extent`` and ``exposure`` are None), about a quarter faster.
 
     Raises
     ------
@@ -178,7 +182,7 @@ def solve_ode(network, k, y0, t_out, *, boluses=(), sources=(), rtol=DEFAULT_RTO
 
     n_out, n_s, n_r = t_out.size, network.n_species, network.n_reactions
     out_y = np.empty((n_out, n_s))
-    out_q = np.empty((n_out, n_r + n_s))
+    out_q = np.zeros((n_out, n_r + n_s))
     counters = np.zeros(rosenbrock.N_COUNTERS, dtype=np.int64)
     failure = np.zeros(3)
     start = _time.perf_counter()
@@ -186,11 +190,13 @@ def solve_ode(network, k, y0, t_out, *, boluses=(), sources=(), rtol=DEFAULT_RTO
         k, network.reactant_idx, network.reactant_coef, network.net_stoich, y0, float(t0), t_out, inputs.stops,
         inputs.bolus_time, inputs.bolus_species, inputs.bolus_amount,
         inputs.source_species, inputs.source_amplitude, inputs.source_decay, inputs.source_start,
-        inputs.source_stop, rtol, atol_arr, float(h_max), int(max_steps), out_y, out_q, counters, failure)
+        inputs.source_stop, rtol, atol_arr, float(h_max), int(max_steps), bool(fluxes), out_y, out_q, counters,
+        failure)
     wall = _time.perf_counter() - start
     if status != rosenbrock.SUCCESS:
         raise _failure_error(network, status, failure, t_out[-1], rtol)
-    return ODESolution(t_out, out_y, out_q[:, :n_r], out_q[:, n_r:],
+    extent, exposure = (out_q[:, :n_r], out_q[:, n_r:]) if fluxes else (None, None)
+    return ODESolution(t_out, out_y, extent, exposure,
                        dict(zip(COUNTER_NAMES, (int(c) for c in counters))), "rodas4", rtol, atol_arr, wall, inputs)
 
 
@@ -218,7 +224,7 @@ class ODEBatch:
 
 def solve_ode_batch(network, k, y0, t_out, *, boluses=(), sources=(), bolus_amount=None, rtol=DEFAULT_RTOL,
                     atol=DEFAULT_ATOL, t0=0.0, max_steps=DEFAULT_MAX_STEPS, h_max=math.inf,
-                    raise_on_failure=True) -> ODEBatch:
+                    raise_on_failure=True, fluxes=True) -> ODEBatch:
     """Integrate n_c conditions of ``network`` in one compiled loop over all cores.
 
     Parameters
@@ -257,7 +263,7 @@ def solve_ode_batch(network, k, y0, t_out, *, boluses=(), sources=(), bolus_amou
     source_amplitude = np.ascontiguousarray(np.broadcast_to(inputs.source_amplitude, (n_c, inputs.source_species.size)))
     n_out, n_s, n_r = t_out.size, network.n_species, network.n_reactions
     out_y = np.empty((n_c, n_out, n_s))
-    out_q = np.empty((n_c, n_out, n_r + n_s))
+    out_q = np.zeros((n_c, n_out, n_r + n_s))
     counters = np.zeros((n_c, rosenbrock.N_COUNTERS), dtype=np.int64)
     failure = np.zeros((n_c, 3))
     status = np.zeros(n_c, dtype=np.int64)
@@ -266,7 +272,8 @@ def solve_ode_batch(network, k, y0, t_out, *, boluses=(), sources=(), bolus_amou
         k, network.reactant_idx, network.reactant_coef, network.net_stoich, y0, float(t0), t_out, inputs.stops,
         inputs.bolus_time, inputs.bolus_species, amounts,
         inputs.source_species, source_amplitude, inputs.source_decay, inputs.source_start,
-        inputs.source_stop, rtol, atol_arr, float(h_max), int(max_steps), out_y, out_q, counters, failure, status)
+        inputs.source_stop, rtol, atol_arr, float(h_max), int(max_steps), bool(fluxes), out_y, out_q, counters,
+        failure, status)
     wall = _time.perf_counter() - start
     failed = np.flatnonzero(status != rosenbrock.SUCCESS)
     if failed.size:
@@ -277,5 +284,5 @@ def solve_ode_batch(network, k, y0, t_out, *, boluses=(), sources=(), bolus_amou
                               time=error.time, step=error.step, species=error.species)
         out_y[failed] = np.nan
         out_q[failed] = np.nan
-    return ODEBatch(t_out, out_y, out_q[:, :, :n_r], out_q[:, :, n_r:], counters, status, failure, rtol,
-                    atol_arr, wall)
+    extent, exposure = (out_q[:, :, :n_r], out_q[:, :, n_r:]) if fluxes else (None, None)
+    return ODEBatch(t_out, out_y, extent, exposure, counters, status, failure, rtol, atol_arr, wall)

@@ -15,7 +15,8 @@ Data variables
     ``extent`` (time, reaction) float64 [M] — cumulative extent ∫₀ᵗ r dt of each reaction,
     integrated with the solution (not from the sampled points), so ∫ production of
     ·OH is ``(extent * stoich).sum("reaction")`` exactly;
-    ``exposure`` (time, species) float64 [M s] — ∫₀ᵗ concentration dt;
+    ``exposure`` (time, species) float64 [M s] — ∫₀ᵗ concentration dt
+    (``extent`` and ``exposure`` are absent when run with ``fluxes=False``);
     ``delivered`` (time, species) float64 [M] — cumulative amount added by boluses and sources;
     ``net_stoich`` (reaction, species) int64 — change of each species per unit extent;
     ``rate_constant`` (reaction) float64 [M^(1−order) s⁻¹] — effective constants at the run's
@@ -57,14 +58,17 @@ def ode_dataset(network, solution, k, attrs) -> xr.Dataset:
     """Build the deterministic-result Dataset (schema in the module docstring)."""
     delivered = (delivered_by_inputs(network, solution.inputs, solution.time)
                  if solution.inputs is not None else np.zeros_like(solution.concentration))
+    fluxes = {} if solution.extent is None else {
+        "extent": (("time", "reaction"), solution.extent,
+                   {"units": "M", "long_name": "cumulative reaction extent ∫r dt"}),
+        "exposure": (("time", "species"), solution.exposure,
+                     {"units": "M s", "long_name": "exposure ∫[x] dt"}),
+    }
     dataset = xr.Dataset(
         data_vars={
             "concentration": (("time", "species"), solution.concentration,
                               {"units": "M", "long_name": "concentration"}),
-            "extent": (("time", "reaction"), solution.extent,
-                       {"units": "M", "long_name": "cumulative reaction extent ∫r dt"}),
-            "exposure": (("time", "species"), solution.exposure,
-                         {"units": "M s", "long_name": "exposure ∫[x] dt"}),
+            **fluxes,
             "delivered": (("time", "species"), delivered,
                           {"units": "M", "long_name": "cumulative amount added by boluses and sources"}),
             "net_stoich": (("reaction", "species"), np.asarray(network.net_stoich),

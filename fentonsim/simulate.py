@@ -109,7 +109,7 @@ def _split_buffered(network, values, explicit):
 def simulate(model, method="ode", *, t_end=None, n_points=None, t_eval=None, conditions=None, ph=None,
              temperature=None, initial=None, buffered=None, parameter_set=None, boluses=(), sources=(),
              rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, solver="rodas4", max_steps=DEFAULT_MAX_STEPS,
-             h_max=math.inf):
+             h_max=math.inf, fluxes=True):
     """Simulate ``model`` and return an ``xarray.Dataset`` (schema: fentonsim.results).
 
     Parameters
@@ -148,6 +148,9 @@ def simulate(model, method="ode", *, t_end=None, n_points=None, t_eval=None, con
         Limit on attempted steps (rodas4).
     h_max : float
         Largest step [s] (rodas4).
+    fluxes : bool, default True
+        Integrate reaction extents and exposures with the solution (rodas4; the
+        scipy solvers always do).
 
     Raises
     ------
@@ -182,7 +185,7 @@ def simulate(model, method="ode", *, t_end=None, n_points=None, t_eval=None, con
     y0 = network.initial_state(None, **initial_values)
     k = network.rate_constants(pH=float(pH), temperature=float(T), buffered=buffered_values)
     solution = solve_ode(network, k, y0, t_out, boluses=boluses, sources=sources, rtol=rtol, atol=atol,
-                         solver=solver, max_steps=max_steps, h_max=h_max)
+                         solver=solver, max_steps=max_steps, h_max=h_max, fluxes=fluxes)
     inputs = solution.inputs
     descriptions = [b.describe() for b in inputs.boluses] + [s.describe() for s in inputs.sources]
     attrs = {

@@ -40,3 +40,12 @@ def test_examples_run():
     for script in sorted((REPO / "examples").glob("*.py")):
         proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
         assert proc.returncode == 0, f"{script.name}: {proc.stderr[-2000:]}"
+
+
+def test_readme_python_blocks_run(monkeypatch):
+    """Every ```python block in the README runs as written, from the repository root."""
+    monkeypatch.chdir(REPO)
+    blocks = re.findall(r"```python\n(.*?)```", (REPO / "README.md").read_text(), flags=re.S)
+    assert blocks
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})

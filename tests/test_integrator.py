@@ -236,3 +236,14 @@ def test_no_recompilation_when_conditions_change(iron, first_order):
               boluses=[Bolus("H2O2", 1e-4, 30.0)], sources=[Source.zero_order("H2O2", 1e-8)])
     solve_ode(first_order, [0.5], [1.0, 0.0], [0, 1, 2], rtol=1e-9)
     assert len(rosenbrock.integrate.signatures) == before
+
+
+def test_fluxes_off_gives_the_same_concentrations(iron):
+    """fluxes=False skips extents and exposures without changing the concentrations."""
+    k = iron.rate_constants(pH=6.5)
+    y0 = iron.initial_state(**{"Fe(II)": 1e-4, "H2O2": 1e-3})
+    t = np.linspace(0, 600, 7)
+    with_fluxes = solve_ode(iron, k, y0, t, rtol=1e-8)
+    without = solve_ode(iron, k, y0, t, rtol=1e-8, fluxes=False)
+    np.testing.assert_array_equal(with_fluxes.concentration, without.concentration)
+    assert without.extent is None and without.exposure is None

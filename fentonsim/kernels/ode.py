@@ -139,36 +139,6 @@ def stoichiometry_csr(net_stoich):
     return row_start, species, coefficient
 
 
-@njit(inline='always')
-def rhs_sparse(x, k, reactant_idx, reactant_coef, row_start, species, coefficient, rates, dxdt):
-    """:func:`rhs` over the sparse stoichiometry of :func:`stoichiometry_csr`."""
-    reaction_rates(x, k, reactant_idx, reactant_coef, rates)
-    for a in range(dxdt.shape[0]):
-        dxdt[a] = 0.0
-    for i in range(rates.shape[0]):
-        r = rates[i]
-        for p in range(row_start[i], row_start[i + 1]):
-            dxdt[species[p]] += coefficient[p] * r
-
-
-@njit(inline='always')
-def species_jacobian_sparse(drdx, reactant_idx, row_start, species, coefficient, jac):
-    """:func:`species_jacobian` over the sparse stoichiometry of :func:`stoichiometry_csr`."""
-    n_r, width = reactant_idx.shape
-    n_s = jac.shape[0]
-    for a in range(n_s):
-        for b in range(n_s):
-            jac[a, b] = 0.0
-    for i in range(n_r):
-        for slot in range(width):
-            j = reactant_idx[i, slot]
-            if j < 0:
-                break
-            d = drdx[i, slot]
-            for p in range(row_start[i], row_start[i + 1]):
-                jac[species[p], j] += coefficient[p] * d
-
-
 def rhs_alloc(x, k, network):
     """Convenience wrapper: dx/dt [M s⁻¹], shape (n_s,), for the Network's arrays."""
     rates = np.empty(network.n_reactions)
@@ -234,17 +204,6 @@ def slot_derivatives(x_clipped, k, slots, dslot):
         dslot[i, 0] = k[i] * b * c
         dslot[i, 1] = k[i] * a * c
         dslot[i, 2] = k[i] * a * b
-
-
-@njit(inline='always')
-def scatter_rates(rates, row_start, species, coefficient, dxdt):
-    """dxdt = net_stoichᵀ·rates over the sparse stoichiometry."""
-    for a in range(dxdt.shape[0]):
-        dxdt[a] = 0.0
-    for i in range(rates.shape[0]):
-        r = rates[i]
-        for p in range(row_start[i], row_start[i + 1]):
-            dxdt[species[p]] += coefficient[p] * r
 
 
 @njit(inline='always')

@@ -1,0 +1,187 @@
+"""Deterministic core vs peers, side by side in one run.
+
+Model: the shipped iron mechanism at tumour conditions (pH 6.5, 37 °C; 100 µM
+Fe(II), 100 µM H2O2), 1 h, 201 output points, rtol 1e-8, atol 1e-14 M —
+exported to SBML so libRoadRunner (CVODE) and COPASI (LSODA) integrate the same
+equations. Every peer's final state is compared with a tight fentonsim
+reference before its time is: a fast wrong answer gets no ratio.
+
+Ratios are peer time / fentonsim time (> 1: fentonsim faster), medians of
+repeated warm runs.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+import fentonsim
+from fentonsim.sbml import export_sbml
+
+REPO = Path(__file__).resolve().parent.parent
+RTOL, ATOL = 1e-8, 1e-14
+T_END, N_POINTS = 3600.0, 201
+AGREEMENT = 1e-5  # relative, on species above 1e-10 M at t_end
+
+
+def _times(function, repeats):
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        samples.append(time.perf_counter() - start)
+    return float(np.min(samples)), float(np.median(samples))
+
+
+def _agrees(final, reference):
+    big = np.abs(reference) > 1e-10
+    deviation = float(np.max(np.abs(final[big] - reference[big]) / np.abs(reference[big])))
+    return deviation <= AGREEMENT, deviation
+
+
+def _model():
+    network = fentonsim.compile_network(fentonsim.load_mechanism(REPO / "mechanisms" / "iron.yaml"))
+    k = network.rate_constants(pH=6.5, temperature=310.15)
+    y0 = network.initial_state(**{"Fe(II)": 1e-4, "H2O2": 1e-4})
+    return network, k, y0
+
+
+def _roadrunner(xml):
+    try:
+        import roadrunner
+    except ImportError:
+        return None
+    rr = roadrunner.RoadRunner(xml)
+    rr.integrator.relative_tolerance = RTOL
+    rr.integrator.absolute_tolerance = ATOL
+    rr.integrator.maximum_num_steps = 200_000
+    return rr
+
+
+def _copasi(xml):
+    try:
+        import basico
+    except ImportError:
+        return None
+    with tempfile.NamedTemporaryFile("w", suffix=".xml", delete=False) as fh:
+        fh.write(xml)
+    model = basico.load_model(fh.name)
+    os.unlink(fh.name)
+    basico.set_task_settings(basico.T.TIME_COURSE, {"method": {"Relative Tolerance": RTOL,
+                                                               "Absolute Tolerance": ATOL,
+                                                               "Max Internal Steps": 200_000}}, model=model)
+    return basico, model
+
+
+def run(quick: bool = False) -> list[dict]:
+    repeats = 5 if quick else 30
+    network, k, y0 = _model()
+    t = np.linspace(0.0, T_END, N_POINTS)
+    reference = fentonsim.solve_ode(network, k, y0, t, rtol=1e-12, atol=1e-20).concentration[-1]
+    rows = []
+
+    def row(case, timing, *, baseline=None, agreement=None, note=""):
+        entry = {"case": case, "min_s": timing[0], "median_s": timing[1], "note": note}
+        if agreement is not None:
+            entry["agrees"], entry["max_rel_deviation"] = agreement
+        if baseline is not None and agreement is not None and agreement[0]:
+            entry["ratio"] = f"{timing[1] / baseline:.2f}x fentonsim"
+        rows.append(entry)
+        return entry
+
+    ours = lambda fluxes: fentonsim.solve_ode(network, k, y0, t, rtol=RTOL, atol=ATOL, fluxes=fluxes)
+    final = ours(True).concentration[-1]
+    base = row("fentonsim rodas4, with fluxes", _times(lambda: ours(True), repeats), agreement=_agrees(final, reference))
+    no_flux = row("fentonsim rodas4, concentrations only", _times(lambda: ours(False), repeats),
+                  agreement=_agrees(ours(False).concentration[-1], reference))
+    baseline = no_flux["median_s"]
+    row("fentonsim.simulate (Dataset, fluxes)",
+        _times(lambda: fentonsim.simulate(network, t_eval=t, initial={"Fe(II)": 1e-4, "H2O2": 1e-4},
+                                          ph=6.5, temperature=310.15, rtol=RTOL, atol=ATOL), repeats))
+    lsoda = fentonsim.solve_ode(network, k, y0, t, rtol=RTOL, atol=ATOL, solver="LSODA")
+    row("scipy LSODA (numba RHS + Jacobian)",
+        _times(lambda: fentonsim.solve_ode(network, k, y0, t, rtol=RTOL, atol=ATOL, solver="LSODA"),
+               max(3, repeats // 5)), baseline=baseline, agreement=_agrees(lsoda.concentration[-1], reference))
+
+    xml = export_sbml(network, k, y0, pH=6.5, temperature=310.15)
+    rr = _roadrunner(xml)
+    if rr is None:
+        rows.append({"case": "libRoadRunner CVODE", "note": "not installed"})
+    else:
+        def rr_solve():
+            rr.resetAll()
+            return rr.simulate(0.0, T_END, N_POINTS)
+        result = np.array(rr_solve())[-1, 1:]
+        row("libRoadRunner CVODE", _times(rr_solve, repeats), baseline=baseline,
+            agreement=_agrees(result, reference))
+    copasi = _copasi(xml)
+    if copasi is None:
+        rows.append({"case": "COPASI LSODA (basico)", "note": "not installed"})
+    else:
+        basico, model = copasi
+
+        def copasi_solve():
+            return basico.run_time_course(duration=T_END, intervals=N_POINTS - 1, model=model,
+                                          method="deterministic", use_numbers=False)
+        frame = copasi_solve()
+        result = np.array([frame[name].iloc[-1] for name in network.species])
+        row("COPASI LSODA (basico)", _times(copasi_solve, repeats), baseline=baseline,
+            agreement=_agrees(result, reference))
+
+    rows += _batch(network, t, rr, quick)
+    rows += _cold_start()
+    return rows
+
+
+def _batch(network, t, rr, quick):
+    n = 100 if quick else 1000
+    pH = np.linspace(5.0, 8.0, n)
+    k = network.rate_constants(pH=pH, temperature=310.15)
+    y0 = network.initial_state(**{"Fe(II)": 1e-4, "H2O2": 1e-4})
+    fentonsim.solve_ode_batch(network, k[:2], y0, t, rtol=RTOL, atol=ATOL, fluxes=False)  # compile
+    start = time.perf_counter()
+    batch = fentonsim.solve_ode_batch(network, k, y0, t, rtol=RTOL, atol=ATOL, fluxes=False)
+    ours = time.perf_counter() - start
+    rows = [{"case": f"fentonsim batch of {n} (prange, {os.cpu_count()} cores)", "min_s": ours, "median_s": ours,
+             "note": "concentrations only"}]
+    if rr is None:
+        return rows + [{"case": f"libRoadRunner loop of {n}", "note": "not installed"}]
+    parameter_ids = [p for p in rr.model.getGlobalParameterIds()]
+    start = time.perf_counter()
+    finals = np.empty((n, network.n_species))
+    for i in range(n):
+        rr.resetAll()
+        for pid, value in zip(parameter_ids, k[i]):
+            rr.setValue(pid, value)
+        finals[i] = np.array(rr.simulate(0.0, T_END, t.size))[-1, 1:]
+    theirs = time.perf_counter() - start
+    agrees = all(_agrees(finals[i], batch.concentration[i, -1])[0] for i in range(n))
+    deviation = max(_agrees(finals[i], batch.concentration[i, -1])[1] for i in range(n))
+    entry = {"case": f"libRoadRunner loop of {n}", "min_s": theirs, "median_s": theirs, "agrees": agrees,
+             "max_rel_deviation": deviation}
+    if agrees:
+        entry["ratio"] = f"{theirs / ours:.2f}x fentonsim"
+    return rows + [entry]
+
+
+def _cold_start():
+    """Time to the first solution in a fresh process: with an empty numba cache (compile) and again
+    with the cache the first process wrote (load machine code)."""
+    script = ("import time; t0 = time.perf_counter(); import numpy as np, fentonsim as fs; "
+              "net = fs.compile_network(fs.load_mechanism(%r)); "
+              "fs.solve_ode(net, net.rate_constants(pH=6.5), net.initial_state(**{'H2O2': 1e-4, 'Fe(II)': 1e-4}),"
+              " [0, 60]); print(time.perf_counter() - t0)") % str(REPO / "mechanisms" / "iron.yaml")
+    rows = []
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        for label in ("cold start (empty numba cache)", "second process (numba cache warm)"):
+            out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+            seconds = float(out.stdout.strip().splitlines()[-1])
+            rows.append({"case": f"first solve, {label}", "min_s": seconds, "median_s": seconds,
+                         "note": "import + load + compile/load + solve"})
+    return rows
