@@ -31,7 +31,6 @@ import numpy as np
 
 from .errors import ConditionsError, SolverError
 from .inputs import CompiledInputs, compile_inputs
-from .kernels import ode as ode_kernels
 from .kernels import rosenbrock
 
 SOLVERS = ("rodas4", "LSODA", "BDF", "Radau")
@@ -258,8 +257,7 @@ def solve_ode_batch(network, k, y0, t_out, *, boluses=(), sources=(), bolus_amou
         amounts = np.ascontiguousarray(np.asarray(bolus_amount, dtype=float))
         if amounts.shape != (n_c, n_b) or np.any(amounts < 0) or not np.all(np.isfinite(amounts)):
             raise ConditionsError(f"`bolus_amount` must be finite, non-negative, of shape ({n_c}, {n_b})")
-        order = sorted(range(n_b), key=lambda b: tuple(boluses)[b].time)
-        amounts = np.ascontiguousarray(amounts[:, order])
+        amounts = np.ascontiguousarray(amounts[:, inputs.bolus_order])
     source_amplitude = np.ascontiguousarray(np.broadcast_to(inputs.source_amplitude, (n_c, inputs.source_species.size)))
     n_out, n_s, n_r = t_out.size, network.n_species, network.n_reactions
     out_y = np.empty((n_c, n_out, n_s))

@@ -114,7 +114,8 @@ def _window(species, start, stop):
 class CompiledInputs:
     """Inputs as the kernels take them (see fentonsim.kernels.rosenbrock).
 
-    bolus_time (n_b,) [s], bolus_species (n_b,) int64, bolus_amount (n_b,) [M];
+    bolus_time (n_b,) [s], bolus_species (n_b,) int64, bolus_amount (n_b,) [M], sorted by time;
+    bolus_order (n_b,) int64: position of each sorted bolus in the caller's sequence;
     source_species (n_src,) int64, source_amplitude (n_src,) [M s⁻¹],
     source_decay (n_src,) [s⁻¹], source_start, source_stop (n_src,) [s];
     stops (n_stop,) [s]: ascending discontinuity times in (t0, t_end] plus t_end.
@@ -125,6 +126,7 @@ class CompiledInputs:
     bolus_time: np.ndarray
     bolus_species: np.ndarray
     bolus_amount: np.ndarray
+    bolus_order: np.ndarray
     source_species: np.ndarray
     source_amplitude: np.ndarray
     source_decay: np.ndarray
@@ -169,6 +171,7 @@ def compile_inputs(network, boluses=(), sources=(), t0: float = 0.0, t_end: floa
         bolus_time=np.array([b.time for b in boluses], dtype=float),
         bolus_species=np.array([index(b) for b in boluses], dtype=np.int64),
         bolus_amount=np.array([b.amount for b in boluses], dtype=float),
+        bolus_order=np.array(order, dtype=np.int64),
         source_species=np.array([index(s) for s in sources], dtype=np.int64),
         source_amplitude=np.array([s.amplitude for s in sources], dtype=float),
         source_decay=np.array([s.decay for s in sources], dtype=float),

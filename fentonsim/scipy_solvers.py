@@ -36,18 +36,20 @@ def _system(network, k, inputs, active):
                 -inputs.source_decay[j] * (t - inputs.source_start[j]))
         return out
 
+    # The constant blocks and the positions of ∂r/∂x in the augmented Jacobian are set once;
+    # each call only refreshes the state-dependent entries.
+    full = np.zeros((2 * n_s + n_r, 2 * n_s + n_r))
+    full[n_s + n_r:, :n_s] = np.eye(n_s)
+    reaction_row, slot = np.nonzero(idx >= 0)
+    species_col = idx[reaction_row, slot]
+
     def jac(t, z):
         y = z[:n_s]
         ode_kernels.rate_derivatives(y, k, idx, coef, drdx)
         ode_kernels.species_jacobian(drdx, idx, stoich, jac_s)
-        full = np.zeros((2 * n_s + n_r, 2 * n_s + n_r))
         full[:n_s, :n_s] = jac_s
-        for i in range(n_r):
-            for slot in range(idx.shape[1]):
-                if idx[i, slot] >= 0:
-                    full[n_s + i, idx[i, slot]] = drdx[i, slot]
-        full[n_s + n_r:, :n_s] = np.eye(n_s)
-        return full
+        full[n_s + reaction_row, species_col] = drdx[reaction_row, slot]
+        return full.copy()
 
     return fun, jac
 

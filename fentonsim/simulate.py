@@ -20,7 +20,7 @@ from .errors import ConditionsError
 from .mechanism import Mechanism, load_mechanism
 from .network import Network, compile_network
 from .results import ode_dataset
-from .units import TIME, parse_quantity
+from .units import CONCENTRATION, TEMPERATURE, TIME, parse_quantity
 
 PRESET_DIRECTORY = Path(__file__).resolve().parent.parent / "mechanisms" / "conditions"
 METHODS = ("ode",)
@@ -168,15 +168,15 @@ def simulate(model, method="ode", *, t_end=None, n_points=None, t_eval=None, con
     pH = preset.pH if ph is None else ph
     pH = network.defaults.pH if pH is None else pH
     if temperature is not None:
-        temperature = parse_quantity(temperature, (0.0, 0.0, 0.0, 0.0, 1.0), "K", "`temperature`")
+        temperature = parse_quantity(temperature, TEMPERATURE, "K", "`temperature`")
     T = preset.temperature if temperature is None else temperature
     T = network.defaults.temperature if T is None else T
     if isinstance(pH, bool) or not isinstance(pH, (int, float, np.floating)) or not 0 <= pH <= 14:
         raise ConditionsError(f"`ph` must be a number between 0 and 14, found {pH!r}")
 
-    explicit_initial = {name: parse_quantity(v, (1.0, -1.0, 0.0, 0.0, 0.0), "M", f"initial `{name}`")
+    explicit_initial = {name: parse_quantity(v, CONCENTRATION, "M", f"initial `{name}`")
                         for name, v in (initial or {}).items()}
-    explicit_buffered = {name: parse_quantity(v, (1.0, -1.0, 0.0, 0.0, 0.0), "M", f"buffered `{name}`")
+    explicit_buffered = {name: parse_quantity(v, CONCENTRATION, "M", f"buffered `{name}`")
                          for name, v in (buffered or {}).items()}
     initial_values, ignored = _split_known(network, {**preset.initial, **explicit_initial}, explicit_initial,
                                            "initial concentration of")

@@ -275,3 +275,17 @@ def test_generated_networks_stay_non_negative_and_conserve(mechanism, data):
     scale = np.abs(np.asarray(network.conservation)) @ np.maximum(y0, sol.concentration.max(axis=0))
     drift = np.abs(totals - totals[0])
     assert np.all(drift <= 1e-6 * scale + 1e3 * atol), (drift.max(axis=0), scale)
+
+
+def test_batch_bolus_amounts_follow_the_callers_order(first_order):
+    """Per-condition bolus_amount columns follow the order the boluses were given in, even when
+    that is not time order."""
+    boluses = [Bolus("A", 1e-4, 200.0), Bolus("A", 1e-4, 100.0)]
+    amounts = np.array([[3e-4, 1e-5], [2e-5, 5e-4]])
+    t = np.linspace(0, 300, 7)
+    batch = solve_ode_batch(first_order, [[0.01], [0.01]], [1e-3, 0.0], t, boluses=boluses,
+                            bolus_amount=amounts, rtol=1e-9, atol=1e-20)
+    for i in range(2):
+        single = solve_ode(first_order, [0.01], [1e-3, 0.0], t, rtol=1e-9, atol=1e-20,
+                           boluses=[Bolus("A", amounts[i, 0], 200.0), Bolus("A", amounts[i, 1], 100.0)])
+        np.testing.assert_array_equal(batch.concentration[i], single.concentration)
