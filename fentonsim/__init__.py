@@ -2,7 +2,7 @@
 
 Data flow: mechanism file -> :func:`load_mechanism` (validated
 :class:`Mechanism`) -> :func:`compile_network` (dense arrays) -> solvers
-(:func:`solve_ode`, :func:`solve_ode_batch`) -> :func:`simulate`, which returns
+(:func:`solve_ode`, :func:`solve_ode_batch`, :func:`run_stochastic`) -> :func:`simulate`, which returns
 an ``xarray.Dataset`` (schema in :mod:`fentonsim.results`).
 """
 __version__ = "0.1.0"
@@ -15,9 +15,10 @@ from .mechanism import Mechanism, load_mechanism  # noqa: E402
 from .mechanism.dump import dump_mechanism  # noqa: E402
 from .network import Network, compile_network  # noqa: E402
 from .simulate import simulate  # noqa: E402
+from .stochastic import StochasticSolution, run_stochastic  # noqa: E402
 
 __all__ = [
     "Bolus", "Conditions", "ConditionsError", "FentonsimError", "Mechanism", "MechanismError", "Network",
-    "ODEBatch", "ODESolution", "SolverError", "Source", "UnitError", "compile_network", "dump_mechanism",
-    "load_conditions", "load_mechanism", "simulate", "solve_ode", "solve_ode_batch", "__version__",
+    "ODEBatch", "ODESolution", "SolverError", "Source", "StochasticSolution", "UnitError", "compile_network", "dump_mechanism",
+    "load_conditions", "load_mechanism", "run_stochastic", "simulate", "solve_ode", "solve_ode_batch", "__version__",
 ]

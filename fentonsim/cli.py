@@ -7,6 +7,9 @@ Subcommands:
   otherwise.
 - ``fentonsim info FILE [--ph PH] [--temperature T] [--parameter-set NAME]`` —
   species, pools and reactions with effective rate constants and references.
+- ``fentonsim simulate MODEL [--method ode|ssa|tau-leap|auto] [--runs R] [--seed S]
+  [--t-end T] [--n-points N] [--volume L] [--ph PH] [--conditions NAME] [--initial X=C]
+  [--stats] --out FILE.csv`` — one simulation written as CSV (fentonsim.tables).
 
 User errors are printed as one line without a traceback; set
 ``FENTONSIM_DEBUG=1`` to see tracebacks of internal errors.
@@ -127,6 +130,63 @@ def cmd_info(args) -> int:
     return EXIT_OK
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, found `{text}`") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, found {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`--seed` must be a non-negative integer, found `{text}`") from None
+    if not 0 <= value < 2 ** 64:
+        raise argparse.ArgumentTypeError(f"`--seed` must be between 0 and 2**64 − 1, found {value}")
+    return value
+
+
+def _initial(text: str) -> tuple:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip() or not value.strip():
+        raise argparse.ArgumentTypeError(f"`--initial` expects NAME=CONCENTRATION (e.g. 'H2O2=100 uM'), found `{text}`")
+    return name.strip(), value.strip()
+
+
+def _number_or_quantity(text: str):
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def cmd_simulate(args) -> int:
+    from .simulate import simulate
+    from .tables import write_csv
+
+    initial = dict(args.initial or [])
+    dataset = simulate(args.model, args.method, t_end=_number_or_quantity(args.t_end), n_points=args.n_points,
+                       conditions=args.conditions, ph=args.ph, temperature=args.temperature, initial=initial,
+                       parameter_set=args.parameter_set, runs=args.runs, seed=args.seed,
+                       volume=None if args.volume is None else _number_or_quantity(args.volume),
+                       stats=args.stats, progress=sys.stderr.isatty() and not args.quiet)
+    path = write_csv(dataset, args.out)
+    attrs = dataset.attrs
+    if attrs["method"] == "ode":
+        detail = f"rodas4, {attrs['n_steps']} steps"
+    else:
+        detail = (f"{attrs['algorithm']}, {attrs['runs']} run(s), {attrs['n_events']:,} events, "
+                  f"V = {attrs['volume_L']:g} L" + (f", {attrs['n_incomplete']} incomplete" if attrs['n_incomplete'] else ""))
+    if not args.quiet:
+        print(f"wrote {path} ({attrs['mechanism']}, pH {attrs['pH']:g}, {attrs['method']}: {detail}; "
+              f"{attrs['wall_time_s']:.3g} s)")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fentonsim", description="Fenton chemistry simulator.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -140,6 +200,28 @@ def build_parser() -> argparse.ArgumentParser:
                       help="temperature, e.g. 310.15, '310 K' or '37 °C' (default: the mechanism default)")
     info.add_argument("--parameter-set", help="apply a named alternative parameter set")
     info.set_defaults(run=cmd_info)
+    simulate = sub.add_parser(
+        "simulate", help="simulate a model and write a CSV table",
+        description="Simulate MODEL and write concentrations [M] against time [s] as CSV: `time,<species>` for "
+                    "an ODE or a single run, `time,<species>_mean,<species>_sd` with --stats, "
+                    "`run,time,<species>` for several runs.")
+    simulate.add_argument("model", metavar="MODEL", help="mechanism file")
+    simulate.add_argument("--method", choices=("ode", "ssa", "tau-leap", "auto"), default="ode")
+    simulate.add_argument("--runs", type=_positive_int, default=1, help="stochastic trajectories (default 1)")
+    simulate.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    simulate.add_argument("--t-end", default="3600", help="end time in s, or a quantity such as '10 min' (default 3600)")
+    simulate.add_argument("--n-points", type=_positive_int, default=201, help="output times (default 201)")
+    simulate.add_argument("--volume", help="volume in L, or a quantity such as '0.1 fL' (default: preset, then mechanism)")
+    simulate.add_argument("--ph", type=_ph, help="pH (default: preset, then mechanism)")
+    simulate.add_argument("--temperature", type=_temperature, help="temperature, e.g. 310.15 or '37 °C'")
+    simulate.add_argument("--conditions", help="condition preset (tme, normal, lysosome) or conditions file")
+    simulate.add_argument("--initial", type=_initial, action="append", metavar="NAME=CONC",
+                          help="initial concentration, e.g. 'Fe(II)=100 uM' (repeatable)")
+    simulate.add_argument("--parameter-set", help="apply a named alternative parameter set")
+    simulate.add_argument("--stats", action="store_true", help="write ensemble mean and sd instead of runs")
+    simulate.add_argument("--quiet", action="store_true", help="no summary line or progress bar")
+    simulate.add_argument("--out", required=True, metavar="FILE.csv", help="output CSV file")
+    simulate.set_defaults(run=cmd_simulate)
     return parser
 
 

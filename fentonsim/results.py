@@ -32,6 +32,36 @@ Attributes
     mechanism, or ""); counters ``n_steps``, ``n_rejected``, ``n_rhs``, ``n_jac``, ``n_lu``
     (−1: not reported by the solver); ``wall_time_s``; ``rate_convention``.
 
+Stochastic result (``method="ssa"``, ``"tau-leap"`` or ``"auto"``)
+--------------------------------------------------------------------
+Dimensions
+    ``run`` (runs), ``time``, ``species``, ``reaction``, and ``quantile`` (n_q) with
+    streaming statistics. Coordinates as above, plus ``run`` (0 … runs−1) and
+    ``quantile`` (probabilities).
+Data variables with every trajectory kept (``stats=False``)
+    ``concentration`` (run, time, species) float64 [M] — count / (N_A·V); NaN after a
+    run stopped early; ``count`` (run, time, species) int64 [molecules] (−1 after a stop);
+    ``events`` (run, reaction) int64 — events fired per reaction;
+    ``produced`` (run, species) float64 [M] — Σ events × positive stoichiometry / (N_A·V),
+    e.g. the total ·OH made by each run.
+Data variables with streaming statistics (``stats=True``)
+    ``concentration_mean``, ``concentration_sd`` (time, species) [M] (sd with ddof 1);
+    ``concentration_quantile`` (quantile, time, species) [M] (P² estimates);
+    ``n_valid`` (time) int64 — runs that reached each time;
+    ``events_mean``, ``events_sd`` (reaction); ``produced_mean``, ``produced_sd`` (species) [M]
+    over complete runs.
+Data variables in both
+    ``n_events`` (run) int64; ``status`` (run) int8 — 0 complete, 1 stopped at max_events,
+    2 count overflow, 3 not run (time budget); ``t_reached`` (run) float64 [s];
+    ``net_stoich``, ``rate_constant``, ``order`` as above.
+Attributes
+    As above except the ODE counters and tolerances, plus ``method`` ("ssa" or "tau-leap"),
+    ``method_requested``, ``method_reason``, ``algorithm`` ("direct", "next-reaction",
+    "tau-leap"), ``runs``, ``seed``, ``volume_L``, ``molecules_per_molar`` (N_A·V),
+    ``statistics`` ("trajectories" or "streaming"), ``n_events`` (total), ``n_ssa_steps``,
+    ``n_leaps``, ``n_rejected_leaps``, ``n_incomplete``, ``estimated_events_per_run``,
+    ``max_events``, ``epsilon``, ``propensity_convention``.
+
 Every data variable carries ``units`` and ``long_name`` attributes. Attribute
 values are strings and numbers only, so the dataset writes to NetCDF as is.
 """
@@ -44,6 +74,10 @@ RATE_CONVENTION = ("r = k·Π[x]^ν over reactants (self-reactions 2A→P: r = k
                    "d[x]/dt = Σ_reactions ν_net·r")
 
 
+PROPENSITY_CONVENTION = ("a = c·Π n(n−1)…(n−ν+1) over reactants, c = k·(N_A·V)^(1−order); "
+                         "2A→P: a = k·n(n−1)/(N_A·V), so the SSA mean follows the rate equations")
+
+
 def delivered_by_inputs(network, inputs, time) -> np.ndarray:
     """Cumulative amounts [M] added by ``inputs`` by each time, shape (n_out, n_s)."""
     out = np.zeros((time.size, network.n_species))
@@ -52,6 +86,28 @@ def delivered_by_inputs(network, inputs, time) -> np.ndarray:
     for j, source in enumerate(inputs.sources):
         out[:, inputs.source_species[j]] += source.delivered(time)
     return out
+
+
+def _network_variables(network, k):
+    return {
+        "net_stoich": (("reaction", "species"), np.asarray(network.net_stoich),
+                       {"units": "1", "long_name": "net stoichiometric coefficient"}),
+        "rate_constant": (("reaction",), np.asarray(k, dtype=float),
+                          {"units": "M^(1-order) s^-1", "long_name": "effective rate constant"}),
+        "order": (("reaction",), np.asarray(network.order), {"units": "1", "long_name": "reaction order"}),
+    }
+
+
+def _network_coords(network, time):
+    return {
+        "time": ("time", time, {"units": "s", "long_name": "time"}),
+        "species": ("species", list(network.species)),
+        "forms": ("species", [", ".join(f for f, pool in network.pool_of_form.items() if pool == name)
+                              for name in network.species]),
+        "reaction": ("reaction", list(network.reaction_ids)),
+        "equation": ("reaction", list(network.equations)),
+        "source_reaction": ("reaction", list(network.source_reaction)),
+    }
 
 
 def ode_dataset(network, solution, k, attrs) -> xr.Dataset:
@@ -71,21 +127,9 @@ def ode_dataset(network, solution, k, attrs) -> xr.Dataset:
             **fluxes,
             "delivered": (("time", "species"), delivered,
                           {"units": "M", "long_name": "cumulative amount added by boluses and sources"}),
-            "net_stoich": (("reaction", "species"), np.asarray(network.net_stoich),
-                           {"units": "1", "long_name": "net stoichiometric coefficient"}),
-            "rate_constant": (("reaction",), np.asarray(k, dtype=float),
-                              {"units": "M^(1-order) s^-1", "long_name": "effective rate constant"}),
-            "order": (("reaction",), np.asarray(network.order), {"units": "1", "long_name": "reaction order"}),
+            **_network_variables(network, k),
         },
-        coords={
-            "time": ("time", solution.time, {"units": "s", "long_name": "time"}),
-            "species": ("species", list(network.species)),
-            "forms": ("species", [", ".join(f for f, pool in network.pool_of_form.items() if pool == name)
-                                  for name in network.species]),
-            "reaction": ("reaction", list(network.reaction_ids)),
-            "equation": ("reaction", list(network.equations)),
-            "source_reaction": ("reaction", list(network.source_reaction)),
-        },
+        coords=_network_coords(network, solution.time),
     )
     atol = solution.atol
     dataset.attrs.update({
@@ -96,6 +140,79 @@ def ode_dataset(network, solution, k, attrs) -> xr.Dataset:
         **{name: int(value) for name, value in solution.counters.items()},
         "wall_time_s": float(solution.wall_time_s),
         "rate_convention": RATE_CONVENTION,
+        **attrs,
+    })
+    return dataset
+
+
+def stochastic_dataset(network, solution, k, method_requested, attrs) -> xr.Dataset:
+    """Build the stochastic-result Dataset (schema in the module docstring)."""
+    nv = solution.molecules_per_molar
+    positive = np.clip(np.asarray(network.net_stoich, dtype=float), 0, None)
+    if solution.streaming:
+        variables = {
+            "concentration_mean": (("time", "species"), solution.count_mean / nv,
+                                   {"units": "M", "long_name": "ensemble mean concentration"}),
+            "concentration_sd": (("time", "species"), solution.count_sd / nv,
+                                 {"units": "M", "long_name": "ensemble standard deviation of concentration"}),
+            "concentration_quantile": (("quantile", "time", "species"), solution.count_quantiles / nv,
+                                       {"units": "M", "long_name": "ensemble quantile of concentration (P² estimate)"}),
+            "n_valid": (("time",), solution.n_valid, {"units": "1", "long_name": "runs reaching this time"}),
+            "events_mean": (("reaction",), solution.events_mean, {"units": "1", "long_name": "mean events per run"}),
+            "events_sd": (("reaction",), solution.events_sd, {"units": "1", "long_name": "sd of events per run"}),
+            "produced_mean": (("species",), solution.produced_mean / nv,
+                              {"units": "M", "long_name": "mean amount produced by reactions per run"}),
+            "produced_sd": (("species",), solution.produced_sd / nv,
+                            {"units": "M", "long_name": "sd of amount produced by reactions per run"}),
+        }
+        extra_coords = {"quantile": ("quantile", np.array(solution.quantiles, dtype=float))}
+    else:
+        counts = solution.counts
+        concentration = np.where(counts >= 0, counts / nv, np.nan)
+        variables = {
+            "concentration": (("run", "time", "species"), concentration, {"units": "M", "long_name": "concentration"}),
+            "count": (("run", "time", "species"), counts,
+                      {"units": "molecules", "long_name": "molecule count (-1 after an early stop)"}),
+            "events": (("run", "reaction"), solution.events, {"units": "1", "long_name": "events fired"}),
+            "produced": (("run", "species"), solution.events @ positive / nv,
+                         {"units": "M", "long_name": "amount produced by reactions"}),
+        }
+        extra_coords = {}
+    dataset = xr.Dataset(
+        data_vars={
+            **variables,
+            "n_events": (("run",), solution.n_events, {"units": "1", "long_name": "events fired per run"}),
+            "status": (("run",), solution.status.astype(np.int8),
+                       {"units": "1", "long_name": "0 complete, 1 stopped at max_events, 2 count overflow, "
+                                                   "3 not run (time budget)"}),
+            "t_reached": (("run",), solution.t_reached, {"units": "s", "long_name": "time reached"}),
+            **_network_variables(network, k),
+        },
+        coords={**_network_coords(network, solution.time), "run": ("run", np.arange(solution.runs)),
+                **extra_coords},
+    )
+    counters = solution.counters
+    dataset.attrs.update({
+        "method": solution.method,
+        "method_requested": method_requested,
+        "method_reason": solution.method_reason,
+        "algorithm": solution.algorithm,
+        "runs": int(solution.runs),
+        "seed": str(solution.seed) if solution.seed >= 2 ** 63 else int(solution.seed),
+        "volume_L": float(solution.volume),
+        "molecules_per_molar": float(nv),
+        "statistics": "streaming" if solution.streaming else "trajectories",
+        "n_events": int(counters[0]),
+        "n_ssa_steps": int(counters[1]),
+        "n_leaps": int(counters[2]),
+        "n_rejected_leaps": int(counters[3]),
+        "n_incomplete": int(np.count_nonzero(solution.status != 0)),
+        "estimated_events_per_run": float(solution.estimate.events),
+        "max_events": int(solution.max_events),
+        "epsilon": float(solution.epsilon),
+        "wall_time_s": float(solution.wall_time_s),
+        "rate_convention": RATE_CONVENTION,
+        "propensity_convention": PROPENSITY_CONVENTION,
         **attrs,
     })
     return dataset

@@ -9,6 +9,7 @@ model does not contain are skipped and listed in the result's
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +20,13 @@ from .deterministic import DEFAULT_ATOL, DEFAULT_MAX_STEPS, DEFAULT_RTOL, solve_
 from .errors import ConditionsError
 from .mechanism import Mechanism, load_mechanism
 from .network import Network, compile_network
-from .results import ode_dataset
-from .units import CONCENTRATION, TEMPERATURE, TIME, parse_quantity
+from .results import ode_dataset, stochastic_dataset
+from .stochastic import (DEFAULT_EPSILON, DEFAULT_MAX_EVENTS, DEFAULT_QUANTILES, STATUS_NAMES, SUCCESS,
+                         run_stochastic)
+from .units import CONCENTRATION, TEMPERATURE, TIME, VOLUME, parse_quantity
 
 PRESET_DIRECTORY = Path(__file__).resolve().parent.parent / "mechanisms" / "conditions"
-METHODS = ("ode",)
+METHODS = ("ode", "ssa", "tau-leap", "auto")
 DEFAULT_T_END = 3600.0
 DEFAULT_N_POINTS = 201
 
@@ -109,15 +112,19 @@ def _split_buffered(network, values, explicit):
 def simulate(model, method="ode", *, t_end=None, n_points=None, t_eval=None, conditions=None, ph=None,
              temperature=None, initial=None, buffered=None, parameter_set=None, boluses=(), sources=(),
              rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, solver="rodas4", max_steps=DEFAULT_MAX_STEPS,
-             h_max=math.inf, fluxes=True):
+             h_max=math.inf, fluxes=True, runs=1, seed=0, volume=None, stats=False, quantiles=DEFAULT_QUANTILES,
+             epsilon=DEFAULT_EPSILON, max_events=DEFAULT_MAX_EVENTS, ssa_algorithm="auto", time_budget_s=None,
+             progress=False):
     """Simulate ``model`` and return an ``xarray.Dataset`` (schema: fentonsim.results).
 
     Parameters
     ----------
     model : str, Path, Mechanism or Network
         A mechanism file, a loaded mechanism or a compiled network.
-    method : {"ode"}
-        Deterministic rate equations.
+    method : {"ode", "ssa", "tau-leap", "auto"}
+        Deterministic rate equations, exact stochastic simulation, adaptive
+        tau-leaping, or SSA/tau-leaping chosen by the estimated event count
+        (see fentonsim.stochastic).
     t_end : float or str, default 3600 s
         End time [s] or a quantity such as ``"1 h"``.
     n_points : int, default 201
@@ -151,6 +158,29 @@ def simulate(model, method="ode", *, t_end=None, n_points=None, t_eval=None, con
     fluxes : bool, default True
         Integrate reaction extents and exposures with the solution (rodas4; the
         scipy solvers always do).
+    runs : int, default 1
+        Stochastic trajectories.
+    seed : int, default 0
+        Random seed; trajectory i depends only on (seed, i).
+    volume : float or str, optional
+        Reaction volume [L] or a quantity (``"0.1 fL"``); default: the preset's,
+        then the mechanism's.
+    stats : bool, default False
+        Keep streaming mean, sd and ``quantiles`` per time point instead of every
+        trajectory (memory independent of ``runs``).
+    quantiles : sequence of float
+        Probabilities for the streaming quantiles.
+    epsilon : float, default 0.03
+        Tau-leaping error control (Cao, Gillespie & Petzold 2006).
+    max_events : int, default 1e8
+        Events allowed per trajectory; exact SSA runs estimated to need more are refused.
+    ssa_algorithm : {"auto", "direct", "next-reaction"}
+        Exact algorithm (auto: by network size).
+    time_budget_s : float, optional
+        Stop starting new blocks of trajectories after this wall time; unrun
+        trajectories have status 3.
+    progress : bool
+        Show a progress bar for long ensembles.
 
     Raises
     ------
@@ -184,8 +214,24 @@ def simulate(model, method="ode", *, t_end=None, n_points=None, t_eval=None, con
                                                         explicit_buffered)
     y0 = network.initial_state(None, **initial_values)
     k = network.rate_constants(pH=float(pH), temperature=float(T), buffered=buffered_values)
-    solution = solve_ode(network, k, y0, t_out, boluses=boluses, sources=sources, rtol=rtol, atol=atol,
-                         solver=solver, max_steps=max_steps, h_max=h_max, fluxes=fluxes)
+    if method == "ode":
+        solution = solve_ode(network, k, y0, t_out, boluses=boluses, sources=sources, rtol=rtol, atol=atol,
+                             solver=solver, max_steps=max_steps, h_max=h_max, fluxes=fluxes)
+    else:
+        if volume is None:
+            volume = preset.volume if preset.volume is not None else network.defaults.volume
+        volume = parse_quantity(volume, VOLUME, "L", "`volume`")
+        solution = run_stochastic(network, k, y0, t_out, volume=volume, method=method, runs=runs, seed=seed,
+                                  stats=stats, quantiles=quantiles, boluses=boluses, sources=sources,
+                                  epsilon=epsilon, max_events=max_events, ssa_algorithm=ssa_algorithm,
+                                  time_budget_s=time_budget_s, progress=progress)
+        incomplete = np.flatnonzero(solution.status != SUCCESS)
+        if incomplete.size:
+            first = incomplete[0]
+            warnings.warn(
+                f"{incomplete.size} of {solution.runs} runs are incomplete; run {first}: "
+                f"{STATUS_NAMES[int(solution.status[first])]} at t = {solution.t_reached[first]:.4g} s "
+                f"(see the `status` and `t_reached` variables)", RuntimeWarning, stacklevel=2)
     inputs = solution.inputs
     descriptions = [b.describe() for b in inputs.boluses] + [s.describe() for s in inputs.sources]
     attrs = {
@@ -199,4 +245,6 @@ def simulate(model, method="ode", *, t_end=None, n_points=None, t_eval=None, con
         "inputs": "; ".join(descriptions),
         "ignored_inputs": ", ".join(sorted(set(ignored) | set(ignored_buffered))),
     }
-    return ode_dataset(network, solution, k, attrs)
+    if method == "ode":
+        return ode_dataset(network, solution, k, attrs)
+    return stochastic_dataset(network, solution, k, method, attrs)

@@ -10,6 +10,13 @@ Conventions: one compartment ``cell`` of the given volume [L]; species in
 concentration (hasOnlySubstanceUnits false) [M]; kinetic laws in extent per
 time, ``cell · k · Π [x]^ν`` [mol s⁻¹], the same rate convention as the ODE
 and SSA cores, so simulators that read the file integrate the same equations.
+
+With ``amounts=True`` the model is written for stochastic simulators, as the
+SBML test suite's stochastic cases are: species are molecule counts
+(substance unit ``item``, hasOnlySubstanceUnits true), each reaction has its
+stochastic constant c = k·(N_A·V)^(1−order) [s⁻¹] and its kinetic law is the
+propensity written out, ``c · A · B`` or ``c · A · (A − 1)`` for 2A — the
+falling factorial fentonsim's SSA uses, so every tool fires the same events.
 """
 from __future__ import annotations
 
@@ -17,6 +24,8 @@ import re
 import xml.etree.ElementTree as ET
 
 import numpy as np
+
+from ..constants import AVOGADRO
 
 SBML_NS = "http://www.sbml.org/sbml/level3/version2/core"
 MATHML_NS = "http://www.w3.org/1998/Math/MathML"
@@ -66,8 +75,25 @@ def _math(parent, factors):
             ET.SubElement(pw, f"{{{MATHML_NS}}}cn", {"type": "integer"}).text = f" {power} "
 
 
+def _propensity_math(parent, c_id, factors):
+    """<math> c · Π n(n−1)…(n−ν+1) </math>; factors are (species id, ν) pairs."""
+    math = ET.SubElement(parent, f"{{{MATHML_NS}}}math")
+    product = ET.SubElement(math, f"{{{MATHML_NS}}}apply")
+    ET.SubElement(product, f"{{{MATHML_NS}}}times")
+    ET.SubElement(product, f"{{{MATHML_NS}}}ci").text = f" {c_id} "
+    for identifier, nu in factors:
+        for m in range(nu):
+            if m == 0:
+                ET.SubElement(product, f"{{{MATHML_NS}}}ci").text = f" {identifier} "
+                continue
+            minus = ET.SubElement(product, f"{{{MATHML_NS}}}apply")
+            ET.SubElement(minus, f"{{{MATHML_NS}}}minus")
+            ET.SubElement(minus, f"{{{MATHML_NS}}}ci").text = f" {identifier} "
+            ET.SubElement(minus, f"{{{MATHML_NS}}}cn", {"type": "integer"}).text = f" {m} "
+
+
 def export_sbml(network, k, y0, *, volume: float = 1.0, pH: float | None = None,
-                temperature: float | None = None) -> str:
+                temperature: float | None = None, amounts: bool = False) -> str:
     """SBML L3V2 text of ``network`` with effective constants ``k`` and initial state ``y0``.
 
     Parameters
@@ -81,14 +107,20 @@ def export_sbml(network, k, y0, *, volume: float = 1.0, pH: float | None = None,
         Compartment volume [L].
     pH, temperature : float, optional
         Recorded in the notes (the constants already include their effect).
+    amounts : bool
+        Write molecule counts and propensities for stochastic simulators (see
+        the module docstring); initial counts are y0·N_A·V rounded to integers.
     """
     k = np.asarray(k, dtype=float)
     y0 = np.asarray(y0, dtype=float)
+    molecules_per_molar = AVOGADRO * float(volume)
     ET.register_namespace("", SBML_NS)
     sbml = ET.Element(f"{{{SBML_NS}}}sbml", level="3", version="2")
     taken: set = set()
+    substance = "item" if amounts else "mole"
     model = ET.SubElement(sbml, "model", id=sbml_id(network.name, "", set()), name=network.name,
-                          substanceUnits="mole", timeUnits="second", volumeUnits="litre", extentUnits="mole")
+                          substanceUnits=substance, timeUnits="second", volumeUnits="litre",
+                          extentUnits=substance)
     notes = ET.SubElement(model, "notes")
     body = ET.SubElement(notes, f"{{{XHTML_NS}}}body")
     conditions = ", ".join(x for x in (f"pH {pH:g}" if pH is not None else "",
@@ -97,7 +129,10 @@ def export_sbml(network, k, y0, *, volume: float = 1.0, pH: float | None = None,
         f"Exported by fentonsim from mechanism '{network.name}' (sha256 {network.mechanism_sha256}) "
         f"at {conditions or 'the mechanism defaults'}. Acid-base speciation, temperature and clamped "
         f"species are folded into the rate constants at these conditions; speciation pools are single "
-        f"species holding the pool total. Rate convention: r = k * prod([x]^nu), kinetic law = volume * r.")
+        f"species holding the pool total. "
+        + ("Species are molecule counts; kinetic laws are propensities c * n(n-1)... with "
+           "c = k (N_A V)^(1 - order)." if amounts else
+           "Rate convention: r = k * prod([x]^nu), kinetic law = volume * r."))
     k_units = _unit_definitions(model)
     compartments = ET.SubElement(model, "listOfCompartments")
     ET.SubElement(compartments, "compartment", id="cell", spatialDimensions="3", size=repr(float(volume)),
@@ -106,16 +141,22 @@ def export_sbml(network, k, y0, *, volume: float = 1.0, pH: float | None = None,
     species_ids = [sbml_id(name, "s_", taken) for name in network.species]
     listing = ET.SubElement(model, "listOfSpecies")
     for sid, name, value in zip(species_ids, network.species, y0):
-        ET.SubElement(listing, "species", id=sid, name=name, compartment="cell",
-                      initialConcentration=repr(float(value)), substanceUnits="mole",
-                      hasOnlySubstanceUnits="false", boundaryCondition="false", constant="false")
+        initial = ({"initialAmount": repr(float(np.round(value * molecules_per_molar)))} if amounts
+                   else {"initialConcentration": repr(float(value))})
+        ET.SubElement(listing, "species", id=sid, name=name, compartment="cell", **initial,
+                      substanceUnits=substance, hasOnlySubstanceUnits="true" if amounts else "false",
+                      boundaryCondition="false", constant="false")
     parameters = ET.SubElement(model, "listOfParameters")
     reactions = ET.SubElement(model, "listOfReactions")
     for i, rid in enumerate(network.reaction_ids):
         reaction_id = sbml_id(rid, "r_", taken)
         k_id = sbml_id(f"k_{rid}", "", taken)
-        ET.SubElement(parameters, "parameter", id=k_id, value=repr(float(k[i])), constant="true",
-                      units=k_units.get(int(network.order[i]), "dimensionless"))
+        order = int(network.order[i])
+        if amounts:
+            value, unit = float(k[i]) * molecules_per_molar ** (1 - order), "per_second"
+        else:
+            value, unit = float(k[i]), k_units.get(order, "dimensionless")
+        ET.SubElement(parameters, "parameter", id=k_id, value=repr(value), constant="true", units=unit)
         reaction = ET.SubElement(reactions, "reaction", id=reaction_id, name=network.equations[i],
                                  reversible="false")
         consumed = {}
@@ -134,6 +175,9 @@ def export_sbml(network, k, y0, *, volume: float = 1.0, pH: float | None = None,
                     ET.SubElement(lst, "speciesReference", species=species_ids[j], stoichiometry=str(nu),
                                   constant="true")
         law = ET.SubElement(reaction, "kineticLaw")
-        _math(law, [("cell", 1), (k_id, 1)] + [(species_ids[j], nu) for j, nu in consumed.items()])
+        if amounts:
+            _propensity_math(law, k_id, [(species_ids[j], nu) for j, nu in consumed.items()])
+        else:
+            _math(law, [("cell", 1), (k_id, 1)] + [(species_ids[j], nu) for j, nu in consumed.items()])
     ET.indent(sbml)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(sbml, encoding="unicode") + "\n"

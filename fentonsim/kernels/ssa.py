@@ -1,0 +1,551 @@
+"""Stochastic simulation kernels: exact SSA (direct and next-reaction) and adaptive tau-leaping.
+
+Conventions shared with the deterministic kernels: reaction ``j`` has a
+stochastic rate constant ``c[j]`` and its propensity is the falling factorial
+
+    a_j = c_j · Π_reactants n (n − 1) … (n − ν + 1),
+
+evaluated over three slots ``slot_idx[j, s]``, ``slot_off[j, s]`` (see
+:func:`propensity`); the state ``x`` (int64) carries one extra entry fixed at 1
+for unused slots. Net changes are in CSR form (``change_ptr``, ``change_idx``,
+``change_val``) and ``dep_ptr``/``dep_idx`` list, for each reaction, the
+reactions whose propensity its firing changes.
+
+the molecule-count form of r = k·Π[x]^ν with c_j = k_j·(N_A V)^(1−m), so a
+self-reaction 2A → P has a = k·n(n−1)/(N_A V) and the SSA mean follows
+d[A]/dt = −2k[A]² as V grows. Counts are int64.
+
+Time-dependent inputs arrive as (i) boluses — counts added at given times —
+and (ii) a window [start, stop) per reaction outside which its propensity is
+0; a continuous source is a reaction ∅ → X (zero order) or reservoir → X
+(first order) with such a window. The caller passes the sorted ``stops`` (all
+window edges and bolus times, ending at t_end); each kernel runs segment by
+segment, so every input fires exactly at its time. Exponential waiting times
+are memoryless, so restarting the clocks at a segment edge is exact.
+
+A state at output time t is the state after every event at or before t
+(right-continuous paths); boluses at t are included.
+
+Every trajectory draws from its own stream (kernels/rng.py) seeded by
+(seed, index), which makes ensembles bit-identical for any thread count.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._jit import njit, prange
+from .rng import STATE_WORDS, exponential, poisson, seed_stream, stochastic_round, uniform
+
+DIRECT, NEXT_REACTION, TAU_LEAP = 0, 1, 2
+SUCCESS, MAX_EVENTS_EXCEEDED, COUNT_OVERFLOW = 0, 1, 2
+
+#: counters per trajectory: events fired, exact SSA steps, leaps, rejected leaps
+N_COUNTERS = 4
+C_EVENTS, C_SSA_STEPS, C_LEAPS, C_REJECTED = 0, 1, 2, 3
+
+#: Cao, Gillespie & Petzold (2006): a reaction with fewer than this many firings
+#: left before a reactant runs out is critical and fired one event at a time.
+N_CRITICAL = 10
+#: ... and when a leap would cover fewer than this many mean SSA steps, do exact steps instead.
+SSA_FALLBACK_FACTOR = 10.0
+SSA_FALLBACK_STEPS = 100
+#: Largest count the kernels accept; above it a run stops with COUNT_OVERFLOW (int64 max is 9.2e18).
+COUNT_LIMIT = 2 ** 62
+_RESUM_INTERVAL = 1024
+
+
+@njit(inline="always")
+def propensity(j, c, slot_idx, slot_off, x):
+    """c_j times the falling factorial of the reactant counts, branch-free over three slots.
+
+    A reactant with coefficient ν occupies ν slots (i, 0), (i, 1), …, (i, ν−1);
+    unused slots point at the constant entry x[n_x] = 1 with offset 0.
+    """
+    return (c[j] * (x[slot_idx[j, 0]] - slot_off[j, 0]) * (x[slot_idx[j, 1]] - slot_off[j, 1])
+            * (x[slot_idx[j, 2]] - slot_off[j, 2]))
+
+
+@njit(inline="always")
+def _record(out_x, row, x):
+    for i in range(out_x.shape[1]):
+        out_x[row, i] = x[i]
+
+
+@njit(inline="always")
+def _apply_boluses(b, t, bolus_time, bolus_species, bolus_count, x, state):
+    while b < bolus_time.size and bolus_time[b] <= t:
+        x[bolus_species[b]] += stochastic_round(bolus_count[b], state)
+        b += 1
+    return b
+
+
+@njit(inline="always")
+def _windowed(c, c_base, window_start, window_stop, t):
+    for j in range(c.size):
+        c[j] = c_base[j] if (window_start[j] <= t and t < window_stop[j]) else 0.0
+
+
+@njit(inline="always")
+def _fire(j, x, change_ptr, change_idx, change_val):
+    for p in range(change_ptr[j], change_ptr[j + 1]):
+        x[change_idx[p]] += change_val[p]
+
+
+# --------------------------------------------------------------------- direct method
+
+
+@njit
+def _direct_steps(t, seg_end, max_steps, c, a, a0, order, position, resort, x, slot_idx, slot_off, change_ptr,
+                  change_idx, change_val, dep_ptr, dep_idx, t_out, out_i, out_x, events, counters, max_events, state):
+    """Gillespie's direct method from ``t`` until ``seg_end`` or ``max_steps`` events.
+
+    ``a`` holds propensities by search position: reaction ``order[p]`` sits at
+    position p, and ``position`` is the inverse. With ``resort`` (the sorting
+    direct method of McCollum et al. 2006) a fired reaction swaps with its
+    predecessor, so frequent reactions drift to the front and the linear
+    search usually stops after a few entries.
+
+    Returns (t, a0, out_i, status, done) where done says seg_end was reached.
+    Propensities and their sum ``a0`` are kept up to date through the
+    dependency graph; a0 is re-summed periodically and whenever selection
+    overruns, so round-off never fires a reaction of zero propensity.
+    """
+    n_r = a.size
+    n_out = t_out.size
+    n_events = counters[C_EVENTS]
+    budget = min(max_steps, max_events - n_events)
+    steps = 0
+    until_resum = _RESUM_INTERVAL
+    status = SUCCESS
+    done = False
+    while True:
+        if a0 > 0.0:
+            t_next = t + exponential(state) / a0
+        else:
+            t_next = math.inf
+        if t_next >= seg_end:
+            done = True
+            break
+        if steps >= budget:
+            if n_events + steps >= max_events:
+                status = MAX_EVENTS_EXCEEDED
+            break
+        target = uniform(state) * a0
+        p = 0
+        cumulative = a[0]
+        while cumulative <= target and p < n_r - 1:
+            p += 1
+            cumulative += a[p]
+        if cumulative <= target or a[p] <= 0.0:
+            a0 = 0.0
+            for q in range(n_r):
+                a0 += a[q]
+            continue
+        while out_i < n_out and t_out[out_i] < t_next:
+            _record(out_x, out_i, x)
+            out_i += 1
+        t = t_next
+        j = order[p]
+        _fire(j, x, change_ptr, change_idx, change_val)
+        delta = 0.0
+        for d in range(dep_ptr[j], dep_ptr[j + 1]):
+            q = dep_idx[d]
+            slot = position[q]
+            new = propensity(q, c, slot_idx, slot_off, x)
+            delta += new - a[slot]
+            a[slot] = new
+        a0 += delta
+        if resort and p > 0:
+            previous = order[p - 1]
+            order[p - 1], order[p] = j, previous
+            position[j], position[previous] = p - 1, p
+            a[p - 1], a[p] = a[p], a[p - 1]
+        events[j] += 1
+        steps += 1
+        until_resum -= 1
+        if until_resum == 0:
+            until_resum = _RESUM_INTERVAL
+            a0 = 0.0
+            for q in range(n_r):
+                a0 += a[q]
+    counters[C_EVENTS] += steps
+    counters[C_SSA_STEPS] += steps
+    return t, a0, out_i, status, done
+
+
+@njit
+def ssa_direct(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr, change_idx, change_val,
+               dep_ptr, dep_idx, x, t0, t_out, stops, bolus_time, bolus_species, bolus_count, max_events, state,
+               out_x, events, counters):
+    """One direct-method trajectory. ``x`` (int64, n_x) is the initial state, updated in place.
+
+    Writes ``out_x`` (n_out, n_x), ``events`` (n_r) and ``counters``; returns
+    (status, time reached). Rows after a stop for MAX_EVENTS_EXCEEDED are −1.
+    """
+    n_r = c_base.size
+    c = np.empty(n_r)
+    a = np.empty(n_r)
+    order = np.arange(n_r)
+    position = np.arange(n_r)
+    t = t0
+    out_i = 0
+    b = 0
+    for seg in range(stops.size):
+        seg_end = stops[seg]
+        b = _apply_boluses(b, t, bolus_time, bolus_species, bolus_count, x, state)
+        _windowed(c, c_base, window_start, window_stop, t)
+        a0 = 0.0
+        for p in range(n_r):
+            a[p] = propensity(order[p], c, slot_idx, slot_off, x)
+            a0 += a[p]
+        t, a0, out_i, status, done = _direct_steps(
+            t, seg_end, 1 << 62, c, a, a0, order, position, True, x, slot_idx, slot_off, change_ptr, change_idx,
+            change_val, dep_ptr, dep_idx, t_out, out_i, out_x, events, counters, max_events, state)
+        if status != SUCCESS:
+            return _stopped(status, t, out_i, out_x, x)
+        while out_i < t_out.size and t_out[out_i] < seg_end:
+            _record(out_x, out_i, x)
+            out_i += 1
+        t = seg_end
+    b = _apply_boluses(b, t, bolus_time, bolus_species, bolus_count, x, state)
+    while out_i < t_out.size:
+        _record(out_x, out_i, x)
+        out_i += 1
+    return SUCCESS, t
+
+
+@njit
+def _stopped(status, t, out_i, out_x, x):
+    # Rows up to the time reached are valid; later rows are marked −1 (not reached).
+    while out_i < out_x.shape[0]:
+        for i in range(out_x.shape[1]):
+            out_x[out_i, i] = -1
+        out_i += 1
+    return status, t
+
+
+# --------------------------------------------------------------- next-reaction method
+
+
+@njit(inline="always")
+def _heap_swap(heap, where, p, q):
+    rp, rq = heap[p], heap[q]
+    heap[p], heap[q] = rq, rp
+    where[rq], where[rp] = p, q
+
+
+@njit
+def _heap_update(heap, where, tau, r):
+    """Restore the min-heap order of putative times after ``tau[r]`` changed."""
+    p = where[r]
+    while p > 0:
+        parent = (p - 1) >> 1
+        if tau[heap[parent]] <= tau[heap[p]]:
+            break
+        _heap_swap(heap, where, p, parent)
+        p = parent
+    n = heap.size
+    while True:
+        left = 2 * p + 1
+        if left >= n:
+            break
+        child = left
+        if left + 1 < n and tau[heap[left + 1]] < tau[heap[left]]:
+            child = left + 1
+        if tau[heap[p]] <= tau[heap[child]]:
+            break
+        _heap_swap(heap, where, p, child)
+        p = child
+
+
+@njit
+def ssa_next_reaction(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr, change_idx,
+                      change_val, dep_ptr, dep_idx, x, t0, t_out, stops, bolus_time, bolus_species, bolus_count,
+                      max_events, state, out_x, events, counters):
+    """One trajectory by Gibson & Bruck's next-reaction method (indexed binary heap).
+
+    Same arguments and results as :func:`ssa_direct`. Each event costs one
+    random number and O(d·log n_r) heap work for the d dependent reactions,
+    instead of the direct method's O(n_r) search.
+    """
+    n_r = c_base.size
+    c = np.empty(n_r)
+    a = np.empty(n_r)
+    tau = np.empty(n_r)
+    heap = np.arange(n_r)
+    where = np.arange(n_r)
+    t = t0
+    out_i = 0
+    b = 0
+    n_out = t_out.size
+    for seg in range(stops.size):
+        seg_end = stops[seg]
+        b = _apply_boluses(b, t, bolus_time, bolus_species, bolus_count, x, state)
+        _windowed(c, c_base, window_start, window_stop, t)
+        for j in range(n_r):
+            a[j] = propensity(j, c, slot_idx, slot_off, x)
+            tau[j] = t + exponential(state) / a[j] if a[j] > 0.0 else math.inf
+        heap[:] = np.argsort(tau)  # a sorted array is a valid min-heap
+        for p in range(n_r):
+            where[heap[p]] = p
+        while True:
+            j = heap[0]
+            t_next = tau[j]
+            if t_next >= seg_end:
+                break
+            if counters[C_EVENTS] >= max_events:
+                return _stopped(MAX_EVENTS_EXCEEDED, t, out_i, out_x, x)
+            while out_i < n_out and t_out[out_i] < t_next:
+                _record(out_x, out_i, x)
+                out_i += 1
+            t = t_next
+            _fire(j, x, change_ptr, change_idx, change_val)
+            events[j] += 1
+            counters[C_EVENTS] += 1
+            counters[C_SSA_STEPS] += 1
+            fired_updated = False
+            for p in range(dep_ptr[j], dep_ptr[j + 1]):
+                q = dep_idx[p]
+                old = a[q]
+                new = propensity(q, c, slot_idx, slot_off, x)
+                a[q] = new
+                if q == j:
+                    fired_updated = True
+                    tau[q] = t + exponential(state) / new if new > 0.0 else math.inf
+                elif new <= 0.0:
+                    tau[q] = math.inf
+                elif old > 0.0:
+                    tau[q] = t + (old / new) * (tau[q] - t)
+                else:
+                    tau[q] = t + exponential(state) / new
+                _heap_update(heap, where, tau, q)
+            if not fired_updated:
+                tau[j] = t + exponential(state) / a[j] if a[j] > 0.0 else math.inf
+                _heap_update(heap, where, tau, j)
+        while out_i < n_out and t_out[out_i] < seg_end:
+            _record(out_x, out_i, x)
+            out_i += 1
+        t = seg_end
+    b = _apply_boluses(b, t, bolus_time, bolus_species, bolus_count, x, state)
+    while out_i < n_out:
+        _record(out_x, out_i, x)
+        out_i += 1
+    return SUCCESS, t
+
+
+# ------------------------------------------------------------------- tau-leaping
+
+
+@njit
+def _g_factor(order, coef, n):
+    """Cao–Gillespie–Petzold g_i for a species whose highest-order reaction has ``order`` and needs ``coef`` of it."""
+    if order <= 1:
+        return 1.0
+    if order == 2:
+        if coef == 1 or n <= 1.0:
+            return 2.0
+        return 2.0 + 1.0 / (n - 1.0)
+    if coef == 1 or n <= 2.0:
+        return 3.0
+    if coef == 2:
+        return 1.5 * (2.0 + 1.0 / (n - 1.0))
+    return 3.0 + 1.0 / (n - 1.0) + 2.0 / (n - 2.0)
+
+
+@njit
+def tau_leap(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr, change_idx, change_val,
+             dep_ptr, dep_idx, hor_order, hor_coef, epsilon, x, t0, t_out, stops, bolus_time, bolus_species,
+             bolus_count, max_events, state, out_x, events, counters):
+    """One trajectory by explicit tau-leaping with Cao, Gillespie & Petzold (2006) step selection.
+
+    Reactions within N_CRITICAL firings of exhausting a reactant are critical:
+    at most one of them fires per leap, exactly. The leap τ′ bounds the
+    expected relative change of every reactant species by ``epsilon``
+    (through ``hor_order``/``hor_coef``: the highest order of reaction each
+    species enters, 0 for none, and its coefficient there). When τ′ is
+    shorter than SSA_FALLBACK_FACTOR mean SSA steps, SSA_FALLBACK_STEPS exact
+    direct-method steps are taken instead. A leap that would make a count
+    negative is undone and retried with τ′/2, so counts never go negative.
+    Leaps are cut at output and input times.
+
+    Other arguments as :func:`ssa_direct`; ``counters`` also count leaps and
+    rejected leaps.
+    """
+    n_r = c_base.size
+    n_x = x.size - 1
+    n_out = t_out.size
+    c = np.empty(n_r)
+    a = np.empty(n_r)
+    critical = np.zeros(n_r, dtype=np.bool_)
+    fired = np.zeros(n_r, dtype=np.int64)
+    mu = np.empty(n_x)
+    sigma2 = np.empty(n_x)
+    identity = np.arange(n_r)
+    tau_cap = math.inf
+    t = t0
+    out_i = 0
+    b = 0
+    for seg in range(stops.size):
+        seg_end = stops[seg]
+        b = _apply_boluses(b, t, bolus_time, bolus_species, bolus_count, x, state)
+        _windowed(c, c_base, window_start, window_stop, t)
+        while t < seg_end:
+            while out_i < n_out and t_out[out_i] <= t and t_out[out_i] < seg_end:
+                _record(out_x, out_i, x)
+                out_i += 1
+            if counters[C_EVENTS] >= max_events:
+                return _stopped(MAX_EVENTS_EXCEEDED, t, out_i, out_x, x)
+            a0 = 0.0
+            for j in range(n_r):
+                a[j] = propensity(j, c, slot_idx, slot_off, x)
+                a0 += a[j]
+            if a0 <= 0.0:
+                break
+            a0_critical = 0.0
+            for i in range(n_x):
+                mu[i] = 0.0
+                sigma2[i] = 0.0
+            for j in range(n_r):
+                critical[j] = False
+                if a[j] <= 0.0:
+                    continue
+                firings = math.inf
+                for p in range(change_ptr[j], change_ptr[j + 1]):
+                    if change_val[p] < 0:
+                        firings = min(firings, float(x[change_idx[p]] // (-change_val[p])))
+                if firings < N_CRITICAL:
+                    critical[j] = True
+                    a0_critical += a[j]
+                else:
+                    for p in range(change_ptr[j], change_ptr[j + 1]):
+                        v = float(change_val[p])
+                        mu[change_idx[p]] += v * a[j]
+                        sigma2[change_idx[p]] += v * v * a[j]
+            tau1 = tau_cap
+            for i in range(n_x):
+                if hor_order[i] == 0:
+                    continue
+                n = float(x[i])
+                bound = max(epsilon * n / _g_factor(hor_order[i], hor_coef[i], n), 1.0)
+                if mu[i] != 0.0:
+                    tau1 = min(tau1, bound / abs(mu[i]))
+                if sigma2[i] > 0.0:
+                    tau1 = min(tau1, bound * bound / sigma2[i])
+            if tau1 < SSA_FALLBACK_FACTOR / a0:
+                t, a0, out_i, status, done = _direct_steps(
+                    t, seg_end, SSA_FALLBACK_STEPS, c, a, a0, identity, identity, False, x, slot_idx, slot_off,
+                    change_ptr, change_idx, change_val, dep_ptr, dep_idx, t_out, out_i, out_x, events, counters,
+                    max_events, state)
+                tau_cap = math.inf
+                if status != SUCCESS:
+                    return _stopped(status, t, out_i, out_x, x)
+                if done:
+                    break
+                continue
+            target_time = seg_end
+            if out_i < n_out and t < t_out[out_i] < seg_end:
+                target_time = t_out[out_i]
+            horizon = target_time - t
+            tau2 = exponential(state) / a0_critical if a0_critical > 0.0 else math.inf
+            tau = min(tau1, tau2, horizon)
+            for j in range(n_r):
+                fired[j] = 0
+                if a[j] > 0.0 and not critical[j]:
+                    fired[j] = np.int64(poisson(a[j] * tau, state))
+            if tau2 <= tau1 and tau2 <= horizon:
+                target = uniform(state) * a0_critical
+                chosen = -1
+                for j in range(n_r):
+                    if critical[j]:
+                        chosen = j
+                        target -= a[j]
+                        if target < 0.0:
+                            break
+                fired[chosen] += 1
+            total = 0
+            for j in range(n_r):
+                if fired[j] != 0:
+                    total += fired[j]
+                    for p in range(change_ptr[j], change_ptr[j + 1]):
+                        x[change_idx[p]] += fired[j] * change_val[p]
+            negative = False
+            overflow = False
+            for i in range(n_x):
+                if x[i] < 0:
+                    negative = True
+                elif x[i] > COUNT_LIMIT:
+                    overflow = True
+            if negative:
+                # Undo and retry with half the leap (CGP 2006, step 6).
+                for j in range(n_r):
+                    if fired[j] != 0:
+                        for p in range(change_ptr[j], change_ptr[j + 1]):
+                            x[change_idx[p]] -= fired[j] * change_val[p]
+                counters[C_REJECTED] += 1
+                tau_cap = 0.5 * tau1
+                continue
+            tau_cap = math.inf
+            if overflow:
+                return _stopped(COUNT_OVERFLOW, t, out_i, out_x, x)
+            for j in range(n_r):
+                events[j] += fired[j]
+            counters[C_EVENTS] += total
+            counters[C_LEAPS] += 1
+            t = target_time if tau == horizon else t + tau
+        while out_i < n_out and t_out[out_i] < seg_end:
+            _record(out_x, out_i, x)
+            out_i += 1
+        t = seg_end
+    b = _apply_boluses(b, t, bolus_time, bolus_species, bolus_count, x, state)
+    while out_i < n_out:
+        _record(out_x, out_i, x)
+        out_i += 1
+    return SUCCESS, t
+
+
+# ---------------------------------------------------------------------- ensembles
+
+
+@njit(parallel=True)
+def ensemble(method, first_index, seed, c_base, window_start, window_stop, slot_idx, slot_off,
+             change_ptr, change_idx, change_val, dep_ptr, dep_idx, hor_order, hor_coef, epsilon,
+             x0_mean, t0, t_out, stops, bolus_time, bolus_species, bolus_count, max_events,
+             out_x, events, counters, status, t_reached):
+    """Run trajectories ``first_index … first_index + B − 1`` in parallel.
+
+    ``x0_mean`` (n_x) float: initial molecule numbers, stochastically rounded
+    per trajectory. Outputs, leading axis B: ``out_x`` (B, n_out, n_x) int64,
+    ``events`` (B, n_r) int64, ``counters`` (B, N_COUNTERS) int64,
+    ``status`` (B,) int64, ``t_reached`` (B,) float64. Trajectory
+    ``first_index + b`` uses stream (seed, first_index + b) only.
+    """
+    n_traj = out_x.shape[0]
+    for b in prange(n_traj):
+        state = np.empty(STATE_WORDS, dtype=np.uint64)
+        seed_stream(seed, first_index + b, state)
+        x = np.empty(x0_mean.size + 1, dtype=np.int64)
+        for i in range(x0_mean.size):
+            x[i] = stochastic_round(x0_mean[i], state)
+        x[x0_mean.size] = 1
+        for j in range(events.shape[1]):
+            events[b, j] = 0
+        for q in range(N_COUNTERS):
+            counters[b, q] = 0
+        if method == DIRECT:
+            s, tr = ssa_direct(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr,
+                               change_idx, change_val, dep_ptr, dep_idx, x, t0, t_out, stops, bolus_time,
+                               bolus_species, bolus_count, max_events, state, out_x[b], events[b], counters[b])
+        elif method == NEXT_REACTION:
+            s, tr = ssa_next_reaction(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr,
+                                      change_idx, change_val, dep_ptr, dep_idx, x, t0, t_out, stops, bolus_time,
+                                      bolus_species, bolus_count, max_events, state, out_x[b], events[b],
+                                      counters[b])
+        else:
+            s, tr = tau_leap(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr,
+                             change_idx, change_val, dep_ptr, dep_idx, hor_order, hor_coef, epsilon,
+                             x, t0, t_out, stops, bolus_time, bolus_species, bolus_count, max_events, state,
+                             out_x[b], events[b], counters[b])
+        status[b] = s
+        t_reached[b] = tr

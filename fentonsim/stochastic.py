@@ -1,0 +1,575 @@
+"""Stochastic solutions of a Network: exact SSA and adaptive tau-leaping ensembles.
+
+Molecule counts n relate to concentrations through n = [x]·N_A·V with V in
+litres. The stochastic rate constant of a reaction of order m is
+c = k·(N_A V)^(1−m), and its propensity is c times the falling factorial of
+the reactant counts (kernels/ssa.py), so the SSA mean converges to the rate
+equations as V grows, self-reactions included.
+
+Methods
+-------
+``"ssa"``
+    Exact stochastic simulation. Two algorithms, chosen by ``ssa_algorithm``
+    (default ``"auto"``, see :func:`choose_ssa_algorithm`): Gillespie's direct
+    method with a dependency graph and Gibson & Bruck's next-reaction method.
+``"tau-leap"``
+    Explicit tau-leaping with Cao, Gillespie & Petzold (2006) step selection
+    (``epsilon``, default 0.03); critical reactions fire exactly and counts
+    never go negative.
+``"auto"``
+    SSA when the estimated number of events per trajectory is at most
+    AUTO_SSA_EVENTS, tau-leaping otherwise; the choice and its reason are
+    recorded in the result.
+
+Inputs: initial concentrations, boluses and first-order reservoirs become
+molecule numbers by stochastic rounding (floor plus one with probability of
+the fraction), which keeps their mean exact. A zero-order source is the
+reaction ∅ → X with propensity rate·N_A·V; a first-order source is a
+reservoir R of amount·N_A·V molecules released by R → X with rate constant k
+— the same mean supply as the ODE, with the discreteness of real ions.
+
+Guards: before running, the rate equations estimate the events per
+trajectory (Σ extents × N_A·V). SSA runs needing more than ``max_events``
+are refused with the estimate and advice, as are runs whose counts would
+overflow int64. While running, a trajectory that reaches ``max_events`` stops
+with status MAX_EVENTS_EXCEEDED and the time reached; ``time_budget_s``
+stops an ensemble between blocks, leaving the remaining trajectories NOT_RUN.
+"""
+from __future__ import annotations
+
+import math
+import time as _time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .constants import AVOGADRO
+from .errors import ConditionsError
+from .inputs import CompiledInputs, compile_inputs
+from .kernels import ssa
+from .kernels import stats as stats_kernels
+
+METHODS = ("ssa", "tau-leap", "auto")
+SSA_ALGORITHMS = ("auto", "direct", "next-reaction")
+#: Trajectory status codes (``status`` in results).
+SUCCESS, MAX_EVENTS_EXCEEDED, COUNT_OVERFLOW, NOT_RUN = ssa.SUCCESS, ssa.MAX_EVENTS_EXCEEDED, ssa.COUNT_OVERFLOW, 3
+STATUS_NAMES = {SUCCESS: "complete", MAX_EVENTS_EXCEEDED: "stopped at max_events",
+                COUNT_OVERFLOW: "stopped: count overflow", NOT_RUN: "not run (time budget)"}
+DEFAULT_MAX_EVENTS = 100_000_000
+DEFAULT_EPSILON = 0.03
+DEFAULT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+#: ``method="auto"`` runs exact SSA up to this many estimated events per trajectory.
+AUTO_SSA_EVENTS = 1_000_000
+#: ``ssa_algorithm="auto"`` uses the direct method up to this many reactions
+#: (sources included), the next-reaction method above (benchmarks/bench_ssa_scaling.py).
+DIRECT_MAX_REACTIONS = 40
+#: Block memory for streamed ensembles; blocks never affect the numbers.
+_BLOCK_BYTES = 32 * 2 ** 20
+
+
+def molecules_per_molar(volume: float) -> float:
+    """N_A·V: molecules per mol L⁻¹ in ``volume`` litres."""
+    return AVOGADRO * volume
+
+
+def choose_ssa_algorithm(n_reactions: int) -> str:
+    """The default exact algorithm for a network of ``n_reactions`` (sources included).
+
+    The direct method's O(n) search is the cheapest per event for small
+    networks; the next-reaction method's O(log n) heap wins beyond about
+    DIRECT_MAX_REACTIONS reactions (measured by benchmarks/bench_ssa_scaling.py).
+    """
+    return "direct" if n_reactions <= DIRECT_MAX_REACTIONS else "next-reaction"
+
+
+@dataclass(frozen=True)
+class StochasticProblem:
+    """A network at fixed conditions, volume and inputs, as the stochastic kernels take it.
+
+    State ``n_x = n_s + n_reservoirs`` (network species, then one reservoir per
+    first-order source); reactions ``n_rt = n_r + n_sources`` (network reactions,
+    then one per source). Arrays: ``c`` (n_rt) stochastic rate constants
+    [s⁻¹]; ``window_start``/``window_stop`` (n_rt) [s]; ``reactant_idx``,
+    ``reactant_coef`` (n_rt, 3) int64; ``change_ptr`` (n_rt+1), ``change_idx``,
+    ``change_val`` — net changes in CSR form; ``slot_idx`` (n_rt, 3) int64 and
+    ``slot_off`` (n_rt, 3) float — the propensity slots of kernels/ssa.py (index
+    n_x is the constant-1 entry); ``dep_ptr`` (n_rt+1), ``dep_idx`` —
+    the reactions whose propensity each reaction's firing changes;
+    ``hor_order``, ``hor_coef`` (n_x) int64 — highest order of reaction each
+    species is a reactant in (0: none) and its coefficient there;
+    ``x0_mean`` (n_x) molecules; ``bolus_time``, ``bolus_species``,
+    ``bolus_count`` (molecules), sorted by time; ``stops`` [s].
+    """
+
+    n_species: int
+    n_reactions: int
+    volume: float
+    molecules_per_molar: float
+    c: np.ndarray
+    window_start: np.ndarray
+    window_stop: np.ndarray
+    reactant_idx: np.ndarray
+    reactant_coef: np.ndarray
+    slot_idx: np.ndarray
+    slot_off: np.ndarray
+    change_ptr: np.ndarray
+    change_idx: np.ndarray
+    change_val: np.ndarray
+    dep_ptr: np.ndarray
+    dep_idx: np.ndarray
+    hor_order: np.ndarray
+    hor_coef: np.ndarray
+    x0_mean: np.ndarray
+    t0: float
+    t_out: np.ndarray
+    stops: np.ndarray
+    bolus_time: np.ndarray
+    bolus_species: np.ndarray
+    bolus_count: np.ndarray
+    inputs: CompiledInputs = field(repr=False)
+
+    @property
+    def n_total_reactions(self) -> int:
+        return self.c.size
+
+
+def _volume(volume) -> float:
+    if isinstance(volume, bool) or not isinstance(volume, (int, float, np.floating, np.integer)):
+        raise ConditionsError(f"`volume` must be a number of litres, found {volume!r}")
+    volume = float(volume)
+    if not (math.isfinite(volume) and volume > 0):
+        raise ConditionsError(f"`volume` must be positive and finite [L], found {volume!r}")
+    return volume
+
+
+def live_reactions(reactant_idx, reactant_coef, changes, c, x0, boluses):
+    """Reactions that can ever fire: positive constant and every reactant reachable.
+
+    A species is reachable if it starts above zero, receives a bolus, or is
+    produced by a live reaction (fixed point). A dead reaction's propensity is
+    0 for the whole run, so leaving it out of the dependency graph is exact —
+    and it saves work: in iron.yaml without the ferryl branch, the six FeO²⁺
+    reactions are dead.
+    """
+    n_rt = reactant_idx.shape[0]
+    reachable = (np.asarray(x0) > 0) | np.isin(np.arange(changes.shape[1]), boluses)
+    live = np.zeros(n_rt, dtype=bool)
+    while True:
+        before = live.copy()
+        for j in range(n_rt):
+            if c[j] > 0 and all(reachable[reactant_idx[j, s]] for s in range(reactant_idx.shape[1])
+                                if reactant_coef[j, s]):
+                live[j] = True
+        reachable |= (changes[live] > 0).any(axis=0)
+        if np.array_equal(before, live):
+            return live
+
+
+def dependency_graph(reactant_idx, reactant_coef, change_ptr, change_idx, live=None):
+    """CSR (ptr, idx) of the reactions whose propensity changes when each reaction fires.
+
+    Reactions not in ``live`` (boolean mask, default all) are never listed.
+    """
+    n_rt = reactant_idx.shape[0]
+    live = np.ones(n_rt, dtype=bool) if live is None else live
+    readers: dict[int, set] = {}
+    for q in np.flatnonzero(live):
+        for s in range(reactant_idx.shape[1]):
+            if reactant_coef[q, s]:
+                readers.setdefault(int(reactant_idx[q, s]), set()).add(q)
+    ptr, idx = [0], []
+    for j in range(n_rt):
+        affected = set()
+        for p in range(change_ptr[j], change_ptr[j + 1]):
+            affected |= readers.get(int(change_idx[p]), set())
+        idx += sorted(affected)
+        ptr.append(len(idx))
+    return np.array(ptr, dtype=np.int64), np.array(idx, dtype=np.int64)
+
+
+def build_problem(network, k, y0, t_out, volume, *, boluses=(), sources=(), t0=0.0) -> StochasticProblem:
+    """Compile ``network`` at rate constants ``k`` (n_r) [M^(1−order) s⁻¹], ``y0`` (n_s) [M] and ``volume`` [L]."""
+    volume = _volume(volume)
+    nv = molecules_per_molar(volume)
+    k = np.asarray(k, dtype=float)
+    y0 = np.asarray(y0, dtype=float)
+    n_s, n_r = network.n_species, network.n_reactions
+    if k.shape != (n_r,) or y0.shape != (n_s,):
+        raise ConditionsError(f"expected k of shape ({n_r},) and y0 of shape ({n_s},), found {k.shape} and {y0.shape}")
+    if not np.all(np.isfinite(k)) or np.any(k < 0):
+        raise ConditionsError("rate constants must be finite and non-negative")
+    if not np.all(np.isfinite(y0)) or np.any(y0 < 0):
+        raise ConditionsError("initial concentrations must be finite and non-negative")
+    inputs = compile_inputs(network, boluses, sources, t0, float(t_out[-1]))
+    first_order = [j for j, s in enumerate(inputs.sources) if s.decay > 0]
+    n_x = n_s + len(first_order)
+    n_src = len(inputs.sources)
+    n_rt = n_r + n_src
+
+    order = np.asarray(network.order, dtype=float)
+    c = np.empty(n_rt)
+    c[:n_r] = k * nv ** (1.0 - order)
+    reactant_idx = np.zeros((n_rt, network.reactant_idx.shape[1]), dtype=np.int64)
+    reactant_coef = np.zeros_like(reactant_idx)
+    reactant_coef[:n_r] = network.reactant_coef
+    reactant_idx[:n_r] = np.where(network.reactant_coef > 0, network.reactant_idx, 0)
+    changes = np.zeros((n_rt, n_x), dtype=np.int64)
+    changes[:n_r, :n_s] = network.net_stoich
+    window_start = np.full(n_rt, -math.inf)
+    window_stop = np.full(n_rt, math.inf)
+    bolus_time = list(inputs.bolus_time)
+    bolus_species = list(inputs.bolus_species)
+    bolus_count = list(inputs.bolus_amount * nv)
+    reservoir = dict(zip(first_order, range(n_s, n_x)))
+    for j, source in enumerate(inputs.sources):
+        row = n_r + j
+        species = int(inputs.source_species[j])
+        changes[row, species] = 1
+        window_start[row], window_stop[row] = source.start, source.stop
+        if source.decay > 0:
+            reactant_idx[row, 0], reactant_coef[row, 0] = reservoir[j], 1
+            changes[row, reservoir[j]] = -1
+            c[row] = source.decay
+            bolus_time.append(source.start)
+            bolus_species.append(reservoir[j])
+            bolus_count.append(source.amplitude / source.decay * nv)
+        else:
+            c[row] = source.amplitude * nv
+    sort = np.argsort(np.array(bolus_time, dtype=float), kind="stable")
+    change_ptr = np.concatenate([[0], np.cumsum(np.count_nonzero(changes, axis=1))]).astype(np.int64)
+    rows, cols = np.nonzero(changes)
+    change_idx = cols.astype(np.int64)
+    change_val = changes[rows, cols].astype(np.int64)
+    live = live_reactions(reactant_idx, reactant_coef, changes, c, y0.tolist() + [0.0] * (n_x - n_s), bolus_species)
+    dep_ptr, dep_idx = dependency_graph(reactant_idx, reactant_coef, change_ptr, change_idx, live)
+
+    total_order = reactant_coef.sum(axis=1)
+    hor_order = np.zeros(n_x, dtype=np.int64)
+    hor_coef = np.zeros(n_x, dtype=np.int64)
+    for j in range(n_rt):
+        for s in range(reactant_idx.shape[1]):
+            v = reactant_coef[j, s]
+            if v == 0:
+                break
+            i = reactant_idx[j, s]
+            if total_order[j] > hor_order[i] or (total_order[j] == hor_order[i] and v > hor_coef[i]):
+                hor_order[i], hor_coef[i] = total_order[j], v
+    slot_idx = np.full((n_rt, 3), n_x, dtype=np.int64)
+    slot_off = np.zeros((n_rt, 3))
+    for j in range(n_rt):
+        slot = 0
+        for s in range(reactant_idx.shape[1]):
+            for m in range(reactant_coef[j, s]):
+                slot_idx[j, slot], slot_off[j, slot] = reactant_idx[j, s], m
+                slot += 1
+    x0_mean = np.zeros(n_x)
+    x0_mean[:n_s] = y0 * nv
+    return StochasticProblem(
+        n_species=n_s, n_reactions=n_r, volume=volume, molecules_per_molar=nv, c=c,
+        window_start=window_start, window_stop=window_stop, reactant_idx=reactant_idx, reactant_coef=reactant_coef,
+        slot_idx=slot_idx, slot_off=slot_off, change_ptr=change_ptr, change_idx=change_idx, change_val=change_val, dep_ptr=dep_ptr, dep_idx=dep_idx,
+        hor_order=hor_order, hor_coef=hor_coef, x0_mean=x0_mean, t0=float(t0),
+        t_out=np.ascontiguousarray(t_out, dtype=float), stops=inputs.stops,
+        bolus_time=np.array(bolus_time, dtype=float)[sort], bolus_species=np.array(bolus_species, dtype=np.int64)[sort],
+        bolus_count=np.array(bolus_count, dtype=float)[sort], inputs=inputs)
+
+
+@dataclass(frozen=True)
+class EventEstimate:
+    """Expected events per trajectory and peak molecule count, from the rate equations."""
+
+    events: float
+    peak_count: float
+    basis: str
+
+
+def estimate_events(network, problem: StochasticProblem, k, y0, boluses=(), sources=()) -> EventEstimate:
+    """Events per trajectory ≈ N_A·V·(Σ_j extent_j(t_end) + supplied amount), from an ODE solve.
+
+    The ODE's extents are the large-volume mean of the SSA's event counts. If
+    the ODE cannot be solved, the initial total propensity × duration stands in.
+    """
+    from .deterministic import solve_ode
+    from .errors import SolverError
+
+    nv = problem.molecules_per_molar
+    duration = problem.t_out[-1] - problem.t0
+    delivered = sum(float(s.delivered(problem.t_out[-1])) for s in problem.inputs.sources)
+    try:
+        solution = solve_ode(network, k, y0, problem.t_out, boluses=boluses, sources=sources, rtol=1e-4,
+                             atol=min(1e-3 / nv, 1e-9), t0=problem.t0, max_steps=200_000)
+    except SolverError:
+        a = np.array([ssa_propensity(problem, j, problem.x0_mean) for j in range(problem.n_total_reactions)])
+        peak = float(problem.x0_mean.max(initial=0.0) + problem.bolus_count.sum())
+        return EventEstimate(float(a.sum() * duration), peak, "initial propensities × duration")
+    events = float(solution.extent[-1].sum() + delivered) * nv
+    peak = float(max(solution.concentration.max(initial=0.0) * nv, problem.x0_mean.max(initial=0.0)))
+    return EventEstimate(events, peak, "rate equations")
+
+
+def ssa_propensity(problem: StochasticProblem, j: int, x) -> float:
+    """Propensity [s⁻¹] of reaction ``j`` at molecule numbers ``x`` (n_x), all windows open."""
+    a = problem.c[j]
+    for s in range(problem.reactant_idx.shape[1]):
+        v = problem.reactant_coef[j, s]
+        if v == 0:
+            break
+        n = float(x[problem.reactant_idx[j, s]])
+        for m in range(v):
+            a *= n - m
+    return a
+
+
+@dataclass
+class StochasticSolution:
+    """Arrays of one stochastic ensemble (molecule counts; see fentonsim.results for the Dataset).
+
+    Always: ``time`` (n_out) [s]; ``n_events`` (runs) int64; ``status`` (runs)
+    int64 (STATUS_NAMES); ``t_reached`` (runs) [s]; ``counters`` (4,) int64 summed
+    over runs (events, SSA steps, leaps, rejected leaps).
+    With ``stats=False``: ``counts`` (runs, n_out, n_s) int64, −1 where a run
+    stopped early; ``events`` (runs, n_r) int64 per network reaction.
+    With ``stats=True``: ``count_mean``, ``count_sd`` (n_out, n_s);
+    ``count_quantiles`` (n_q, n_out, n_s); ``n_valid`` (n_out) — runs that reached
+    each time; ``events_mean``, ``events_sd`` (n_r); ``produced_mean``,
+    ``produced_sd`` (n_s) molecules made per run (Σ events × positive stoichiometry).
+    """
+
+    time: np.ndarray
+    method: str
+    algorithm: str
+    method_reason: str
+    runs: int
+    seed: int
+    volume: float
+    molecules_per_molar: float
+    epsilon: float
+    max_events: int
+    estimate: EventEstimate
+    n_events: np.ndarray
+    status: np.ndarray
+    t_reached: np.ndarray
+    counters: np.ndarray
+    wall_time_s: float
+    quantiles: tuple = ()
+    counts: np.ndarray | None = None
+    events: np.ndarray | None = None
+    count_mean: np.ndarray | None = None
+    count_sd: np.ndarray | None = None
+    count_quantiles: np.ndarray | None = None
+    n_valid: np.ndarray | None = None
+    events_mean: np.ndarray | None = None
+    events_sd: np.ndarray | None = None
+    produced_mean: np.ndarray | None = None
+    produced_sd: np.ndarray | None = None
+    inputs: CompiledInputs | None = field(default=None, repr=False)
+
+    @property
+    def streaming(self) -> bool:
+        return self.counts is None
+
+
+def _check_int(value, name, minimum):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ConditionsError(f"`{name}` must be an integer ≥ {minimum}, found {value!r}")
+    return int(value)
+
+
+def _resolve_method(method, ssa_algorithm, problem, estimate, max_events):
+    if method not in METHODS:
+        raise ConditionsError(f"unknown stochastic method `{method}`; expected one of {', '.join(METHODS)}")
+    if ssa_algorithm not in SSA_ALGORITHMS:
+        raise ConditionsError(f"unknown `ssa_algorithm` `{ssa_algorithm}`; expected one of {', '.join(SSA_ALGORITHMS)}")
+    if estimate.peak_count > ssa.COUNT_LIMIT / 4:
+        raise ConditionsError(
+            f"molecule counts would reach about {estimate.peak_count:.2g} in V = {problem.volume:g} L, beyond "
+            f"what 64-bit counts hold safely ({ssa.COUNT_LIMIT / 4:.1g}); use method='ode' or a smaller volume")
+    reason = ""
+    if method == "auto":
+        if estimate.events <= AUTO_SSA_EVENTS:
+            method = "ssa"
+            reason = (f"auto: about {estimate.events:.3g} events per run (from the {estimate.basis}) ≤ "
+                      f"{AUTO_SSA_EVENTS:.0e}, so exact SSA")
+        else:
+            method = "tau-leap"
+            reason = (f"auto: about {estimate.events:.3g} events per run (from the {estimate.basis}) > "
+                      f"{AUTO_SSA_EVENTS:.0e}, so tau-leaping")
+    if method == "ssa" and estimate.events > max_events:
+        raise ConditionsError(
+            f"exact SSA would need about {estimate.events:.3g} events per run (estimated from the "
+            f"{estimate.basis} in V = {problem.volume:g} L), more than max_events = {max_events:.3g}. Use "
+            f"method='tau-leap' (or 'auto'), method='ode', a smaller volume, or raise max_events.")
+    if method == "tau-leap":
+        return method, "tau-leap", reason or "requested"
+    algorithm = choose_ssa_algorithm(problem.n_total_reactions) if ssa_algorithm == "auto" else ssa_algorithm
+    if not reason:
+        reason = "requested"
+    if ssa_algorithm == "auto":
+        reason += (f"; {algorithm} method for {problem.n_total_reactions} reactions "
+                   f"(direct up to {DIRECT_MAX_REACTIONS})")
+    return method, algorithm, reason
+
+
+_KERNEL_METHOD = {"direct": ssa.DIRECT, "next-reaction": ssa.NEXT_REACTION, "tau-leap": ssa.TAU_LEAP}
+
+
+def run_block(problem, algorithm, seed, first, size, epsilon, max_events):
+    """Run trajectories ``first … first+size−1``; returns (counts, events, counters, status, t_reached)."""
+    n_out, n_x, n_rt = problem.t_out.size, problem.x0_mean.size, problem.n_total_reactions
+    counts = np.empty((size, n_out, n_x), dtype=np.int64)
+    events = np.empty((size, n_rt), dtype=np.int64)
+    counters = np.empty((size, ssa.N_COUNTERS), dtype=np.int64)
+    status = np.empty(size, dtype=np.int64)
+    t_reached = np.empty(size)
+    ssa.ensemble(_KERNEL_METHOD[algorithm], first, np.uint64(seed), problem.c, problem.window_start,
+                 problem.window_stop, problem.slot_idx, problem.slot_off, problem.change_ptr,
+                 problem.change_idx, problem.change_val, problem.dep_ptr, problem.dep_idx, problem.hor_order,
+                 problem.hor_coef, float(epsilon), problem.x0_mean, problem.t0, problem.t_out, problem.stops,
+                 problem.bolus_time, problem.bolus_species, problem.bolus_count, int(max_events), counts, events,
+                 counters, status, t_reached)
+    return counts, events, counters, status, t_reached
+
+
+def run_stochastic(network, k, y0, t_out, *, volume, method="ssa", runs=1, seed=0, stats=False,
+                   quantiles=DEFAULT_QUANTILES, boluses=(), sources=(), t0=0.0, epsilon=DEFAULT_EPSILON,
+                   max_events=DEFAULT_MAX_EVENTS, ssa_algorithm="auto", time_budget_s=None, progress=False,
+                   block_size=None) -> StochasticSolution:
+    """Simulate ``runs`` trajectories of ``network`` in ``volume`` litres.
+
+    Parameters
+    ----------
+    network : Network
+    k : array_like, shape (n_r,)
+        Effective rate constants [M^(1−order) s⁻¹] at the run's conditions.
+    y0 : array_like, shape (n_s,)
+        Initial concentrations [M].
+    t_out : array_like, shape (n_out,)
+        Strictly increasing output times [s], ≥ t0.
+    volume : float
+        Reaction volume [L].
+    method : {"ssa", "tau-leap", "auto"}
+    runs : int
+        Number of trajectories.
+    seed : int
+        0 ≤ seed < 2⁶⁴. Trajectory i uses the stream (seed, i) only.
+    stats : bool
+        False: keep every trajectory. True: streaming mean, sd and ``quantiles``
+        per time point, with memory independent of ``runs``.
+    quantiles : sequence of float in (0, 1)
+        Quantiles estimated in streaming mode (P² algorithm).
+    boluses, sources : sequences of Bolus / Source
+    epsilon : float
+        Tau-leaping error control parameter (0 < ε < 1; CGP 2006 use 0.03).
+    max_events : int
+        Events allowed per trajectory (refused up front for SSA if the estimate exceeds it).
+    ssa_algorithm : {"auto", "direct", "next-reaction"}
+    time_budget_s : float, optional
+        Stop starting new blocks of trajectories after this wall time [s].
+    progress : bool
+        Show a tqdm progress bar over blocks.
+    block_size : int, optional
+        Trajectories per parallel block (memory only; never changes the numbers).
+    """
+    from .deterministic import _time_grid
+
+    t_out = _time_grid(t_out, t0)
+    runs = _check_int(runs, "runs", 1)
+    max_events = _check_int(max_events, "max_events", 1)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2 ** 64:
+        raise ConditionsError(f"`seed` must be an integer between 0 and 2**64 − 1, found {seed!r}")
+    if not (isinstance(epsilon, (int, float)) and 0 < epsilon < 1):
+        raise ConditionsError(f"`epsilon` must be between 0 and 1, found {epsilon!r}")
+    quantiles = tuple(float(q) for q in quantiles) if stats else ()
+    if any(not 0 < q < 1 for q in quantiles):
+        raise ConditionsError(f"`quantiles` must lie strictly between 0 and 1, found {quantiles}")
+    if time_budget_s is not None and not (isinstance(time_budget_s, (int, float)) and time_budget_s > 0):
+        raise ConditionsError(f"`time_budget_s` must be a positive number of seconds, found {time_budget_s!r}")
+    problem = build_problem(network, k, y0, t_out, volume, boluses=boluses, sources=sources, t0=t0)
+    estimate = estimate_events(network, problem, np.asarray(k, dtype=float), np.asarray(y0, dtype=float),
+                               boluses, sources)
+    method, algorithm, reason = _resolve_method(method, ssa_algorithm, problem, estimate, max_events)
+
+    n_s, n_r, n_out = problem.n_species, problem.n_reactions, t_out.size
+    cells = n_out * problem.x0_mean.size
+    if block_size is None:
+        block_size = int(np.clip(_BLOCK_BYTES // (8 * cells), 16, 4096)) if stats else runs
+    block_size = _check_int(block_size, "block_size", 1)
+    positive = np.clip(np.asarray(network.net_stoich, dtype=float), 0, None)  # (n_r, n_s)
+
+    n_events = np.zeros(runs, dtype=np.int64)
+    status = np.full(runs, NOT_RUN, dtype=np.int64)
+    t_reached = np.full(runs, t0, dtype=float)
+    counters = np.zeros(ssa.N_COUNTERS, dtype=np.int64)
+    result = {}
+    if stats:
+        acc = {
+            "count": (np.zeros(n_out * n_s, dtype=np.int64), np.zeros(n_out * n_s), np.zeros(n_out * n_s)),
+            "events": (np.zeros(n_r, dtype=np.int64), np.zeros(n_r), np.zeros(n_r)),
+            "produced": (np.zeros(n_s, dtype=np.int64), np.zeros(n_s), np.zeros(n_s)),
+        }
+        p2_probabilities = np.array(quantiles, dtype=float)
+        p2_seen = np.zeros(n_out * n_s, dtype=np.int64)
+        p2_heights = np.zeros((len(quantiles), n_out * n_s, stats_kernels.P2_MARKERS))
+        p2_positions = np.zeros_like(p2_heights)
+        p2_desired = np.zeros_like(p2_heights)
+    else:
+        all_counts = np.full((runs, n_out, n_s), -1, dtype=np.int64)
+        all_events = np.zeros((runs, n_r), dtype=np.int64)
+
+    starts = range(0, runs, block_size)
+    bar = None
+    if progress and len(starts) > 1:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=runs, unit="run", desc=f"{method} ensemble")
+    start_time = _time.perf_counter()
+    for first in starts:
+        if time_budget_s is not None and _time.perf_counter() - start_time > time_budget_s:
+            break
+        size = min(block_size, runs - first)
+        counts, events, block_counters, block_status, block_t = run_block(
+            problem, algorithm, seed, first, size, epsilon, max_events)
+        sl = slice(first, first + size)
+        status[sl], t_reached[sl] = block_status, block_t
+        n_events[sl] = block_counters[:, ssa.C_EVENTS]
+        counters += block_counters.sum(axis=0)
+        counts = counts[:, :, :n_s]
+        events = events[:, :n_r]
+        if stats:
+            valid = np.ascontiguousarray(np.broadcast_to((counts[:, :, :1] >= 0), counts.shape)).reshape(size, -1)
+            flat = np.ascontiguousarray(counts, dtype=float).reshape(size, -1)
+            stats_kernels.welford(flat, valid, *acc["count"])
+            stats_kernels.p2_update(flat, valid, p2_probabilities, p2_seen, p2_heights, p2_positions, p2_desired)
+            complete = np.ascontiguousarray(np.broadcast_to((block_status == SUCCESS)[:, None], (size, n_r)))
+            stats_kernels.welford(np.ascontiguousarray(events, dtype=float), complete, *acc["events"])
+            produced = np.ascontiguousarray(events @ positive)
+            stats_kernels.welford(produced, np.ascontiguousarray(complete[:, :1].repeat(n_s, axis=1)),
+                                  *acc["produced"])
+        else:
+            all_counts[sl] = counts
+            all_events[sl] = events
+        if bar is not None:
+            bar.update(size)
+    wall = _time.perf_counter() - start_time
+    if bar is not None:
+        bar.close()
+
+    if stats:
+        def finish(key, shape):
+            count, mean, m2 = acc[key]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                sd = np.where(count > 1, np.sqrt(m2 / np.maximum(count - 1, 1)), np.nan)
+            return np.where(count > 0, mean, np.nan).reshape(shape), sd.reshape(shape)
+
+        result["count_mean"], result["count_sd"] = finish("count", (n_out, n_s))
+        result["events_mean"], result["events_sd"] = finish("events", (n_r,))
+        result["produced_mean"], result["produced_sd"] = finish("produced", (n_s,))
+        result["n_valid"] = acc["count"][0].reshape(n_out, n_s)[:, 0].copy()
+        result["count_quantiles"] = stats_kernels.p2_estimates(p2_probabilities, p2_seen, p2_heights).reshape(
+            len(quantiles), n_out, n_s)
+    else:
+        result["counts"], result["events"] = all_counts, all_events
+    return StochasticSolution(
+        time=t_out, method=method, algorithm=algorithm, method_reason=reason, runs=runs, seed=int(seed),
+        volume=problem.volume, molecules_per_molar=problem.molecules_per_molar, epsilon=float(epsilon),
+        max_events=max_events, estimate=estimate, n_events=n_events, status=status, t_reached=t_reached,
+        counters=counters, wall_time_s=wall, quantiles=quantiles, inputs=problem.inputs, **result)
