@@ -173,7 +173,7 @@ def simulate(model, method="ode", *, t_end=None, n_points=None, t_eval=None, con
     epsilon : float, default 0.03
         Tau-leaping error control (Cao, Gillespie & Petzold 2006).
     max_events : int, default 1e8
-        Events allowed per trajectory; exact SSA runs estimated to need more are refused.
+        Events per trajectory for the SSA (runs estimated to need more are refused), steps for tau-leaping.
     ssa_algorithm : {"auto", "direct", "next-reaction"}
         Exact algorithm (auto: by network size).
     time_budget_s : float, optional

@@ -461,10 +461,12 @@ def run_stochastic(network, k, y0, t_out, *, volume, method="ssa", runs=1, seed=
     epsilon : float
         Tau-leaping error control parameter (0 < ε < 1; CGP 2006 use 0.03).
     max_events : int
-        Events allowed per trajectory (refused up front for SSA if the estimate exceeds it).
+        Work allowed per trajectory: events for the SSA (runs estimated to need
+        more are refused up front), steps (leaps plus exact steps) for tau-leaping.
     ssa_algorithm : {"auto", "direct", "next-reaction"}
     time_budget_s : float, optional
-        Stop starting new blocks of trajectories after this wall time [s].
+        Start no new block of trajectories after this wall time [s] (the first
+        block always runs); unrun trajectories get status NOT_RUN.
     progress : bool
         Show a tqdm progress bar over blocks.
     block_size : int, optional
@@ -523,8 +525,8 @@ def run_stochastic(network, k, y0, t_out, *, volume, method="ssa", runs=1, seed=
         bar = tqdm(total=runs, unit="run", desc=f"{method} ensemble")
     start_time = _time.perf_counter()
     for first in starts:
-        if time_budget_s is not None and _time.perf_counter() - start_time > time_budget_s:
-            break
+        if first > 0 and time_budget_s is not None and _time.perf_counter() - start_time > time_budget_s:
+            break  # the first block always runs, so a budget never returns nothing
         size = min(block_size, runs - first)
         counts, events, block_counters, block_status, block_t = run_block(
             problem, algorithm, seed, first, size, epsilon, max_events)

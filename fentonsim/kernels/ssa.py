@@ -98,7 +98,8 @@ def _fire(j, x, change_ptr, change_idx, change_val):
 
 @njit
 def _direct_steps(t, seg_end, max_steps, c, a, a0, order, position, resort, x, slot_idx, slot_off, change_ptr,
-                  change_idx, change_val, dep_ptr, dep_idx, t_out, out_i, out_x, events, counters, max_events, state):
+                  change_idx, change_val, dep_ptr, dep_idx, t_out, out_i, out_x, events, counters, used, max_events,
+                  state):
     """Gillespie's direct method from ``t`` until ``seg_end`` or ``max_steps`` events.
 
     ``a`` holds propensities by search position: reaction ``order[p]`` sits at
@@ -107,6 +108,10 @@ def _direct_steps(t, seg_end, max_steps, c, a, a0, order, position, resort, x, s
     predecessor, so frequent reactions drift to the front and the linear
     search usually stops after a few entries.
 
+    ``used`` is the work already counted against ``max_events`` (events for
+    the SSA, steps for tau-leaping); reaching the limit stops with
+    MAX_EVENTS_EXCEEDED.
+
     Returns (t, a0, out_i, status, done) where done says seg_end was reached.
     Propensities and their sum ``a0`` are kept up to date through the
     dependency graph; a0 is re-summed periodically and whenever selection
@@ -114,8 +119,7 @@ def _direct_steps(t, seg_end, max_steps, c, a, a0, order, position, resort, x, s
     """
     n_r = a.size
     n_out = t_out.size
-    n_events = counters[C_EVENTS]
-    budget = min(max_steps, max_events - n_events)
+    budget = min(max_steps, max_events - used)
     steps = 0
     until_resum = _RESUM_INTERVAL
     status = SUCCESS
@@ -129,7 +133,7 @@ def _direct_steps(t, seg_end, max_steps, c, a, a0, order, position, resort, x, s
             done = True
             break
         if steps >= budget:
-            if n_events + steps >= max_events:
+            if used + steps >= max_events:
                 status = MAX_EVENTS_EXCEEDED
             break
         target = uniform(state) * a0
@@ -202,7 +206,8 @@ def ssa_direct(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr
             a0 += a[p]
         t, a0, out_i, status, done = _direct_steps(
             t, seg_end, 1 << 62, c, a, a0, order, position, True, x, slot_idx, slot_off, change_ptr, change_idx,
-            change_val, dep_ptr, dep_idx, t_out, out_i, out_x, events, counters, max_events, state)
+            change_val, dep_ptr, dep_idx, t_out, out_i, out_x, events, counters, counters[C_EVENTS], max_events,
+            state)
         if status != SUCCESS:
             return _stopped(status, t, out_i, out_x, x)
         while out_i < t_out.size and t_out[out_i] < seg_end:
@@ -370,8 +375,9 @@ def tau_leap(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr, 
     negative is undone and retried with τ′/2, so counts never go negative.
     Leaps are cut at output and input times.
 
-    Other arguments as :func:`ssa_direct`; ``counters`` also count leaps and
-    rejected leaps.
+    Other arguments as :func:`ssa_direct`, except that ``max_events`` limits
+    steps (leaps plus exact steps), the unit of work here; ``counters`` also
+    count leaps and rejected leaps.
     """
     n_r = c_base.size
     n_x = x.size - 1
@@ -395,7 +401,7 @@ def tau_leap(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr, 
             while out_i < n_out and t_out[out_i] <= t and t_out[out_i] < seg_end:
                 _record(out_x, out_i, x)
                 out_i += 1
-            if counters[C_EVENTS] >= max_events:
+            if counters[C_LEAPS] + counters[C_SSA_STEPS] >= max_events:
                 return _stopped(MAX_EVENTS_EXCEEDED, t, out_i, out_x, x)
             a0 = 0.0
             for j in range(n_r):
@@ -437,7 +443,7 @@ def tau_leap(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr, 
                 t, a0, out_i, status, done = _direct_steps(
                     t, seg_end, SSA_FALLBACK_STEPS, c, a, a0, identity, identity, False, x, slot_idx, slot_off,
                     change_ptr, change_idx, change_val, dep_ptr, dep_idx, t_out, out_i, out_x, events, counters,
-                    max_events, state)
+                    counters[C_LEAPS] + counters[C_SSA_STEPS], max_events, state)
                 tau_cap = math.inf
                 if status != SUCCESS:
                     return _stopped(status, t, out_i, out_x, x)

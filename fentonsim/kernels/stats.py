@@ -106,8 +106,8 @@ def p2_update(values, valid, probabilities, seen, heights, positions, desired):
 
 def p2_estimates(probabilities, seen, heights):
     """Quantile estimates (n_q, m) from the markers; NaN where a cell saw nothing."""
-    out = np.where(seen[None, :] >= P2_MARKERS, heights[:, :, 2], np.nan)
-    for cell in np.flatnonzero((seen > 0) & (seen < P2_MARKERS)):
+    out = np.where(seen[None, :] > P2_MARKERS, heights[:, :, 2], np.nan)
+    for cell in np.flatnonzero((seen > 0) & (seen <= P2_MARKERS)):
         for qi, p in enumerate(probabilities):
             out[qi, cell] = np.quantile(heights[qi, cell, :seen[cell]], p)
     return out
