@@ -6,19 +6,23 @@ import json
 import platform
 import sys
 
-from . import bench_ode, bench_rate_constants
+from . import bench_ode, bench_rate_constants, bench_ssa, bench_ssa_scaling
 
-BENCHMARKS = {"rate_constants": bench_rate_constants.run, "ode": bench_ode.run}
+BENCHMARKS = {"rate_constants": bench_rate_constants.run, "ode": bench_ode.run, "ssa": bench_ssa.run,
+              "ssa_scaling": bench_ssa_scaling.run}
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (CI mode)")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    parser.add_argument("--only", choices=sorted(BENCHMARKS), action="append", help="run only these benchmarks")
     args = parser.parse_args(argv)
     results = {"machine": {"python": sys.version.split()[0], "platform": platform.platform(),
                            "processor": platform.processor()}, "benchmarks": {}}
     for name, run in BENCHMARKS.items():
+        if args.only and name not in args.only:
+            continue
         results["benchmarks"][name] = run(quick=args.quick)
         for row in results["benchmarks"][name]:
             timing = f"{row['median_s'] * 1e3:10.3f} ms" if "median_s" in row else " " * 13

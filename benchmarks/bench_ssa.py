@@ -1,0 +1,218 @@
+"""Stochastic core vs peers, side by side in one run.
+
+Model: the shipped iron mechanism at tumour conditions (pH 6.5, 37 °C; 100 µM
+Fe(II), 100 µM H2O2) in V = 1e-14 L (602,214 molecules each) over 600 s with 61
+output points — about 9×10⁵ events per trajectory. It is exported to SBML with
+molecule counts and propensities written out (``export_sbml(amounts=True)``),
+so COPASI (basico, direct method), libRoadRunner (gillespie) and GillesPy2
+(SSACSolver, C++) fire the same events. Peers are single-threaded, so
+fentonsim is timed on one thread for the per-core ratio.
+
+Before any ratio, each peer's ensemble mean of the final counts is compared
+with fentonsim's: species above 1000 molecules must agree within 5 combined
+standard errors (a fast wrong answer gets no ratio). Peers do not report event
+counts; their events/s use fentonsim's mean events per trajectory on the same
+model.
+
+Also measured: 1 → 2 core speed-up of a 10,000-trajectory ensemble (smaller
+volume, 1e-16 L), and tau-leaping vs SSA on A + B ⇌ C with every species
+≥ 10⁴ molecules (steps and deviation of the mean from the ODE).
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+import fentonsim
+from fentonsim.constants import AVOGADRO
+from fentonsim.sbml import export_sbml
+from fentonsim.stochastic import build_problem, run_block
+
+REPO = Path(__file__).resolve().parent.parent
+VOLUME = 1e-14
+T_END, N_POINTS = 600.0, 61
+
+
+def _threads(n):
+    import numba
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+
+
+def _model():
+    network = fentonsim.compile_network(fentonsim.load_mechanism(REPO / "mechanisms" / "iron.yaml"))
+    k = network.rate_constants(pH=6.5, temperature=310.15)
+    nv = AVOGADRO * VOLUME
+    y0 = np.round(network.initial_state(**{"Fe(II)": 1e-4, "H2O2": 1e-4}) * nv) / nv
+    return network, k, y0, nv
+
+
+def _ours(network, k, y0, runs, algorithm):
+    t = np.linspace(0.0, T_END, N_POINTS)
+    problem = build_problem(network, k, y0, t, VOLUME)
+    run_block(problem, algorithm, 1, 0, 1, 0.03, 10 ** 9)  # compile / load
+    _threads(1)
+    try:
+        start = time.perf_counter()
+        counts, _, counters, _, _ = run_block(problem, algorithm, 12345, 0, runs, 0.03, 10 ** 9)
+        seconds = time.perf_counter() - start
+    finally:
+        _threads(os.cpu_count() or 1)
+    return counts[:, -1, :network.n_species].astype(float), float(counters[:, 0].sum()), seconds
+
+
+def _agreement(final, reference):
+    """Max z-score over species above 1000 molecules between two ensembles' final means."""
+    big = reference.mean(axis=0) > 1000
+    se = np.sqrt(reference[:, big].var(axis=0, ddof=1) / reference.shape[0]
+                 + np.maximum(final[:, big].var(axis=0, ddof=1) if final.shape[0] > 1 else 0, 1.0) / final.shape[0])
+    z = float(np.max(np.abs(final[:, big].mean(axis=0) - reference[:, big].mean(axis=0)) / se))
+    return z <= 5.0, z
+
+
+def _peer_rows(network, xml, reference, events_per_run, baseline_rate, runs):
+    rows = []
+
+    def add(case, finals, seconds, note=""):
+        agrees, z = _agreement(finals, reference)
+        rate = events_per_run * finals.shape[0] / seconds
+        entry = {"case": case, "min_s": seconds / finals.shape[0], "median_s": seconds / finals.shape[0],
+                 "agrees": agrees, "max_rel_deviation": z, "events_per_s": rate,
+                 "note": f"{rate / 1e6:.2f} M events/s; agreement z = {z:.1f}" + (f"; {note}" if note else "")}
+        if agrees:
+            entry["ratio"] = f"{baseline_rate / rate:.2f}x fentonsim"
+        rows.append(entry)
+
+    with tempfile.TemporaryDirectory() as scratch:
+        path = os.path.join(scratch, "iron_amounts.xml")
+        Path(path).write_text(xml)
+        try:
+            import basico
+        except ImportError:
+            rows.append({"case": "COPASI stochastic (basico, direct method)", "note": "not installed"})
+        else:
+            model = basico.load_model(path)
+            finals, start = [], time.perf_counter()
+            for _ in range(runs):
+                frame = basico.run_time_course(duration=T_END, intervals=N_POINTS - 1, model=model,
+                                               method="stochastic", use_numbers=True)
+                finals.append([frame[name].iloc[-1] for name in network.species])
+            add("COPASI stochastic (basico, direct method)", np.array(finals), time.perf_counter() - start)
+        try:
+            import roadrunner
+        except ImportError:
+            rows.append({"case": "libRoadRunner gillespie", "note": "not installed"})
+        else:
+            rr = roadrunner.RoadRunner(xml)
+            rr.setIntegrator("gillespie")
+            rr.timeCourseSelections = ["time"] + list(rr.model.getFloatingSpeciesIds())
+            finals, start = [], time.perf_counter()
+            for seed in range(runs):
+                rr.resetAll()
+                rr.integrator.seed = seed + 1
+                finals.append(np.array(rr.simulate(0.0, T_END, N_POINTS))[-1, 1:])
+            add("libRoadRunner gillespie", np.array(finals), time.perf_counter() - start)
+        try:
+            import gillespy2
+            from gillespy2 import SSACSolver
+        except ImportError:
+            rows.append({"case": "GillesPy2 SSACSolver (C++)", "note": "not installed"})
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model, _ = gillespy2.import_SBML(path)
+                model.timespan(np.linspace(0.0, T_END, N_POINTS))
+                solver = SSACSolver(model=model)  # compiles the C++ solver once, outside the timing
+                ids = [_sbml_name(name) for name in network.species]
+                finals, start = [], time.perf_counter()
+                for seed in range(runs):
+                    result = model.run(solver=solver, number_of_trajectories=1, seed=seed + 1)
+                    finals.append([result[0][sid][-1] for sid in ids])
+            add("GillesPy2 SSACSolver (C++)", np.array(finals), time.perf_counter() - start,
+                "includes its per-run process start")
+    return rows
+
+
+def _sbml_name(name):
+    from fentonsim.sbml.export import sbml_id
+    return sbml_id(name, "s_", set())
+
+
+def _scaling(network, k, quick):
+    """1 → 2 core speed-up of a 10,000-trajectory ensemble (V = 1e-16 L, ~9×10³ events each)."""
+    runs = 2000 if quick else 10_000
+    y0 = network.initial_state(**{"Fe(II)": 1e-4, "H2O2": 1e-4})
+    t = np.linspace(0.0, T_END, N_POINTS)
+    problem = build_problem(network, k, y0, t, 1e-16)
+    run_block(problem, "direct", 1, 0, 4, 0.03, 10 ** 9)
+    times = {}
+    for threads in (1, 2):
+        _threads(threads)
+        start = time.perf_counter()
+        run_block(problem, "direct", 7, 0, runs, 0.03, 10 ** 9)
+        times[threads] = time.perf_counter() - start
+    _threads(os.cpu_count() or 1)
+    return [{"case": f"ensemble of {runs}, 1 thread", "min_s": times[1], "median_s": times[1]},
+            {"case": f"ensemble of {runs}, 2 threads", "min_s": times[2], "median_s": times[2],
+             "ratio": f"{times[1] / times[2]:.2f}x speed-up", "note": f"{os.cpu_count()} cores on this machine"}]
+
+
+def _tau_leap(quick):
+    """A + B ⇌ C, every species ≥ 10⁴ molecules: SSA events vs tau-leaping steps; mean vs ODE."""
+    text = """kind: mechanism
+name: binding
+units: {concentration: M, time: s, energy: kJ/mol, temperature: K, volume: L}
+references:
+  analytic: {citation: "benchmark network"}
+species:
+- {name: A, composition: {X: 1}, charge: 0}
+- {name: B, composition: {Y: 1}, charge: 0}
+- {name: C, composition: {X: 1, Y: 1}, charge: 0}
+reactions:
+- {id: T1, equation: A + B => C, rate: {k: 1e6 M^-1 s^-1}, ref: analytic}
+- {id: T2, equation: C => A + B, rate: {k: 0.2 s^-1}, ref: analytic}
+"""
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "binding.yaml"
+        path.write_text(text)
+        network = fentonsim.compile_network(fentonsim.load_mechanism(path))
+    volume = 1e5 / 1e-6 / AVOGADRO
+    y0, k, t = np.array([1e-6, 1.5e-6, 0.5e-6]), np.array([1e6, 0.2]), np.linspace(0, 20.0, 5)
+    ode = fentonsim.solve_ode(network, k, y0, t, rtol=1e-10, atol=1e-20).concentration
+    exact = fentonsim.run_stochastic(network, k, y0, t, volume=volume, method="ssa", runs=2 if quick else 8, seed=1)
+    leap = fentonsim.run_stochastic(network, k, y0, t, volume=volume, method="tau-leap", runs=20 if quick else 100,
+                                    seed=1)
+    events = exact.counters[0] / exact.runs
+    steps = (leap.counters[1] + leap.counters[2]) / leap.runs
+    mean = leap.counts.mean(axis=0) * 1.0 / leap.molecules_per_molar
+    deviation = float(np.max(np.abs(mean[1:] - ode[1:]) / ode[1:]))
+    return [{"case": "tau-leaping, A + B <=> C, counts >= 1e4", "min_s": leap.wall_time_s / leap.runs,
+             "median_s": leap.wall_time_s / leap.runs, "ratio": f"{events / steps:.0f}x fewer steps",
+             "note": f"SSA {events:.3g} events vs {steps:.3g} steps per run; mean within "
+                     f"{100 * deviation:.2f} % of the ODE; min count {leap.counts.min()}"}]
+
+
+def run(quick: bool = False) -> list[dict]:
+    network, k, y0, nv = _model()
+    ours_runs = 4 if quick else 20
+    rows = []
+    finals, events, seconds = _ours(network, k, y0, ours_runs, "direct")
+    rate = events / seconds
+    rows.append({"case": "fentonsim SSA direct (1 thread)", "min_s": seconds / ours_runs,
+                 "median_s": seconds / ours_runs, "events_per_s": rate,
+                 "note": f"{rate / 1e6:.2f} M events/s, {events / ours_runs:.3g} events per run"})
+    nrm_finals, nrm_events, nrm_seconds = _ours(network, k, y0, ours_runs, "next-reaction")
+    nrm_rate = nrm_events / nrm_seconds
+    agrees, z = _agreement(nrm_finals, finals)
+    rows.append({"case": "fentonsim SSA next-reaction (1 thread)", "min_s": nrm_seconds / ours_runs,
+                 "median_s": nrm_seconds / ours_runs, "agrees": agrees, "max_rel_deviation": z,
+                 "events_per_s": nrm_rate, "note": f"{nrm_rate / 1e6:.2f} M events/s"})
+    xml = export_sbml(network, k, y0, volume=VOLUME, pH=6.5, temperature=310.15, amounts=True)
+    rows += _peer_rows(network, xml, finals, events / ours_runs, rate, 2 if quick else 5)
+    rows += _scaling(network, k, quick)
+    rows += _tau_leap(quick)
+    return rows
