@@ -1,6 +1,8 @@
 """The command line on valid input: `validate` summaries and `info` tables."""
 from __future__ import annotations
 
+import pytest
+
 from conftest import MECHANISMS
 from fentonsim.cli import main
 
@@ -53,3 +55,67 @@ def test_info_missing_file(capsys):
     """A missing file is reported as `path: file not found` with exit 1."""
     assert main(["info", "no/such/file.yaml"]) == 1
     assert "file not found" in capsys.readouterr().err
+
+
+def _csv(path):
+    import csv
+    with open(path) as fh:
+        rows = list(csv.reader(fh))
+    return rows[0], [[float(v) for v in row] for row in rows[1:]]
+
+
+def test_simulate_stats_csv_has_mean_and_sd_columns(capsys, tmp_path):
+    """`simulate --method ssa --stats` writes `time,<species>_mean,<species>_sd` with one row per
+    output time, concentrations in M, and prints a one-line summary."""
+    out = tmp_path / "ens.csv"
+    code = main(["simulate", str(MECHANISMS / "iron.yaml"), "--method", "ssa", "--runs", "20", "--seed", "4",
+                 "--t-end", "60", "--n-points", "7", "--volume", "1e-16", "--ph", "6.5",
+                 "--initial", "Fe(II)=10 uM", "--initial", "H2O2=100 uM", "--stats", "--out", str(out)])
+    assert code == 0
+    header, rows = _csv(out)
+    assert header[0] == "time" and header[1:3] == ["FeO+2_mean", "FeO+2_sd"]
+    assert len(header) == 1 + 2 * 6 and len(rows) == 7 and rows[-1][0] == 60.0
+    peroxide = header.index("peroxide_mean")
+    assert rows[0][peroxide] == pytest.approx(1e-4, rel=1e-3)
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_simulate_single_run_and_ode_csv_have_one_column_per_species(tmp_path):
+    """A single stochastic run and an ODE both give `time,<species>`; several runs give
+    `run,time,<species>`."""
+    model = str(MECHANISMS / "iron.yaml")
+    common = ["--t-end", "10 min", "--n-points", "5", "--initial", "Fe(II)=10 uM", "--initial", "H2O2=50 uM",
+              "--quiet"]
+    for extra, first in ((["--method", "ode"], "time"), (["--method", "ssa", "--volume", "1e-17"], "time"),
+                         (["--method", "ssa", "--volume", "1e-17", "--runs", "3"], "run")):
+        out = tmp_path / f"{extra[1]}{len(extra)}.csv"
+        assert main(["simulate", model, *extra, *common, "--out", str(out)]) == 0
+        header, rows = _csv(out)
+        assert header[0] == first and header[-6:] == ["FeO+2", "superoxide", "peroxide", "hydroxyl", "Fe(II)",
+                                                      "Fe(III)"]
+        assert len(rows) == (15 if first == "run" else 5)
+
+
+@pytest.mark.parametrize("argv, message, parse_error", [
+    (["--runs", "0"], "--runs", True),
+    (["--seed", "-3"], "--seed", True),
+    (["--ph", "15"], "--ph", True),
+    (["--initial", "Fe(II)"], "NAME=CONCENTRATION", True),
+    (["--initial", "Fe=1 uM"], "not a state variable", False),
+    (["--method", "ssa", "--volume", "1e-3", "--initial", "Fe(II)=1 mM"], "events per run", False),
+    (["--volume", "big", "--method", "ssa"], "volume", False),
+])
+def test_simulate_bad_flags_give_one_line_errors(capsys, tmp_path, argv, message, parse_error):
+    """Bad flags exit non-zero (2 from argument parsing, 1 from validation) with a message naming the
+    problem, no traceback, and no output file."""
+    out = tmp_path / "x.csv"
+    argv = ["simulate", str(MECHANISMS / "iron.yaml"), *argv, "--out", str(out)]
+    if parse_error:
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        assert exit_info.value.code == 2
+    else:
+        assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not out.exists()
