@@ -97,13 +97,13 @@ def _fire(j, x, change_ptr, change_idx, change_val):
 
 
 @njit
-def _direct_steps(t, seg_end, max_steps, c, a, a0, order, position, resort, x, slot_idx, slot_off, change_ptr,
+def _direct_steps(t, seg_end, max_steps, c, a, a0, order, resort, x, slot_idx, slot_off, change_ptr,
                   change_idx, change_val, dep_ptr, dep_idx, t_out, out_i, out_x, events, counters, used, max_events,
                   state):
     """Gillespie's direct method from ``t`` until ``seg_end`` or ``max_steps`` events.
 
-    ``a`` holds propensities by search position: reaction ``order[p]`` sits at
-    position p, and ``position`` is the inverse. With ``resort`` (the sorting
+    ``a`` holds propensities by reaction; the search visits reactions in the
+    order ``order``. With ``resort`` (the sorting
     direct method of McCollum et al. 2006) a fired reaction swaps with its
     predecessor, so frequent reactions drift to the front and the linear
     search usually stops after a few entries.
@@ -138,11 +138,13 @@ def _direct_steps(t, seg_end, max_steps, c, a, a0, order, position, resort, x, s
             break
         target = uniform(state) * a0
         p = 0
-        cumulative = a[0]
+        j = order[0]
+        cumulative = a[j]
         while cumulative <= target and p < n_r - 1:
             p += 1
-            cumulative += a[p]
-        if cumulative <= target or a[p] <= 0.0:
+            j = order[p]
+            cumulative += a[j]
+        if cumulative <= target or a[j] <= 0.0:
             a0 = 0.0
             for q in range(n_r):
                 a0 += a[q]
@@ -151,21 +153,17 @@ def _direct_steps(t, seg_end, max_steps, c, a, a0, order, position, resort, x, s
             _record(out_x, out_i, x)
             out_i += 1
         t = t_next
-        j = order[p]
         _fire(j, x, change_ptr, change_idx, change_val)
         delta = 0.0
         for d in range(dep_ptr[j], dep_ptr[j + 1]):
             q = dep_idx[d]
-            slot = position[q]
             new = propensity(q, c, slot_idx, slot_off, x)
-            delta += new - a[slot]
-            a[slot] = new
+            delta += new - a[q]
+            a[q] = new
         a0 += delta
         if resort and p > 0:
             previous = order[p - 1]
             order[p - 1], order[p] = j, previous
-            position[j], position[previous] = p - 1, p
-            a[p - 1], a[p] = a[p], a[p - 1]
         events[j] += 1
         steps += 1
         until_resum -= 1
@@ -192,7 +190,6 @@ def ssa_direct(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr
     c = np.empty(n_r)
     a = np.empty(n_r)
     order = np.arange(n_r)
-    position = np.arange(n_r)
     t = t0
     out_i = 0
     b = 0
@@ -201,11 +198,11 @@ def ssa_direct(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr
         b = _apply_boluses(b, t, bolus_time, bolus_species, bolus_count, x, state)
         _windowed(c, c_base, window_start, window_stop, t)
         a0 = 0.0
-        for p in range(n_r):
-            a[p] = propensity(order[p], c, slot_idx, slot_off, x)
-            a0 += a[p]
+        for j in range(n_r):
+            a[j] = propensity(j, c, slot_idx, slot_off, x)
+            a0 += a[j]
         t, a0, out_i, status, done = _direct_steps(
-            t, seg_end, 1 << 62, c, a, a0, order, position, True, x, slot_idx, slot_off, change_ptr, change_idx,
+            t, seg_end, 1 << 62, c, a, a0, order, True, x, slot_idx, slot_off, change_ptr, change_idx,
             change_val, dep_ptr, dep_idx, t_out, out_i, out_x, events, counters, counters[C_EVENTS], max_events,
             state)
         if status != SUCCESS:
@@ -441,7 +438,7 @@ def tau_leap(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr, 
                     tau1 = min(tau1, bound * bound / sigma2[i])
             if tau1 < SSA_FALLBACK_FACTOR / a0:
                 t, a0, out_i, status, done = _direct_steps(
-                    t, seg_end, SSA_FALLBACK_STEPS, c, a, a0, identity, identity, False, x, slot_idx, slot_off,
+                    t, seg_end, SSA_FALLBACK_STEPS, c, a, a0, identity, False, x, slot_idx, slot_off,
                     change_ptr, change_idx, change_val, dep_ptr, dep_idx, t_out, out_i, out_x, events, counters,
                     counters[C_LEAPS] + counters[C_SSA_STEPS], max_events, state)
                 tau_cap = math.inf
