@@ -96,7 +96,7 @@ def run(quick: bool = False) -> list[dict]:
 
     ours = lambda fluxes: fentonsim.solve_ode(network, k, y0, t, rtol=RTOL, atol=ATOL, fluxes=fluxes)
     final = ours(True).concentration[-1]
-    base = row("fentonsim rodas4, with fluxes", _times(lambda: ours(True), repeats), agreement=_agrees(final, reference))
+    row("fentonsim rodas4, with fluxes", _times(lambda: ours(True), repeats), agreement=_agrees(final, reference))
     no_flux = row("fentonsim rodas4, concentrations only", _times(lambda: ours(False), repeats),
                   agreement=_agrees(ours(False).concentration[-1], reference))
     baseline = no_flux["median_s"]

@@ -21,8 +21,6 @@ import os
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from .errors import FentonsimError
 from .units import TEMPERATURE, parse_quantity
 
@@ -130,24 +128,23 @@ def cmd_info(args) -> int:
     return EXIT_OK
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, found `{text}`") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, found {value}")
-    return value
+def _integer(minimum: int, limit: int | None = None):
+    """An argparse type: an integer ≥ ``minimum`` (and < ``limit``)."""
+    expected = f"an integer ≥ {minimum}" + ("" if limit is None else f" and < {limit}")
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, found `{text}`") from None
+        if value < minimum or (limit is not None and value >= limit):
+            raise argparse.ArgumentTypeError(f"expected {expected}, found {value}")
+        return value
+    return parse
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"`--seed` must be a non-negative integer, found `{text}`") from None
-    if not 0 <= value < 2 ** 64:
-        raise argparse.ArgumentTypeError(f"`--seed` must be between 0 and 2**64 − 1, found {value}")
-    return value
+_positive_int = _integer(1)
+_seed = _integer(0, 2 ** 64)
 
 
 def _initial(text: str) -> tuple:

@@ -70,6 +70,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from .stochastic import production_matrix
+
 RATE_CONVENTION = ("r = k·Π[x]^ν over reactants (self-reactions 2A→P: r = k[A]², d[A]/dt = −2r); "
                    "d[x]/dt = Σ_reactions ν_net·r")
 
@@ -148,7 +150,6 @@ def ode_dataset(network, solution, k, attrs) -> xr.Dataset:
 def stochastic_dataset(network, solution, k, method_requested, attrs) -> xr.Dataset:
     """Build the stochastic-result Dataset (schema in the module docstring)."""
     nv = solution.molecules_per_molar
-    positive = np.clip(np.asarray(network.net_stoich, dtype=float), 0, None)
     if solution.streaming:
         variables = {
             "concentration_mean": (("time", "species"), solution.count_mean / nv,
@@ -174,7 +175,7 @@ def stochastic_dataset(network, solution, k, method_requested, attrs) -> xr.Data
             "count": (("run", "time", "species"), counts,
                       {"units": "molecules", "long_name": "molecule count (-1 after an early stop)"}),
             "events": (("run", "reaction"), solution.events, {"units": "1", "long_name": "events fired"}),
-            "produced": (("run", "species"), solution.events @ positive / nv,
+            "produced": (("run", "species"), solution.events @ production_matrix(network) / nv,
                          {"units": "M", "long_name": "amount produced by reactions"}),
         }
         extra_coords = {}

@@ -305,7 +305,7 @@ def estimate_events(network, problem: StochasticProblem, k, y0, boluses=(), sour
         solution = solve_ode(network, k, y0, problem.t_out, boluses=boluses, sources=sources, rtol=1e-4,
                              atol=min(1e-3 / nv, 1e-9), t0=problem.t0, max_steps=200_000)
     except SolverError:
-        a = np.array([ssa_propensity(problem, j, problem.x0_mean) for j in range(problem.n_total_reactions)])
+        a = propensities(problem, problem.x0_mean)
         peak = float(problem.x0_mean.max(initial=0.0) + problem.bolus_count.sum())
         return EventEstimate(float(a.sum() * duration), peak, "initial propensities × duration")
     events = float(solution.extent[-1].sum() + delivered) * nv
@@ -313,17 +313,18 @@ def estimate_events(network, problem: StochasticProblem, k, y0, boluses=(), sour
     return EventEstimate(events, peak, "rate equations")
 
 
-def ssa_propensity(problem: StochasticProblem, j: int, x) -> float:
-    """Propensity [s⁻¹] of reaction ``j`` at molecule numbers ``x`` (n_x), all windows open."""
-    a = problem.c[j]
-    for s in range(problem.reactant_idx.shape[1]):
-        v = problem.reactant_coef[j, s]
-        if v == 0:
-            break
-        n = float(x[problem.reactant_idx[j, s]])
-        for m in range(v):
-            a *= n - m
-    return a
+def propensities(problem: StochasticProblem, x) -> np.ndarray:
+    """Propensities [s⁻¹] of all reactions at molecule numbers ``x`` (n_x), all windows open.
+
+    The same slot form as the kernels (kernels/ssa.py ``propensity``), vectorised.
+    """
+    extended = np.append(np.asarray(x, dtype=float), 1.0)
+    return problem.c * np.prod(extended[problem.slot_idx] - problem.slot_off, axis=1)
+
+
+def production_matrix(network) -> np.ndarray:
+    """(n_r, n_s): molecules of each species one event of each reaction makes (positive part of net_stoich)."""
+    return np.clip(np.asarray(network.net_stoich, dtype=float), 0, None)
 
 
 @dataclass
@@ -500,9 +501,10 @@ def run_stochastic(network, k, y0, t_out, *, volume, method="ssa", runs=1, seed=
     n_s, n_r, n_out = problem.n_species, problem.n_reactions, t_out.size
     cells = n_out * problem.x0_mean.size
     if block_size is None:
-        block_size = int(np.clip(_BLOCK_BYTES // (8 * cells), 16, 4096)) if stats else runs
+        # Blocks bound the scratch memory and let the progress bar and time budget act between them.
+        block_size = int(np.clip(_BLOCK_BYTES // (8 * cells), 16, 4096))
     block_size = _check_int(block_size, "block_size", 1)
-    positive = np.clip(np.asarray(network.net_stoich, dtype=float), 0, None)  # (n_r, n_s)
+    positive = production_matrix(network)
 
     n_events = np.zeros(runs, dtype=np.int64)
     status = np.full(runs, NOT_RUN, dtype=np.int64)

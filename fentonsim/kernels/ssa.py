@@ -74,6 +74,23 @@ def _record(out_x, row, x):
 
 
 @njit(inline="always")
+def _record_before(out_x, out_i, t_out, limit, x):
+    """Write the current state to every pending output row with time < ``limit``; returns the next row."""
+    while out_i < t_out.size and t_out[out_i] < limit:
+        _record(out_x, out_i, x)
+        out_i += 1
+    return out_i
+
+
+@njit(inline="always")
+def _finish(b, t, bolus_time, bolus_species, bolus_count, x, state, out_x, out_i, t_out):
+    """At t_end: apply the last boluses, then fill the remaining output rows (times ≤ t_end)."""
+    _apply_boluses(b, t, bolus_time, bolus_species, bolus_count, x, state)
+    _record_before(out_x, out_i, t_out, math.inf, x)
+    return SUCCESS, t
+
+
+@njit(inline="always")
 def _apply_boluses(b, t, bolus_time, bolus_species, bolus_count, x, state):
     while b < bolus_time.size and bolus_time[b] <= t:
         x[bolus_species[b]] += stochastic_round(bolus_count[b], state)
@@ -118,7 +135,6 @@ def _direct_steps(t, seg_end, max_steps, c, a, a0, order, resort, x, slot_idx, s
     overruns, so round-off never fires a reaction of zero propensity.
     """
     n_r = a.size
-    n_out = t_out.size
     budget = min(max_steps, max_events - used)
     steps = 0
     until_resum = _RESUM_INTERVAL
@@ -149,9 +165,7 @@ def _direct_steps(t, seg_end, max_steps, c, a, a0, order, resort, x, slot_idx, s
             for q in range(n_r):
                 a0 += a[q]
             continue
-        while out_i < n_out and t_out[out_i] < t_next:
-            _record(out_x, out_i, x)
-            out_i += 1
+        out_i = _record_before(out_x, out_i, t_out, t_next, x)
         t = t_next
         _fire(j, x, change_ptr, change_idx, change_val)
         delta = 0.0
@@ -207,15 +221,9 @@ def ssa_direct(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr
             state)
         if status != SUCCESS:
             return _stopped(status, t, out_i, out_x, x)
-        while out_i < t_out.size and t_out[out_i] < seg_end:
-            _record(out_x, out_i, x)
-            out_i += 1
+        out_i = _record_before(out_x, out_i, t_out, seg_end, x)
         t = seg_end
-    b = _apply_boluses(b, t, bolus_time, bolus_species, bolus_count, x, state)
-    while out_i < t_out.size:
-        _record(out_x, out_i, x)
-        out_i += 1
-    return SUCCESS, t
+    return _finish(b, t, bolus_time, bolus_species, bolus_count, x, state, out_x, out_i, t_out)
 
 
 @njit
@@ -281,7 +289,6 @@ def ssa_next_reaction(c_base, window_start, window_stop, slot_idx, slot_off, cha
     t = t0
     out_i = 0
     b = 0
-    n_out = t_out.size
     for seg in range(stops.size):
         seg_end = stops[seg]
         b = _apply_boluses(b, t, bolus_time, bolus_species, bolus_count, x, state)
@@ -299,9 +306,7 @@ def ssa_next_reaction(c_base, window_start, window_stop, slot_idx, slot_off, cha
                 break
             if counters[C_EVENTS] >= max_events:
                 return _stopped(MAX_EVENTS_EXCEEDED, t, out_i, out_x, x)
-            while out_i < n_out and t_out[out_i] < t_next:
-                _record(out_x, out_i, x)
-                out_i += 1
+            out_i = _record_before(out_x, out_i, t_out, t_next, x)
             t = t_next
             _fire(j, x, change_ptr, change_idx, change_val)
             events[j] += 1
@@ -326,15 +331,9 @@ def ssa_next_reaction(c_base, window_start, window_stop, slot_idx, slot_off, cha
             if not fired_updated:
                 tau[j] = t + exponential(state) / a[j] if a[j] > 0.0 else math.inf
                 _heap_update(heap, where, tau, j)
-        while out_i < n_out and t_out[out_i] < seg_end:
-            _record(out_x, out_i, x)
-            out_i += 1
+        out_i = _record_before(out_x, out_i, t_out, seg_end, x)
         t = seg_end
-    b = _apply_boluses(b, t, bolus_time, bolus_species, bolus_count, x, state)
-    while out_i < n_out:
-        _record(out_x, out_i, x)
-        out_i += 1
-    return SUCCESS, t
+    return _finish(b, t, bolus_time, bolus_species, bolus_count, x, state, out_x, out_i, t_out)
 
 
 # ------------------------------------------------------------------- tau-leaping
@@ -497,15 +496,9 @@ def tau_leap(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr, 
             counters[C_EVENTS] += total
             counters[C_LEAPS] += 1
             t = target_time if tau == horizon else t + tau
-        while out_i < n_out and t_out[out_i] < seg_end:
-            _record(out_x, out_i, x)
-            out_i += 1
+        out_i = _record_before(out_x, out_i, t_out, seg_end, x)
         t = seg_end
-    b = _apply_boluses(b, t, bolus_time, bolus_species, bolus_count, x, state)
-    while out_i < n_out:
-        _record(out_x, out_i, x)
-        out_i += 1
-    return SUCCESS, t
+    return _finish(b, t, bolus_time, bolus_species, bolus_count, x, state, out_x, out_i, t_out)
 
 
 # ---------------------------------------------------------------------- ensembles
