@@ -10,7 +10,8 @@ __version__ = "0.1.0"
 from .conditions import Conditions, load_conditions  # noqa: E402
 from .deterministic import ODEBatch, ODESolution, solve_ode, solve_ode_batch  # noqa: E402
 from .errors import ConditionsError, FentonsimError, MechanismError, SolverError, UnitError  # noqa: E402
-from .inputs import Bolus, Source  # noqa: E402
+from .inputs import Assignment, Bolus, Source  # noqa: E402
+from .models import load  # noqa: E402
 from .mechanism import Mechanism, load_mechanism  # noqa: E402
 from .mechanism.dump import dump_mechanism  # noqa: E402
 from .network import Network, compile_network  # noqa: E402
@@ -18,7 +19,7 @@ from .simulate import simulate  # noqa: E402
 from .stochastic import StochasticSolution, run_stochastic  # noqa: E402
 
 __all__ = [
-    "Bolus", "Conditions", "ConditionsError", "FentonsimError", "Mechanism", "MechanismError", "Network",
+    "Assignment", "Bolus", "Conditions", "ConditionsError", "FentonsimError", "Mechanism", "MechanismError", "Network",
     "ODEBatch", "ODESolution", "SolverError", "Source", "StochasticSolution", "UnitError", "compile_network", "dump_mechanism",
-    "load_conditions", "load_mechanism", "run_stochastic", "simulate", "solve_ode", "solve_ode_batch", "__version__",
+    "load", "load_conditions", "load_mechanism", "run_stochastic", "simulate", "solve_ode", "solve_ode_batch", "__version__",
 ]

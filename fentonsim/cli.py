@@ -9,7 +9,11 @@ Subcommands:
   species, pools and reactions with effective rate constants and references.
 - ``fentonsim simulate MODEL [--method ode|ssa|tau-leap|auto] [--runs R] [--seed S]
   [--t-end T] [--n-points N] [--volume L] [--ph PH] [--conditions NAME] [--initial X=C]
-  [--stats] --out FILE.csv`` — one simulation written as CSV (fentonsim.tables).
+  [--stats] --out FILE.csv`` — one simulation written as CSV (fentonsim.tables); MODEL
+  is a mechanism (.yaml) or an SBML model (.xml).
+- ``fentonsim export MECH --sbml OUT.xml [--ph PH] [--temperature T] [--conditions NAME]
+  [--volume L] [--initial X=C] [--parameter-set NAME] [--amounts]`` — the mechanism at
+  those conditions as SBML Level 3 Version 2.
 
 User errors are printed as one line without a traceback; set
 ``FENTONSIM_DEBUG=1`` to see tracebacks of internal errors.
@@ -184,6 +188,23 @@ def cmd_simulate(args) -> int:
     return EXIT_OK
 
 
+def cmd_export(args) -> int:
+    from .sbml.export import export_model
+
+    text = export_model(args.mechanism, conditions=args.conditions, ph=args.ph, temperature=args.temperature,
+                        volume=None if args.volume is None else _number_or_quantity(args.volume),
+                        initial=dict(args.initial or []), parameter_set=args.parameter_set, amounts=args.amounts)
+    path = Path(args.sbml)
+    if path.parent and not path.parent.exists():
+        raise FentonsimError(f"cannot write `{path}`: directory `{path.parent}` does not exist")
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text)
+    os.replace(temporary, path)
+    print(f"wrote {path} (SBML Level 3 Version 2"
+          + (", molecule counts and propensities" if args.amounts else "") + ")")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fentonsim", description="Fenton chemistry simulator.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -202,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Simulate MODEL and write concentrations [M] against time [s] as CSV: `time,<species>` for "
                     "an ODE or a single run, `time,<species>_mean,<species>_sd` with --stats, "
                     "`run,time,<species>` for several runs.")
-    simulate.add_argument("model", metavar="MODEL", help="mechanism file")
+    simulate.add_argument("model", metavar="MODEL", help="mechanism file (.yaml) or SBML model (.xml)")
     simulate.add_argument("--method", choices=("ode", "ssa", "tau-leap", "auto"), default="ode")
     simulate.add_argument("--runs", type=_positive_int, default=1, help="stochastic trajectories (default 1)")
     simulate.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
@@ -219,6 +240,23 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--quiet", action="store_true", help="no summary line or progress bar")
     simulate.add_argument("--out", required=True, metavar="FILE.csv", help="output CSV file")
     simulate.set_defaults(run=cmd_simulate)
+    export = sub.add_parser(
+        "export", help="write a mechanism at given conditions as SBML",
+        description="Write MECH as SBML Level 3 Version 2 at the given conditions: effective rate constants "
+                    "(speciation and temperature folded in) as parameters, initial concentrations from the "
+                    "preset and --initial, references as annotations.")
+    export.add_argument("mechanism", metavar="MECH", help="mechanism file")
+    export.add_argument("--sbml", required=True, metavar="OUT.xml", help="output SBML file")
+    export.add_argument("--ph", type=_ph, help="pH (default: preset, then mechanism)")
+    export.add_argument("--temperature", type=_temperature, help="temperature, e.g. 310.15 or '37 °C'")
+    export.add_argument("--conditions", help="condition preset (tme, normal, lysosome) or conditions file")
+    export.add_argument("--volume", help="compartment volume in L or a quantity (default: preset, then mechanism)")
+    export.add_argument("--initial", type=_initial, action="append", metavar="NAME=CONC",
+                        help="initial concentration, e.g. 'Fe+2=20 uM' (repeatable)")
+    export.add_argument("--parameter-set", help="apply a named alternative parameter set")
+    export.add_argument("--amounts", action="store_true",
+                        help="write molecule counts and propensities (for stochastic simulators)")
+    export.set_defaults(run=cmd_export)
     return parser
 
 

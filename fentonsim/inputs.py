@@ -59,6 +59,36 @@ class Bolus:
 
 
 @dataclass(frozen=True)
+class Assignment:
+    """Set ``species`` to ``value`` at ``time`` (whatever it was just before).
+
+    The form SBML events take (``X = 50`` when t ≥ 25 s), and a way to model an
+    instantaneous removal (set GSH to 0). Amounts set by an assignment are not
+    part of the result's ``delivered`` variable, which counts additions only.
+
+    Parameters
+    ----------
+    species : str
+        A species or pool name of the model.
+    value : float or str
+        Concentration after the assignment [M] (or with a unit, ``"0 uM"``).
+    time : float or str
+        When [s] (or with a unit).
+    """
+
+    species: str
+    value: float
+    time: float = 0.0
+
+    def __post_init__(self):
+        object.__setattr__(self, "value", _quantity(self.value, CONCENTRATION, "M", f"assignment `value` of {self.species}"))
+        object.__setattr__(self, "time", _quantity(self.time, TIME, "s", f"assignment `time` of {self.species}"))
+
+    def describe(self) -> str:
+        return f"set {self.species} to {self.value:g} M at {self.time:g} s"
+
+
+@dataclass(frozen=True)
 class Source:
     """Continuous supply of ``species`` between ``start`` and ``stop``.
 
@@ -114,7 +144,9 @@ def _window(species, start, stop):
 class CompiledInputs:
     """Inputs as the kernels take them (see fentonsim.kernels.rosenbrock).
 
-    bolus_time (n_b,) [s], bolus_species (n_b,) int64, bolus_amount (n_b,) [M], sorted by time;
+    bolus_time (n_b,) [s], bolus_species (n_b,) int64, bolus_amount (n_b,) [M], sorted by time
+    (stable, so same-time inputs apply in the order given); bolus_species is the species index for
+    a Bolus and −1 − index for an Assignment, whose ``bolus_amount`` is the value set;
     bolus_order (n_b,) int64: position of each sorted bolus in the caller's sequence;
     source_species (n_src,) int64, source_amplitude (n_src,) [M s⁻¹],
     source_decay (n_src,) [s⁻¹], source_start, source_stop (n_src,) [s];
@@ -145,8 +177,9 @@ def compile_inputs(network, boluses=(), sources=(), t0: float = 0.0, t_end: floa
     """
     boluses, sources = tuple(boluses), tuple(sources)
     for item in boluses:
-        if not isinstance(item, Bolus):
-            raise ConditionsError(f"`boluses` must hold fentonsim.Bolus objects, found {item!r}")
+        if not isinstance(item, (Bolus, Assignment)):
+            raise ConditionsError(f"`boluses` must hold fentonsim.Bolus or fentonsim.Assignment objects, "
+                                  f"found {item!r}")
         if item.time > t_end or item.time < t0:
             raise ConditionsError(f"{item.describe()} lies outside the simulated span [{t0:g}, {t_end:g}] s")
     for item in sources:
@@ -169,8 +202,9 @@ def compile_inputs(network, boluses=(), sources=(), t0: float = 0.0, t_end: floa
         boluses=boluses,
         sources=sources,
         bolus_time=np.array([b.time for b in boluses], dtype=float),
-        bolus_species=np.array([index(b) for b in boluses], dtype=np.int64),
-        bolus_amount=np.array([b.amount for b in boluses], dtype=float),
+        bolus_species=np.array([index(b) if isinstance(b, Bolus) else -1 - index(b) for b in boluses],
+                               dtype=np.int64),
+        bolus_amount=np.array([b.amount if isinstance(b, Bolus) else b.value for b in boluses], dtype=float),
         bolus_order=np.array(order, dtype=np.int64),
         source_species=np.array([index(s) for s in sources], dtype=np.int64),
         source_amplitude=np.array([s.amplitude for s in sources], dtype=float),

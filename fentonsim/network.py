@@ -99,7 +99,16 @@ class Network:
     conservation_names : tuple of str, length n_c
         Element symbol (or ``charge``) of each conservation row.
     defaults : Defaults
-        Default pH, temperature [K] and volume [L] of the mechanism.
+        Default pH, temperature [K], volume [L] and absolute tolerance of the mechanism.
+    propensity_power : ndarray of bool, shape (n_r,)
+        True where the stochastic propensity is c·n^ν rather than the falling
+        factorial c·n(n−1)… (see Reaction.propensity).
+    events : tuple of Bolus/Assignment
+        Inputs the model itself schedules (SBML events); simulations apply them.
+    observables : tuple of Observable
+        Derived outputs (SBML assignment rules).
+    counts : bool
+        True when the source model's species are molecule counts.
     """
 
     name: str
@@ -136,6 +145,10 @@ class Network:
     conservation_names: tuple
     defaults: object
     pool_of_form: dict
+    propensity_power: np.ndarray
+    events: tuple = ()
+    observables: tuple = ()
+    counts: bool = False
 
     @property
     def n_species(self) -> int:
@@ -258,12 +271,24 @@ class Network:
     def initial_state(self, conditions: Conditions | None = None, **initial) -> np.ndarray:
         """Initial concentrations [M] of the state variables, shape (n_s,).
 
-        Concentrations come from ``conditions.initial`` then ``initial`` keyword
-        arguments; a form of a pool adds to the pool total; unnamed variables start at 0.
+        Concentrations come from the model's own initial values
+        (``defaults.initial``, for imported SBML models), replaced for every
+        state variable that ``conditions.initial`` or the ``initial`` keyword
+        arguments name; a form of a pool adds to the pool total; other
+        variables start at 0.
         """
         values = dict(conditions.initial) if conditions is not None else {}
         values.update(initial)
         x0 = np.zeros(self.n_species)
+        named = set()
+        for name in values:
+            try:
+                named.add(self.species_index(name))
+            except KeyError:
+                pass
+        for name, value in getattr(self.defaults, "initial", ()):
+            if self.species_index(name) not in named:
+                x0[self.species_index(name)] += value
         for name, value in values.items():
             try:
                 index = self.species_index(name)
@@ -320,14 +345,17 @@ def compile_network(mechanism: Mechanism) -> Network:
     buffered_index = {b: i for i, b in enumerate(buffered_names)}
 
     rows = []  # (id, source id, equation, reactants, products, rate, fraction, orders)
+    power = []
     for r in mechanism.reactions:
         for b in r.branches:
             rows.append((b.id, r.id, format_equation(r.reactants, b.products), r.reactants, b.products,
                          r.rate, b.fraction, dict(r.orders)))
+            power.append(r.propensity == "power")
         if r.reversible:
             products = r.branches[0].products
             rows.append((f"{r.id}:reverse", r.id, format_equation(products, r.reactants), products,
                          r.reactants, r.reverse_rate, 1.0, {}))
+            power.append(r.propensity == "power")
 
     n_r, n_s = len(rows), len(state)
     reactant_idx = np.full((n_r, MAX_REACTION_ORDER), -1, dtype=np.int32)
@@ -383,6 +411,8 @@ def compile_network(mechanism: Mechanism) -> Network:
         group_T_ref=_readonly(group_T_ref),
         conservation=_readonly(conservation), conservation_names=conservation_names,
         defaults=mechanism.defaults, pool_of_form=pool_of_form,
+        propensity_power=_readonly(np.array(power, dtype=bool)), events=mechanism.events,
+        observables=mechanism.observables, counts=mechanism.counts,
     )
 
 

@@ -84,7 +84,8 @@ def delivered_by_inputs(network, inputs, time) -> np.ndarray:
     """Cumulative amounts [M] added by ``inputs`` by each time, shape (n_out, n_s)."""
     out = np.zeros((time.size, network.n_species))
     for b in range(inputs.bolus_time.size):
-        out[time >= inputs.bolus_time[b], inputs.bolus_species[b]] += inputs.bolus_amount[b]
+        if inputs.bolus_species[b] >= 0:  # assignments (negative codes) are not additions
+            out[time >= inputs.bolus_time[b], inputs.bolus_species[b]] += inputs.bolus_amount[b]
     for j, source in enumerate(inputs.sources):
         out[:, inputs.source_species[j]] += source.delivered(time)
     return out

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from . import __version__
 from .conditions import Conditions, load_conditions
+from .constants import AVOGADRO
 from .deterministic import DEFAULT_ATOL, DEFAULT_MAX_STEPS, DEFAULT_RTOL, solve_ode
 from .errors import ConditionsError
-from .mechanism import Mechanism, load_mechanism
+from .mechanism import Mechanism
+from .models import load
+from .observables import add_observables
 from .network import Network, compile_network
 from .results import ode_dataset, stochastic_dataset
 from .stochastic import (DEFAULT_EPSILON, DEFAULT_MAX_EVENTS, DEFAULT_QUANTILES, STATUS_NAMES, SUCCESS,
@@ -64,8 +68,9 @@ def resolve_model(model, parameter_set=None) -> Network:
     if isinstance(model, Mechanism):
         return compile_network(model.with_parameter_set(parameter_set) if parameter_set else model)
     if isinstance(model, (str, Path)):
-        return compile_network(load_mechanism(model, parameter_set=parameter_set))
-    raise ConditionsError(f"`model` must be a mechanism file path, a Mechanism or a Network, found {model!r}")
+        return compile_network(load(model, parameter_set=parameter_set))
+    raise ConditionsError(f"`model` must be a mechanism or SBML file path, a Mechanism or a Network, "
+                          f"found {model!r}")
 
 
 def time_grid(t_end=None, n_points=None, t_eval=None) -> np.ndarray:
@@ -109,9 +114,54 @@ def _split_buffered(network, values, explicit):
     return known, unknown
 
 
+@dataclass(frozen=True)
+class RunConditions:
+    """Resolved conditions of one run: pH, temperature [K], y0 (n_s,) [M], k (n_r,) [M^(1−order) s⁻¹],
+    volume [L], the preset used and the preset species the model lacks (``ignored``)."""
+
+    pH: float
+    temperature: float
+    y0: np.ndarray
+    k: np.ndarray
+    volume: float
+    preset: Conditions
+    ignored: tuple
+
+
+def resolve_run(network, conditions=None, ph=None, temperature=None, initial=None, buffered=None,
+                volume=None) -> RunConditions:
+    """Apply the precedence rule (module docstring) to get one run's conditions for ``network``."""
+    preset = resolve_conditions(conditions)
+    pH = preset.pH if ph is None else ph
+    pH = network.defaults.pH if pH is None else pH
+    if temperature is not None:
+        temperature = parse_quantity(temperature, TEMPERATURE, "K", "`temperature`")
+    T = preset.temperature if temperature is None else temperature
+    T = network.defaults.temperature if T is None else T
+    if isinstance(pH, bool) or not isinstance(pH, (int, float, np.floating)) or not 0 <= pH <= 14:
+        raise ConditionsError(f"`ph` must be a number between 0 and 14, found {pH!r}")
+    explicit_initial = {name: parse_quantity(v, CONCENTRATION, "M", f"initial `{name}`")
+                        for name, v in (initial or {}).items()}
+    explicit_buffered = {name: parse_quantity(v, CONCENTRATION, "M", f"buffered `{name}`")
+                         for name, v in (buffered or {}).items()}
+    initial_values, ignored = _split_known(network, {**preset.initial, **explicit_initial}, explicit_initial,
+                                           "initial concentration of")
+    buffered_values, ignored_buffered = _split_buffered(network, {**preset.buffered, **explicit_buffered},
+                                                        explicit_buffered)
+    y0 = network.initial_state(None, **initial_values)
+    k = network.rate_constants(pH=float(pH), temperature=float(T), buffered=buffered_values)
+    if volume is None:
+        volume = preset.volume if preset.volume is not None else network.defaults.volume
+    volume = parse_quantity(volume, VOLUME, "L", "`volume`")
+    if not volume > 0:
+        raise ConditionsError(f"`volume` must be positive, found {volume:g} L")
+    return RunConditions(float(pH), float(T), y0, k, volume, preset,
+                         tuple(sorted(set(ignored) | set(ignored_buffered))))
+
+
 def simulate(model, method="ode", *, t_end=None, n_points=None, t_eval=None, conditions=None, ph=None,
              temperature=None, initial=None, buffered=None, parameter_set=None, boluses=(), sources=(),
-             rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, solver="rodas4", max_steps=DEFAULT_MAX_STEPS,
+             rtol=DEFAULT_RTOL, atol=None, solver="rodas4", max_steps=DEFAULT_MAX_STEPS,
              h_max=math.inf, fluxes=True, runs=1, seed=0, volume=None, stats=False, quantiles=DEFAULT_QUANTILES,
              epsilon=DEFAULT_EPSILON, max_events=DEFAULT_MAX_EVENTS, ssa_algorithm="auto", time_budget_s=None,
              progress=False):
@@ -120,7 +170,10 @@ def simulate(model, method="ode", *, t_end=None, n_points=None, t_eval=None, con
     Parameters
     ----------
     model : str, Path, Mechanism or Network
-        A mechanism file, a loaded mechanism or a compiled network.
+        A mechanism file (``.yaml``), an SBML model (``.xml``), a loaded mechanism
+        or a compiled network. Events an SBML model defines are applied with
+        ``boluses``; its assignment rules appear as ``observed`` variables
+        (fentonsim.observables).
     method : {"ode", "ssa", "tau-leap", "auto"}
         Deterministic rate equations, exact stochastic simulation, adaptive
         tau-leaping, or SSA/tau-leaping chosen by the estimated event count
@@ -147,8 +200,9 @@ def simulate(model, method="ode", *, t_end=None, n_points=None, t_eval=None, con
         Time-dependent inputs.
     rtol : float, default 1e-6
         Relative tolerance.
-    atol : float or array_like (n_s,), default 1e-20 M
-        Absolute tolerance [M] (small because ·OH lives at fM–aM levels).
+    atol : float or array_like (n_s,), optional
+        Absolute tolerance [M]; default 1e-20 M (small because ·OH lives at
+        fM–aM levels), or the model's own (10⁻⁶ molecules for SBML models in counts).
     solver : {"rodas4", "LSODA", "BDF", "Radau"}
         Integrator (see fentonsim.deterministic).
     max_steps : int
@@ -192,35 +246,18 @@ def simulate(model, method="ode", *, t_end=None, n_points=None, t_eval=None, con
     if method not in METHODS:
         raise ConditionsError(f"unknown method `{method}`; expected one of {', '.join(METHODS)}")
     network = resolve_model(model, parameter_set)
-    preset = resolve_conditions(conditions)
     t_out = time_grid(t_end, n_points, t_eval)
-
-    pH = preset.pH if ph is None else ph
-    pH = network.defaults.pH if pH is None else pH
-    if temperature is not None:
-        temperature = parse_quantity(temperature, TEMPERATURE, "K", "`temperature`")
-    T = preset.temperature if temperature is None else temperature
-    T = network.defaults.temperature if T is None else T
-    if isinstance(pH, bool) or not isinstance(pH, (int, float, np.floating)) or not 0 <= pH <= 14:
-        raise ConditionsError(f"`ph` must be a number between 0 and 14, found {pH!r}")
-
-    explicit_initial = {name: parse_quantity(v, CONCENTRATION, "M", f"initial `{name}`")
-                        for name, v in (initial or {}).items()}
-    explicit_buffered = {name: parse_quantity(v, CONCENTRATION, "M", f"buffered `{name}`")
-                         for name, v in (buffered or {}).items()}
-    initial_values, ignored = _split_known(network, {**preset.initial, **explicit_initial}, explicit_initial,
-                                           "initial concentration of")
-    buffered_values, ignored_buffered = _split_buffered(network, {**preset.buffered, **explicit_buffered},
-                                                        explicit_buffered)
-    y0 = network.initial_state(None, **initial_values)
-    k = network.rate_constants(pH=float(pH), temperature=float(T), buffered=buffered_values)
+    run = resolve_run(network, conditions, ph, temperature, initial, buffered, volume)
+    pH, T, y0, k, volume, preset = run.pH, run.temperature, run.y0, run.k, run.volume, run.preset
+    ignored = run.ignored
+    # The model's own events come first at equal times; those after the end never happen.
+    boluses = tuple(e for e in network.events if e.time <= t_out[-1]) + tuple(boluses)
+    if atol is None:
+        atol = DEFAULT_ATOL if network.defaults.atol is None else network.defaults.atol
     if method == "ode":
         solution = solve_ode(network, k, y0, t_out, boluses=boluses, sources=sources, rtol=rtol, atol=atol,
                              solver=solver, max_steps=max_steps, h_max=h_max, fluxes=fluxes)
     else:
-        if volume is None:
-            volume = preset.volume if preset.volume is not None else network.defaults.volume
-        volume = parse_quantity(volume, VOLUME, "L", "`volume`")
         solution = run_stochastic(network, k, y0, t_out, volume=volume, method=method, runs=runs, seed=seed,
                                   stats=stats, quantiles=quantiles, boluses=boluses, sources=sources,
                                   epsilon=epsilon, max_events=max_events, ssa_algorithm=ssa_algorithm,
@@ -243,8 +280,13 @@ def simulate(model, method="ode", *, t_end=None, n_points=None, t_eval=None, con
         "mechanism_sha256": network.mechanism_sha256,
         "parameter_set": network.parameter_set or "",
         "inputs": "; ".join(descriptions),
-        "ignored_inputs": ", ".join(sorted(set(ignored) | set(ignored_buffered))),
+        "ignored_inputs": ", ".join(ignored),
     }
+    if network.counts:
+        attrs["counts"] = 1  # species are molecule counts in the source model
+        attrs["molecules_per_molar"] = AVOGADRO * volume
     if method == "ode":
-        return ode_dataset(network, solution, k, attrs)
-    return stochastic_dataset(network, solution, k, method, attrs)
+        dataset = ode_dataset(network, solution, k, attrs)
+    else:
+        dataset = stochastic_dataset(network, solution, k, method, attrs)
+    return add_observables(dataset, network.observables)

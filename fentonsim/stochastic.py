@@ -158,7 +158,8 @@ def live_reactions(reactant_idx, reactant_coef, changes, c, x0, boluses):
     reactions are dead.
     """
     n_rt = reactant_idx.shape[0]
-    reachable = (np.asarray(x0) > 0) | np.isin(np.arange(changes.shape[1]), boluses)
+    targets = np.where(np.asarray(boluses, dtype=np.int64) < 0, -1 - np.asarray(boluses, dtype=np.int64), boluses)
+    reachable = (np.asarray(x0) > 0) | np.isin(np.arange(changes.shape[1]), targets)
     live = np.zeros(n_rt, dtype=bool)
     while True:
         before = live.copy()
@@ -262,11 +263,13 @@ def build_problem(network, k, y0, t_out, volume, *, boluses=(), sources=(), t0=0
                 hor_order[i], hor_coef[i] = total_order[j], v
     slot_idx = np.full((n_rt, 3), n_x, dtype=np.int64)
     slot_off = np.zeros((n_rt, 3))
+    power = np.zeros(n_rt, dtype=bool)
+    power[:n_r] = network.propensity_power
     for j in range(n_rt):
         slot = 0
         for s in range(reactant_idx.shape[1]):
             for m in range(reactant_coef[j, s]):
-                slot_idx[j, slot], slot_off[j, slot] = reactant_idx[j, s], m
+                slot_idx[j, slot], slot_off[j, slot] = reactant_idx[j, s], 0 if power[j] else m
                 slot += 1
     x0_mean = np.zeros(n_x)
     x0_mean[:n_s] = y0 * nv

@@ -1,6 +1,7 @@
 """Write simulation results as CSV tables.
 
-Layouts (values are concentrations in M, times in s):
+Layouts (values are concentrations in M — or molecule counts for a model whose
+species are counts, such as an SBML model in items — times in s):
 
 - a deterministic result, or a stochastic result with one run: ``time,<species>…``;
 - a stochastic result with streaming statistics: ``time,<species>_mean,<species>_sd…``;
@@ -22,20 +23,34 @@ from .errors import ConditionsError
 
 
 def csv_rows(dataset):
-    """(header, rows) of ``dataset`` in the layout the module docstring describes."""
+    """(header, rows) of ``dataset`` in the layout the module docstring describes.
+
+    Observables (imported SBML assignment rules, fentonsim.observables) follow the species as extra
+    columns, in their own units.
+    """
     species = [str(s) for s in dataset.species.values]
+    observables = [str(o) for o in dataset.observable.values] if "observable" in dataset.coords else []
     time = dataset.time.values
+    scale = dataset.attrs["molecules_per_molar"] if dataset.attrs.get("counts") else 1.0
     if "concentration_mean" in dataset:
-        header = ["time"] + [f"{s}_{stat}" for s in species for stat in ("mean", "sd")]
-        mean, sd = dataset.concentration_mean.values, dataset.concentration_sd.values
+        header = ["time"] + [f"{s}_{stat}" for s in species + observables for stat in ("mean", "sd")]
+        mean, sd = dataset.concentration_mean.values * scale, dataset.concentration_sd.values * scale
+        if observables:
+            mean = np.concatenate([mean, dataset.observed_mean.values], axis=-1)
+            sd = np.concatenate([sd, dataset.observed_sd.values], axis=-1)
         rows = [[time[i]] + [v for pair in zip(mean[i], sd[i]) for v in pair] for i in range(time.size)]
         return header, rows
-    values = dataset.concentration.values
+    values = dataset.concentration.values * scale
+    if dataset.attrs.get("counts") and "count" in dataset:  # exact integers, not count/(N_A V)·(N_A V)
+        values = np.where(dataset["count"].values < 0, np.nan, dataset["count"].values)
+    if observables:
+        values = np.concatenate([values, dataset.observed.values], axis=-1)
+    names = species + observables
     if values.ndim == 2:
-        return ["time"] + species, [[time[i], *values[i]] for i in range(time.size)]
+        return ["time"] + names, [[time[i], *values[i]] for i in range(time.size)]
     if values.shape[0] == 1:
-        return ["time"] + species, [[time[i], *values[0, i]] for i in range(time.size)]
-    header = ["run", "time"] + species
+        return ["time"] + names, [[time[i], *values[0, i]] for i in range(time.size)]
+    header = ["run", "time"] + names
     rows = [[r, time[i], *values[r, i]] for r in range(values.shape[0]) for i in range(time.size)]
     return header, rows
 

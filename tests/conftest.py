@@ -1,6 +1,7 @@
 """Shared test configuration: paths, the `slow` marker and hypothesis profiles."""
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
 
@@ -10,6 +11,17 @@ from hypothesis import HealthCheck, settings
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 MECHANISMS = REPO / "mechanisms"
+SHARED = REPO.parent / "shared"
+
+
+def require_module(name: str, extra: str):
+    """Import ``name`` or skip with the reason; in CI (which installs every extra) a missing module fails."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is missing in CI; `.ci/run` must install the `{extra}` extra")
+        pytest.skip(f"{name} is not installed (pip install -e '.[{extra}]')")
 
 # Too-slow health checks fire on a loaded 2-core CI machine without telling us anything.
 settings.register_profile("ci", deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)

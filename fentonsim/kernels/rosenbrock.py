@@ -21,8 +21,9 @@ the error test, as with CVODES' quadratures.
 Inputs
 ------
 * Boluses: at ``bolus_time[b]`` [s] add ``bolus_amount[b]`` [M] to species
-  ``bolus_species[b]``. A bolus applies before outputs at the same time are
-  recorded (the solution is right-continuous).
+  ``bolus_species[b]``; a negative code −1 − i instead sets species i to
+  ``bolus_amount[b]`` (an assignment). A bolus applies before outputs at the
+  same time are recorded (the solution is right-continuous).
 * Sources: species ``source_species[j]`` gains
   ``source_amplitude[j]·exp(−source_decay[j]·(t − source_start[j]))`` [M s⁻¹]
   for ``source_start[j] ≤ t < source_stop[j]``. Decay 0 is a zero-order
@@ -203,6 +204,15 @@ def _stiffest_species(jac, y):
     return best
 
 
+@njit(inline="always")
+def _apply_bolus(y, code, amount):
+    # A negative code −1 − i assigns species i instead of adding to it (an SBML event `X = 50`).
+    if code >= 0:
+        y[code] += amount
+    else:
+        y[-1 - code] = amount
+
+
 @njit
 def integrate(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
               bolus_time, bolus_species, bolus_amount,
@@ -261,7 +271,7 @@ def integrate(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
     t = t0
     for b in range(bolus_time.shape[0]):
         if bolus_time[b] <= t0:
-            y[bolus_species[b]] += bolus_amount[b]
+            _apply_bolus(y, bolus_species[b], bolus_amount[b])
     next_out = 0
     while next_out < n_out and t_out[next_out] <= t0:
         for i in range(n_s):
@@ -470,7 +480,7 @@ def integrate(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
 
         for b in range(bolus_time.shape[0]):
             if bolus_time[b] == t_stop:
-                y[bolus_species[b]] += bolus_amount[b]
+                _apply_bolus(y, bolus_species[b], bolus_amount[b])
         while next_out < n_out and t_out[next_out] <= t_stop:
             for i in range(n_s):
                 out_y[next_out, i] = y[i]

@@ -15,7 +15,8 @@ the molecule-count form of r = k·Π[x]^ν with c_j = k_j·(N_A V)^(1−m), so a
 self-reaction 2A → P has a = k·n(n−1)/(N_A V) and the SSA mean follows
 d[A]/dt = −2k[A]² as V grows. Counts are int64.
 
-Time-dependent inputs arrive as (i) boluses — counts added at given times —
+Time-dependent inputs arrive as (i) boluses — counts added at given times, or
+set when the species code is negative (−1 − i for species i) —
 and (ii) a window [start, stop) per reaction outside which its propensity is
 0; a continuous source is a reaction ∅ → X (zero order) or reservoir → X
 (first order) with such a window. The caller passes the sorted ``stops`` (all
@@ -92,8 +93,13 @@ def _finish(b, t, bolus_time, bolus_species, bolus_count, x, state, out_x, out_i
 
 @njit(inline="always")
 def _apply_boluses(b, t, bolus_time, bolus_species, bolus_count, x, state):
+    # A negative code −1 − i assigns species i instead of adding to it (an SBML event `X = 50`).
     while b < bolus_time.size and bolus_time[b] <= t:
-        x[bolus_species[b]] += stochastic_round(bolus_count[b], state)
+        code = bolus_species[b]
+        if code >= 0:
+            x[code] += stochastic_round(bolus_count[b], state)
+        else:
+            x[-1 - code] = stochastic_round(bolus_count[b], state)
         b += 1
     return b
 

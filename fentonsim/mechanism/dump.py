@@ -3,7 +3,9 @@
 The dump uses canonical units in its header (M, s, J/mol, K, L) and flattens
 includes, so ``load_mechanism(dump)`` reproduces the mechanism exactly
 (floats are written with ``repr``, which round-trips). It is also the
-canonical text hashed into ``Network.mechanism_sha256``.
+canonical text hashed into ``Network.mechanism_sha256``. Models imported
+from SBML may add ``events``, ``observables`` and ``counts``, which the YAML
+format does not define: their dump is a faithful record, not a loadable file.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import io
 
 from ruamel.yaml import YAML
 
+from ..expression import to_text
 from .equation import format_equation, format_side
 from .schema import Mechanism, RateLaw
 
@@ -65,6 +68,18 @@ def mechanism_to_dict(mechanism: Mechanism) -> dict:
                 entry["note"] = g.note
             doc["speciation"].append(entry)
     doc["reactions"] = [_reaction(r) for r in mechanism.reactions]
+    if mechanism.defaults.atol is not None:
+        doc["defaults"]["atol"] = mechanism.defaults.atol
+    if mechanism.defaults.initial:
+        doc["defaults"]["initial"] = dict(mechanism.defaults.initial)
+    # Imported models only; YAML mechanisms have none of these.
+    if mechanism.events:
+        doc["events"] = [e.describe() for e in mechanism.events]
+    if mechanism.observables:
+        doc["observables"] = {o.name: {"expression": to_text(o.expression), "scale": dict(o.scale),
+                                       "units": o.units} for o in mechanism.observables}
+    if mechanism.counts:
+        doc["counts"] = True
     if mechanism.parameter_sets:
         doc["parameter-sets"] = {}
         for p in mechanism.parameter_sets:
@@ -125,6 +140,8 @@ def _reaction(r) -> dict:
         entry["evidence"] = r.evidence
     if r.note:
         entry["note"] = r.note
+    if r.propensity != "falling-factorial":
+        entry["propensity"] = r.propensity
     return entry
 
 

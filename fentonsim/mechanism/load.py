@@ -61,7 +61,8 @@ SPECIES_KEYS = ("name", "composition", "charge", "radical", "buffered", "note", 
 GROUP_KEYS = ("pool", "forms", "pKa", "buffered", "ref", "note")
 PKA_KEYS = ("value", "dH", "T_ref")
 REACTION_KEYS = ("id", "equation", "reactants", "branches", "rate", "reverse-rate", "orders",
-                 "tabulated-as", "duplicate", "ref", "uncertainty", "evidence", "note")
+                 "tabulated-as", "duplicate", "ref", "uncertainty", "evidence", "note", "propensity")
+PROPENSITIES = ("falling-factorial", "power")
 BRANCH_KEYS = ("id", "products", "fraction", "note")
 RATE_KEYS = {
     "constant": ("type", "k"),
@@ -398,8 +399,12 @@ def _parse_reaction(reader: FileReader, node) -> _PendingReaction:
     if evidence is not None and evidence not in EVIDENCE:
         raise reader.error(f"`evidence` of {what} must be one of confirmed (✔), unconfirmed (~); "
                            f"found `{evidence}`", node, "evidence")
+    propensity = reader.string(node, "propensity", what, default="falling-factorial")
+    if propensity not in PROPENSITIES:
+        raise reader.error(f"`propensity` of {what} must be one of {', '.join(PROPENSITIES)}; found "
+                           f"`{propensity}`", node, "propensity")
     reaction = Reaction(
-        id=rid, reactants=reactants, branches=branches, rate=RateLaw("constant", 0.0),
+        id=rid, reactants=reactants, branches=branches, rate=RateLaw("constant", 0.0), propensity=propensity,
         orders=tuple(orders), tabulated_2k=tabulated == "2k",
         duplicate=reader.boolean(node, "duplicate", what), ref=reader.string(node, "ref", what),
         evidence=None if evidence is None else EVIDENCE[evidence],

@@ -134,6 +134,11 @@ class Reaction:
     ``orders`` overrides the rate-law order of buffered reactants (integrated
     species always react with their stoichiometric coefficient, which the
     stochastic solvers require). ``reverse_rate`` is set for ``<=>``.
+
+    ``propensity`` is how the stochastic solvers count reactant combinations:
+    ``"falling-factorial"`` (c·n(n−1)… — the physical count, the default) or
+    ``"power"`` (c·n^ν, what an SBML kinetic law written ``k*X*X`` means under the
+    SBML test suite's stochastic semantics). It makes no difference to the ODE.
     """
 
     id: str
@@ -148,6 +153,7 @@ class Reaction:
     uncertainty: Uncertainty | None = None
     evidence: str | None = None
     note: str = ""
+    propensity: str = "falling-factorial"
     location: Location = _location()
 
     @property
@@ -186,16 +192,44 @@ class ParameterSet:
 
 @dataclass(frozen=True)
 class Defaults:
-    """Default conditions: pH, temperature [K], volume [L]."""
+    """Default conditions: pH, temperature [K], volume [L]; ``atol`` [M] is the
+    default absolute ODE tolerance when the model's amounts are far from the
+    nM–mM range fentonsim's default (1e-20 M) is made for (None: that default);
+    ``initial`` holds (species, concentration [M]) pairs a model starts from
+    unless told otherwise (SBML initial values; YAML mechanisms have none)."""
 
     pH: float = 7.0
     temperature: float = STANDARD_TEMPERATURE
     volume: float = 1.0
+    atol: float | None = None
+    initial: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class Observable:
+    """A derived output: ``expression`` (a fentonsim.expression tree) of species values.
+
+    Each symbol of the expression is a state variable (or ``time`` [s]); its
+    value is the concentration [M] times the ``scale`` listed for it, so an
+    imported SBML rule ``y = 2 * X`` is evaluated in the SBML model's own
+    units (molecule counts, say). ``units`` names the result's unit.
+    """
+
+    name: str
+    expression: tuple
+    scale: tuple[tuple[str, float], ...] = ()
+    units: str = ""
 
 
 @dataclass(frozen=True)
 class Mechanism:
-    """A validated reaction mechanism (see the module docstring for units)."""
+    """A validated reaction mechanism (see the module docstring for units).
+
+    Models imported from SBML may carry ``events`` (fentonsim.Bolus and
+    fentonsim.Assignment inputs every simulation applies), ``observables``
+    (assignment-rule outputs) and ``counts`` (species are molecule counts in
+    the source model, so results report counts too).
+    """
 
     name: str
     species: tuple[Species, ...]
@@ -206,6 +240,9 @@ class Mechanism:
     defaults: Defaults = Defaults()
     description: str = ""
     active_parameter_set: str | None = None
+    events: tuple = ()
+    observables: tuple[Observable, ...] = ()
+    counts: bool = False
     warnings: tuple[str, ...] = field(default=(), compare=False, repr=False)
     files: tuple[str, ...] = field(default=(), compare=False, repr=False)
 

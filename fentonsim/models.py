@@ -1,0 +1,35 @@
+"""``fentonsim.load``: any model file — a YAML mechanism or an SBML model — as a Mechanism."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import ConditionsError
+from .mechanism import Mechanism, load_mechanism
+
+SBML_SUFFIXES = (".xml", ".sbml")
+
+
+def is_sbml(path) -> bool:
+    return Path(path).suffix.lower() in SBML_SUFFIXES
+
+
+def load(path, parameter_set=None) -> Mechanism:
+    """Load a mechanism (``.yaml``) or an SBML model (``.xml``, ``.sbml``).
+
+    The result works everywhere a mechanism does (``simulate``, ``compile_network``, the CLI).
+    SBML import needs the ``sbml`` extra (python-libsbml); see fentonsim.sbml.importer
+    for what is supported.
+
+    Raises
+    ------
+    MechanismError
+        For a malformed or unsupported file (SBMLError for SBML), naming the file and line.
+    ConditionsError
+        When ``parameter_set`` is given for an SBML model (SBML has no alternative sets).
+    """
+    if is_sbml(path):
+        if parameter_set is not None:
+            raise ConditionsError(f"`parameter_set` applies to fentonsim mechanisms; {path} is SBML")
+        from .sbml.importer import import_sbml
+        return import_sbml(path)
+    return load_mechanism(path, parameter_set=parameter_set)
