@@ -198,7 +198,7 @@ def cmd_export(args) -> int:
     if path.parent and not path.parent.exists():
         raise FentonsimError(f"cannot write `{path}`: directory `{path.parent}` does not exist")
     temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text)
+    temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, path)
     print(f"wrote {path} (SBML Level 3 Version 2"
           + (", molecule counts and propensities" if args.amounts else "") + ")")

@@ -20,8 +20,12 @@ What is supported, and how it maps (anything else is refused with an
   catalysts (reactant and product). Factors ``(X - 1)`` and ``(X - 2)`` next to
   ``X`` — the falling factorial stochastic models write for ``2X`` or ``3X`` —
   are recognised; the SSA then uses c·n(n−1)…, the ODE the mass-action limit
-  k·[X]² (a warning says so). A law written as a plain power, ``k*X*X``, gets the
-  propensity c·n² the SBML test suite's stochastic semantics prescribe.
+  k·[X]² (a warning says so). A plain power of an amount (``k*X*X`` with X
+  in ``hasOnlySubstanceUnits``) gets the propensity c·n² the SBML test suite's
+  stochastic semantics prescribe; a power of a concentration is a
+  deterministic rate law, whose stochastic reading is the chemical master
+  equation's falling factorial (Gillespie 1977), as for fentonsim's own
+  mechanisms and exports.
 - **Assignment rules** to species or parameters not used by any kinetic law
   become observables (derived outputs); initial values follow them.
 - **Events** without delay whose trigger is ``time >= T`` (or ``>``, ``<=``,
@@ -482,7 +486,8 @@ class _Reader:
         return Reaction(
             id=rid, reactants=reactant_terms, branches=(Branch(rid, product_terms),), rate=rate, orders=orders,
             duplicate=True, note=f"SBML kinetic law: {to_text(expr)}",
-            propensity="falling-factorial" if offsets or not any(nu > 1 for nu in powers.values()) else "power",
+            propensity="power" if any(nu > 1 and sid not in offsets and self.by_id[sid].getHasOnlySubstanceUnits()
+                                      for sid, nu in powers.items()) else "falling-factorial",
             location=Location(self.path, reaction.getLine() or None))
 
     def build_observables(self):
