@@ -2,7 +2,7 @@
 
 Subcommands:
 
-- ``fentonsim validate FILE...`` — check mechanism and condition files; exit 0
+- ``fentonsim validate FILE...`` — check mechanism, SBML and condition files; exit 0
   with a one-line summary per valid file, exit 1 with ``file:line: message``
   otherwise.
 - ``fentonsim info FILE [--ph PH] [--temperature T] [--parameter-set NAME]`` —
@@ -59,19 +59,19 @@ def _file_kind(path: Path) -> str:
 
 def cmd_validate(args) -> int:
     from .conditions import load_conditions
-    from .mechanism import load_mechanism
+    from .models import is_sbml, load
     from .network import compile_network
 
     status = EXIT_OK
     for name in args.files:
         path = Path(name)
         try:
-            if _file_kind(path) == "conditions":
+            if not is_sbml(path) and _file_kind(path) == "conditions":
                 c = load_conditions(path)
                 print(f"ok {path}: conditions `{c.name}` — pH {c.pH}, "
                       f"{len(c.initial)} initial and {len(c.buffered)} buffered concentrations")
                 continue
-            mechanism = load_mechanism(path)
+            mechanism = load(path)
             network = compile_network(mechanism)
         except FentonsimError as exc:
             print(str(exc), file=sys.stdout)
@@ -92,10 +92,10 @@ def _k_unit(order: float) -> str:
 
 
 def cmd_info(args) -> int:
-    from .mechanism import load_mechanism
+    from .models import load
     from .network import compile_network
 
-    mechanism = load_mechanism(args.file, parameter_set=args.parameter_set)
+    mechanism = load(args.file, parameter_set=args.parameter_set)
     network = compile_network(mechanism)
     pH = mechanism.defaults.pH if args.ph is None else args.ph
     T = mechanism.defaults.temperature if args.temperature is None else args.temperature

@@ -428,3 +428,57 @@ def test_export_import_preserves_any_generated_network(tmp_path, mechanism, ph, 
     found = imported.rate_constants() * (AVOGADRO * imported.defaults.volume) ** (1.0 - imported.order)
     np.testing.assert_allclose(found, expected, rtol=1e-12, atol=0)
     assert not imported.propensity_power.any()
+
+
+def test_level_2_translation_imports_like_level_3(tmp_path, libsbml):
+    """A DSMTS model converted to SBML L2V4 by libsbml imports to the same network as the L3V1 original."""
+    case = SHARED / "validation" / "dsmts" / "00022" / "00022-sbml-l3v1.xml"
+    if not case.exists():
+        pytest.skip(f"DSMTS case 00022 is not at {case}")
+    document = libsbml.readSBMLFromFile(str(case))
+    assert document.setLevelAndVersion(2, 4)
+    level2 = tmp_path / "l2v4.xml"
+    libsbml.writeSBMLToFile(document, str(level2))
+    original, converted = compile_network(fentonsim.load(case)), compile_network(fentonsim.load(level2))
+    assert converted.species == original.species
+    np.testing.assert_allclose(converted.rate_constants(), original.rate_constants(), rtol=1e-12)
+    np.testing.assert_array_equal(converted.net_stoich, original.net_stoich)
+
+
+def test_initial_assignment_sets_the_starting_amount(tmp_path):
+    """An initialAssignment X = 3·n0 (n0 a parameter) overrides the attribute value."""
+    body = (f"<listOfSpecies>{species('X', 1)}</listOfSpecies>"
+            '<listOfParameters><parameter id="n0" value="40" constant="true"/></listOfParameters>'
+            '<listOfInitialAssignments><initialAssignment symbol="X">'
+            f'<math xmlns="http://www.w3.org/1998/Math/MathML">{apply("times", "<cn> 3 </cn>", ci("n0"))}</math>'
+            "</initialAssignment></listOfInitialAssignments>")
+    model = fentonsim.load(write_sbml(tmp_path / "ia.xml", body))
+    assert dict(model.defaults.initial)["X"] * AVOGADRO * model.defaults.volume == pytest.approx(120.0)
+
+
+def test_reversible_mass_action_law_becomes_two_directions(tmp_path):
+    """A <=> B with law kf·A − kr·B relaxes to B/A = kf/kr at rate kf + kr (ODE, closed form)."""
+    body = (f"<listOfSpecies>{species('A', 1.0)}{species('B', 0)}</listOfSpecies>"
+            '<listOfParameters><parameter id="kf" value="0.3" constant="true"/>'
+            '<parameter id="kr" value="0.1" constant="true"/></listOfParameters><listOfReactions>'
+            '<reaction id="iso" reversible="true"><listOfReactants><speciesReference species="A" stoichiometry="1" '
+            'constant="true"/></listOfReactants><listOfProducts><speciesReference species="B" stoichiometry="1" '
+            'constant="true"/></listOfProducts><kineticLaw><math xmlns="http://www.w3.org/1998/Math/MathML">'
+            + apply("minus", apply("times", ci("kf"), ci("A")), apply("times", ci("kr"), ci("B")))
+            + "</math></kineticLaw></reaction></listOfReactions>")
+    path = write_sbml(tmp_path / "rev.xml", body, units='substanceUnits="mole" timeUnits="second" volumeUnits="litre"')
+    network = compile_network(fentonsim.load(path))
+    assert network.reaction_ids == ("iso", "iso:reverse")
+    result = simulate(path, t_eval=[0.0, 2.0, 50.0], rtol=1e-10, atol=1e-14)
+    a = result.concentration.sel(species="A").values
+    np.testing.assert_allclose(a, 0.25 + 0.75 * np.exp(-0.4 * np.array([0.0, 2.0, 50.0])), rtol=1e-8)
+
+
+def test_validate_and_info_accept_sbml(capsys):
+    """`fentonsim validate` and `info` read SBML models like mechanism files."""
+    example = MECHANISMS.parent / "examples" / "birth_death.xml"
+    assert main(["validate", str(example)]) == 0
+    assert "ok" in capsys.readouterr().out
+    assert main(["info", str(example)]) == 0
+    out = capsys.readouterr().out
+    assert "birth" in out and "integrated" in out

@@ -12,7 +12,8 @@ What is supported, and how it maps (anything else is refused with an
   clamped (``buffered``) species whose values are folded into the rate laws.
 - **Parameters**, global and local, constant or set by an assignment rule or
   initial assignment that depends on constants only.
-- **Kinetic laws** that are one mass-action term: a product or quotient of
+- **Kinetic laws** that are one mass-action term (or, for a reversible
+  reaction, k₁·Π reactants − k₂·Π products: two directions): a product or quotient of
   numbers, parameters, compartment sizes and species to positive integer
   powers, at most three molecules in all. A law's order in each consumed
   species must equal the species' stoichiometry, which is what makes the law
@@ -396,7 +397,16 @@ class _Reader:
     def build_species(self):
         out = []
         self.by_id = {s.getId(): s for s in self.species}
+        in_reactions = set()
+        for i in range(self.model.getNumReactions()):
+            r = self.model.getReaction(i)
+            for j in range(r.getNumReactants()):
+                in_reactions.add(r.getReactant(j).getSpecies())
+            for j in range(r.getNumProducts()):
+                in_reactions.add(r.getProduct(j).getSpecies())
         for s in self.species:
+            if s.getId() in self.rules and s.getId() not in in_reactions:
+                continue  # an assignment-rule species is an observable, not a clamped input
             concentration = self.to_molar(s, self.values[s.getId()])
             note = f"SBML species `{s.getId()}`" + (f" ({s.getName()})" if s.getName() else "")
             name = self.name_of[s.getId()]
@@ -447,11 +457,27 @@ class _Reader:
 
         reactants = side(reaction.getReactant, reaction.getNumReactants(), "reactant")
         products = side(reaction.getProduct, reaction.getNumProducts(), "product")
-        coefficient, powers, offsets = _mass_action(expr, self.state_species, lambda msg: self.error(
-            f"kinetic law of {where}: {msg}", law))
-        if coefficient < 0:
-            raise self.error(f"kinetic law of {where} is negative ({to_text(expr)}); write reversible reactions "
-                             "as two reactions", law)
+        fail = (lambda msg: self.error(f"kinetic law of {where}: {msg}", law))
+        reverse = None
+        if (reaction.getReversible() and expr[0] == "op" and expr[1] == "minus" and len(expr[2]) == 2):
+            # A reversible mass-action law k1·Π reactants − k2·Π products: two directions of one reaction.
+            coefficient, powers, offsets = _mass_action(expr[2][0], self.state_species, fail)
+            reverse = _mass_action(expr[2][1], self.state_species, fail)
+            if reverse[2] or offsets:
+                raise fail("falling factorials in a reversible law are not supported")
+            for sid, nu in products.items():
+                if sid not in self.state_species:
+                    raise fail(f"boundary species `{sid}` on the product side of a reversible law is not supported")
+                if reverse[1].get(sid, 0) != nu:
+                    raise fail(f"the reverse term ({to_text(expr[2][1])}) has order {reverse[1].get(sid, 0)} in "
+                               f"`{sid}`, a product of stoichiometry {nu}; it must be mass action in the products")
+            if set(reverse[1]) - set(products) or set(powers) - set(reactants):
+                raise fail("species outside the reaction's reactants and products appear in a reversible law")
+        else:
+            coefficient, powers, offsets = _mass_action(expr, self.state_species, fail)
+        if coefficient < 0 or (reverse is not None and reverse[0] < 0):
+            raise self.error(f"kinetic law of {where} is negative ({to_text(expr)}); a law must be one mass-action "
+                             "term, or k1·reactants − k2·products for a reversible reaction", law)
         for sid, nu in reactants.items():
             if sid in self.state_species and powers.get(sid, 0) != nu:
                 raise self.error(
@@ -463,18 +489,24 @@ class _Reader:
             if sid not in reactants:
                 reactants[sid] = nu
                 products[sid] = products.get(sid, 0) + nu
-        order = sum(powers.values())
-        if order > MAX_ORDER or len(powers) > MAX_ORDER:
-            raise self.error(f"kinetic law of {where} ({to_text(expr)}) has order {order} in {len(powers)} "
-                             f"species; at most {MAX_ORDER} molecules may meet", law)
-        g = {sid: 1.0 / self.size if not self.by_id[sid].getHasOnlySubstanceUnits() else 1.0 for sid in powers}
+        for terms in (powers,) + (() if reverse is None else (reverse[1],)):
+            order = sum(terms.values())
+            if order > MAX_ORDER or len(terms) > MAX_ORDER:
+                raise self.error(f"kinetic law of {where} ({to_text(expr)}) has order {order} in {len(terms)} "
+                                 f"species; at most {MAX_ORDER} molecules may meet", law)
+        g = {sid: 1.0 / self.size if not self.by_id[sid].getHasOnlySubstanceUnits() else 1.0
+             for sid in set(powers) | set(() if reverse is None else reverse[1])}
         for sid in offsets:
             if g[sid] != 1.0:
                 raise self.error(f"kinetic law of {where}: `{sid} - n` with `{sid}` a concentration in a "
                                  "compartment of size ≠ 1 is not a falling factorial", law)
-        k = coefficient * self.substance / (self.volume_L * self.time_factor)
-        for sid, nu in powers.items():
-            k *= (self.volume_L * g[sid] / self.substance) ** nu
+
+        def rate_constant(coef, terms):
+            k = coef * self.substance / (self.volume_L * self.time_factor)
+            for sid, nu in terms.items():
+                k *= (self.volume_L * g[sid] / self.substance) ** nu
+            return RateLaw("constant", float(k), STANDARD_TEMPERATURE)
+
         name = self.name_of
         orders = tuple((name[sid], 0.0) for sid in reactants if sid not in self.state_species)
         reactant_terms = tuple(sorted((name[sid], nu) for sid, nu in reactants.items()))
@@ -482,12 +514,14 @@ class _Reader:
         if offsets:
             self.warnings.append(f"{self.path}:{reaction.getLine()}: warning: {where} writes a falling factorial; "
                                  "the SSA uses it exactly, the ODE integrates its mass-action limit k·[X]^n")
-        rate = RateLaw("constant", float(k), STANDARD_TEMPERATURE)
+        powered = [powers] + ([] if reverse is None else [reverse[1]])
         return Reaction(
-            id=rid, reactants=reactant_terms, branches=(Branch(rid, product_terms),), rate=rate, orders=orders,
+            id=rid, reactants=reactant_terms, branches=(Branch(rid, product_terms),),
+            rate=rate_constant(coefficient, powers),
+            reverse_rate=None if reverse is None else rate_constant(reverse[0], reverse[1]), orders=orders,
             duplicate=True, note=f"SBML kinetic law: {to_text(expr)}",
             propensity="power" if any(nu > 1 and sid not in offsets and self.by_id[sid].getHasOnlySubstanceUnits()
-                                      for sid, nu in powers.items()) else "falling-factorial",
+                                      for terms in powered for sid, nu in terms.items()) else "falling-factorial",
             location=Location(self.path, reaction.getLine() or None))
 
     def build_observables(self):
@@ -653,9 +687,13 @@ def import_sbml(path) -> Mechanism:
     _raise_document_errors(doc, path, lib)
     if doc.getModel() is None:
         raise SBMLError("the document has no <model>", str(path))
-    # libsbml attaches l3v2extendedmath to every L3V2 document; it is part of core, not a package.
-    packages = [doc.getPlugin(i).getPackageName() for i in range(doc.getNumPlugins())]
-    packages = [name for name in packages if name not in ("", "core", "l3v2extendedmath")]
+    # Only packages the file declares count (libsbml attaches plugins on its own); layout and render are
+    # drawing information and change nothing, and extended math is caught construct by construct.
+    namespaces = doc.getNamespaces()
+    uris = [namespaces.getURI(i) for i in range(namespaces.getLength())] if namespaces is not None else []
+    packages = sorted({uri.split("/")[6] for uri in uris
+                       if uri.startswith("http://www.sbml.org/sbml/level3/") and len(uri.split("/")) > 6
+                       and uri.split("/")[6] not in ("core", "layout", "render", "extendedmath")})
     if packages:
         raise SBMLError(f"SBML packages {', '.join(packages)} are not supported", str(path))
     if doc.getModel().getNumFunctionDefinitions():
