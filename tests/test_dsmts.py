@@ -12,7 +12,7 @@ One exception, with evidence. Y's range assumes the sample variance is spread as
 sd(Y) = 1. Case 00003 (birth 1, death 1.1, X₀ = 100) goes extinct with rare large survivors: its exact
 distribution (a sum of 100 linear birth–death processes, known in closed form) has kurtosis κ = 15 at
 t = 30 and 96 at t = 50, so sd(Y) = √((κ − 1)/2) = 2.6 and 6.9 there, and an exact simulator breaks
-(−5, 5) for most seeds (17 of 20 seeds tried). For that case Y is divided by its exact sd before the
+(−5, 5) for most seeds (16 of 20 seeds tried). For that case Y is divided by its exact sd before the
 range check, and the whole distribution at t = 10, 30 and 50 is tested against the exact law with a
 chi-square test — a stronger check than the suite's.
 """
