@@ -62,6 +62,12 @@ Attributes
     ``n_leaps``, ``n_rejected_leaps``, ``n_incomplete``, ``estimated_events_per_run``,
     ``max_events``, ``epsilon``, ``propensity_convention``.
 
+Models imported from SBML
+    Assignment rules add an ``observable`` dimension and ``observed`` (or
+    ``observed_mean``/``observed_sd``) variables in the model's own units (schema in
+    fentonsim.observables); a model in molecule counts adds the attributes ``counts`` (1) and
+    ``molecules_per_molar``; the model's own events are listed in ``inputs``.
+
 Every data variable carries ``units`` and ``long_name`` attributes. Attribute
 values are strings and numbers only, so the dataset writes to NetCDF as is.
 """
