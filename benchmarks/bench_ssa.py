@@ -122,18 +122,23 @@ def _peer_rows(network, xml, reference, events_per_run, baseline_rate, runs):
         except ImportError:
             rows.append({"case": "GillesPy2 SSACSolver (C++)", "note": "not installed"})
         else:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                model, _ = gillespy2.import_SBML(path)
-                model.timespan(np.linspace(0.0, T_END, N_POINTS))
-                solver = SSACSolver(model=model)  # compiles the C++ solver once, outside the timing
-                ids = [_sbml_name(name) for name in network.species]
-                start = time.perf_counter()
-                result = model.run(solver=solver, number_of_trajectories=runs, seed=1)
-                seconds = time.perf_counter() - start
-                finals = [[trajectory[sid][-1] for sid in ids] for trajectory in result]
-            add("GillesPy2 SSACSolver (C++)", np.array(finals), seconds,
-                f"{runs} trajectories in one call (one solver process)")
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    model, _ = gillespy2.import_SBML(path)
+                    model.timespan(np.linspace(0.0, T_END, N_POINTS))
+                    solver = SSACSolver(model=model)  # compiles the C++ solver once, outside the timing
+                    ids = [_sbml_name(name) for name in network.species]
+                    start = time.perf_counter()
+                    result = model.run(solver=solver, number_of_trajectories=runs, seed=1)
+                    seconds = time.perf_counter() - start
+                    finals = [[trajectory[sid][-1] for sid in ids] for trajectory in result]
+            except Exception as exc:  # a peer that cannot build or run is a row, not a crashed benchmark run
+                rows.append({"case": "GillesPy2 SSACSolver (C++)",
+                             "note": f"failed: {type(exc).__name__}: {str(exc).splitlines()[0][:120]}"})
+            else:
+                add("GillesPy2 SSACSolver (C++)", np.array(finals), seconds,
+                    f"{runs} trajectories in one call (one solver process)")
     return rows
 
 

@@ -190,19 +190,28 @@ def cmd_simulate(args) -> int:
 
 def cmd_export(args) -> int:
     from .sbml.export import export_model
+    from .tables import atomic_output
 
     text = export_model(args.mechanism, conditions=args.conditions, ph=args.ph, temperature=args.temperature,
                         volume=None if args.volume is None else _number_or_quantity(args.volume),
                         initial=dict(args.initial or []), parameter_set=args.parameter_set, amounts=args.amounts)
-    path = Path(args.sbml)
-    if path.parent and not path.parent.exists():
-        raise FentonsimError(f"cannot write `{path}`: directory `{path.parent}` does not exist")
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
-    print(f"wrote {path} (SBML Level 3 Version 2"
+    with atomic_output(args.sbml) as fh:
+        fh.write(text)
+    print(f"wrote {args.sbml} (SBML Level 3 Version 2"
           + (", molecule counts and propensities" if args.amounts else "") + ")")
     return EXIT_OK
+
+
+def _add_condition_arguments(parser, volume_name):
+    """The run conditions `simulate` and `export` share (precedence: flag, then preset, then mechanism)."""
+    parser.add_argument("--volume", help=f"{volume_name} in L, or a quantity such as '0.1 fL' "
+                                         "(default: preset, then mechanism)")
+    parser.add_argument("--ph", type=_ph, help="pH (default: preset, then mechanism)")
+    parser.add_argument("--temperature", type=_temperature, help="temperature, e.g. 310.15 or '37 °C'")
+    parser.add_argument("--conditions", help="condition preset (tme, normal, lysosome) or conditions file")
+    parser.add_argument("--initial", type=_initial, action="append", metavar="NAME=CONC",
+                        help="initial concentration, e.g. 'Fe+2=20 uM' (repeatable)")
+    parser.add_argument("--parameter-set", help="apply a named alternative parameter set")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -229,13 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     simulate.add_argument("--t-end", default="3600", help="end time in s, or a quantity such as '10 min' (default 3600)")
     simulate.add_argument("--n-points", type=_positive_int, default=201, help="output times (default 201)")
-    simulate.add_argument("--volume", help="volume in L, or a quantity such as '0.1 fL' (default: preset, then mechanism)")
-    simulate.add_argument("--ph", type=_ph, help="pH (default: preset, then mechanism)")
-    simulate.add_argument("--temperature", type=_temperature, help="temperature, e.g. 310.15 or '37 °C'")
-    simulate.add_argument("--conditions", help="condition preset (tme, normal, lysosome) or conditions file")
-    simulate.add_argument("--initial", type=_initial, action="append", metavar="NAME=CONC",
-                          help="initial concentration, e.g. 'Fe(II)=100 uM' (repeatable)")
-    simulate.add_argument("--parameter-set", help="apply a named alternative parameter set")
+    _add_condition_arguments(simulate, "volume")
     simulate.add_argument("--stats", action="store_true", help="write ensemble mean and sd instead of runs")
     simulate.add_argument("--quiet", action="store_true", help="no summary line or progress bar")
     simulate.add_argument("--out", required=True, metavar="FILE.csv", help="output CSV file")
@@ -247,13 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "preset and --initial, references as annotations.")
     export.add_argument("mechanism", metavar="MECH", help="mechanism file")
     export.add_argument("--sbml", required=True, metavar="OUT.xml", help="output SBML file")
-    export.add_argument("--ph", type=_ph, help="pH (default: preset, then mechanism)")
-    export.add_argument("--temperature", type=_temperature, help="temperature, e.g. 310.15 or '37 °C'")
-    export.add_argument("--conditions", help="condition preset (tme, normal, lysosome) or conditions file")
-    export.add_argument("--volume", help="compartment volume in L or a quantity (default: preset, then mechanism)")
-    export.add_argument("--initial", type=_initial, action="append", metavar="NAME=CONC",
-                        help="initial concentration, e.g. 'Fe+2=20 uM' (repeatable)")
-    export.add_argument("--parameter-set", help="apply a named alternative parameter set")
+    _add_condition_arguments(export, "compartment volume")
     export.add_argument("--amounts", action="store_true",
                         help="write molecule counts and propensities (for stochastic simulators)")
     export.set_defaults(run=cmd_export)

@@ -280,14 +280,9 @@ class Network:
         values = dict(conditions.initial) if conditions is not None else {}
         values.update(initial)
         x0 = np.zeros(self.n_species)
-        named = set()
-        for name in values:
-            try:
-                named.add(self.species_index(name))
-            except KeyError:
-                pass
-        for name, value in getattr(self.defaults, "initial", ()):
-            if self.species_index(name) not in named:
+        named = {self.pool_of_form.get(name, name) for name in values}
+        for name, value in self.defaults.initial:
+            if name not in named:
                 x0[self.species_index(name)] += value
         for name, value in values.items():
             try:

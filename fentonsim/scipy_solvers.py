@@ -16,6 +16,7 @@ from scipy.integrate import solve_ivp
 
 from .errors import SolverError
 from .kernels import ode as ode_kernels
+from .kernels.rosenbrock import apply_bolus
 
 
 def _system(network, k, inputs, active):
@@ -54,14 +55,6 @@ def _system(network, k, inputs, active):
     return fun, jac
 
 
-def _apply_bolus(z, code, amount):
-    # A negative code −1 − i assigns species i (see fentonsim.inputs.CompiledInputs).
-    if code >= 0:
-        z[code] += amount
-    else:
-        z[-1 - code] = amount
-
-
 def solve_with_scipy(network, k, y0, t_out, inputs, rtol, atol, method, t0):
     """Integrate with ``solve_ivp(method=...)``; returns an ODESolution (see deterministic.py)."""
     from .deterministic import COUNTER_NAMES, ODESolution
@@ -73,7 +66,7 @@ def solve_with_scipy(network, k, y0, t_out, inputs, rtol, atol, method, t0):
     z = np.concatenate([y0, np.zeros(n_r + n_s)])
     for b in range(inputs.bolus_time.size):
         if inputs.bolus_time[b] <= t0:
-            _apply_bolus(z, inputs.bolus_species[b], inputs.bolus_amount[b])
+            apply_bolus(z, inputs.bolus_species[b], inputs.bolus_amount[b])
     out = np.empty((t_out.size, z.size))
     counters = dict.fromkeys(COUNTER_NAMES, 0)
     counters["n_rejected"] = -1
@@ -99,7 +92,7 @@ def solve_with_scipy(network, k, y0, t_out, inputs, rtol, atol, method, t0):
         t = t_stop
         for b in range(inputs.bolus_time.size):
             if inputs.bolus_time[b] == t_stop:
-                _apply_bolus(z, inputs.bolus_species[b], inputs.bolus_amount[b])
+                apply_bolus(z, inputs.bolus_species[b], inputs.bolus_amount[b])
         at_stop = t_out == t_stop
         out[at_stop] = z
     wall = _time.perf_counter() - start

@@ -58,19 +58,24 @@ def resolve_conditions(conditions) -> Conditions:
     raise ConditionsError(f"`conditions` must be a Conditions, a preset name or a path, found {conditions!r}")
 
 
+def resolve_mechanism(model, parameter_set=None) -> Mechanism:
+    """A Mechanism from a mechanism or SBML path or a Mechanism, with ``parameter_set`` applied."""
+    if isinstance(model, Mechanism):
+        return model.with_parameter_set(parameter_set) if parameter_set else model
+    if isinstance(model, (str, Path)):
+        return load(model, parameter_set=parameter_set)
+    raise ConditionsError(f"`model` must be a mechanism or SBML file path, a Mechanism or a Network, "
+                          f"found {model!r}")
+
+
 def resolve_model(model, parameter_set=None) -> Network:
-    """A Network from a mechanism path, a Mechanism or a Network."""
+    """A Network from a mechanism or SBML path, a Mechanism or a Network."""
     if isinstance(model, Network):
         if parameter_set is not None and parameter_set != model.parameter_set:
             raise ConditionsError("`parameter_set` cannot be applied to a compiled Network; pass the "
                                   "mechanism file or Mechanism instead")
         return model
-    if isinstance(model, Mechanism):
-        return compile_network(model.with_parameter_set(parameter_set) if parameter_set else model)
-    if isinstance(model, (str, Path)):
-        return compile_network(load(model, parameter_set=parameter_set))
-    raise ConditionsError(f"`model` must be a mechanism or SBML file path, a Mechanism or a Network, "
-                          f"found {model!r}")
+    return compile_network(resolve_mechanism(model, parameter_set))
 
 
 def time_grid(t_end=None, n_points=None, t_eval=None) -> np.ndarray:

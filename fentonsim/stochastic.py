@@ -158,7 +158,8 @@ def live_reactions(reactant_idx, reactant_coef, changes, c, x0, boluses):
     reactions are dead.
     """
     n_rt = reactant_idx.shape[0]
-    targets = np.where(np.asarray(boluses, dtype=np.int64) < 0, -1 - np.asarray(boluses, dtype=np.int64), boluses)
+    codes = np.asarray(boluses, dtype=np.int64)
+    targets = np.where(codes < 0, -1 - codes, codes)  # assignments are coded −1 − species
     reachable = (np.asarray(x0) > 0) | np.isin(np.arange(changes.shape[1]), targets)
     live = np.zeros(n_rt, dtype=bool)
     while True:

@@ -12,6 +12,7 @@ renamed, so an interrupted write never leaves a truncated table.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import tempfile
@@ -55,25 +56,32 @@ def csv_rows(dataset):
     return header, rows
 
 
-def write_csv(dataset, path) -> Path:
-    """Write ``dataset`` to ``path`` (see the module docstring); returns the path."""
+@contextlib.contextmanager
+def atomic_output(path):
+    """A text file (UTF-8) at ``path`` that appears only complete: written beside it, then renamed."""
     path = Path(path)
     if path.parent and not path.parent.exists():
         raise ConditionsError(f"cannot write `{path}`: directory `{path.parent}` does not exist")
-    header, rows = csv_rows(dataset)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     try:
-        with os.fdopen(handle, "w", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(header)
-            for row in rows:
-                writer.writerow([_format(v) for v in row])
+        with os.fdopen(handle, "w", newline="", encoding="utf-8") as fh:
+            yield fh
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
             os.unlink(temporary)
         raise
-    return path
+
+
+def write_csv(dataset, path) -> Path:
+    """Write ``dataset`` to ``path`` (see the module docstring); returns the path."""
+    header, rows = csv_rows(dataset)
+    with atomic_output(path) as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow([_format(v) for v in row])
+    return Path(path)
 
 
 def _format(value):

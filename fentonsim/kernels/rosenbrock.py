@@ -205,7 +205,8 @@ def _stiffest_species(jac, y):
 
 
 @njit(inline="always")
-def _apply_bolus(y, code, amount):
+def apply_bolus(y, code, amount):
+    """Add ``amount`` to species ``code``, or set species −1 − code to it (callable from Python too)."""
     # A negative code −1 − i assigns species i instead of adding to it (an SBML event `X = 50`).
     if code >= 0:
         y[code] += amount
@@ -271,7 +272,7 @@ def integrate(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
     t = t0
     for b in range(bolus_time.shape[0]):
         if bolus_time[b] <= t0:
-            _apply_bolus(y, bolus_species[b], bolus_amount[b])
+            apply_bolus(y, bolus_species[b], bolus_amount[b])
     next_out = 0
     while next_out < n_out and t_out[next_out] <= t0:
         for i in range(n_s):
@@ -480,7 +481,7 @@ def integrate(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
 
         for b in range(bolus_time.shape[0]):
             if bolus_time[b] == t_stop:
-                _apply_bolus(y, bolus_species[b], bolus_amount[b])
+                apply_bolus(y, bolus_species[b], bolus_amount[b])
         while next_out < n_out and t_out[next_out] <= t_stop:
             for i in range(n_s):
                 out_y[next_out, i] = y[i]

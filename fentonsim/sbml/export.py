@@ -217,14 +217,10 @@ def export_model(model, *, conditions=None, ph=None, temperature=None, volume=No
     Conditions resolve as in :func:`fentonsim.simulate` (explicit arguments over the preset over the
     mechanism defaults); the initial concentrations are the preset's and ``initial``'s.
     """
-    from ..mechanism import Mechanism
-    from ..models import load
     from ..network import compile_network
-    from ..simulate import resolve_run
+    from ..simulate import resolve_mechanism, resolve_run
 
-    mechanism = model if isinstance(model, Mechanism) else load(model, parameter_set=parameter_set)
-    if isinstance(model, Mechanism) and parameter_set:
-        mechanism = mechanism.with_parameter_set(parameter_set)
+    mechanism = resolve_mechanism(model, parameter_set)
     network = compile_network(mechanism)
     run = resolve_run(network, conditions, ph, temperature, initial, buffered, volume)
     return export_sbml(network, run.k, run.y0, volume=run.volume, pH=run.pH, temperature=run.temperature,

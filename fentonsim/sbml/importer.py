@@ -60,7 +60,6 @@ from ..errors import MechanismError
 from ..expression import affine, evaluate, num, op, substitute, sym, symbols, to_text
 from ..inputs import Assignment, Bolus
 from ..mechanism.schema import Branch, Defaults, Location, Mechanism, Observable, RateLaw, Reaction, Species
-from ..mechanism.validate import check_reactions, species_kinds
 
 MAX_ORDER = 3
 COUNT_ATOL = 1e-6  # molecules
@@ -148,7 +147,7 @@ def _unit_factor(model, unit_id, dimension, lib, where):
         for i in range(definition.getNumUnits()):
             unit = definition.getUnit(i)
             kind = lib.UnitKind_toString(unit.getKind())
-            exponent = unit.getExponentAsDouble() if hasattr(unit, "getExponentAsDouble") else unit.getExponent()
+            exponent = unit.getExponentAsDouble()
             base = unit.getMultiplier() * 10.0 ** unit.getScale()
             if kind in _KIND_FACTORS:
                 d, f = _KIND_FACTORS[kind]
@@ -262,7 +261,10 @@ class _Reader:
         needs_size = self.compartment_id in used_symbols or any(
             not m.getSpecies(i).getHasOnlySubstanceUnits() or m.getSpecies(i).isSetInitialConcentration()
             for i in range(m.getNumSpecies()))
-        sized = compartment.isSetSize() or m.getInitialAssignment(self.compartment_id) is not None
+        if m.getInitialAssignment(self.compartment_id) is not None:
+            raise self.error(f"compartment `{self.compartment_id}` gets its size from an initial assignment; "
+                             "give it a constant `size`", compartment)
+        sized = compartment.isSetSize()
         if not sized:
             if needs_size:
                 raise self.error(f"compartment `{self.compartment_id}` has no size, but the model needs one "
@@ -271,7 +273,7 @@ class _Reader:
                                  "(it does not affect this model, whose species are all amounts)")
             self.size = 1.0
         else:
-            self.size = compartment.getSize() if compartment.isSetSize() else math.nan
+            self.size = compartment.getSize()
         for i in range(m.getNumCompartments()):
             other = m.getCompartment(i)
             if other.getId() != self.compartment_id and other.getId() in used_symbols:
@@ -294,12 +296,13 @@ class _Reader:
                 target = f" for `{rule.getVariable()}`" if rule.isRate() else ""
                 raise self.error(f"{kind}{target}: only assignment rules are supported", rule)
         self.rules = rules
-        law_symbols = set()
+        self.laws = {}  # reaction id -> kinetic law, parsed once
         for i in range(m.getNumReactions()):
             reaction = m.getReaction(i)
             if reaction.isSetKineticLaw() and reaction.getKineticLaw().isSetMath():
-                law_symbols |= symbols(self.math(reaction.getKineticLaw(), f"kinetic law of reaction `{reaction.getId()}`"))
-        used = set(law_symbols)
+                self.laws[reaction.getId()] = self.math(reaction.getKineticLaw(),
+                                                        f"kinetic law of reaction `{reaction.getId()}`")
+        used = set().union(*(symbols(expr) for expr in self.laws.values()))
         for expr in rules.values():
             used |= symbols(expr)
         self.read_compartment(used)
@@ -339,9 +342,6 @@ class _Reader:
             missing = sorted(symbols(expr) - set(values) - {"time"})
             raise self.error(f"the value of `{name}` depends on undefined or circular ids: {', '.join(missing)}",
                              element)
-        if math.isnan(values[self.compartment_id]):
-            raise self.error(f"compartment `{self.compartment_id}` has no size", m.getCompartment(self.compartment_id))
-        self.size = values[self.compartment_id]
         for s in self.species:
             if s.getId() not in values:
                 raise self.error(f"species `{s.getId()}` has no initial amount or concentration", s)
@@ -434,7 +434,7 @@ class _Reader:
             for i in range(law.getNumLocalParameters()):
                 p = law.getLocalParameter(i)
                 local[p.getId()] = p.getValue()
-        expr = self.expand(self.math(law, f"kinetic law of {where}"))
+        expr = self.expand(self.laws[rid])
         expr = substitute(expr, {**self.constants, **local})
 
         def side(getter, count, role):
@@ -718,8 +718,6 @@ def import_sbml(path) -> Mechanism:
         description=f"Imported from SBML Level {model.getLevel()} Version {model.getVersion()}: {path.name}"
                     + (f" ({model.getName()})" if model.getName() else ""),
         events=events, observables=observables, counts=counts, files=(str(path),))
-    by_name = {s.name: s for s in species}
-    check_reactions(reactions, by_name, {}, species_kinds(by_name, {}), {})
     return dataclasses.replace(mechanism, warnings=tuple(reader.warnings))
 
 
