@@ -12,8 +12,12 @@ Subcommands:
   [--stats] --out FILE.csv`` — one simulation written as CSV (fentonsim.tables); MODEL
   is a mechanism (.yaml) or an SBML model (.xml).
 - ``fentonsim export MECH --sbml OUT.xml [--ph PH] [--temperature T] [--conditions NAME]
-  [--volume L] [--initial X=C] [--parameter-set NAME] [--amounts]`` — the mechanism at
-  those conditions as SBML Level 3 Version 2.
+  [--volume L] [--initial X=C] [--parameter-set NAME] [--rate ID=K] [--amounts]`` — the
+  mechanism at those conditions as SBML Level 3 Version 2.
+- ``fentonsim table FILE...`` — Markdown reaction tables (the ones in mechanisms/README.md).
+
+``simulate`` and ``export`` take ``--rate ID=K`` (repeatable) to replace a reaction's
+rate constant, e.g. a nanoparticle's measured release constant.
 
 User errors are printed as one line without a traceback; set
 ``FENTONSIM_DEBUG=1`` to see tracebacks of internal errors.
@@ -91,6 +95,13 @@ def _k_unit(order: float) -> str:
     return format_dims(rate_constant_dims(order))
 
 
+def cmd_table(args) -> int:
+    from .mechanism.table import tables_markdown
+
+    print(tables_markdown(args.files), end="")
+    return EXIT_OK
+
+
 def cmd_info(args) -> int:
     from .models import load
     from .network import compile_network
@@ -158,6 +169,13 @@ def _initial(text: str) -> tuple:
     return name.strip(), value.strip()
 
 
+def _rate(text: str) -> tuple:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip() or not value.strip():
+        raise argparse.ArgumentTypeError(f"`--rate` expects REACTION=K (e.g. 'F1=63 M^-1 s^-1'), found `{text}`")
+    return name.strip(), _number_or_quantity(value.strip())
+
+
 def _number_or_quantity(text: str):
     try:
         return float(text)
@@ -172,7 +190,8 @@ def cmd_simulate(args) -> int:
     initial = dict(args.initial or [])
     dataset = simulate(args.model, args.method, t_end=_number_or_quantity(args.t_end), n_points=args.n_points,
                        conditions=args.conditions, ph=args.ph, temperature=args.temperature, initial=initial,
-                       parameter_set=args.parameter_set, runs=args.runs, seed=args.seed,
+                       parameter_set=args.parameter_set, rates=dict(args.rate or []), runs=args.runs,
+                       seed=args.seed,
                        volume=None if args.volume is None else _number_or_quantity(args.volume),
                        stats=args.stats, progress=sys.stderr.isatty() and not args.quiet)
     path = write_csv(dataset, args.out)
@@ -194,7 +213,8 @@ def cmd_export(args) -> int:
 
     text = export_model(args.mechanism, conditions=args.conditions, ph=args.ph, temperature=args.temperature,
                         volume=None if args.volume is None else _number_or_quantity(args.volume),
-                        initial=dict(args.initial or []), parameter_set=args.parameter_set, amounts=args.amounts)
+                        initial=dict(args.initial or []), parameter_set=args.parameter_set,
+                        rates=dict(args.rate or []), amounts=args.amounts)
     with atomic_output(args.sbml) as fh:
         fh.write(text)
     print(f"wrote {args.sbml} (SBML Level 3 Version 2"
@@ -212,6 +232,8 @@ def _add_condition_arguments(parser, volume_name):
     parser.add_argument("--initial", type=_initial, action="append", metavar="NAME=CONC",
                         help="initial concentration, e.g. 'Fe+2=20 uM' (repeatable)")
     parser.add_argument("--parameter-set", help="apply a named alternative parameter set")
+    parser.add_argument("--rate", type=_rate, action="append", metavar="ID=K",
+                        help="replace a reaction's rate constant, e.g. 'REL-Fe3O4=2e-4 s^-1' (repeatable)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -227,6 +249,12 @@ def build_parser() -> argparse.ArgumentParser:
                       help="temperature, e.g. 310.15, '310 K' or '37 °C' (default: the mechanism default)")
     info.add_argument("--parameter-set", help="apply a named alternative parameter set")
     info.set_defaults(run=cmd_info)
+    table = sub.add_parser("table", help="print the Markdown reaction table of mechanism files",
+                           description="Print, per file, a Markdown table of the reactions it defines (equation, "
+                                       "k with units, Ea, where measured, source, evidence): the tables of "
+                                       "mechanisms/README.md are this output.")
+    table.add_argument("files", nargs="+", metavar="FILE")
+    table.set_defaults(run=cmd_table)
     simulate = sub.add_parser(
         "simulate", help="simulate a model and write a CSV table",
         description="Simulate MODEL and write concentrations [M] against time [s] as CSV: `time,<species>` for "

@@ -14,7 +14,7 @@ def is_sbml(path) -> bool:
 
 
 def load(path, parameter_set=None) -> Mechanism:
-    """Load a mechanism (``.yaml``) or an SBML model (``.xml``, ``.sbml``).
+    """Load a mechanism (``.yaml``), several merged (a list of ``.yaml`` paths) or an SBML model (``.xml``, ``.sbml``).
 
     The result works everywhere a mechanism does (``simulate``, ``compile_network``, the CLI).
     SBML import needs the ``sbml`` extra (python-libsbml); see fentonsim.sbml.importer
@@ -27,6 +27,11 @@ def load(path, parameter_set=None) -> Mechanism:
     ConditionsError
         When ``parameter_set`` is given for an SBML model (SBML has no alternative sets).
     """
+    if isinstance(path, (list, tuple)):
+        sbml = [p for p in path if is_sbml(p)]
+        if sbml:
+            raise ConditionsError(f"only fentonsim mechanism files can be merged; {sbml[0]} is SBML")
+        return load_mechanism(list(path), parameter_set=parameter_set)
     if is_sbml(path):
         if parameter_set is not None:
             raise ConditionsError(f"`parameter_set` applies to fentonsim mechanisms; {path} is SBML")

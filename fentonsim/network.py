@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .conditions import Conditions
-from .constants import GAS_CONSTANT, MAX_REACTION_ORDER, pkw
+from .constants import GAS_CONSTANT, MAX_REACTION_ORDER, STANDARD_TEMPERATURE, pkw
 from .errors import ConditionsError
 from .mechanism import validate
 from .mechanism.dump import dump_mechanism
@@ -72,7 +72,11 @@ class Network:
     Ea : ndarray of float64, shape (n_r,)
         Activation energy [J mol⁻¹].
     branch_fraction : ndarray of float64, shape (n_r,)
-        Fraction of the reactant set's flux going to this branch (dimensionless).
+        Fraction of the reactant set's flux going to this branch (dimensionless)
+        at the law's reference conditions.
+    fraction_law : ndarray of float64, shape (n_r, 4)
+        Columns per_pH [1/pH unit], pH_ref, per_K [K⁻¹], T_ref [K]: the fraction is
+        ``branch_fraction + per_pH·(pH − pH_ref) + per_K·(T − T_ref)`` (Branch).
     form_names : tuple of str, length n_f
         Forms of integrated pools.
     form_group, form_position : ndarray of int32, shape (n_f,)
@@ -127,6 +131,7 @@ class Network:
     T_ref: np.ndarray
     Ea: np.ndarray
     branch_fraction: np.ndarray
+    fraction_law: np.ndarray
     form_names: tuple
     form_group: np.ndarray
     form_position: np.ndarray
@@ -219,11 +224,32 @@ class Network:
                 out[:, j] = overrides.get(name, self.buffered_default[j])
             else:
                 group = self.buffered_group[j]
-                total = overrides.get(self.group_names[group], self.buffered_default[j])
+                total = self._clamped_pool_total(group, overrides, alpha, self.buffered_default[j])
                 out[:, j] = np.asarray(total) * alpha[:, group, self.buffered_position[j]]
         if np.any(out < 0) or not np.all(np.isfinite(out)):
             raise ConditionsError("buffered concentrations must be finite and non-negative")
         return out
+
+    def _clamped_pool_total(self, group, overrides, alpha, default):
+        """Total of a clamped pool: given as the pool, or as one form at the run's pH (25 mM HCO3-)."""
+        pool = self.group_names[group]
+        forms = [(j, name) for j, name in enumerate(self.buffered_names)
+                 if self.buffered_kind[j] == BUFFERED_KIND_FORM and self.buffered_group[j] == group
+                 and name in overrides]
+        given = ([pool] if pool in overrides else []) + [name for _, name in forms]
+        if len(given) > 1:
+            raise ConditionsError(f"buffered concentrations given for {' and '.join(given)}, which all set the "
+                                  f"total of pool `{pool}`; give one")
+        if pool in overrides:
+            return overrides[pool]
+        if not forms:
+            return default
+        j, name = forms[0]
+        fraction = alpha[:, group, self.buffered_position[j]]
+        if np.any(fraction <= 0):
+            raise ConditionsError(f"buffered `{name}` cannot be held at {overrides[name]} M: its fraction of pool "
+                                  f"`{pool}` is 0 at this pH; give the pool total `{pool}` instead")
+        return np.asarray(overrides[name]) / fraction
 
     def rate_constants(self, pH=None, temperature=None, buffered=None):
         """Effective rate constants for the state variables, vectorised over conditions.
@@ -257,16 +283,43 @@ class Network:
             raise ConditionsError(f"`temperature` must be a positive number of kelvin, found {temperature}")
         pH_arr, T_arr = np.broadcast_arrays(pH_arr, T_arr)
         arrhenius = np.exp(-self.Ea[None, :] / GAS_CONSTANT * (1.0 / T_arr[:, None] - 1.0 / self.T_ref[None, :]))
-        k = self.k_ref[None, :] * self.branch_fraction[None, :] * arrhenius
+        k = self.k_ref[None, :] * self.branch_fractions(pH_arr, T_arr) * arrhenius
         if len(self.form_names):
             alpha = self.group_fractions(pH_arr, T_arr)[:, self.form_group, self.form_position]
             k = k * np.prod(np.where(self.form_power[None] > 0, alpha[:, None, :] ** self.form_power[None], 1.0),
                             axis=-1)
         if len(self.buffered_names):
             conc = self.buffered_concentrations(pH_arr, T_arr, buffered)
-            k = k * np.prod(np.where(self.buffered_power[None] > 0,
-                                     conc[:, None, :] ** self.buffered_power[None], 1.0), axis=-1)
+            with np.errstate(divide="ignore"):
+                k = k * np.prod(np.where(self.buffered_power[None] != 0,
+                                         conc[:, None, :] ** self.buffered_power[None], 1.0), axis=-1)
+            if not np.all(np.isfinite(k)):
+                bad = int(np.flatnonzero(~np.all(np.isfinite(k), axis=0))[0])
+                raise ConditionsError(
+                    f"reaction `{self.reaction_ids[bad]}` has a negative order in a clamped species whose "
+                    "concentration is 0 here, so its rate constant is infinite; give that species a "
+                    "positive concentration")
         return k[0] if scalar else k
+
+    def branch_fractions(self, pH, temperature) -> np.ndarray:
+        """Branching fractions at each condition, shape (n, n_r) for pH, T of shape (n,).
+
+        Raises
+        ------
+        ConditionsError
+            If a yield law leaves [0, 1] at these conditions.
+        """
+        per_pH, pH_ref, per_K, T_ref = self.fraction_law.T
+        fraction = (self.branch_fraction[None, :] + per_pH[None, :] * (pH[:, None] - pH_ref[None, :])
+                    + per_K[None, :] * (temperature[:, None] - T_ref[None, :]))
+        outside = (fraction < 0.0) | (fraction > 1.0)
+        if np.any(outside):
+            row, col = (int(i[0]) for i in np.nonzero(outside))
+            raise ConditionsError(
+                f"the yield law of branch `{self.reaction_ids[col]}` gives a fraction of {fraction[row, col]:.3g} "
+                f"at pH {pH[row]:g} and {temperature[row]:g} K, outside [0, 1]; these conditions are beyond "
+                "the law's range")
+        return fraction
 
     def initial_state(self, conditions: Conditions | None = None, **initial) -> np.ndarray:
         """Initial concentrations [M] of the state variables, shape (n_s,).
@@ -344,12 +397,12 @@ def compile_network(mechanism: Mechanism) -> Network:
     for r in mechanism.reactions:
         for b in r.branches:
             rows.append((b.id, r.id, format_equation(r.reactants, b.products), r.reactants, b.products,
-                         r.rate, b.fraction, dict(r.orders)))
+                         r.rate, b, dict(r.orders)))
             power.append(r.propensity == "power")
         if r.reversible:
             products = r.branches[0].products
             rows.append((f"{r.id}:reverse", r.id, format_equation(products, r.reactants), products,
-                         r.reactants, r.reverse_rate, 1.0, {}))
+                         r.reactants, r.reverse_rate, None, {}))
             power.append(r.propensity == "power")
 
     n_r, n_s = len(rows), len(state)
@@ -359,7 +412,9 @@ def compile_network(mechanism: Mechanism) -> Network:
     form_power = np.zeros((n_r, len(form_names)))
     buffered_power = np.zeros((n_r, len(buffered_names)))
     k_ref, T_ref, Ea, fraction = (np.zeros(n_r) for _ in range(4))
-    for i, (_, _, _, reactants, products, rate, frac, orders) in enumerate(rows):
+    fraction_law = np.zeros((n_r, 4))
+    fraction_law[:, 3] = STANDARD_TEMPERATURE
+    for i, (_, _, _, reactants, products, rate, branch, orders) in enumerate(rows):
         state_coefs: dict[int, int] = {}
         for name, coef in reactants:
             kind = kinds[name]
@@ -380,7 +435,10 @@ def compile_network(mechanism: Mechanism) -> Network:
             buffered_power[i, buffered_index[name]] += exponent
         for slot, (target, coef) in enumerate(sorted(state_coefs.items())):
             reactant_idx[i, slot], reactant_coef[i, slot] = target, coef
-        k_ref[i], T_ref[i], Ea[i], fraction[i] = rate.k, rate.T_ref, rate.Ea, frac
+        k_ref[i], T_ref[i], Ea[i] = rate.k, rate.T_ref, rate.Ea
+        fraction[i] = 1.0 if branch is None else branch.fraction
+        if branch is not None:
+            fraction_law[i] = branch.per_pH, branch.pH_ref, branch.per_K, branch.T_ref
 
     conservation, conservation_names = _conservation(mechanism, state, kinds, net_stoich)
     return Network(
@@ -393,6 +451,7 @@ def compile_network(mechanism: Mechanism) -> Network:
         reactant_idx=_readonly(reactant_idx), reactant_coef=_readonly(reactant_coef),
         order=_readonly(reactant_coef.sum(axis=1).astype(np.int8)), net_stoich=_readonly(net_stoich),
         k_ref=_readonly(k_ref), T_ref=_readonly(T_ref), Ea=_readonly(Ea), branch_fraction=_readonly(fraction),
+        fraction_law=_readonly(fraction_law),
         form_names=form_names,
         form_group=_readonly(np.array([group_index[form_group[f].pool] for f in form_names], dtype=np.int32)),
         form_position=_readonly(np.array([form_group[f].forms.index(f) for f in form_names], dtype=np.int32)),

@@ -27,7 +27,8 @@ Data variables
 Attributes
     ``fentonsim_version``; ``method`` ("ode"); ``solver``; ``rtol``; ``atol`` [M] (a number,
     or a list per species); ``pH``; ``temperature_K``; ``conditions`` (preset name or "");
-    ``mechanism`` (name); ``mechanism_sha256``; ``parameter_set`` (or ""); ``inputs``
+    ``mechanism`` (name); ``mechanism_sha256``; ``parameter_set`` (or ""); ``rate_overrides``
+    (``rates=`` given to simulate, "id = value; …", or ""); ``inputs``
     (one line per bolus/source, or ""); ``ignored_inputs`` (preset species absent from the
     mechanism, or ""); counters ``n_steps``, ``n_rejected``, ``n_rhs``, ``n_jac``, ``n_lu``
     (−1: not reported by the solver); ``wall_time_s``; ``rate_convention``.

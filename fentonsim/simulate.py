@@ -21,6 +21,7 @@ from .constants import AVOGADRO
 from .deterministic import DEFAULT_ATOL, DEFAULT_MAX_STEPS, DEFAULT_RTOL, solve_ode
 from .errors import ConditionsError
 from .mechanism import Mechanism
+from .mechanism.overrides import with_rates
 from .models import load
 from .observables import add_observables
 from .network import Network, compile_network
@@ -58,24 +59,28 @@ def resolve_conditions(conditions) -> Conditions:
     raise ConditionsError(f"`conditions` must be a Conditions, a preset name or a path, found {conditions!r}")
 
 
-def resolve_mechanism(model, parameter_set=None) -> Mechanism:
-    """A Mechanism from a mechanism or SBML path or a Mechanism, with ``parameter_set`` applied."""
+def resolve_mechanism(model, parameter_set=None, rates=None) -> Mechanism:
+    """A Mechanism from a mechanism or SBML path or a Mechanism, with ``parameter_set``
+    and then the rate-constant overrides ``rates`` (fentonsim.mechanism.overrides) applied."""
     if isinstance(model, Mechanism):
-        return model.with_parameter_set(parameter_set) if parameter_set else model
-    if isinstance(model, (str, Path)):
-        return load(model, parameter_set=parameter_set)
+        return with_rates(model.with_parameter_set(parameter_set) if parameter_set else model, rates)
+    if isinstance(model, (str, Path, list, tuple)):
+        return with_rates(load(model, parameter_set=parameter_set), rates)
     raise ConditionsError(f"`model` must be a mechanism or SBML file path, a Mechanism or a Network, "
                           f"found {model!r}")
 
 
-def resolve_model(model, parameter_set=None) -> Network:
+def resolve_model(model, parameter_set=None, rates=None) -> Network:
     """A Network from a mechanism or SBML path, a Mechanism or a Network."""
     if isinstance(model, Network):
         if parameter_set is not None and parameter_set != model.parameter_set:
             raise ConditionsError("`parameter_set` cannot be applied to a compiled Network; pass the "
                                   "mechanism file or Mechanism instead")
+        if rates:
+            raise ConditionsError("`rates` cannot be applied to a compiled Network; pass the mechanism "
+                                  "file or Mechanism instead")
         return model
-    return compile_network(resolve_mechanism(model, parameter_set))
+    return compile_network(resolve_mechanism(model, parameter_set, rates))
 
 
 def time_grid(t_end=None, n_points=None, t_eval=None) -> np.ndarray:
@@ -165,8 +170,8 @@ def resolve_run(network, conditions=None, ph=None, temperature=None, initial=Non
 
 
 def simulate(model, method="ode", *, t_end=None, n_points=None, t_eval=None, conditions=None, ph=None,
-             temperature=None, initial=None, buffered=None, parameter_set=None, boluses=(), sources=(),
-             rtol=DEFAULT_RTOL, atol=None, solver="rodas4", max_steps=DEFAULT_MAX_STEPS,
+             temperature=None, initial=None, buffered=None, parameter_set=None, rates=None, boluses=(),
+             sources=(), rtol=DEFAULT_RTOL, atol=None, solver="rodas4", max_steps=DEFAULT_MAX_STEPS,
              h_max=math.inf, fluxes=True, runs=1, seed=0, volume=None, stats=False, quantiles=DEFAULT_QUANTILES,
              epsilon=DEFAULT_EPSILON, max_events=DEFAULT_MAX_EVENTS, ssa_algorithm="auto", time_budget_s=None,
              progress=False):
@@ -174,10 +179,11 @@ def simulate(model, method="ode", *, t_end=None, n_points=None, t_eval=None, con
 
     Parameters
     ----------
-    model : str, Path, Mechanism or Network
-        A mechanism file (``.yaml``), an SBML model (``.xml``), a loaded mechanism
-        or a compiled network. Events an SBML model defines are applied with
-        ``boluses``; its assignment rules appear as ``observed`` variables
+    model : str, Path, list of them, Mechanism or Network
+        A mechanism file (``.yaml``), several merged (``["iron.yaml", "probes.yaml"]``),
+        an SBML model (``.xml``), a loaded mechanism or a compiled network.
+        Events an SBML model defines are applied with ``boluses``; its
+        assignment rules appear as ``observed`` variables
         (fentonsim.observables).
     method : {"ode", "ssa", "tau-leap", "auto"}
         Deterministic rate equations, exact stochastic simulation, adaptive
@@ -201,6 +207,10 @@ def simulate(model, method="ode", *, t_end=None, n_points=None, t_eval=None, con
         Clamped concentrations [M] overriding the mechanism and preset.
     parameter_set : str, optional
         An alternative parameter set of the mechanism.
+    rates : mapping of str to float or str, optional
+        Reference rate constants to replace, by reaction id, in M^(1−m) s⁻¹ or
+        as quantities (``{"REL-Fe3O4": "2e-4 s^-1"}``): material-specific
+        constants such as ion release (fentonsim.mechanism.overrides).
     boluses, sources : sequences of fentonsim.Bolus / fentonsim.Source
         Time-dependent inputs.
     rtol : float, default 1e-6
@@ -250,7 +260,7 @@ def simulate(model, method="ode", *, t_end=None, n_points=None, t_eval=None, con
     """
     if method not in METHODS:
         raise ConditionsError(f"unknown method `{method}`; expected one of {', '.join(METHODS)}")
-    network = resolve_model(model, parameter_set)
+    network = resolve_model(model, parameter_set, rates)
     t_out = time_grid(t_end, n_points, t_eval)
     run = resolve_run(network, conditions, ph, temperature, initial, buffered, volume)
     pH, T, y0, k, volume, preset = run.pH, run.temperature, run.y0, run.k, run.volume, run.preset
@@ -284,6 +294,7 @@ def simulate(model, method="ode", *, t_end=None, n_points=None, t_eval=None, con
         "mechanism": network.name,
         "mechanism_sha256": network.mechanism_sha256,
         "parameter_set": network.parameter_set or "",
+        "rate_overrides": "; ".join(f"{rid} = {value}" for rid, value in (rates or {}).items()),
         "inputs": "; ".join(descriptions),
         "ignored_inputs": ", ".join(ignored),
     }

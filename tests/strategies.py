@@ -52,6 +52,7 @@ from fentonsim.mechanism.schema import (
     Species,
     SpeciationGroup,
     Uncertainty,
+    Validity,
 )
 
 # Fixed species every generated mechanism has (besides the plain ones).
@@ -125,8 +126,8 @@ def rate_laws(draw, factor_names=()):
         return RateLaw("arrhenius", k, T_ref, Ea, ())
     names = draw(st.lists(st.sampled_from(sorted(factor_names)), min_size=1, max_size=len(factor_names),
                           unique=True))
-    exponents = draw(st.lists(_finite(0.0, 5.0, exclude_min=True), min_size=len(names),
-                              max_size=len(names)))
+    nonzero = _finite(0.0, 5.0, exclude_min=True) | _finite(-5.0, 0.0, exclude_max=True)
+    exponents = draw(st.lists(nonzero, min_size=len(names), max_size=len(names)))
     return RateLaw("power-law", k, T_ref, Ea, tuple(zip(names, exponents)))
 
 
@@ -139,6 +140,26 @@ def uncertainties(draw):
         low, high = sorted(draw(st.lists(_finite(0.0, 1e11), min_size=2, max_size=2)))
     log10_sd = draw(st.none() | _finite(0.0, 3.0))
     return Uncertainty(factor, low, high, log10_sd)
+
+
+@st.composite
+def validities(draw):
+    """A Validity with optional pH and temperature ranges (low ≤ high) and a medium."""
+    pH = tuple(sorted(draw(st.lists(_finite(0.0, 14.0), min_size=2, max_size=2)))) if draw(st.booleans()) else None
+    T = tuple(sorted(draw(st.lists(_finite(250.0, 400.0), min_size=2, max_size=2)))) if draw(st.booleans()) else None
+    return Validity(pH, T, draw(st.just("") | texts(min_size=1)))
+
+
+@st.composite
+def yield_laws(draw):
+    """Two branches' linear yield laws whose slopes cancel (so the fractions sum to 1 everywhere)."""
+    per_pH = draw(st.just(0.0) | _finite(-0.05, 0.05))
+    per_K = draw(st.just(0.0) | _finite(-0.01, 0.01))
+    # A reference without its slope is not written out, so it must keep the default to round-trip.
+    pH_ref = draw(_finite(3.0, 9.0)) if per_pH else 7.0
+    T_ref = draw(reference_temperatures()) if per_K else STANDARD_TEMPERATURE
+    return ({"per_pH": per_pH, "pH_ref": pH_ref, "per_K": per_K, "T_ref": T_ref},
+            {"per_pH": -per_pH, "pH_ref": pH_ref, "per_K": -per_K, "T_ref": T_ref})
 
 
 @st.composite
@@ -274,8 +295,10 @@ def mechanisms(draw, max_reactions: int = 8):
             branches = (Branch(rid, products[0], 1.0, ""),)
         else:
             fractions = draw(branch_fractions(n_branches))
-            branches = tuple(Branch(next(id_iter), p, f, draw(st.just("") | texts(min_size=1)))
-                             for p, f in zip(products, fractions))
+            laws = draw(yield_laws()) if n_branches == 2 and draw(st.booleans()) else ({},) * n_branches
+            laws = [law if law.get("per_pH") or law.get("per_K") else {} for law in laws]
+            branches = tuple(Branch(next(id_iter), p, f, draw(st.just("") | texts(min_size=1)), **law)
+                             for p, f, law in zip(products, fractions, laws))
 
         present_buffered = [n for n, _ in reactants if n in buffered_reactants]
         orders = ()
@@ -297,6 +320,7 @@ def mechanisms(draw, max_reactions: int = 8):
             ref=draw(citable), uncertainty=draw(st.none() | uncertainties()),
             evidence=draw(st.sampled_from([None, "confirmed", "unconfirmed"])),
             note=draw(st.just("") | texts(min_size=1)),
+            validity=draw(st.none() | validities()),
         ))
 
     # A deliberate duplicate pathway: same reactants and products, both marked.

@@ -8,7 +8,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from fentonsim import MechanismError, compile_network, load_mechanism
+from fentonsim import ConditionsError, MechanismError, compile_network, load_mechanism
 from fentonsim.constants import GAS_CONSTANT
 
 HEADER = """\
@@ -300,3 +300,95 @@ def test_empty_citation_rejected(tmp_path):
     """A reference with an empty citation is an error (it could not be cited or dumped)."""
     with pytest.raises(MechanismError, match="empty citation"):
         load(tmp_path, "[]\n", extra='references: {K1: ""}\n')
+
+
+def test_negative_power_law_exponent_is_a_pre_equilibrium(tmp_path):
+    """factors {H+: -1} (complex formed in a fast pre-equilibrium with H+ release) scales k as 1/[H+]."""
+    m = load(tmp_path, """\
+        - id: F3
+          equation: Fe+3 + H2O2 => Fe+2 + HO* + O* + H+
+          rate: {type: power-law, k: 1e-5 s^-1, factors: {H+: -1}}
+        """)
+    net = compile_network(m)
+    assert net.rate_constants(pH=3)[0] == pytest.approx(1e-5 / 1e-3, rel=1e-12)
+    assert net.rate_constants(pH=4)[0] == pytest.approx(1e-5 / 1e-4, rel=1e-12)
+
+
+def test_negative_exponent_on_a_zero_concentration_is_refused(tmp_path):
+    """A negative order in a clamped species held at 0 would give an infinite rate: a clear error instead."""
+    m = load(tmp_path, """\
+        - id: X
+          equation: Fe+3 + H2O2 => Fe+2 + HO* + O* + H+
+          rate: {type: power-law, k: 1e-5 s^-1, factors: {O2: -1}}
+        """)
+    with pytest.raises(ConditionsError, match="`X` has a negative order"):
+        compile_network(m).rate_constants(pH=7, buffered={"O2": 0.0})
+
+
+YIELD = """\
+    - id: Y
+      reactants: Fe+2 + H2O2
+      branches:
+      - id: Y-OH
+        products: Fe+3 + OH- + HO*
+        fraction: {value: 0.2, per-pH: 0.02, pH_ref: 6.5, per-K: 0.005, T_ref: 288.15 K}
+      - id: Y-ferryl
+        products: FeO+2 + H2O
+        fraction: {value: 0.8, per-pH: %s, pH_ref: 6.5, per-K: -0.005, T_ref: 288.15 K}
+      rate: {k: 100}
+    """
+
+
+def test_yield_law_makes_branch_fractions_depend_on_pH_and_T(tmp_path):
+    """A linear yield law: fraction = value + per-pH·(pH − pH_ref) + per-K·(T − T_ref), the other branch the rest."""
+    net = compile_network(load(tmp_path, YIELD % "-0.02"))
+    k = net.rate_constants(pH=7.5, temperature=298.15)
+    expected = 0.2 + 0.02 * 1.0 + 0.005 * 10.0
+    np.testing.assert_allclose(k, [100 * expected, 100 * (1 - expected)], rtol=1e-12)
+
+
+def test_yield_law_slopes_must_cancel(tmp_path):
+    """Fractions that sum to 1 only at the reference pH are an error naming the slopes."""
+    with pytest.raises(MechanismError, match="slopes \\+0.01/pH"):
+        load(tmp_path, YIELD % "-0.01")
+
+
+def test_yield_law_outside_0_1_is_a_conditions_error(tmp_path):
+    """At conditions where the law leaves [0, 1] (far beyond its range) the run is refused, naming the branch."""
+    net = compile_network(load(tmp_path, YIELD % "-0.02"))
+    with pytest.raises(ConditionsError, match="branch `Y-OH` gives a fraction of 1.07"):
+        net.rate_constants(pH=7.0, temperature=460.0)
+
+
+def test_yield_law_needs_its_reference(tmp_path):
+    with pytest.raises(MechanismError, match="needs both `per-pH` and `pH_ref`"):
+        load(tmp_path, YIELD.replace(", pH_ref: 6.5, per-K: 0.005", ", per-K: 0.005") % "-0.02")
+
+
+def test_validity_ranges_are_parsed_and_checked(tmp_path):
+    """`validity: {pH, T, medium}` records where a constant was measured; a reversed range is an error."""
+    m = load(tmp_path, """\
+        - id: F1
+          equation: Fe+2 + H2O2 => Fe+3 + OH- + HO*
+          rate: {k: 55}
+          validity: {pH: [0, 3], T: [5 °C, 45 °C], medium: "I = 0.1 M"}
+        """)
+    v = m.reaction("F1").validity
+    assert v.pH == (0.0, 3.0) and v.T == pytest.approx((278.15, 318.15)) and v.medium == "I = 0.1 M"
+    with pytest.raises(MechanismError, match="low ≤ high, found \\[3, 0\\]"):
+        load(tmp_path, """\
+            - id: F1
+              equation: Fe+2 + H2O2 => Fe+3 + OH- + HO*
+              rate: {k: 55}
+              validity: {pH: [3, 0]}
+            """)
+
+
+def test_several_files_merge_into_one_mechanism():
+    """load([iron, glutathione]) merges the files (shared includes read once) and is named after both."""
+    from conftest import MECHANISMS
+    m = load_mechanism([MECHANISMS / "iron.yaml", MECHANISMS / "glutathione.yaml"])
+    assert m.name == "iron+glutathione"
+    names = {s.name for s in m.species}
+    assert {"Fe+2", "GSH", "CO3*-"} <= names
+    assert len(m.reactions) == len({r.id for r in m.reactions})

@@ -50,7 +50,8 @@ def test_conservation_rows_are_conserved(iron):
 def test_stoichiometry_matches_equations(iron):
     """Fenton F1-OH consumes one Fe(II) and one peroxide and makes Fe(III) and ·OH."""
     row = dict(zip(iron.species, iron.net_stoich[iron.reaction_ids.index("F1-OH")]))
-    assert row == {"Fe(II)": -1, "peroxide": -1, "Fe(III)": 1, "hydroxyl": 1, "FeO+2": 0, "superoxide": 0}
+    assert row == {"Fe(II)": -1, "peroxide": -1, "Fe(III)": 1, "hydroxyl": 1, "FeO+2": 0, "superoxide": 0,
+                   "CO3*-": 0}
 
 
 def test_hash_is_stable_and_content_based():

@@ -112,13 +112,7 @@ def test_export_in_counts_imports_to_the_same_stochastic_constants(tmp_path):
 
 
 def _peer_cases():
-    cases = []
-    for name, ion in CATALYSTS.items():
-        marks = [] if (MECHANISMS / name).exists() else [pytest.mark.skip(
-            reason=f"mechanisms/{name} is not shipped yet (chemistry library issue)")]
-        for ph in (6.5, 7.4):
-            cases.append(pytest.param(name, ion, ph, marks=marks, id=f"{name}-pH{ph}"))
-    return cases
+    return [pytest.param(name, ion, ph, id=f"{name}-pH{ph}") for name, ion in CATALYSTS.items() for ph in (6.5, 7.4)]
 
 
 def _export_for_peers(tmp_path, name, ion, ph):

@@ -44,11 +44,12 @@ def test_schema(tme_run, iron):
 
 
 def test_conditions_precedence_and_ignored_species(tme_run, iron):
-    """The tme preset sets pH 6.5 and 37 °C; species it names that iron lacks (GSH, HCO3-) are listed."""
+    """The tme preset sets pH 6.5 and 37 °C and holds HCO3- at 25 mM; species it names that iron lacks (GSH)
+    are listed."""
     assert tme_run.attrs["pH"] == 6.5 and tme_run.attrs["temperature_K"] == pytest.approx(310.15)
-    assert tme_run.attrs["ignored_inputs"] == "GSH, HCO3-"
+    assert tme_run.attrs["ignored_inputs"] == "GSH"
     np.testing.assert_allclose(tme_run.rate_constant, iron.rate_constants(pH=6.5, temperature=310.15,
-                                                                          buffered={"O2": 50e-6}))
+                                                                          buffered={"O2": 50e-6, "HCO3-": 25e-3}))
     h2o2 = tme_run.concentration.sel(species="peroxide")
     assert float(h2o2[0]) == pytest.approx(100e-6)  # preset value
     override = simulate(iron, conditions="tme", ph=7.4, temperature="25 °C", initial={"H2O2": 1e-3},

@@ -13,10 +13,11 @@ from .schema import (
     Species,
     SpeciationGroup,
     Uncertainty,
+    Validity,
 )
 
 __all__ = [
     "Branch", "Defaults", "Equation", "Mechanism", "ParameterSet", "PKa", "RateLaw", "Reaction",
-    "Reference", "Species", "SpeciationGroup", "Uncertainty", "format_equation", "load_mechanism",
+    "Reference", "Species", "SpeciationGroup", "Uncertainty", "Validity", "format_equation", "load_mechanism",
     "parse_equation",
 ]

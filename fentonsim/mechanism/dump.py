@@ -103,13 +103,24 @@ def mechanism_to_dict(mechanism: Mechanism) -> dict:
     return doc
 
 
+def _fraction(branch):
+    if not branch.varies:
+        return branch.fraction
+    law = {"value": branch.fraction}
+    if branch.per_pH:
+        law.update({"per-pH": branch.per_pH, "pH_ref": branch.pH_ref})
+    if branch.per_K:
+        law.update({"per-K": branch.per_K, "T_ref": branch.T_ref})
+    return law
+
+
 def _reaction(r) -> dict:
     entry = {"id": r.id}
     only = r.branches[0]
-    if r.is_branched or only.id != r.id or only.fraction != 1.0 or only.note:
+    if r.is_branched or only.id != r.id or only.fraction != 1.0 or only.varies or only.note:
         entry["reactants"] = format_side(r.reactants)
         entry["branches"] = [
-            {k: v for k, v in (("id", b.id), ("products", format_side(b.products)), ("fraction", b.fraction),
+            {k: v for k, v in (("id", b.id), ("products", format_side(b.products)), ("fraction", _fraction(b)),
                                ("note", b.note)) if v != "" or k == "products"}
             for b in r.branches
         ]
@@ -142,6 +153,10 @@ def _reaction(r) -> dict:
         entry["note"] = r.note
     if r.propensity != "falling-factorial":
         entry["propensity"] = r.propensity
+    if r.validity is not None:
+        v = r.validity
+        entry["validity"] = {k: val for k, val in (("pH", v.pH and list(v.pH)), ("T", v.T and list(v.T)),
+                                                   ("medium", v.medium)) if val}
     return entry
 
 

@@ -44,6 +44,7 @@ from .schema import (
     Species,
     SpeciationGroup,
     Uncertainty,
+    Validity,
 )
 from .yamlio import FileReader, read_mapping
 
@@ -61,9 +62,11 @@ SPECIES_KEYS = ("name", "composition", "charge", "radical", "buffered", "note", 
 GROUP_KEYS = ("pool", "forms", "pKa", "buffered", "ref", "note")
 PKA_KEYS = ("value", "dH", "T_ref")
 REACTION_KEYS = ("id", "equation", "reactants", "branches", "rate", "reverse-rate", "orders",
-                 "tabulated-as", "duplicate", "ref", "uncertainty", "evidence", "note", "propensity")
+                 "tabulated-as", "duplicate", "ref", "uncertainty", "evidence", "note", "propensity", "validity")
+VALIDITY_KEYS = ("pH", "T", "medium")
 PROPENSITIES = ("falling-factorial", "power")
 BRANCH_KEYS = ("id", "products", "fraction", "note")
+FRACTION_KEYS = ("value", "per-pH", "pH_ref", "per-K", "T_ref")
 RATE_KEYS = {
     "constant": ("type", "k"),
     "arrhenius": ("type", "k_ref", "k", "T_ref", "Ea", "Ea_over_R"),
@@ -118,8 +121,10 @@ def load_mechanism(path, parameter_set: str | None = None) -> Mechanism:
 
     Parameters
     ----------
-    path : str or Path
-        A mechanism YAML file.
+    path : str or Path, or a list of them
+        A mechanism YAML file, or several merged as if one file included them all
+        (a catalyst with an assay: ``["iron.yaml", "probes.yaml"]``; files they share
+        are read once). The merged mechanism is named after the files, ``iron+probes``.
     parameter_set : str, optional
         Name of an alternative parameter set to apply (see ``parameter-sets``).
 
@@ -128,10 +133,21 @@ def load_mechanism(path, parameter_set: str | None = None) -> Mechanism:
     MechanismError
         Naming file, line, what was expected and what was found.
     """
-    path = Path(path)
+    paths = [Path(p) for p in path] if isinstance(path, (list, tuple)) else [Path(path)]
+    if not paths:
+        raise MechanismError("no mechanism file given (expected a path or a non-empty list of paths)")
     contents: list[_FileContent] = []
-    _read_tree(path, stack=[], seen=set(), out=contents)
-    mechanism = _build(path, contents)
+    seen: set[Path] = set()
+    for one in paths:
+        _read_tree(one, stack=[], seen=seen, out=contents)
+    mechanism = _build(paths[-1], contents)
+    if len(paths) > 1:
+        names = [_top_name(c) for c in contents if c.reader.path.resolve() in {p.resolve() for p in paths}]
+        mechanism = replace(mechanism, name="+".join(names),
+                            description=f"{' + '.join(names)} merged: " + " | ".join(
+                                c.top.get("description", "") or "" for c in contents
+                                if c.reader.path.resolve() in {p.resolve() for p in paths}))
+    path = paths[-1]
     if parameter_set is not None:
         try:
             mechanism = mechanism.with_parameter_set(parameter_set)
@@ -141,6 +157,10 @@ def load_mechanism(path, parameter_set: str | None = None) -> Mechanism:
 
 
 # ---------------------------------------------------------------- reading files
+
+
+def _top_name(content) -> str:
+    return str(content.top.get("name") or content.reader.path.stem)
 
 
 def _read_tree(path: Path, stack: list[Path], seen: set[Path], out: list[_FileContent],
@@ -371,17 +391,10 @@ def _parse_reaction(reader: FileReader, node) -> _PendingReaction:
             bid = reader.string(bnode, "id", f"a branch of {what}")
             products = _equation_side(reader, bnode, "products", reader.string(bnode, "products", what),
                                       f"branch `{bid}` of {what}", "products")
-            fraction = reader.number(bnode, "fraction", f"branch `{bid}`")
-            if not (0.0 <= fraction <= 1.0):
-                raise reader.error(f"fraction of branch `{bid}` must be in [0, 1], found `{fraction}`",
-                                   bnode, "fraction")
-            branches.append(Branch(bid, products, fraction,
-                                   reader.string(bnode, "note", what, default="") or ""))
-        total = sum(b.fraction for b in branches)
-        if abs(total - 1.0) > BRANCH_FRACTION_TOLERANCE:
-            raise reader.error(
-                f"branching fractions of {what} sum to {total:g}, expected 1 "
-                f"({', '.join(f'{b.id}: {b.fraction:g}' for b in branches)})", node, "branches")
+            law = _parse_fraction(reader, bnode, f"branch `{bid}`")
+            branches.append(Branch(bid, products, note=reader.string(bnode, "note", what, default="") or "",
+                                   **law))
+        _check_fraction_sum(reader, node, branches, what)
         branches = tuple(branches)
     rate_node = reader.mapping(node, "rate", what, required=True)
     tabulated = reader.string(node, "tabulated-as", what, default="k")
@@ -409,9 +422,34 @@ def _parse_reaction(reader: FileReader, node) -> _PendingReaction:
         duplicate=reader.boolean(node, "duplicate", what), ref=reader.string(node, "ref", what),
         evidence=None if evidence is None else EVIDENCE[evidence],
         note=reader.string(node, "note", what, default="") or "", location=_location(reader, node),
+        validity=_parse_validity(reader, node, what),
     )
     return _PendingReaction(reader, node, reaction, rate_node, reverse_node,
                             reader.mapping(node, "uncertainty", what))
+
+
+def _parse_validity(reader: FileReader, node, what: str) -> Validity | None:
+    """``validity: {pH: [lo, hi], T: [lo, hi], medium: text}`` — where the constant was measured."""
+    vnode = reader.mapping(node, "validity", what)
+    if vnode is None:
+        return None
+    reader.check_keys(vnode, VALIDITY_KEYS, f"the validity of {what}")
+    ranges = {}
+    for key, parse in (("pH", lambda seq, i: reader.number(seq, i, f"`validity.pH` of {what}")),
+                       ("T", lambda seq, i: reader.quantity(seq, i, TEMPERATURE, reader.units["temperature"],
+                                                            f"`validity.T` of {what}", positive=True))):
+        if key not in vnode:
+            continue
+        seq = reader.sequence(vnode, key, f"the validity of {what}")
+        if len(seq) != 2:
+            raise reader.error(f"`validity.{key}` of {what} must be [low, high], found {len(seq)} values",
+                               vnode, key)
+        low, high = parse(seq, 0), parse(seq, 1)
+        if not low <= high:
+            raise reader.error(f"`validity.{key}` of {what} must be [low, high] with low ≤ high, found "
+                               f"[{low:g}, {high:g}]", vnode, key)
+        ranges[key] = (low, high)
+    return Validity(ranges.get("pH"), ranges.get("T"), reader.string(vnode, "medium", what, default="") or "")
 
 
 def _parse_reference(reader, references, key, node) -> Reference:
@@ -439,6 +477,47 @@ def rate_unit(reader: FileReader, order: float) -> Unit:
     return Unit(conc.factor ** (1.0 - order) / time.factor, rate_constant_dims(order))
 
 
+def _parse_fraction(reader: FileReader, bnode, what: str) -> dict:
+    """A branch fraction: a number, or a linear yield law ``{value, per-pH, pH_ref, per-K, T_ref}``."""
+    if not isinstance(bnode["fraction"], CommentedMap):
+        fraction = reader.number(bnode, "fraction", what)
+        if not 0.0 <= fraction <= 1.0:
+            raise reader.error(f"fraction of {what} must be in [0, 1], found `{fraction}`", bnode, "fraction")
+        return {"fraction": fraction}
+    node = bnode["fraction"]
+    reader.check_keys(node, FRACTION_KEYS, f"the fraction law of {what}", required=("value",))
+    law = {"fraction": reader.number(node, "value", f"the fraction of {what}")}
+    if not 0.0 <= law["fraction"] <= 1.0:
+        raise reader.error(f"fraction of {what} must be in [0, 1], found `{law['fraction']}`", node, "value")
+    for slope, ref in (("per-pH", "pH_ref"), ("per-K", "T_ref")):
+        if (slope in node) != (ref in node):
+            raise reader.error(f"the fraction law of {what} needs both `{slope}` and `{ref}`", node)
+    if "per-pH" in node:
+        law["per_pH"] = reader.number(node, "per-pH", f"`per-pH` of {what}")
+        law["pH_ref"] = reader.number(node, "pH_ref", f"`pH_ref` of {what}")
+    if "per-K" in node:
+        law["per_K"] = reader.number(node, "per-K", f"`per-K` of {what}")
+        law["T_ref"] = reader.quantity(node, "T_ref", TEMPERATURE, reader.units["temperature"],
+                                       f"`T_ref` of {what}", positive=True)
+    if "per-pH" not in node and "per-K" not in node:
+        raise reader.error(f"the fraction law of {what} needs `per-pH` or `per-K`; for a constant fraction "
+                           "write the number", node)
+    return law
+
+
+def _check_fraction_sum(reader: FileReader, node, branches, what: str) -> None:
+    """Fractions must sum to one at every pH and temperature, so their slopes must cancel."""
+    total = sum(b.fraction - b.per_pH * b.pH_ref - b.per_K * b.T_ref for b in branches)
+    slopes = (sum(b.per_pH for b in branches), sum(b.per_K for b in branches))
+    if abs(total - 1.0) > BRANCH_FRACTION_TOLERANCE or any(abs(s) > 1e-12 for s in slopes):
+        laws = ", ".join(f"{b.id}: {b.fraction:g}" + (f" {b.per_pH:+g}/pH" if b.per_pH else "")
+                         + (f" {b.per_K:+g}/K" if b.per_K else "") for b in branches)
+        raise reader.error(f"branching fractions of {what} sum to {sum(b.fraction for b in branches):g}"
+                           + (f" with slopes {slopes[0]:+g}/pH and {slopes[1]:+g}/K" if any(slopes) else "")
+                           + f", expected 1 at every pH and temperature ({laws}); give the other "
+                           "branch the opposite slopes and the same references", node, "branches")
+
+
 def _parse_rate(reader: FileReader, node, order: float, what: str, buffered_names) -> RateLaw:
     declared = node.get("type")
     if declared is None:
@@ -455,9 +534,12 @@ def _parse_rate(reader: FileReader, node, order: float, what: str, buffered_name
             raise reader.error(
                 f"power-law factor `{species}` of {what} must be a buffered species (its concentration "
                 "is fixed by the conditions); integrated species enter through the equation", factors_node, species)
-        if isinstance(exponent, bool) or not isinstance(exponent, (int, float)) or not 0 < exponent <= 5:
-            raise reader.error(f"exponent of `{species}` in {what} must be a number in (0, 5], found `{exponent}`",
-                               factors_node, species)
+        # Negative exponents express pre-equilibria such as Fe3+ + H2O2 = Fe(HO2)2+ + H+, whose
+        # complex decays at k·K·[Fe3+][H2O2]/[H+].
+        if (isinstance(exponent, bool) or not isinstance(exponent, (int, float)) or exponent == 0
+                or not -5 <= exponent <= 5):
+            raise reader.error(f"exponent of `{species}` in {what} must be a non-zero number in [-5, 5], "
+                               f"found `{exponent}`", factors_node, species)
         factors.append((str(species), float(exponent)))
     total_order = order + sum(e for _, e in factors)
     key = "k_ref" if "k_ref" in node else "k"

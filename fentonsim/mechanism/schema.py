@@ -108,12 +108,29 @@ class RateLaw:
 
 @dataclass(frozen=True)
 class Branch:
-    """One product channel of a reaction, taken with probability ``fraction``."""
+    """One product channel of a reaction, taken with probability
+
+    fraction(pH, T) = ``fraction`` + ``per_pH``·(pH − ``pH_ref``) + ``per_K``·(T − ``T_ref``)
+
+    (a measured yield law such as terephthalate's 2-hydroxyterephthalate
+    yield; the slopes are 0 for a constant fraction, T in K).
+    """
 
     id: str
     products: tuple[tuple[str, int], ...]
     fraction: float = 1.0
     note: str = ""
+    per_pH: float = 0.0
+    pH_ref: float = 7.0
+    per_K: float = 0.0
+    T_ref: float = STANDARD_TEMPERATURE
+
+    @property
+    def varies(self) -> bool:
+        return self.per_pH != 0.0 or self.per_K != 0.0
+
+    def fraction_at(self, pH, temperature):
+        return self.fraction + self.per_pH * (pH - self.pH_ref) + self.per_K * (temperature - self.T_ref)
 
 
 @dataclass(frozen=True)
@@ -125,6 +142,15 @@ class Uncertainty:
     low: float | None = None
     high: float | None = None
     log10_sd: float | None = None
+
+
+@dataclass(frozen=True)
+class Validity:
+    """Where a rate constant was measured: pH range, temperature range [K] and medium."""
+
+    pH: tuple[float, float] | None = None
+    T: tuple[float, float] | None = None
+    medium: str = ""
 
 
 @dataclass(frozen=True)
@@ -154,6 +180,7 @@ class Reaction:
     evidence: str | None = None
     note: str = ""
     propensity: str = "falling-factorial"
+    validity: Validity | None = None
     location: Location = _location()
 
     @property

@@ -211,7 +211,7 @@ def reaction_references(mechanism, network) -> dict:
 
 
 def export_model(model, *, conditions=None, ph=None, temperature=None, volume=None, initial=None, buffered=None,
-                 parameter_set=None, amounts=False) -> str:
+                 parameter_set=None, rates=None, amounts=False) -> str:
     """SBML L3V2 text of a mechanism (file, Mechanism) at the given conditions.
 
     Conditions resolve as in :func:`fentonsim.simulate` (explicit arguments over the preset over the
@@ -220,7 +220,7 @@ def export_model(model, *, conditions=None, ph=None, temperature=None, volume=No
     from ..network import compile_network
     from ..simulate import resolve_mechanism, resolve_run
 
-    mechanism = resolve_mechanism(model, parameter_set)
+    mechanism = resolve_mechanism(model, parameter_set, rates)
     network = compile_network(mechanism)
     run = resolve_run(network, conditions, ph, temperature, initial, buffered, volume)
     return export_sbml(network, run.k, run.y0, volume=run.volume, pH=run.pH, temperature=run.temperature,
