@@ -3,7 +3,9 @@
 Data flow: mechanism file -> :func:`load_mechanism` (validated
 :class:`Mechanism`) -> :func:`compile_network` (dense arrays) -> solvers
 (:func:`solve_ode`, :func:`solve_ode_batch`, :func:`run_stochastic`) -> :func:`simulate`, which returns
-an ``xarray.Dataset`` (schema in :mod:`fentonsim.results`).
+an ``xarray.Dataset`` (schema in :mod:`fentonsim.results`) -> :func:`metrics` (·OH yield and friends),
+:func:`compare` (catalysts × conditions) and :mod:`fentonsim.plotting`. ``MECHANISMS`` is the directory
+of the shipped mechanism files.
 """
 __version__ = "0.1.0"
 
@@ -16,10 +18,13 @@ from .mechanism import Mechanism, load_mechanism  # noqa: E402
 from .mechanism.dump import dump_mechanism  # noqa: E402
 from .network import Network, compile_network  # noqa: E402
 from .simulate import simulate  # noqa: E402
+from .metrics import metrics, summarize  # noqa: E402
+from .compare import MECHANISM_DIRECTORY as MECHANISMS, compare  # noqa: E402
 from .stochastic import StochasticSolution, run_stochastic  # noqa: E402
 
 __all__ = [
     "Assignment", "Bolus", "Conditions", "ConditionsError", "FentonsimError", "Mechanism", "MechanismError", "Network",
     "ODEBatch", "ODESolution", "SolverError", "Source", "StochasticSolution", "UnitError", "compile_network", "dump_mechanism",
-    "load", "load_conditions", "load_mechanism", "run_stochastic", "simulate", "solve_ode", "solve_ode_batch", "__version__",
+    "MECHANISMS", "compare", "load", "load_conditions", "load_mechanism", "metrics", "run_stochastic", "simulate",
+    "solve_ode", "solve_ode_batch", "summarize", "__version__",
 ]

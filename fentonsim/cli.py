@@ -271,6 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--quiet", action="store_true", help="no summary line or progress bar")
     simulate.add_argument("--out", required=True, metavar="FILE.csv", help="output CSV file")
     simulate.set_defaults(run=cmd_simulate)
+    from .compare_cli import add_compare_parser
+    add_compare_parser(sub)
     export = sub.add_parser(
         "export", help="write a mechanism at given conditions as SBML",
         description="Write MECH as SBML Level 3 Version 2 at the given conditions: effective rate constants "

@@ -57,14 +57,14 @@ def csv_rows(dataset):
 
 
 @contextlib.contextmanager
-def atomic_output(path):
-    """A text file (UTF-8) at ``path`` that appears only complete: written beside it, then renamed."""
+def atomic_output(path, binary=False):
+    """A text file (UTF-8; or ``binary``) at ``path`` that appears only complete: written beside it, then renamed."""
     path = Path(path)
     if path.parent and not path.parent.exists():
         raise ConditionsError(f"cannot write `{path}`: directory `{path.parent}` does not exist")
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     try:
-        with os.fdopen(handle, "w", newline="", encoding="utf-8") as fh:
+        with (os.fdopen(handle, "wb") if binary else os.fdopen(handle, "w", newline="", encoding="utf-8")) as fh:
             yield fh
         os.replace(temporary, path)
     except BaseException:

@@ -126,8 +126,10 @@ def rate_laws(draw, factor_names=()):
         return RateLaw("arrhenius", k, T_ref, Ea, ())
     names = draw(st.lists(st.sampled_from(sorted(factor_names)), min_size=1, max_size=len(factor_names),
                           unique=True))
-    nonzero = _finite(0.0, 5.0, exclude_min=True) | _finite(-5.0, 0.0, exclude_max=True)
-    exponents = draw(st.lists(nonzero, min_size=len(names), max_size=len(names)))
+    positive = _finite(0.0, 5.0, exclude_min=True)
+    # Negative orders only in H+/OH-, which are never 0; a clamped species at 0 would make k infinite.
+    signed = positive | _finite(-5.0, 0.0, exclude_max=True)
+    exponents = [draw(signed if name in (H_PLUS, OH_MINUS) else positive) for name in names]
     return RateLaw("power-law", k, T_ref, Ea, tuple(zip(names, exponents)))
 
 
@@ -152,9 +154,11 @@ def validities(draw):
 
 @st.composite
 def yield_laws(draw):
-    """Two branches' linear yield laws whose slopes cancel (so the fractions sum to 1 everywhere)."""
-    per_pH = draw(st.just(0.0) | _finite(-0.05, 0.05))
-    per_K = draw(st.just(0.0) | _finite(-0.01, 0.01))
+    """Two branches' linear yield laws whose slopes cancel (so the fractions sum to 1 everywhere); use with
+    fractions in [0.3, 0.7]."""
+    # Small enough that a fraction drawn in [0.3, 0.7] stays inside [0, 1] for any pH 0–14 and 250–400 K.
+    per_pH = draw(st.just(0.0) | _finite(-0.02, 0.02))
+    per_K = draw(st.just(0.0) | _finite(-5e-4, 5e-4))
     # A reference without its slope is not written out, so it must keep the default to round-trip.
     pH_ref = draw(_finite(3.0, 9.0)) if per_pH else 7.0
     T_ref = draw(reference_temperatures()) if per_K else STANDARD_TEMPERATURE
@@ -295,7 +299,8 @@ def mechanisms(draw, max_reactions: int = 8):
             branches = (Branch(rid, products[0], 1.0, ""),)
         else:
             fractions = draw(branch_fractions(n_branches))
-            laws = draw(yield_laws()) if n_branches == 2 and draw(st.booleans()) else ({},) * n_branches
+            with_law = n_branches == 2 and 0.3 <= fractions[0] <= 0.7 and draw(st.booleans())
+            laws = draw(yield_laws()) if with_law else ({},) * n_branches
             laws = [law if law.get("per_pH") or law.get("per_K") else {} for law in laws]
             branches = tuple(Branch(next(id_iter), p, f, draw(st.just("") | texts(min_size=1)), **law)
                              for p, f, law in zip(products, fractions, laws))

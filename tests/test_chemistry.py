@@ -44,9 +44,12 @@ def initiation_per_iron(ph, fe3=1e-4, h2o2=1e-2, parameter_set="DeLaat-Gallard-1
 
 
 def test_fe3_initiation_rate_at_pH3_matches_de_laat_gallard():
-    """De Laat & Gallard 1999 (25 °C, I = 0.1, pH 3, 10 mM H2O2): complexation K 3.1e-3 and 2e-4 with
-    decay 2.7e-3 s⁻¹ give initiation 2.5e-5 s⁻¹ × [Fe(III)]; rate-constant-level tolerance ±10 %."""
+    """De Laat & Gallard 1999 (25 °C, I = 0.1, pH 3, 10 mM H2O2): with their complexation constants (K 3.1e-3,
+    2e-4) and decay 2.7e-3 s⁻¹, and De Laat & Le's hydrolysis constants, the dossier (§1.2) derives initiation at
+    2.5e-5 s⁻¹ × [Fe(III)]; rate-constant-level tolerance ±10 %. The default set (De Laat & Le's decay 2.3e-3 s⁻¹)
+    is 14 % lower, inside the dossier's ±10–30 % band for older Fenton constants."""
     assert initiation_per_iron(3.0) == pytest.approx(2.5e-5, rel=0.10)
+    assert initiation_per_iron(3.0, parameter_set=None) == pytest.approx(2.5e-5 * 2.3 / 2.7, rel=0.02)
 
 
 def test_fe3_initiation_is_first_order_in_iron():
@@ -72,7 +75,7 @@ def apparent_fe2_h2o2(ph, temperature=T25, parameter_set=None):
     h2o2 = 1e-3
     ds = fentonsim.simulate(IRON, parameter_set=parameter_set, ph=ph, temperature=temperature,
                             initial={"Fe+2": 1e-6, "H2O2": h2o2}, t_end=1.0, n_points=2, rtol=1e-8)
-    branches = [r for r in ds.reaction.values if str(r).startswith("F1-")] + ["F2"]
+    branches = [r for r in ds.reaction.values if str(r).startswith(("F1-", "F2-"))]
     return extent(ds, *branches) / (final(ds, "exposure", "Fe(II)") * h2o2)
 
 
@@ -82,29 +85,33 @@ def millero_k(ph, ionic_strength, temperature=T25):
     return 10.0 ** (log_k2 + ph - pkw(temperature))
 
 
-# Millero & Sotolongo report σ(log k) = 0.11–0.12; a value within 2σ agrees.
-MILLERO_LOG_TOLERANCE = 2 * 0.12
+# Millero & Sotolongo report σ(log k) = 0.11–0.12 for their fitted laws.
+MILLERO_SIGMA = 0.12
 
 
 @pytest.mark.parametrize("ph", [6.0, 6.5, 7.0, 7.4])
 def test_apparent_fe2_h2o2_rate_matches_millero_at_ionic_strength_0_1(ph):
     """Millero & Sotolongo 1989 (NaCl, 25 °C, I = 0.1): k = 1.5e3, 4.8e3, 1.5e4, 3.8e4 M⁻¹ s⁻¹ at pH 6.0, 6.5,
-    7.0, 7.4. The default constants (De Laat & Le 2006, I ≈ 0.1; FeOH⁺ pK 9.5) are within 2σ (σ log k = 0.12)."""
-    assert abs(math.log10(apparent_fe2_h2o2(ph) / millero_k(ph, 0.1))) < MILLERO_LOG_TOLERANCE
+    7.0, 7.4 — an independent measurement of what De Laat & Le's constants (I ≈ 0.1; FeOH⁺ pK 9.5) predict.
+    Agreement within 1σ of their fit (σ log k = 0.12, i.e. ±32 %); measured +20–25 %."""
+    assert abs(math.log10(apparent_fe2_h2o2(ph) / millero_k(ph, 0.1))) < MILLERO_SIGMA
 
 
 @pytest.mark.parametrize("ph", [6.0, 6.5, 7.4])
 def test_millero_parameter_set_matches_millero_at_zero_ionic_strength(ph):
     """The `Millero-Sotolongo-1989` set (log k0, log k1 at I = 0) against the same paper's I = 0 law
-    (5.3e3, 1.7e4, 1.3e5 M⁻¹ s⁻¹ at pH 6.0, 6.5, 7.4), within 2σ. Ionic strength itself is not modelled:
+    (5.3e3, 1.7e4, 1.3e5 M⁻¹ s⁻¹ at pH 6.0, 6.5, 7.4). Partly documented discrepancy: the set is +40–45 % high,
+    outside 1σ but within 2σ, because it pairs Millero's k1 with fentonsim's FeOH⁺ hydrolysis constant
+    (pK 9.5, Baes & Mesmer) rather than the one Millero fitted with. Ionic strength itself is not modelled:
     the factor ≈3.5 between the I = 0 and I = 0.1 columns is carried by the choice of parameter set."""
     k = apparent_fe2_h2o2(ph, parameter_set="Millero-Sotolongo-1989")
-    assert abs(math.log10(k / millero_k(ph, 0.0))) < MILLERO_LOG_TOLERANCE
+    assert abs(math.log10(k / millero_k(ph, 0.0))) < 2 * MILLERO_SIGMA
 
 
 def test_neutral_fe2_h2o2_temperature_dependence_is_that_of_hydroxide():
     """Millero & Sotolongo 1989: at fixed pH 6–8, k2 = k/[OH⁻] is independent of T, so k(37 °C)/k(25 °C) equals
-    Kw(37 °C)/Kw(25 °C) (≈2.1); fentonsim's FeOH⁺ pathway (Ea 56.4 kJ/mol) must agree within σ(log k) = 0.12."""
+    Kw(37 °C)/Kw(25 °C) (≈2.4 with Harned & Robinson's pKw); fentonsim's FeOH⁺ pathway (Ea 56.4 kJ/mol) must agree
+    within σ(log k) = 0.12."""
     ratio = apparent_fe2_h2o2(7.0, temperature=310.15) / apparent_fe2_h2o2(7.0)
     expected = 10.0 ** (pkw(T25) - pkw(310.15))
     assert abs(math.log10(ratio / expected)) < 0.12
@@ -125,8 +132,18 @@ def probe_yield(product, ph, initial, temperature=288.15, rate=1e-10, t_end=100.
 def test_terephthalate_yield_follows_charbouillot(ph, expected):
     """Charbouillot et al. 2011 (288 K, aerated, TA ≥ 0.5 mM traps > 95 % of ·OH): [2-OH-TA] = Y·∫R_OH dt with
     Y = 0.0248·pH + 0.046 (0.17 at pH 5, 0.21 at 6.5, 0.23 at 7.4). With 1 mM TA as the only sink the
-    simulated yield equals Y within 1 % (the residual is ·OH lost to radical–radical reactions)."""
+    simulated yield equals Y within 1 % (the residual is ·OH lost to radical–radical reactions). A pipeline check
+    of the yield law and the flux bookkeeping rather than an independent validation: Y is an input."""
     assert probe_yield("HTA-2", ph, {"TA-2": 1e-3}) == pytest.approx(expected, rel=0.01)
+
+
+def test_terephthalate_yield_temperature_law_against_charbouillot_second_fit():
+    """Charbouillot et al. 2011 fit the temperature dependence separately at pH 5.4: Y = 0.0059·T − 1.50 (0.26 at
+    298 K). fentonsim anchors its law on the pH fit and adds that slope, so at 298 K and pH 5.4 it gives 0.239:
+    8 % under the second fit — the disagreement of the two published fits (0.180 vs 0.200 at 288 K), within
+    the dossier's ±20–50 % for multi-step experiments and checked here at ±10 %."""
+    assert probe_yield("HTA-2", 5.4, {"TA-2": 1e-3}, temperature=298.15) == pytest.approx(0.0059 * 298.15 - 1.50,
+                                                                                           rel=0.10)
 
 
 def test_terephthalate_signal_only_counts_hydroxyl_that_escapes_gsh():
@@ -190,6 +207,16 @@ def test_copper_gsh_orders_disagree_with_ngamchuea_because_cu_gsh_complexes_are_
     assert base / base_o2 == pytest.approx(2.0, rel=0.05)   # source: 4
 
 
+def test_copper_gsh_makes_hydroxyl_without_added_h2o2_unlike_speisky():
+    """Discrepancy, documented: Speisky et al. 2008 see no ·OH (fluorescein) from Cu(I)–glutathione without added
+    H2O2. With free Cu⁺ kinetics fentonsim's Cu⁺ + O2 → O2·⁻ → H2O2 → Cu⁺ + H2O2 cycle makes tens of µM ·OH in
+    10 min from 10 µM Cu²⁺ and 1 mM GSH (almost all of it scavenged by GSH) — the reason `fentonsim compare`
+    prints a copper caveat."""
+    ds = fentonsim.simulate(COPPER, ph=7.4, temperature=T25, initial={"Cu+2": 1e-5, "GSH": 1e-3},
+                            buffered={"O2": 50e-6}, t_end=600, n_points=2)
+    assert extent(ds, "C1-OH") > 1e-5
+
+
 # ---------------------------------------------------------------- Mn(II)/HCO3- (Stadtman, Berlett & Chock 1990)
 
 # No published constant exists for the law; this value only makes the rate measurable in 60 s.
@@ -203,9 +230,10 @@ def h2o2_loss_rate(mn=10e-6, hco3=25e-3, rates=None, t_end=60.0):
 
 
 def test_mn_bicarbonate_law_orders():
-    """Stadtman et al. 1990: H2O2 disproportionation rate ∝ [Mn(II)]·[H2O2]·[HCO3⁻]³ at pH 7.4. With the law's k
-    set, the whole network (Mn(III), Mn(IV)=O, superoxide adduct) keeps orders 3 in HCO3⁻ and 1 in Mn(II)
-    within 5 %, and Mn(II) alone (no HCO3⁻) does not decompose H2O2."""
+    """Stadtman et al. 1990: H2O2 disproportionation rate ∝ [Mn(II)]·[H2O2]·[HCO3⁻]³ at pH 7.4. The law is written
+    into M10, so this checks only that the rest of the network (Mn(III), Mn(IV)=O, the superoxide adduct, the
+    catalase-like M4 step) does not distort it: orders 3 in HCO3⁻ and 1 in Mn(II) within 5 %, and no H2O2 loss
+    from Mn(II) without HCO3⁻."""
     rates = {"M10": MN_TEST_K}
     base = h2o2_loss_rate(rates=rates)
     assert math.log2(h2o2_loss_rate(hco3=50e-3, rates=rates) / base) == pytest.approx(3.0, abs=0.15)
@@ -223,8 +251,9 @@ def test_mn_bicarbonate_law_has_no_default_constant():
 
 
 def test_fe3o4_release_is_pH_dependent_and_conserves_iron():
-    """REL-Fe3O4 (r = k[Fe3O4][H⁺], k user-set): release is 10^(7.4−5) ≈ 251× faster at pH 5 than at 7.4, and
-    every dissolved formula unit adds one Fe(II) and two Fe(III)."""
+    """REL-Fe3O4 (r = k[Fe3O4][H⁺], k user-set): release is 10^(7.4−5) ≈ 251× faster at pH 5 than at 7.4 (the
+    written H⁺ order, checked through the whole pipeline), and every dissolved formula unit adds one Fe(II) and
+    two Fe(III)."""
     def run(ph):
         return fentonsim.simulate(RELEASE, ph=ph, initial={"Fe3O4(s)": 1e-5}, rates={"REL-Fe3O4": 100.0},
                                   t_end=10.0, n_points=2)

@@ -30,7 +30,7 @@ def test_info_shows_effective_constants(capsys):
     """`info --ph 7.4` lists the FeOH+ pathway with its pH-weighted constant and reference."""
     assert main(["info", str(MECHANISMS / "iron.yaml"), "--ph", "7.4", "--temperature", "25 °C"]) == 0
     out = capsys.readouterr().out
-    line = next(l for l in out.splitlines() if l.strip().startswith("F2 "))
+    line = next(l for l in out.splitlines() if l.strip().startswith("F2-OH "))
     k = float(line.split("k = ")[1].split()[0])
     assert 4.0e4 < k < 5.5e4 and "De Laat & Le (2006)" in line
     assert "Fe(II)       pKa 9.5" in out

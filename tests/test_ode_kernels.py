@@ -75,7 +75,7 @@ def test_jacobian_exact_at_zero(iron):
     k = iron.rate_constants(pH=7.4)
     jac = ode.jacobian_alloc(x, k, iron)
     fe2, h2o2 = iron.species_index("Fe(II)"), iron.species_index("peroxide")
-    fenton = sum(k[iron.reaction_ids.index(r)] for r in ("F1-OH", "F1-ferryl", "F2"))
+    fenton = sum(k[iron.reaction_ids.index(r)] for r in ("F1-OH", "F1-ferryl", "F2-OH", "F2-ferryl"))
     # Fe(II) is consumed by F1/F2 (first order in Fe(II) at fixed peroxide) and by autoxidation F10.
     autox = k[iron.reaction_ids.index("F10")]
     assert jac[fe2, fe2] == pytest.approx(-(fenton * 1e-4 + autox), rel=1e-12)

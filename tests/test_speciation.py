@@ -149,7 +149,7 @@ def test_iron_apparent_fenton_constant(iron, pH, dossier):
     and within 30 % of the dossier value (Millero & Sotolongo 1989 GCA 53:1867)."""
     k = iron.rate_constants(pH, STANDARD_T)
     ids = iron.reaction_ids
-    apparent = k[ids.index("F1-OH")] + k[ids.index("F2")]
+    apparent = k[ids.index("F1-OH")] + k[ids.index("F2-OH")]
     # Every channel of F1 and F2 together (the ferryl branch has fraction 0 in the default set).
     assert apparent == sum(k[i] for i, source in enumerate(iron.source_reaction) if source in ("F1", "F2"))
 
