@@ -6,10 +6,10 @@ import json
 import platform
 import sys
 
-from . import bench_ode, bench_rate_constants, bench_ssa, bench_ssa_scaling
+from . import bench_ode, bench_rate_constants, bench_ssa, bench_ssa_scaling, bench_sweep
 
 BENCHMARKS = {"rate_constants": bench_rate_constants.run, "ode": bench_ode.run, "ssa": bench_ssa.run,
-              "ssa_scaling": bench_ssa_scaling.run}
+              "ssa_scaling": bench_ssa_scaling.run, "sweep": bench_sweep.run}
 
 
 def main(argv=None) -> int:

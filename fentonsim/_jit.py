@@ -23,3 +23,11 @@ def njit(function=None, **options):
     if function is None:
         return lambda f: numba.njit(**settings)(f)
     return numba.njit(**settings)(function)
+
+
+def set_threads(n: int) -> int:
+    """Use at most ``n`` threads in parallel kernels (a sweep worker that shares cores with others); returns
+    the number set."""
+    n = max(1, min(int(n), numba.config.NUMBA_NUM_THREADS))
+    numba.set_num_threads(n)
+    return n

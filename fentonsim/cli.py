@@ -15,6 +15,8 @@ Subcommands:
   [--volume L] [--initial X=C] [--parameter-set NAME] [--rate ID=K] [--amounts]`` — the
   mechanism at those conditions as SBML Level 3 Version 2.
 - ``fentonsim table FILE...`` — Markdown reaction tables (the ones in mechanisms/README.md).
+- ``fentonsim compare [...]`` — the main job (fentonsim.compare_cli).
+- ``fentonsim sweep MODEL... --ph 4:8:0.05 [...] --out FILE.nc`` — a grid of conditions (fentonsim.sweep_cli).
 
 ``simulate`` and ``export`` take ``--rate ID=K`` (repeatable) to replace a reaction's
 rate constant, e.g. a nanoparticle's measured release constant.
@@ -272,7 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--out", required=True, metavar="FILE.csv", help="output CSV file")
     simulate.set_defaults(run=cmd_simulate)
     from .compare_cli import add_compare_parser
+    from .sweep_cli import add_sweep_parser
     add_compare_parser(sub)
+    add_sweep_parser(sub)
     export = sub.add_parser(
         "export", help="write a mechanism at given conditions as SBML",
         description="Write MECH as SBML Level 3 Version 2 at the given conditions: effective rate constants "

@@ -65,16 +65,6 @@ DESCRIPTIONS = {
 }
 
 
-def _species_index(ds, name, required=True):
-    names = list(ds["species"].values)
-    if name in names:
-        return names.index(name)
-    if required:
-        raise ConditionsError(f"the result has no `{name}` (species: {', '.join(names)}); ·OH metrics need the "
-                              "ROS core (ros_core.yaml) in the model")
-    return None
-
-
 def _first_crossing(time, values, level):
     """First time ``values`` falls to ``level`` (linear interpolation between outputs), NaN if never."""
     below = np.flatnonzero(values <= level)
@@ -125,6 +115,63 @@ def _per_trajectory(time, conc, produced, consumed, oh, h2o2, gsh, probes, expos
     return out
 
 
+class _Layout:
+    """Where the metrics' species sit in a network's state, and which reactions make, use and scavenge ·OH."""
+
+    def __init__(self, species, net_stoich, first_concentration):
+        names = list(species)
+        self.oh = _index(names, HYDROXYL)
+        self.h2o2 = _index(names, PEROXIDE)
+        self.gsh = names.index(GLUTATHIONE) if GLUTATHIONE in names else None
+        self.probes = {PROBES[p][1]: names.index(p) for p in PROBES
+                       if p in names and PROBES[p][0] in names and first_concentration[names.index(PROBES[p][0])] > 0}
+        stoich = np.asarray(net_stoich, dtype=float)
+        self.making, self.using = np.clip(stoich, 0, None), np.clip(-stoich, 0, None)
+        # ·OH taken by a reaction that also takes GSH is scavenged: those reactions' ·OH use, per extent.
+        self.scavenging = (self.using[:, self.oh] * (self.using[:, self.gsh] > 0) if self.gsh is not None
+                           else np.zeros(stoich.shape[0]))
+
+    def row(self, time, conc, extent_or_events, exposure=None, scale=1.0):
+        """Metrics of one trajectory from its final extents (or event counts / ``scale`` = N_A·V)."""
+        total = np.asarray(extent_or_events, dtype=float) / scale
+        return _per_trajectory(time, conc, total @ self.making, total @ self.using, self.oh, self.h2o2, self.gsh,
+                               self.probes, exposure=exposure, oh_to_gsh=total @ self.scavenging)
+
+
+def _index(names, name):
+    if name not in names:
+        raise ConditionsError(f"the result has no `{name}` (species: {', '.join(names)}); ·OH metrics need the "
+                              "ROS core (ros_core.yaml) in the model")
+    return names.index(name)
+
+
+def _round_off_to_zero(data, atol):
+    # Amounts below the absolute tolerance are integration round-off (±1e-26 M of a radical that was never
+    # made), not results: report them as 0.
+    floor = float(np.min(np.atleast_1d(atol)))
+    for name, values in data.items():
+        if DESCRIPTIONS.get(name, ("M",))[0] in ("M", "M s"):
+            values[np.abs(values) < floor] = 0.0
+
+
+def ode_metrics(species, net_stoich, time, concentration, extent, exposure, atol, dose=None) -> dict:
+    """Metrics of ODE runs from arrays: concentration and exposure (n_c, n_out, n_s), extent (n_c, n_out, n_r).
+
+    Returns name → array (n_c,), as :func:`metrics` would give for each run (used by sweeps).
+    """
+    layout = _Layout(species, net_stoich, concentration[0, 0])
+    rows = [layout.row(time, concentration[c], extent[c, -1], exposure=exposure[c])
+            if np.all(np.isfinite(concentration[c])) else None for c in range(concentration.shape[0])]
+    template = next((r for r in rows if r is not None), None)
+    if template is None:
+        return {}
+    data = {name: np.array([np.nan if r is None else r[name] for r in rows], dtype=float) for name in template}
+    _round_off_to_zero(data, atol)
+    if dose is not None:
+        data["oh_per_metal"] = data["oh_produced"] / dose
+    return data
+
+
 def metrics(ds: xr.Dataset, dose=None) -> xr.Dataset:
     """·OH metrics of a result (table in the module docstring).
 
@@ -146,61 +193,46 @@ def metrics(ds: xr.Dataset, dose=None) -> xr.Dataset:
     ConditionsError
         For a result without the fluxes or trajectories the metrics need, or without ·OH.
     """
-    oh, h2o2 = _species_index(ds, HYDROXYL), _species_index(ds, PEROXIDE)
-    gsh = _species_index(ds, GLUTATHIONE, required=False)
-    names = list(ds["species"].values)
-    first = (ds["concentration"].values[..., 0, :] if ds.attrs.get("method") == "ode"
-             else np.nanmax(ds["concentration"].values[:, 0, :], axis=0)) if "concentration" in ds else None
-    probes = {PROBES[p][1]: names.index(p) for p in PROBES
-              if p in names and PROBES[p][0] in names and first is not None and first[names.index(PROBES[p][0])] > 0}
-    time = ds["time"].values
-    stoich = ds["net_stoich"].values.astype(float)
-    making, using = np.clip(stoich, 0, None), np.clip(-stoich, 0, None)
-    # ·OH taken by a reaction that also takes GSH is scavenged: those reactions' ·OH consumption, per extent.
-    scavenging = using[:, oh] * (using[:, gsh] > 0) if gsh is not None else np.zeros(stoich.shape[0])
-    if ds.attrs.get("method") == "ode":
+    if dose is not None and not dose > 0:
+        raise ConditionsError(f"`dose` must be a positive concentration in M, found {dose!r}")
+    species, time = list(ds["species"].values), ds["time"].values
+    ensemble = ds.attrs.get("method") != "ode"
+    if not ensemble:
         if "extent" not in ds:
             raise ConditionsError("metrics need the integrated fluxes: simulate with fluxes=True (the default)")
-        extent = ds["extent"].values[-1]
-        rows = [_per_trajectory(time, ds["concentration"].values, extent @ making, extent @ using, oh, h2o2, gsh,
-                                probes, exposure=ds["exposure"].values, oh_to_gsh=extent @ scavenging)]
+        data = ode_metrics(species, ds["net_stoich"].values, time, ds["concentration"].values[None],
+                           ds["extent"].values[None], ds["exposure"].values[None], ds.attrs.get("atol", 0.0), dose)
+        complete = None
     else:
         if "events" not in ds:
             raise ConditionsError("metrics of an ensemble need its trajectories: simulate with stats=False "
                                   "(streaming statistics keep only means)")
-        nv = float(ds.attrs["molecules_per_molar"])
         complete = np.flatnonzero(ds["status"].values == 0)
         if complete.size == 0:
             raise ConditionsError("no run of the ensemble completed; metrics need complete runs")
-        events = ds["events"].values.astype(float)
         conc = ds["concentration"].values
-        rows = [_per_trajectory(time, conc[r], events[r] @ making / nv, events[r] @ using / nv, oh, h2o2, gsh,
-                                probes, oh_to_gsh=events[r] @ scavenging / nv) for r in complete]
-    data = {name: np.array([row[name] for row in rows], dtype=float) for name in rows[0]}
-    if ds.attrs.get("method") == "ode":
-        # Amounts below the absolute tolerance are integration round-off (±1e-26 M of a radical that was
-        # never made), not results: report them as 0.
-        floor = float(np.min(np.atleast_1d(ds.attrs.get("atol", 0.0))))
-        for name, values in data.items():
-            if DESCRIPTIONS.get(name, ("M",))[0] in ("M", "M s"):
-                values[np.abs(values) < floor] = 0.0
-    if dose is not None:
-        if not dose > 0:
-            raise ConditionsError(f"`dose` must be a positive concentration in M, found {dose!r}")
-        data["oh_per_metal"] = data["oh_produced"] / dose
-    ensemble = ds.attrs.get("method") != "ode"
-    if ensemble:
+        layout = _Layout(species, ds["net_stoich"].values, np.nanmax(conc[:, 0, :], axis=0))
+        nv = float(ds.attrs["molecules_per_molar"])
+        rows = [layout.row(time, conc[r], ds["events"].values[r], scale=nv) for r in complete]
+        data = {name: np.array([row[name] for row in rows], dtype=float) for name in rows[0]}
         for name in CONTINUOUS_ONLY:
             data[name] = np.full_like(data[name], np.nan)
+        if dose is not None:
+            data["oh_per_metal"] = data["oh_produced"] / dose
     variables = {}
     for name, values in data.items():
-        unit, long_name = DESCRIPTIONS.get(name, ("M", name[6:].replace("_", " ") + " formed (probe read-out)"))
+        unit, long_name = describe(name)
         variables[name] = (("run",), values, {"units": unit, "long_name": long_name}) if ensemble else \
             ((), values[0], {"units": unit, "long_name": long_name})
     coords = {"run": ("run", ds["run"].values[complete])} if ensemble else {}
     return xr.Dataset(variables, coords=coords, attrs={"mechanism": ds.attrs.get("mechanism", ""),
                                                       "pH": ds.attrs.get("pH"),
                                                       "method": ds.attrs.get("method", "")})
+
+
+def describe(name: str) -> tuple[str, str]:
+    """(units, long name) of a metric."""
+    return DESCRIPTIONS.get(name, ("M", name[6:].replace("_", " ") + " formed (probe read-out)"))
 
 
 def summarize(values: xr.Dataset, confidence: float = 0.95) -> xr.Dataset:

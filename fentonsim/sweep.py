@@ -1,0 +1,420 @@
+"""``fentonsim.sweep``: many conditions, batched, on one machine or a Dask cluster.
+
+A sweep runs every combination of the ``grid`` values (or an explicit list of ``points``) and returns an
+``xarray.Dataset`` with one dimension per swept variable. Grid keys:
+
+=====================  =============================================================================
+``model``              names of ``models`` (when several are given, this dimension comes first)
+``pH``                 pH values
+``temperature``        K (numbers) or quantities ("37 °C")
+``volume``             L, stochastic sweeps only
+``parameter_set``      alternative parameter sets of the mechanism
+``rate:<id>``          rate-constant overrides of reaction <id> (M^(1−m) s⁻¹), as ``simulate(rates=)``
+``buffered:<name>``    clamped concentrations [M] (O2, HCO3- held at a value, a clamped pool's total)
+``<species>``          anything else is an initial concentration [M] (H2O2, GSH, Fe+2, a pool or a form)
+=====================  =============================================================================
+
+Conditions that share a mechanism (model, parameter set, rate overrides) are integrated together in one
+compiled parallel loop (fentonsim.sweep_worker), in chunks. Backends: ``"batch"`` (in process, all cores in
+each chunk), ``"process"`` (a process pool) and ``"dask"`` (``dask.distributed``: the given ``client``, or a
+LocalCluster started and stopped here). The numbers do not depend on the backend or the chunking: ODE
+conditions are independent, and stochastic condition i is seeded from (seed, i).
+
+``store`` makes a sweep resumable (fentonsim.sweep_store): chunks are saved as they finish and skipped when
+the same sweep is run again.
+
+Output: ``output="metrics"`` (default) keeps the ·OH metrics (fentonsim.metrics) — plus ``statistic``
+(mean, ci_low, ci_high) for stochastic sweeps — so memory does not grow with time points; ``"full"`` adds
+``concentration`` over (..., time, species) for a single model. A ``status`` variable (0 ok, 1 failed:
+NaN values) covers every condition.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from .compare import Catalyst, parse_catalyst
+from .errors import ConditionsError
+from .metrics import describe
+from .simulate import METHODS, resolve_conditions
+from .sweep_store import ChunkStore, fingerprint
+from .sweep_worker import run_chunk
+from .units import CONCENTRATION, TEMPERATURE, TIME, VOLUME, parse_quantity
+
+BACKENDS = ("batch", "process", "dask")
+OUTPUTS = ("metrics", "full")
+DEFAULT_CHUNK = 256
+RESERVED = ("model", "pH", "temperature", "volume", "parameter_set")
+
+
+MODEL_SUFFIXES = (".yaml", ".yml", ".xml", ".sbml")
+
+
+def _is_catalyst_ref(model) -> bool:
+    """A built-in catalyst name, a Catalyst, or FILE.yaml:SPECIES — as opposed to a mechanism path."""
+    if isinstance(model, Catalyst):
+        return True
+    if not isinstance(model, str):
+        return False
+    if not model.endswith(MODEL_SUFFIXES) and ":" not in model:
+        return True
+    return ":" in model and model.rpartition(":")[0].endswith(MODEL_SUFFIXES)
+
+
+def _model_spec(model):
+    """(files, dose species or None, name) of a catalyst reference or a mechanism path / list of paths."""
+    if _is_catalyst_ref(model):
+        catalyst = parse_catalyst(model)
+        return tuple(str(f) for f in catalyst.files), catalyst.species, catalyst.name
+    files = tuple(str(f) for f in (model if isinstance(model, (list, tuple)) else [model]))
+    for f in files:
+        if not Path(f).exists():
+            raise ConditionsError(f"model file `{f}` not found")
+    return files, None, "+".join(Path(f).stem for f in files)
+
+
+def _model_specs(models):
+    """{name: spec} and whether ``model`` is a dimension: a dict, or a list of catalyst references, is."""
+    if isinstance(models, dict):
+        return {str(name): _model_spec(m) for name, m in models.items()}, True
+    if isinstance(models, (list, tuple)) and models and all(_is_catalyst_ref(m) for m in models):
+        specs = {}
+        for m in models:
+            spec = _model_spec(m)
+            if spec[2] in specs:
+                raise ConditionsError(f"model `{spec[2]}` is given twice")
+            specs[spec[2]] = spec
+        return specs, True
+    return {None: _model_spec(models)}, False
+
+
+def _values(key, values):
+    values = list(np.atleast_1d(values)) if not isinstance(values, (list, tuple)) else list(values)
+    if not values:
+        raise ConditionsError(f"grid `{key}` has no values")
+    if key == "pH":
+        out = [float(v) for v in values]
+        bad = [v for v in out if not 0 <= v <= 14]
+        if bad:
+            raise ConditionsError(f"grid `pH` must lie between 0 and 14, found {bad[0]:g}")
+        return out
+    if key == "temperature":
+        return [parse_quantity(v, TEMPERATURE, "K", "grid `temperature`") for v in values]
+    if key == "volume":
+        return [parse_quantity(v, VOLUME, "L", "grid `volume`") for v in values]
+    if key == "parameter_set":
+        return [None if v in (None, "", "default") else str(v) for v in values]
+    if key.startswith("rate:"):
+        return [v if isinstance(v, str) else float(v) for v in values]
+    out = [parse_quantity(v, CONCENTRATION, "M", f"grid `{key}`") for v in values]
+    if any(v < 0 for v in out):
+        raise ConditionsError(f"grid `{key}` concentrations must be ≥ 0")
+    return out
+
+
+def _point(assignment, dose_species, dose):
+    """A worker point from {grid key: value}: conditions plus the mechanism-defining keys."""
+    point = {"initial": {}, "buffered": {}, "rates": {}, "parameter_set": None}
+    if dose_species is not None and dose is not None:
+        point["initial"][dose_species] = dose
+    for key, value in assignment.items():
+        if key in ("pH", "temperature", "volume", "parameter_set", "model"):
+            point[key] = value
+        elif key.startswith("rate:"):
+            point["rates"][key[5:]] = value
+        elif key.startswith("buffered:"):
+            point["buffered"][key[9:]] = value
+        else:
+            point["initial"][key] = value
+    return point
+
+
+def sweep(models, grid=None, *, points=None, method="ode", conditions=None, dose=None, t_end="1 h",
+          n_points=61, rtol=1e-6, atol=None, output="metrics", runs=20, seed=0, backend="batch", client=None,
+          n_workers=None, chunk_size=None, store=None, progress=None) -> xr.Dataset:
+    """Run ``models`` over the ``grid`` (Cartesian product) or the explicit ``points`` (module docstring).
+
+    Parameters
+    ----------
+    models : model, list of catalysts, or dict of models
+        A catalyst (``"iron"``: its file with glutathione, dosed with ``dose``; ``FILE.yaml:SPECIES``), or a
+        mechanism path or list of paths merged into one model. A list of catalysts, or a dict name → model,
+        sweeps several models along a leading ``model`` dimension.
+    grid : mapping of str to sequence
+        Swept values per key, in dimension order.
+    points : sequence of mappings, optional
+        Explicit conditions instead of a grid (dimension ``point``; each key becomes a coordinate).
+    method : {"ode", "ssa", "tau-leap", "auto"}
+    conditions : str or path, optional
+        Condition preset applied under every point (``"tme"``): its pH, T, H2O2, GSH, O2, HCO3-.
+    dose : float or str, optional
+        Metal dose [M] for catalyst models (and ``oh_per_metal``).
+    output : {"metrics", "full"}
+    runs, seed : stochastic sweeps: trajectories per condition and the base seed.
+    backend : {"batch", "process", "dask"}
+    client : dask.distributed.Client, optional
+        Use this cluster (backend "dask"); otherwise a LocalCluster of ``n_workers`` (default 2) is started.
+    chunk_size : int, optional
+        Conditions per task (default: each mechanism's conditions in chunks of 256).
+    store : path, optional
+        Directory that makes the sweep resumable.
+    progress : bool, optional
+        tqdm progress bar (default: when stderr is a terminal).
+
+    Returns
+    -------
+    xarray.Dataset
+        Metric variables (units, long_name) over the swept dimensions; ``status``; attrs ``n_conditions``,
+        ``backend``, ``wall_time_s``, ``method`` and the settings.
+    """
+    start = time.perf_counter()
+    if method not in METHODS:
+        raise ConditionsError(f"unknown method `{method}`; expected one of {', '.join(METHODS)}")
+    if backend not in BACKENDS:
+        raise ConditionsError(f"unknown backend `{backend}`; expected one of {', '.join(BACKENDS)}")
+    if output not in OUTPUTS:
+        raise ConditionsError(f"unknown output `{output}`; expected one of {', '.join(OUTPUTS)}")
+    if (grid is None) == (points is None):
+        raise ConditionsError("give either `grid` (a Cartesian product) or `points` (a list of conditions)")
+    specs, named = _model_specs(models)
+    dose_m = None if dose is None else parse_quantity(dose, CONCENTRATION, "M", "`dose`")
+    if dose_m is not None and not dose_m > 0:
+        raise ConditionsError(f"`dose` must be positive, found {dose!r}")
+    preset = None if conditions is None else conditions
+    if preset is not None:
+        resolve_conditions(preset)  # fail early on an unknown preset
+    t_end_s = parse_quantity(t_end, TIME, "s", "`t_end`")
+
+    # Conditions: a Cartesian product (dims = grid keys) or a list (dim "point").
+    if grid is not None:
+        grid = dict(grid)
+        if "model" in grid:
+            raise ConditionsError("give models through `models` (a dict adds the `model` dimension), not the grid")
+        axes = {"model": list(specs)} if named else {}
+        axes.update({key: _values(key, values) for key, values in grid.items()})
+        dims = list(axes)
+        shape = tuple(len(v) for v in axes.values())
+        assignments = [dict(zip(dims, combo)) for combo in itertools.product(*axes.values())]
+    else:
+        assignments = []
+        for p in points:
+            p = dict(p)
+            if named and p.get("model") not in specs:
+                raise ConditionsError(f"point {p} needs a `model` among {', '.join(specs)}")
+            assignments.append({k: (_values(k, [v])[0] if k != "model" else v) for k, v in p.items()})
+        dims, shape, axes = ["point"], (len(assignments),), None
+    if method == "ode" and any("volume" in a for a in assignments):
+        raise ConditionsError("`volume` is a stochastic setting; sweep it with method='ssa' (or tau-leap/auto)")
+
+    # Group by mechanism: model, parameter set and rate overrides decide the compiled network.
+    groups = {}
+    for index, assignment in enumerate(assignments):
+        name = assignment.get("model") if named else None
+        files, dose_species, _ = specs[name]
+        point = _point(assignment, dose_species, dose_m)
+        key = (name, point["parameter_set"], tuple(sorted(point["rates"].items())))
+        point["index"] = index
+        groups.setdefault(key, []).append(point)
+    settings = {"method": method, "t_end": t_end_s, "n_points": int(n_points), "rtol": float(rtol),
+                "atol": atol, "output": output, "dose": dose_m, "runs": int(runs), "seed": int(seed),
+                "threads": 1 if backend in ("process", "dask") else 0}
+    if output == "full" and len(specs) > 1:
+        raise ConditionsError("output='full' needs a single model (species differ between models); "
+                              "use output='metrics' or sweep each model")
+    size = chunk_size or DEFAULT_CHUNK
+    tasks = []
+    for (name, parameter_set, rates), members in groups.items():
+        files = specs[name][0]
+        for offset in range(0, len(members), size):
+            chunk = members[offset:offset + size]
+            tasks.append({"files": files, "parameter_set": parameter_set, "rates": rates, "preset": preset,
+                          "points": [{k: v for k, v in p.items() if k not in ("rates", "parameter_set")}
+                                     for p in chunk],
+                          "settings": settings})
+    chunk_indices = [[p["index"] for p in t["points"]] for t in tasks]
+
+    chunk_store = None
+    if store is not None:
+        description = {"models": {str(k): [v[0], v[1]] for k, v in specs.items()},
+                       "mechanisms": {str(k): [_file_digest(f) for f in v[0]] for k, v in specs.items()},
+                       "assignments": assignments, "settings": settings, "preset": str(preset),
+                       "chunks": chunk_indices}
+        chunk_store = ChunkStore(store, fingerprint(description), chunk_indices)
+    results = _execute(tasks, chunk_store, backend, client, n_workers, progress)
+    dataset = _assemble(results, chunk_indices, dims, shape, axes, assignments, len(assignments), settings)
+    dataset.attrs.update({"n_conditions": len(assignments), "backend": backend, "method": method,
+                          "conditions": "" if preset is None else str(preset), "t_end_s": t_end_s,
+                          "dose_M": dose_m if dose_m is not None else 0.0, "runs": runs if method != "ode" else 0,
+                          "seed": seed, "n_chunks": len(tasks), "wall_time_s": time.perf_counter() - start})
+    if chunk_store is not None:
+        chunk_store.write_result(dataset)
+    return dataset
+
+
+def _file_digest(path) -> str:
+    from .sweep_store import fingerprint as digest
+    return digest(Path(path).read_text(encoding="utf-8"))
+
+
+def _progress_bar(total, progress):
+    show = sys.stderr.isatty() if progress is None else bool(progress)
+    from tqdm.auto import tqdm
+    return tqdm(total=total, disable=not show, unit="chunk", desc="sweep", leave=False)
+
+
+def _execute(tasks, chunk_store, backend, client, n_workers, progress):
+    """Run the tasks not already stored; returns {task index: arrays}."""
+    results = {}
+    pending = []
+    for i in range(len(tasks)):
+        if chunk_store is not None and chunk_store.done(i):
+            results[i] = chunk_store.load(i)
+        else:
+            pending.append(i)
+    bar = _progress_bar(len(tasks), progress)
+    bar.update(len(tasks) - len(pending))
+
+    def finish(i, arrays):
+        if chunk_store is not None:
+            chunk_store.save(i, arrays)
+        results[i] = arrays
+        bar.update(1)
+
+    try:
+        if backend == "batch":
+            for i in pending:
+                finish(i, run_chunk(tasks[i]))
+        elif backend == "process":
+            _run_process_pool(tasks, pending, n_workers, finish)
+        else:
+            _run_dask(tasks, pending, client, n_workers, finish)
+    finally:
+        bar.close()
+    return results
+
+
+def _run_process_pool(tasks, pending, n_workers, finish):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    # Spawned, not forked: a forked child of a process whose numba threads are running can deadlock.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=n_workers or os.cpu_count() or 1, mp_context=context) as pool:
+        futures = {pool.submit(run_chunk, tasks[i]): i for i in pending}
+        for future in as_completed(futures):
+            finish(futures[future], future.result())
+
+
+def _run_dask(tasks, pending, client, n_workers, finish):
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise ConditionsError("backend='dask' needs dask.distributed: pip install -e '.[distributed]'") from None
+    own = client is None
+    if own:
+        cluster = LocalCluster(n_workers=n_workers or 2, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        client = Client(cluster)
+    try:
+        # A task lost with a killed worker is rerun on another (Dask reschedules it); retries also cover
+        # transient exceptions.
+        futures = {client.submit(run_chunk, tasks[i], pure=False, retries=2): i for i in pending}
+        for future in as_completed(list(futures)):
+            finish(futures[future], future.result())
+    finally:
+        if own:
+            client.close()
+            cluster.close()
+
+
+def _assemble(results, chunk_indices, dims, shape, axes, assignments, n, settings) -> xr.Dataset:
+    metric_names, width, full = [], None, None
+    for arrays in results.values():
+        for key, value in arrays.items():
+            if key.startswith("metric:") and key[7:] not in metric_names:
+                metric_names.append(key[7:])
+                width = value.shape[1:] if width is None else width
+            if key == "concentration":
+                full = value.shape[1:]
+    flat = {name: np.full((n,) + tuple(width or ()), np.nan) for name in metric_names}
+    status = np.ones(n, dtype=np.int8)
+    concentration = None if full is None else np.full((n,) + full, np.nan)
+    for i, indices in enumerate(chunk_indices):
+        arrays = results[i]
+        for name in metric_names:
+            if f"metric:{name}" in arrays:
+                flat[name][indices] = arrays[f"metric:{name}"]
+        status[indices] = arrays["status"]
+        if concentration is not None and "concentration" in arrays:
+            concentration[indices] = arrays["concentration"]
+    stochastic = bool(width)
+    extra = ("statistic",) if stochastic else ()
+    variables = {}
+    for name in metric_names:
+        unit, long_name = describe(name)
+        variables[name] = (tuple(dims) + extra, flat[name].reshape(shape + tuple(width or ())),
+                           {"units": unit, "long_name": long_name})
+    variables["status"] = (tuple(dims), status.reshape(shape), {"units": "1", "long_name": "0 ok, 1 failed (NaN)"})
+    coords = {}
+    if axes is not None:
+        for key, values in axes.items():
+            coords[key] = (key, np.array(values, dtype=object if key in ("model", "parameter_set") else float),
+                           _coord_attrs(key))
+        if "parameter_set" in coords:
+            coords["parameter_set"] = ("parameter_set", [v or "default" for v in axes["parameter_set"]])
+        if "model" in coords:
+            coords["model"] = ("model", [str(v) for v in axes["model"]])
+    else:
+        coords["point"] = ("point", np.arange(n))
+        for key in sorted({k for a in assignments for k in a}):
+            values = [a.get(key, np.nan if key != "model" else "") for a in assignments]
+            coords[key] = ("point", np.array(values, dtype=object if key in ("model", "parameter_set") else float),
+                           _coord_attrs(key))
+    if stochastic:
+        coords["statistic"] = ("statistic", ["mean", "ci_low", "ci_high"])
+    if concentration is not None:
+        n_out = concentration.shape[1]
+        coords["time"] = ("time", np.linspace(0.0, settings["t_end"], n_out), {"units": "s"})
+        variables["concentration"] = (tuple(dims) + ("time", "species"),
+                                      concentration.reshape(shape + concentration.shape[1:]),
+                                      {"units": "M", "long_name": "concentration"})
+    dataset = xr.Dataset(variables, coords=coords)
+    failed = int((status != 0).sum())
+    if failed:
+        import warnings
+        warnings.warn(f"{failed} of {n} sweep conditions failed (status 1, values NaN)", RuntimeWarning, stacklevel=3)
+    return dataset
+
+
+def _coord_attrs(key):
+    if key == "pH" or key == "model" or key == "parameter_set":
+        return {}
+    if key == "temperature":
+        return {"units": "K"}
+    if key == "volume":
+        return {"units": "L"}
+    if key.startswith("rate:"):
+        return {"units": "M^(1-m) s^-1", "long_name": f"rate constant of {key[5:]}"}
+    return {"units": "M", "long_name": f"initial {key}" if not key.startswith("buffered:") else f"clamped {key[9:]}"}
+
+
+def parse_range(text: str) -> list[float]:
+    """CLI grid values: ``start:stop:step`` (stop included) or a comma list; numbers may carry units."""
+    text = text.strip()
+    if ":" in text and "," not in text:
+        parts = text.split(":")
+        if len(parts) != 3:
+            raise ConditionsError(f"expected START:STOP:STEP, found `{text}`")
+        start, stop, step = (float(p) for p in parts)
+        if not step > 0 or stop < start:
+            raise ConditionsError(f"`{text}`: need STEP > 0 and STOP ≥ START")
+        n = int(math.floor((stop - start) / step + 1e-9)) + 1
+        return [round(start + i * step, 12) for i in range(n)]
+    return [v.strip() for v in text.split(",") if v.strip()]
