@@ -1,8 +1,10 @@
 """Stochastic core vs peers, side by side in one run.
 
-Model: the shipped iron mechanism at tumour conditions (pH 6.5, 37 °C; 100 µM
-Fe(II), 100 µM H2O2) in V = 1e-14 L (602,214 molecules each) over 600 s with 61
-output points — about 9×10⁵ events per trajectory. It is exported to SBML with
+Models: the shipped iron, copper and manganese mechanisms at tumour conditions
+(pH 6.5, 37 °C; 100 µM metal, 100 µM H2O2; see bench_ode.MODELS) in V = 1e-14 L
+(602,214 molecules each; 1e-15 L in quick mode) over 600 s with 61 output points
+— about 9×10⁵ events per iron trajectory, 6.5×10⁷ per copper trajectory (Cu⁺/O2
+redox cycling). It is exported to SBML with
 molecule counts and propensities written out (``export_sbml(amounts=True)``),
 so COPASI (basico, direct method), libRoadRunner (gillespie) and GillesPy2
 (SSACSolver, C++) fire the same events. Peers are single-threaded, so
@@ -33,8 +35,12 @@ from fentonsim.constants import AVOGADRO
 from fentonsim.sbml import export_sbml
 from fentonsim.stochastic import build_problem, run_block
 
+from .bench_ode import MODELS, catalyst_model
+
 REPO = Path(__file__).resolve().parent.parent
 VOLUME = 1e-14
+#: Quick (CI) mode: ten times fewer molecules and events per trajectory, the same per-event work.
+QUICK_VOLUME = 1e-15
 T_END, N_POINTS = 600.0, 61
 
 
@@ -43,17 +49,15 @@ def _threads(n):
     numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
 
 
-def _model():
-    network = fentonsim.compile_network(fentonsim.load_mechanism(REPO / "mechanisms" / "iron.yaml"))
-    k = network.rate_constants(pH=6.5, temperature=310.15)
-    nv = AVOGADRO * VOLUME
-    y0 = np.round(network.initial_state(**{"Fe(II)": 1e-4, "H2O2": 1e-4}) * nv) / nv
-    return network, k, y0, nv
+def _model(name="iron", volume=VOLUME):
+    network, k, y0 = catalyst_model(name)
+    nv = AVOGADRO * volume
+    return network, k, np.round(y0 * nv) / nv, nv
 
 
-def _ours(network, k, y0, runs, algorithm):
+def _ours(network, k, y0, runs, algorithm, volume=VOLUME):
     t = np.linspace(0.0, T_END, N_POINTS)
-    problem = build_problem(network, k, y0, t, VOLUME)
+    problem = build_problem(network, k, y0, t, volume)
     run_block(problem, algorithm, 1, 0, 1, 0.03, 10 ** 9)  # compile / load
     _threads(1)
     try:
@@ -74,7 +78,7 @@ def _agreement(final, reference):
     return z <= 5.0, z
 
 
-def _peer_rows(network, xml, reference, events_per_run, baseline_rate, runs):
+def _peer_rows(network, xml, reference, events_per_run, baseline_rate, runs, gillespy=True):
     rows = []
 
     def add(case, finals, seconds, note=""):
@@ -84,6 +88,7 @@ def _peer_rows(network, xml, reference, events_per_run, baseline_rate, runs):
                  "agrees": agrees, "max_rel_deviation": z, "events_per_s": rate,
                  "note": f"{rate / 1e6:.2f} M events/s; agreement z = {z:.1f}" + (f"; {note}" if note else "")}
         if agrees:
+            entry["speedup"] = baseline_rate / rate
             entry["ratio"] = f"{baseline_rate / rate:.2f}x fentonsim"
         rows.append(entry)
 
@@ -98,8 +103,9 @@ def _peer_rows(network, xml, reference, events_per_run, baseline_rate, runs):
             model = basico.load_model(path)
             finals, start = [], time.perf_counter()
             for _ in range(runs):
+                # COPASI stops at 10⁶ internal steps by default; these models need up to ~10⁷ events.
                 frame = basico.run_time_course(duration=T_END, intervals=N_POINTS - 1, model=model,
-                                               method="stochastic", use_numbers=True)
+                                               method="directMethod", use_numbers=True, max_steps=10 ** 9)
                 finals.append([frame[name].iloc[-1] for name in network.species])
             add("COPASI stochastic (basico, direct method)", np.array(finals), time.perf_counter() - start)
         try:
@@ -117,10 +123,13 @@ def _peer_rows(network, xml, reference, events_per_run, baseline_rate, runs):
                 finals.append(np.array(rr.simulate(0.0, T_END, N_POINTS))[-1, 1:])
             add("libRoadRunner gillespie", np.array(finals), time.perf_counter() - start)
         try:
+            if not gillespy:
+                raise ModuleNotFoundError("skipped in quick mode (its C++ build takes longer than the budget)")
             import gillespy2
             from gillespy2 import SSACSolver
-        except ImportError:
-            rows.append({"case": "GillesPy2 SSACSolver (C++)", "note": "not installed"})
+        except ImportError as exc:
+            rows.append({"case": "GillesPy2 SSACSolver (C++)",
+                         "note": "not installed" if "quick" not in str(exc) else str(exc)})
         else:
             try:
                 with warnings.catch_warnings():
@@ -202,22 +211,31 @@ reactions:
 
 
 def run(quick: bool = False) -> list[dict]:
-    network, k, y0, nv = _model()
+    rows = []
+    for name in MODELS:
+        rows += [{**row, "case": f"{name}: {row['case']}"} for row in _catalyst(name, quick)]
+    network, k, _, _ = _model("iron")
+    rows += _scaling(network, k, quick)
+    rows += _tau_leap(quick)
+    return rows
+
+
+def _catalyst(name, quick):
+    volume = QUICK_VOLUME if quick else VOLUME
+    network, k, y0, nv = _model(name, volume)
     ours_runs = 4 if quick else 20
     rows = []
-    finals, events, seconds = _ours(network, k, y0, ours_runs, "direct")
+    finals, events, seconds = _ours(network, k, y0, ours_runs, "direct", volume)
     rate = events / seconds
     rows.append({"case": "fentonsim SSA direct (1 thread)", "min_s": seconds / ours_runs,
                  "median_s": seconds / ours_runs, "events_per_s": rate,
                  "note": f"{rate / 1e6:.2f} M events/s, {events / ours_runs:.3g} events per run"})
-    nrm_finals, nrm_events, nrm_seconds = _ours(network, k, y0, ours_runs, "next-reaction")
+    nrm_finals, nrm_events, nrm_seconds = _ours(network, k, y0, ours_runs, "next-reaction", volume)
     nrm_rate = nrm_events / nrm_seconds
     agrees, z = _agreement(nrm_finals, finals)
     rows.append({"case": "fentonsim SSA next-reaction (1 thread)", "min_s": nrm_seconds / ours_runs,
                  "median_s": nrm_seconds / ours_runs, "agrees": agrees, "max_rel_deviation": z,
                  "events_per_s": nrm_rate, "note": f"{nrm_rate / 1e6:.2f} M events/s"})
-    xml = export_sbml(network, k, y0, volume=VOLUME, pH=6.5, temperature=310.15, amounts=True)
-    rows += _peer_rows(network, xml, finals, events / ours_runs, rate, 2 if quick else 5)
-    rows += _scaling(network, k, quick)
-    rows += _tau_leap(quick)
+    xml = export_sbml(network, k, y0, volume=volume, pH=6.5, temperature=310.15, amounts=True)
+    rows += _peer_rows(network, xml, finals, events / ours_runs, rate, 2 if quick else 5, gillespy=not quick)
     return rows

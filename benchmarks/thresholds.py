@@ -1,0 +1,51 @@
+"""Regression thresholds for ``python -m benchmarks --quick --check`` (run by CI on every change).
+
+Each check is a ratio measured side by side in the same run — fentonsim against a peer, or the Dask
+backend against the in-process one — never an absolute time, because CI machines are noisy. A threshold
+sits at roughly half of the ratio measured when it was set (see benchmarks/results/latest.md), so noise
+does not trip it but a real regression (an accidental recompilation, an O(n²) step, a lost dependency
+graph) does. A check whose peer is not installed is reported as skipped; a peer whose answer disagrees
+with fentonsim fails the check, because a fast wrong answer is a failure.
+
+``speedup``  = peer time / fentonsim time (bigger is better): must be ≥ the threshold.
+``slowdown`` = Dask time / in-process time (smaller is better): must be ≤ the threshold.
+"""
+from __future__ import annotations
+
+MIN_SPEEDUP = {
+    "iron: libRoadRunner CVODE": 1.0,
+    "iron: COPASI LSODA (basico)": 1.5,
+    "iron: scipy LSODA (numba RHS + Jacobian)": 3.0,
+    "iron: COPASI stochastic (basico, direct method)": 2.0,
+    "iron: libRoadRunner gillespie": 3.0,
+    "copper: libRoadRunner CVODE": 0.7,
+    "copper: COPASI stochastic (basico, direct method)": 2.0,
+    "manganese: libRoadRunner CVODE": 0.9,
+    "copper: libRoadRunner gillespie": 2.0,
+}
+MAX_SLOWDOWN = {
+    "1,000 conditions, Dask LocalCluster (2 workers)": 2.5,
+}
+
+
+def check(results: dict) -> list[str]:
+    """Failure messages for every threshold a result misses (empty: all met or skipped)."""
+    rows = {row["case"]: row for rows in results["benchmarks"].values() for row in rows}
+    failures = []
+    for case, limit in MIN_SPEEDUP.items():
+        row = rows.get(case)
+        if row is None or "not installed" in row.get("note", "") or "skipped" in row.get("note", ""):
+            continue
+        if not row.get("agrees", True):
+            failures.append(f"{case}: results disagree with fentonsim ({row.get('note', '')})")
+        elif row.get("speedup", 0.0) < limit:
+            failures.append(f"{case}: fentonsim is {row.get('speedup', 0.0):.2f}x the peer, threshold {limit}x")
+    for case, limit in MAX_SLOWDOWN.items():
+        row = rows.get(case)
+        if row is None or "slowdown" not in row:
+            continue
+        if not row.get("agrees", True):
+            failures.append(f"{case}: results differ from the in-process backend")
+        elif row["slowdown"] > limit:
+            failures.append(f"{case}: {row['slowdown']:.2f}x the in-process time, threshold {limit}x")
+    return failures
