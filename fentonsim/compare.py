@@ -161,6 +161,8 @@ def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=
     if h2o2 is not None:
         extra["H2O2"] = _concentration(h2o2, "`h2o2`")
     probe = {name: _concentration(v, f"probe `{name}`") for name, v in (probe or {}).items()}
+    if rates:
+        _check_rates_exist(catalyst_list, rates, probe)
 
     rows, ph_values = {}, []
     for j, preset in enumerate(presets):
@@ -246,6 +248,18 @@ def _known_rates(files, rates):
     from .models import load
     ids = {r.id for r in load(files).reactions}
     return {rid: value for rid, value in rates.items() if rid in ids} or None
+
+
+def _check_rates_exist(catalysts, rates, probe):
+    """Every overridden reaction must exist in at least one catalyst's mechanism (a typo is an error)."""
+    from .models import load
+    known = set()
+    for catalyst in catalysts:
+        files = list(catalyst.files) + ([PROBE_FILE] if probe else [])
+        known |= {r.id for r in load(files).reactions}
+    unknown = sorted(set(rates) - known)
+    if unknown:
+        raise ConditionsError(f"`rates` names {', '.join(unknown)}, which no compared mechanism has")
 
 
 def _assemble(catalysts, presets, ph_values, rows, attrs) -> xr.Dataset:

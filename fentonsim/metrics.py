@@ -159,7 +159,8 @@ def ode_metrics(species, net_stoich, time, concentration, extent, exposure, atol
 
     Returns name → array (n_c,), as :func:`metrics` would give for each run (used by sweeps).
     """
-    layout = _Layout(species, net_stoich, concentration[0, 0])
+    # Probes count when any condition doses them, so every condition reports the same variables.
+    layout = _Layout(species, net_stoich, np.nanmax(concentration[:, 0], axis=0))
     rows = [layout.row(time, concentration[c], extent[c, -1], exposure=exposure[c])
             if np.all(np.isfinite(concentration[c])) else None for c in range(concentration.shape[0])]
     template = next((r for r in rows if r is not None), None)

@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .compare import Catalyst, parse_catalyst
+from .compare import DEFAULT_DOSE, Catalyst, parse_catalyst
 from .errors import ConditionsError
 from .metrics import describe
 from .simulate import METHODS, resolve_conditions
@@ -100,7 +100,10 @@ def _values(key, values):
     if not values:
         raise ConditionsError(f"grid `{key}` has no values")
     if key == "pH":
-        out = [float(v) for v in values]
+        try:
+            out = [float(v) for v in values]
+        except (TypeError, ValueError):
+            raise ConditionsError(f"grid `pH` values must be numbers, found {values}") from None
         bad = [v for v in out if not 0 <= v <= 14]
         if bad:
             raise ConditionsError(f"grid `pH` must lie between 0 and 14, found {bad[0]:g}")
@@ -112,7 +115,14 @@ def _values(key, values):
     if key == "parameter_set":
         return [None if v in (None, "", "default") else str(v) for v in values]
     if key.startswith("rate:"):
-        return [v if isinstance(v, str) else float(v) for v in values]
+        # A number is in canonical units; a string keeps its unit for the worker to check against the order.
+        out = []
+        for v in values:
+            try:
+                out.append(float(v))
+            except (TypeError, ValueError):
+                out.append(str(v))
+        return out
     out = [parse_quantity(v, CONCENTRATION, "M", f"grid `{key}`") for v in values]
     if any(v < 0 for v in out):
         raise ConditionsError(f"grid `{key}` concentrations must be ≥ 0")
@@ -120,9 +130,10 @@ def _values(key, values):
 
 
 def _point(assignment, dose_species, dose):
-    """A worker point from {grid key: value}: conditions plus the mechanism-defining keys."""
+    """A worker point from {grid key: value}: conditions plus the mechanism-defining keys, and the metal
+    dose of this point (for ·OH per metal) when the model is a catalyst."""
     point = {"initial": {}, "buffered": {}, "rates": {}, "parameter_set": None}
-    if dose_species is not None and dose is not None:
+    if dose_species is not None:
         point["initial"][dose_species] = dose
     for key, value in assignment.items():
         if key in ("pH", "temperature", "volume", "parameter_set", "model"):
@@ -133,6 +144,7 @@ def _point(assignment, dose_species, dose):
             point["buffered"][key[9:]] = value
         else:
             point["initial"][key] = value
+    point["metal_dose"] = point["initial"].get(dose_species) if dose_species is not None else None
     return point
 
 
@@ -154,8 +166,9 @@ def sweep(models, grid=None, *, points=None, method="ode", conditions=None, dose
     method : {"ode", "ssa", "tau-leap", "auto"}
     conditions : str or path, optional
         Condition preset applied under every point (``"tme"``): its pH, T, H2O2, GSH, O2, HCO3-.
-    dose : float or str, optional
-        Metal dose [M] for catalyst models (and ``oh_per_metal``).
+    dose : float or str, default "20 uM"
+        Metal dose [M] of catalyst models (a grid axis named after the metal species overrides it);
+        ``oh_per_metal`` divides by each point's dose and is NaN for models without a dosed metal.
     output : {"metrics", "full"}
     runs, seed : stochastic sweeps: trajectories per condition and the base seed.
     backend : {"batch", "process", "dask"}
@@ -184,8 +197,8 @@ def sweep(models, grid=None, *, points=None, method="ode", conditions=None, dose
     if (grid is None) == (points is None):
         raise ConditionsError("give either `grid` (a Cartesian product) or `points` (a list of conditions)")
     specs, named = _model_specs(models)
-    dose_m = None if dose is None else parse_quantity(dose, CONCENTRATION, "M", "`dose`")
-    if dose_m is not None and not dose_m > 0:
+    dose_m = parse_quantity(DEFAULT_DOSE if dose is None else dose, CONCENTRATION, "M", "`dose`")
+    if not dose_m > 0:
         raise ConditionsError(f"`dose` must be positive, found {dose!r}")
     preset = None if conditions is None else conditions
     if preset is not None:
@@ -228,7 +241,9 @@ def sweep(models, grid=None, *, points=None, method="ode", conditions=None, dose
     if output == "full" and len(specs) > 1:
         raise ConditionsError("output='full' needs a single model (species differ between models); "
                               "use output='metrics' or sweep each model")
-    size = chunk_size or DEFAULT_CHUNK
+    if chunk_size is not None and (isinstance(chunk_size, bool) or int(chunk_size) < 1):
+        raise ConditionsError(f"`chunk_size` must be a positive integer, found {chunk_size!r}")
+    size = int(chunk_size or DEFAULT_CHUNK)
     tasks = []
     for (name, parameter_set, rates), members in groups.items():
         files = specs[name][0]
@@ -242,9 +257,15 @@ def sweep(models, grid=None, *, points=None, method="ode", conditions=None, dose
 
     chunk_store = None
     if store is not None:
+        from .models import load
+        # Everything that decides the numbers: every file each model reads (includes too), the resolved
+        # preset (its values, not its name), the conditions and the settings — but not the backend.
         description = {"models": {str(k): [v[0], v[1]] for k, v in specs.items()},
-                       "mechanisms": {str(k): [_file_digest(f) for f in v[0]] for k, v in specs.items()},
-                       "assignments": assignments, "settings": settings, "preset": str(preset),
+                       "mechanisms": {str(k): [_file_digest(f) for f in load(list(v[0])).files]
+                                      for k, v in specs.items()},
+                       "assignments": assignments,
+                       "settings": {k: v for k, v in settings.items() if k != "threads"},
+                       "preset": repr(resolve_conditions(preset)) if preset is not None else "",
                        "chunks": chunk_indices}
         chunk_store = ChunkStore(store, fingerprint(description), chunk_indices)
     results = _execute(tasks, chunk_store, backend, client, n_workers, progress)
@@ -365,8 +386,7 @@ def _assemble(results, chunk_indices, dims, shape, axes, assignments, n, setting
     coords = {}
     if axes is not None:
         for key, values in axes.items():
-            coords[key] = (key, np.array(values, dtype=object if key in ("model", "parameter_set") else float),
-                           _coord_attrs(key))
+            coords[key] = (key, np.array(values, dtype=_coord_dtype(key, values)), _coord_attrs(key))
         if "parameter_set" in coords:
             coords["parameter_set"] = ("parameter_set", [v or "default" for v in axes["parameter_set"]])
         if "model" in coords:
@@ -374,9 +394,11 @@ def _assemble(results, chunk_indices, dims, shape, axes, assignments, n, setting
     else:
         coords["point"] = ("point", np.arange(n))
         for key in sorted({k for a in assignments for k in a}):
-            values = [a.get(key, np.nan if key != "model" else "") for a in assignments]
-            coords[key] = ("point", np.array(values, dtype=object if key in ("model", "parameter_set") else float),
-                           _coord_attrs(key))
+            missing = {"model": "", "parameter_set": "default"}.get(key, np.nan)
+            values = [a.get(key, missing) for a in assignments]
+            if key == "parameter_set":
+                values = [v or "default" for v in values]
+            coords[key] = ("point", np.array(values, dtype=_coord_dtype(key, values)), _coord_attrs(key))
     if stochastic:
         coords["statistic"] = ("statistic", ["mean", "ci_low", "ci_high"])
     if concentration is not None:
@@ -393,6 +415,11 @@ def _assemble(results, chunk_indices, dims, shape, axes, assignments, n, setting
     return dataset
 
 
+def _coord_dtype(key, values):
+    text = key in ("model", "parameter_set") or any(isinstance(v, str) for v in values)
+    return object if text else float
+
+
 def _coord_attrs(key):
     if key == "pH" or key == "model" or key == "parameter_set":
         return {}
@@ -406,13 +433,18 @@ def _coord_attrs(key):
 
 
 def parse_range(text: str) -> list[float]:
-    """CLI grid values: ``start:stop:step`` (stop included) or a comma list; numbers may carry units."""
+    """CLI grid values: ``start:stop:step`` of plain numbers in canonical units (stop included), or a comma
+    list whose values may carry units (``10 uM,100 uM``)."""
     text = text.strip()
     if ":" in text and "," not in text:
         parts = text.split(":")
         if len(parts) != 3:
             raise ConditionsError(f"expected START:STOP:STEP, found `{text}`")
-        start, stop, step = (float(p) for p in parts)
+        try:
+            start, stop, step = (float(p) for p in parts)
+        except ValueError:
+            raise ConditionsError(f"`{text}`: START:STOP:STEP takes plain numbers in canonical units (M, K, s); "
+                                  "use a comma list for values with units") from None
         if not step > 0 or stop < start:
             raise ConditionsError(f"`{text}`: need STEP > 0 and STOP ≥ START")
         n = int(math.floor((stop - start) / step + 1e-9)) + 1

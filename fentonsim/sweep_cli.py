@@ -3,9 +3,9 @@
     fentonsim sweep iron --ph 4:8:0.05 --h2o2 10uM,100uM --conditions tme --out sweep.nc
     fentonsim sweep iron copper --ph 5:8:0.5 --backend dask --scheduler tcp://10.0.0.5:8786 --store run1/
 
-Grid axes come from --ph, --temperature, --h2o2, --gsh, --dose-grid and repeatable --grid NAME=VALUES
-(any grid key of fentonsim.sweep: a species, `buffered:O2`, `rate:F1`). VALUES is START:STOP:STEP (stop
-included) or a comma list. The result is written as NetCDF; a summary line reports the timing.
+Grid axes come from --ph, --temperature, --h2o2, --gsh and repeatable --grid NAME=VALUES (any grid key of
+fentonsim.sweep: a species, `buffered:O2`, `rate:F1`). VALUES is START:STOP:STEP of plain numbers in
+canonical units (stop included) or a comma list whose values may carry units. The result is written as NetCDF; a summary line reports the timing.
 """
 from __future__ import annotations
 

@@ -9,8 +9,8 @@ worker — so the numbers cannot depend on the backend. A task is a plain dict (
 ``preset``         condition preset name/path or None
 ``points``         list of dicts: ``pH``, ``temperature`` [K], ``volume`` [L], ``initial`` {species: M},
                    ``buffered`` {species: M}, ``index`` (global condition index, seeds stochastic runs)
-``settings``       method, t_end [s], n_points, rtol, atol, output ("metrics" or "full"), dose [M] or None,
-                   runs, seed, threads (0: all)
+``settings``       method, t_end [s], n_points, rtol, atol, output ("metrics" or "full"), runs, seed,
+                   threads (0: all); each point also carries ``metal_dose`` [M] (or None) for ·OH per metal
 
 It returns a dict of arrays over the chunk's points: ``metric:<name>`` (n,) — or (n, 3) mean/ci_low/ci_high
 for stochastic sweeps — ``status`` (n,) and, for full output, ``concentration`` (n, n_out, n_s).
@@ -68,7 +68,11 @@ def _ode_chunk(network, task, settings):
     batch = solve_ode_batch(network, np.array([r.k for r in runs]), np.array([r.y0 for r in runs]), t_out,
                             rtol=settings["rtol"], atol=atol, raise_on_failure=False)
     data = ode_metrics(network.species, network.net_stoich, batch.time, batch.concentration, batch.extent,
-                       batch.exposure, atol, settings["dose"])
+                       batch.exposure, atol)
+    dose = np.array([p.get("metal_dose") or np.nan for p in task["points"]], dtype=float)
+    if np.any(np.isfinite(dose)) and "oh_produced" in data:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            data["oh_per_metal"] = np.where(dose > 0, data["oh_produced"] / dose, np.nan)
     out = {f"metric:{name}": values for name, values in data.items()}
     out["status"] = np.where(batch.status == 0, STATUS_OK, STATUS_FAILED).astype(np.int8)
     if settings["output"] == "full":
@@ -87,7 +91,7 @@ def _stochastic_chunk(network, task, settings):
                       seed=stochastic_seed(settings["seed"], point["index"]))
         complete = bool(np.all(ds["status"].values == 0))
         status.append(STATUS_OK if complete else STATUS_FAILED)
-        summary = summarize(metrics(ds, settings["dose"]))
+        summary = summarize(metrics(ds, point.get("metal_dose") or None))
         rows.append({name: summary[name].values for name in summary.data_vars})
         if settings["output"] == "full":
             full.append(np.nanmean(ds["concentration"].values, axis=0))

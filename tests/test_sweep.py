@@ -203,3 +203,42 @@ def test_uncertainty_propagation_reports_spread_and_ratio():
     assert np.all((r["k_sampled"].sel(reaction="F1") >= low) & (r["k_sampled"].sel(reaction="F1") <= high))
     q = r["ratio_quantiles"].values
     assert np.all(q[0] <= q[1]) and np.all(q[1] <= q[2])
+
+
+def test_metal_per_point_dose_and_probe_presence_do_not_depend_on_the_grid_order():
+    """·OH per metal divides by each point's own metal dose (a grid axis overrides `dose`; 0 gives NaN), and a
+    probe read-out exists whenever any point doses the probe, whatever the order of the grid."""
+    r = sweep("iron", {"Fe+2": [0.0, 1e-5, 5e-5]}, conditions="tme", t_end=60)
+    per_metal = r["oh_per_metal"].values
+    assert np.isnan(per_metal[0])
+    np.testing.assert_allclose(per_metal[1:], r["oh_produced"].values[1:] / [1e-5, 5e-5])
+    files = [MECHANISMS / "iron.yaml", MECHANISMS / "glutathione.yaml", MECHANISMS / "probes.yaml"]
+    for order in ([0.0, 1e-3], [1e-3, 0.0]):
+        out = sweep(files, {"TA-2": order, "Fe+2": [2e-5]}, conditions="tme", t_end=60)
+        assert "probe_hydroxyterephthalate" in out and "oh_per_metal" not in out
+
+
+def test_store_refuses_a_sweep_whose_conditions_file_changed(tmp_path):
+    preset = tmp_path / "my.yaml"
+    preset.write_text("kind: conditions\nname: mine\npH: 6.5\ninitial: {H2O2: 100 uM}\n", encoding="utf-8")
+    kwargs = dict(conditions=preset, t_end=30, store=tmp_path / "store")
+    sweep("iron", {"pH": [6.5, 7.0]}, **kwargs)
+    preset.write_text("kind: conditions\nname: mine\npH: 6.5\ninitial: {H2O2: 1 uM}\n", encoding="utf-8")
+    with pytest.raises(fentonsim.ConditionsError, match="holds a different sweep"):
+        sweep("iron", {"pH": [6.5, 7.0]}, **kwargs)
+
+
+def test_cli_sweep_errors_are_one_line(tmp_path, capsys):
+    out = str(tmp_path / "x.nc")
+    for argv, message in ((["--ph", "abc"], "must be numbers"), (["--h2o2", "10uM:100uM:10uM"], "plain numbers"),
+                          (["--ph", "6.5", "--chunk-size", "-1"], "positive integer")):
+        assert main(["sweep", "iron", *argv, "--no-progress", "--out", out]) == 1
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1
+    assert main(["sweep", "iron", "--ph", "6.5", "--grid", "rate:F1=63 M^-1 s^-1,76 M^-1 s^-1", "--t-end", "10",
+                 "--no-progress", "--out", out]) == 0
+
+
+def test_compare_refuses_an_unknown_rate_id():
+    with pytest.raises(fentonsim.ConditionsError, match="F1O"):
+        fentonsim.compare(["iron"], rates={"F1O": 1e6})
