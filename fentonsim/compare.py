@@ -161,24 +161,22 @@ def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=
     if h2o2 is not None:
         extra["H2O2"] = _concentration(h2o2, "`h2o2`")
     probe = {name: _concentration(v, f"probe `{name}`") for name, v in (probe or {}).items()}
-    if rates:
-        _check_rates_exist(catalyst_list, rates, probe)
+    networks = _networks(catalyst_list, rates, probe)
 
     rows, ph_values = {}, []
     for j, preset in enumerate(presets):
         ph_values.append(ph[j] if ph is not None else preset.pH)
     for catalyst in catalyst_list:
-        files = list(catalyst.files) + ([PROBE_FILE] if probe else [])
+        network = networks[catalyst.name]
         for j, preset in enumerate(presets):
             if progress is not None:
                 progress(f"{catalyst.name} at {preset.name or 'conditions'} (pH {ph_values[j]:g})")
             initial = {catalyst.species: dose_m, **extra, **probe}
-            kwargs = dict(conditions=preset, ph=ph_values[j], initial=initial, t_end=t_end_s, n_points=n_points,
-                          rates=_known_rates(files, rates))
+            kwargs = dict(conditions=preset, ph=ph_values[j], initial=initial, t_end=t_end_s, n_points=n_points)
             if stochastic:
-                ds = simulate(files, "ssa", runs=runs, seed=seed, volume=volume, **kwargs)
+                ds = simulate(network, "ssa", runs=runs, seed=seed, volume=volume, **kwargs)
             else:
-                ds = simulate(files, **kwargs)
+                ds = simulate(network, **kwargs)
             values = metrics(ds, dose=dose_m)
             rows[catalyst.name, j] = summarize(values) if stochastic else values
     return _assemble(catalyst_list, presets, ph_values, rows, dict(
@@ -191,26 +189,18 @@ def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=
 
 def ph_curve(catalysts=DEFAULT_CATALYSTS, ph_values=np.arange(5.0, 8.01, 0.25), metric=DEFAULT_METRIC, *,
              conditions="tme", dose=DEFAULT_DOSE, t_end=DEFAULT_T_END, initial=None) -> xr.DataArray:
-    """A metric against pH for each catalyst (ODE), everything else from ``conditions``.
+    """A metric against pH for each catalyst (ODE, one batched sweep), everything else from ``conditions``.
 
     Returns a DataArray over (catalyst, pH) with the metric's ``units`` and ``long_name`` — the input of
-    :func:`fentonsim.plotting.plot_ph_curve`. Each mechanism is compiled once; only the conditions change.
+    :func:`fentonsim.plotting.plot_ph_curve`.
     """
+    from .sweep import sweep
+
     catalyst_list = [parse_catalyst(c) for c in catalysts]
-    ph_values = np.asarray(ph_values, dtype=float)
-    out = np.full((len(catalyst_list), ph_values.size), np.nan)
-    attrs = {}
-    for i, catalyst in enumerate(catalyst_list):
-        network = _network(catalyst.files)
-        dose_m = _concentration(dose, "`dose`")
-        for j, ph in enumerate(ph_values):
-            ds = simulate(network, conditions=conditions, ph=float(ph), t_end=t_end, n_points=61,
-                          initial={catalyst.species: dose_m, **(initial or {})})
-            values = metrics(ds, dose=dose_m)[metric]
-            out[i, j], attrs = float(values), dict(values.attrs)
-    return xr.DataArray(out, dims=("catalyst", "pH"), name=metric, attrs=attrs,
-                        coords={"catalyst": [c.name for c in catalyst_list],
-                                "label": ("catalyst", [c.display for c in catalyst_list]), "pH": ph_values})
+    grid = {"pH": np.asarray(ph_values, dtype=float), **{name: [v] for name, v in (initial or {}).items()}}
+    result = sweep(catalyst_list, grid, conditions=conditions, dose=dose, t_end=t_end, progress=False)[metric]
+    result = result.squeeze([name for name in (initial or {})], drop=True).rename(model="catalyst")
+    return result.assign_coords(label=("catalyst", [c.display for c in catalyst_list]))
 
 
 def condition_grid(catalyst, ph_values, species, concentrations, metric=DEFAULT_METRIC, *, conditions="tme",
@@ -219,47 +209,32 @@ def condition_grid(catalyst, ph_values, species, concentrations, metric=DEFAULT_
 
     Returns a DataArray over (``species``, pH) — the input of :func:`fentonsim.plotting.plot_heatmap`.
     """
+    from .sweep import sweep
+
     catalyst = parse_catalyst(catalyst)
-    network = _network(catalyst.files)
-    dose_m = _concentration(dose, "`dose`")
-    concentrations = np.asarray([_concentration(c, f"initial {species}") for c in concentrations])
-    ph_values = np.asarray(ph_values, dtype=float)
-    out = np.full((concentrations.size, ph_values.size), np.nan)
-    attrs = {}
-    for i, c in enumerate(concentrations):
-        for j, ph in enumerate(ph_values):
-            ds = simulate(network, conditions=conditions, ph=float(ph), t_end=t_end, n_points=61,
-                          initial={catalyst.species: dose_m, species: float(c)})
-            values = metrics(ds, dose=dose_m)[metric]
-            out[i, j], attrs = float(values), dict(values.attrs)
-    return xr.DataArray(out, dims=(species, "pH"), name=metric, attrs={**attrs, "catalyst": catalyst.name},
-                        coords={species: (species, concentrations, {"units": "M"}), "pH": ph_values})
+    grid = {species: list(concentrations), "pH": np.asarray(ph_values, dtype=float)}
+    result = sweep(catalyst, grid, conditions=conditions, dose=dose, t_end=t_end, progress=False)[metric]
+    return result.assign_attrs(catalyst=catalyst.name)
 
 
-def _network(files):
+def _networks(catalysts, rates, probe) -> dict:
+    """Each catalyst's compiled network (probes merged when dosed) with the rate overrides it has; an override
+    that no catalyst has is a typo and an error."""
+    from .mechanism.overrides import with_rates
     from .models import load
     from .network import compile_network
-    return compile_network(load(list(files)))
 
-
-def _known_rates(files, rates):
-    if not rates:
-        return None
-    from .models import load
-    ids = {r.id for r in load(files).reactions}
-    return {rid: value for rid, value in rates.items() if rid in ids} or None
-
-
-def _check_rates_exist(catalysts, rates, probe):
-    """Every overridden reaction must exist in at least one catalyst's mechanism (a typo is an error)."""
-    from .models import load
-    known = set()
+    networks, known = {}, set()
     for catalyst in catalysts:
-        files = list(catalyst.files) + ([PROBE_FILE] if probe else [])
-        known |= {r.id for r in load(files).reactions}
-    unknown = sorted(set(rates) - known)
+        mechanism = load(list(catalyst.files) + ([PROBE_FILE] if probe else []))
+        ids = {r.id for r in mechanism.reactions}
+        known |= ids
+        own = {rid: value for rid, value in (rates or {}).items() if rid in ids}
+        networks[catalyst.name] = compile_network(with_rates(mechanism, own))
+    unknown = sorted(set(rates or {}) - known)
     if unknown:
         raise ConditionsError(f"`rates` names {', '.join(unknown)}, which no compared mechanism has")
+    return networks
 
 
 def _assemble(catalysts, presets, ph_values, rows, attrs) -> xr.Dataset:

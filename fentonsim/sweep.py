@@ -236,7 +236,7 @@ def sweep(models, grid=None, *, points=None, method="ode", conditions=None, dose
         point["index"] = index
         groups.setdefault(key, []).append(point)
     settings = {"method": method, "t_end": t_end_s, "n_points": int(n_points), "rtol": float(rtol),
-                "atol": atol, "output": output, "dose": dose_m, "runs": int(runs), "seed": int(seed),
+                "atol": atol, "output": output, "runs": int(runs), "seed": int(seed),
                 "threads": 1 if backend in ("process", "dask") else 0}
     if output == "full" and len(specs) > 1:
         raise ConditionsError("output='full' needs a single model (species differ between models); "
@@ -263,7 +263,7 @@ def sweep(models, grid=None, *, points=None, method="ode", conditions=None, dose
         description = {"models": {str(k): [v[0], v[1]] for k, v in specs.items()},
                        "mechanisms": {str(k): [_file_digest(f) for f in load(list(v[0])).files]
                                       for k, v in specs.items()},
-                       "assignments": assignments,
+                       "assignments": assignments, "dose": dose_m,
                        "settings": {k: v for k, v in settings.items() if k != "threads"},
                        "preset": repr(resolve_conditions(preset)) if preset is not None else "",
                        "chunks": chunk_indices}
@@ -280,8 +280,7 @@ def sweep(models, grid=None, *, points=None, method="ode", conditions=None, dose
 
 
 def _file_digest(path) -> str:
-    from .sweep_store import fingerprint as digest
-    return digest(Path(path).read_text(encoding="utf-8"))
+    return fingerprint(Path(path).read_text(encoding="utf-8"))
 
 
 def _progress_bar(total, progress):

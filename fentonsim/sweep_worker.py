@@ -24,19 +24,14 @@ import numpy as np
 from ._jit import set_threads
 from .deterministic import solve_ode_batch
 from .metrics import metrics, ode_metrics, summarize
-from .simulate import resolve_conditions, resolve_run, simulate, time_grid
+from .simulate import resolve_conditions, resolve_model, resolve_run, simulate, time_grid
 
 STATUS_OK, STATUS_FAILED = 0, 1
 
 
 @functools.lru_cache(maxsize=64)
 def _network(files: tuple, parameter_set, rates: tuple):
-    from .mechanism.overrides import with_rates
-    from .models import load
-    from .network import compile_network
-
-    mechanism = load(list(files) if len(files) > 1 else files[0], parameter_set=parameter_set)
-    return compile_network(with_rates(mechanism, dict(rates)))
+    return resolve_model(list(files) if len(files) > 1 else files[0], parameter_set, dict(rates))
 
 
 def network_for(task):
