@@ -16,12 +16,12 @@ MIN_SPEEDUP = {
     "iron: libRoadRunner CVODE": 1.0,
     "iron: COPASI LSODA (basico)": 1.5,
     "iron: scipy LSODA (numba RHS + Jacobian)": 3.0,
-    "iron: COPASI stochastic (basico, direct method)": 2.0,
-    "iron: libRoadRunner gillespie": 3.0,
+    "iron: COPASI stochastic (basico, direct method)": 3.5,
+    "iron: libRoadRunner gillespie": 5.0,
     "copper: libRoadRunner CVODE": 0.7,
-    "copper: COPASI stochastic (basico, direct method)": 2.0,
+    "copper: COPASI stochastic (basico, direct method)": 3.0,
     "manganese: libRoadRunner CVODE": 0.9,
-    "copper: libRoadRunner gillespie": 2.0,
+    "copper: libRoadRunner gillespie": 5.0,
 }
 MAX_SLOWDOWN = {
     "1,000 conditions, Dask LocalCluster (2 workers)": 2.5,

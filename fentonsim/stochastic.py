@@ -12,8 +12,9 @@ Methods
     Exact stochastic simulation. Two algorithms, chosen by ``ssa_algorithm``
     (default ``"auto"``, see :func:`choose_ssa_algorithm`): Gillespie's direct
     method with a dependency graph and McCollum et al.'s (2006) sorting of the
-    search order, and Gibson & Bruck's (2000) next-reaction method with an
-    indexed binary heap.
+    search order, run over groups of reactions with the same reactants
+    (:class:`ReactionGroups`), and Gibson & Bruck's (2000) next-reaction
+    method with an indexed binary heap.
 ``"tau-leap"``
     Explicit tau-leaping with Cao, Gillespie & Petzold (2006) step selection
     (``epsilon``, default 0.03); critical reactions fire exactly and counts
@@ -42,6 +43,7 @@ from __future__ import annotations
 import math
 import time as _time
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -62,11 +64,12 @@ DEFAULT_EPSILON = 0.03
 DEFAULT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 #: ``method="auto"`` runs exact SSA up to this many estimated events per trajectory.
 AUTO_SSA_EVENTS = 1_000_000
-#: ``ssa_algorithm="auto"`` uses the (sorting) direct method up to this many
+#: ``ssa_algorithm="auto"`` uses the (sorting, grouped) direct method up to this many
 #: reactions, sources included, and the next-reaction method above. Measured by
-#: benchmarks/bench_ssa_scaling.py on generated networks (one thread, 2026-11-22):
-#: next-reaction/direct speed 0.47–0.63 up to 320 reactions, 1.13 at 640, 1.60 at 1,280.
-DIRECT_MAX_REACTIONS = 500
+#: benchmarks/bench_ssa_scaling.py on generated networks (one thread, 2026-11-30,
+#: grouped direct method): next-reaction/direct speed 0.34–0.55 up to 320 reactions,
+#: 0.80 at 640, 1.27 at 1,280; the crossover, interpolated in log n, is near 1,000.
+DIRECT_MAX_REACTIONS = 1000
 #: Block memory for streamed ensembles; blocks never affect the numbers.
 _BLOCK_BYTES = 32 * 2 ** 20
 
@@ -138,6 +141,11 @@ class StochasticProblem:
     def n_total_reactions(self) -> int:
         return self.c.size
 
+    @cached_property
+    def groups(self) -> ReactionGroups:
+        return reaction_groups(self.x0_mean.size, self.c, self.slot_idx, self.slot_off, self.window_start, self.window_stop,
+                               self.dep_ptr, self.dep_idx)
+
 
 def _volume(volume) -> float:
     if isinstance(volume, bool) or not isinstance(volume, (int, float, np.floating, np.integer)):
@@ -171,6 +179,83 @@ def live_reactions(reactant_idx, reactant_coef, changes, c, x0, boluses):
         reachable |= (changes[live] > 0).any(axis=0)
         if np.array_equal(before, live):
             return live
+
+
+#: The direct method recomputes every live group after a reaction whose dependents are at least this
+#: fraction of them (one vectorised loop), and only the dependents otherwise (kernels/ssa.py).
+DENSE_UPDATE_FRACTION = 0.5
+
+
+@dataclass(frozen=True)
+class ReactionGroups:
+    """Reactions sharing reactant slots and input window, as the direct method takes them.
+
+    Their propensities are proportional to their constants, so the direct
+    method keeps one propensity per group (kernels/ssa.py ``_direct_steps``).
+    Only reactions with c > 0 are members. ``ptr`` (n_g+1), ``member`` int64:
+    each group's reactions in CSR form; ``slot0``, ``slot1``, ``slot2`` (n_g)
+    int64: the group's falling factorial as indices into the kernel's
+    (n, n−1, n−2)-per-species vector ``y`` (index 3·n_x is the constant 1);
+    groups ``0 … n_live−1`` are those some firing changes; ``dep_ptr``
+    (n_rt+1), ``dep_idx`` int64: for each reaction, the groups whose
+    propensity its firing changes; ``dense`` (n_rt) bool: recompute all live
+    groups after this reaction instead (see DENSE_UPDATE_FRACTION).
+    """
+
+    ptr: np.ndarray
+    member: np.ndarray
+    slot0: np.ndarray
+    slot1: np.ndarray
+    slot2: np.ndarray
+    n_live: int
+    dep_ptr: np.ndarray
+    dep_idx: np.ndarray
+    dense: np.ndarray
+
+    @property
+    def n_groups(self) -> int:
+        return self.ptr.size - 1
+
+
+def reaction_groups(n_x, c, slot_idx, slot_off, window_start, window_stop, dep_ptr, dep_idx) -> ReactionGroups:
+    """Group the reactions with c > 0 by (reactant slots, window) and map the dependency graph onto groups.
+
+    ``n_x`` state entries; ``c`` (n_rt), ``slot_idx``/``slot_off`` (n_rt, 3) and windows as in
+    StochasticProblem; ``dep_ptr``/``dep_idx`` the reaction dependency graph (dependency_graph).
+    """
+    n_rt = slot_idx.shape[0]
+    keys: dict[tuple, int] = {}
+    group_of = np.full(n_rt, -1, dtype=np.int64)
+    for j in np.flatnonzero(np.asarray(c) > 0):
+        key = (tuple(slot_idx[j].tolist()), tuple(slot_off[j].tolist()), float(window_start[j]),
+               float(window_stop[j]))
+        group_of[j] = keys.setdefault(key, len(keys))
+    n_g = len(keys)
+    live = np.zeros(n_g, dtype=bool)
+    listed = group_of[dep_idx]
+    live[listed[listed >= 0]] = True
+    rank = np.empty(n_g, dtype=np.int64)
+    rank[np.argsort(~live, kind="stable")] = np.arange(n_g)  # live groups first
+    grouped = np.flatnonzero(group_of >= 0)
+    group_of[grouped] = rank[group_of[grouped]]
+    member = grouped[np.argsort(group_of[grouped], kind="stable")].astype(np.int64)
+    ptr = np.concatenate([[0], np.cumsum(np.bincount(group_of[grouped], minlength=n_g))]).astype(np.int64)
+    first = member[ptr[:-1]]
+    # Entry 3i + m of the kernel's y is n_i − m; the constant-1 slot (index n_x) maps to 3·n_x.
+    slots = np.where(slot_idx[first] == n_x, 3 * n_x, 3 * slot_idx[first] + slot_off[first].astype(np.int64))
+    n_live = int(live.sum())
+    g_ptr, g_idx = [0], []
+    dense = np.zeros(n_rt, dtype=bool)
+    for j in range(n_rt):
+        targets = sorted({int(group_of[q]) for q in dep_idx[dep_ptr[j]:dep_ptr[j + 1]] if group_of[q] >= 0})
+        g_idx += targets
+        g_ptr.append(len(g_idx))
+        dense[j] = n_live > 0 and len(targets) >= DENSE_UPDATE_FRACTION * n_live
+    return ReactionGroups(ptr=ptr, member=member, slot0=np.ascontiguousarray(slots[:, 0], dtype=np.int64),
+                          slot1=np.ascontiguousarray(slots[:, 1], dtype=np.int64),
+                          slot2=np.ascontiguousarray(slots[:, 2], dtype=np.int64), n_live=n_live,
+                          dep_ptr=np.array(g_ptr, dtype=np.int64), dep_idx=np.array(g_idx, dtype=np.int64),
+                          dense=dense)
 
 
 def dependency_graph(reactant_idx, reactant_coef, change_ptr, change_idx, live=None):
@@ -432,9 +517,12 @@ def run_block(problem, algorithm, seed, first, size, epsilon, max_events):
     counters = np.empty((size, ssa.N_COUNTERS), dtype=np.int64)
     status = np.empty(size, dtype=np.int64)
     t_reached = np.empty(size)
+    groups = problem.groups
     ssa.ensemble(_KERNEL_METHOD[algorithm], first, np.uint64(seed), problem.c, problem.window_start,
                  problem.window_stop, problem.slot_idx, problem.slot_off, problem.change_ptr,
-                 problem.change_idx, problem.change_val, problem.dep_ptr, problem.dep_idx, problem.hor_order,
+                 problem.change_idx, problem.change_val, problem.dep_ptr, problem.dep_idx, groups.slot0,
+                 groups.slot1, groups.slot2, groups.n_live, groups.dense, groups.ptr, groups.member, groups.dep_ptr,
+                 groups.dep_idx, problem.hor_order,
                  problem.hor_coef, float(epsilon), problem.x0_mean, problem.t0, problem.t_out, problem.stops,
                  problem.bolus_time, problem.bolus_species, problem.bolus_count, int(max_events), counts, events,
                  counters, status, t_reached)

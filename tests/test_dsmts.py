@@ -31,7 +31,12 @@ from conftest import SHARED, require_module
 SUITE = SHARED / "validation" / "dsmts"
 CASES = sorted(p.name for p in SUITE.iterdir() if p.is_dir()) if SUITE.is_dir() else []
 RUNS = 10_000
-SEEDS = (1, 2, 3)
+# Seeds 1–3 were used until the direct method began drawing reactions by group (2026-11-30): with the new
+# streams seeds 1 and 2 both put one Z of case 00003 at 3.2–3.4. Over 200 seeds that case fails the
+# per-seed rule 3.5 % of the time with the direct method and 4.0 % with the next-reaction method, and
+# 10⁶ runs put every mean within ±1 SE — chance, not bias; test_00003_mean_has_no_bias_at_high_power
+# below keeps the high-power check.
+SEEDS = (11, 12, 13)
 
 
 def read_settings(case):
@@ -173,3 +178,20 @@ def test_heavy_tailed_case_matches_the_exact_distribution(t):
     exp = np.add.reduceat(expected, edges[:-1])
     chi2 = float(((obs - exp) ** 2 / exp).sum())
     assert stats.chi2.sf(chi2, obs.size - 1) > 1e-4, f"chi2 {chi2:.1f} on {obs.size - 1} dof"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif("00003" not in CASES, reason=f"the DSMTS cases are not at {SUITE}")
+def test_00003_mean_has_no_bias_at_high_power():
+    """Birth–death near criticality (λ = 1, μ = 1.1), where birth and death share one propensity group:
+    with 200,000 direct-method runs the mean stays within 4 SE of the exact mean at every time, a
+    test √20 times more sensitive to a bias than the suite's 10,000-run rule."""
+    require_module("libsbml", "sbml")
+    runs = 200_000
+    model = fentonsim.load(SUITE / "00003" / "00003-sbml-l3v1.xml")
+    expected = np.genfromtxt(SUITE / "00003" / "00003-results.csv", delimiter=",", names=True)
+    dataset = fentonsim.simulate(model, method="ssa", runs=runs, seed=2026, t_end=50.0, n_points=51, stats=True,
+                                 ssa_algorithm="direct")
+    mean, _ = statistics(dataset, "X")
+    z, _ = z_and_y(mean[1:], np.zeros(50), expected["Xmean"][1:], expected["Xsd"][1:], runs)
+    assert np.max(np.abs(z)) < 4.0, f"max |Z| {np.max(np.abs(z)):.2f}"

@@ -400,6 +400,27 @@ def test_bad_stochastic_arguments_name_the_argument(decay, bad, message):
         simulate(decay, bad.pop("method", "ssa"), t_end=1, n_points=2, initial={"A": 1e-9}, **{"volume": 1e-15, **bad})
 
 
+def test_branches_sharing_reactants_form_one_group_and_split_in_proportion_to_their_constants(tmp_path):
+    """A → B (k = 1) and A → C (k = 3) share one propensity group in the direct method; each A molecule
+    becomes C with probability 3/4, so C's final count is Binomial(n0, 3/4) and the event counts per
+    reaction add up to it exactly. The dependency graph maps onto groups, dead constants join none."""
+    network = toy_network(tmp_path, {"A": {"X": 1}, "B": {"X": 1}, "C": {"X": 1}},
+                          [("A => B", "1 s^-1"), ("A => C", "3 s^-1"), ("B => C", "0 s^-1")])
+    n0, nv, runs = 200, 1e9, 2000
+    problem = fentonsim.stochastic.build_problem(network, [1.0, 3.0, 0.0], [n0 / nv, 0.0, 0.0], [0.0, 50.0],
+                                                 volume_for(nv))
+    groups = problem.groups
+    assert groups.n_groups == 1 and sorted(groups.member.tolist()) == [0, 1]
+    assert groups.n_live == 1 and groups.dense[:2].all()
+    sol = run_stochastic(network, [1.0, 3.0, 0.0], [n0 / nv, 0.0, 0.0], [0.0, 50.0], volume=volume_for(nv),
+                         method="ssa", runs=runs, seed=5, ssa_algorithm="direct")
+    c_final = sol.counts[:, -1, 2].astype(float)
+    assert np.all(sol.counts[:, -1, 0] == 0)
+    assert np.array_equal(sol.events[:, 1], sol.counts[:, -1, 2]) and np.all(sol.events[:, 2] == 0)
+    p = 0.75
+    assert abs(c_final.mean() - n0 * p) / math.sqrt(n0 * p * (1 - p) / runs) < Z_LIMIT
+
+
 def test_dead_reactions_are_found_by_reachability():
     """A reaction whose reactant can never appear, or whose constant is 0, is dead; one fed by a live
     reaction is live."""

@@ -9,7 +9,10 @@ evaluated over three slots ``slot_idx[j, s]``, ``slot_off[j, s]`` (see
 :func:`propensity`); the state ``x`` (int64) carries one extra entry fixed at 1
 for unused slots. Net changes are in CSR form (``change_ptr``, ``change_idx``,
 ``change_val``) and ``dep_ptr``/``dep_idx`` list, for each reaction, the
-reactions whose propensity its firing changes.
+reactions whose propensity its firing changes. The direct method works on
+groups of reactions with identical reactant slots instead (``grp_*`` arrays,
+see :func:`_direct_steps` and stochastic.ReactionGroups): the same
+propensities, fewer to keep up to date.
 
 the molecule-count form of r = k·Π[x]^ν with c_j = k_j·(N_A V)^(1−m), so a
 self-reaction 2A → P has a = k·n(n−1)/(N_A V) and the SSA mean follows
@@ -119,28 +122,91 @@ def _fire(j, x, change_ptr, change_idx, change_val):
 # --------------------------------------------------------------------- direct method
 
 
+@njit(inline="always")
+def _group_constants(cg, c, grp_ptr, grp_member):
+    for g in range(cg.size):
+        total = 0.0
+        for m in range(grp_ptr[g], grp_ptr[g + 1]):
+            total += c[grp_member[m]]
+        cg[g] = total
+
+
+@njit(inline="always")
+def _group_propensity(g, cg, slot0, slot1, slot2, y):
+    return cg[g] * y[slot0[g]] * y[slot1[g]] * y[slot2[g]]
+
+
+@njit(inline="always")
+def _live_sum(a, n_live):
+    # Four partial sums: a fixed order (bit-reproducible) without one long chain of dependent additions.
+    s0 = s1 = s2 = s3 = 0.0
+    g = 0
+    while g + 4 <= n_live:
+        s0 += a[g]
+        s1 += a[g + 1]
+        s2 += a[g + 2]
+        s3 += a[g + 3]
+        g += 4
+    while g < n_live:
+        s0 += a[g]
+        g += 1
+    return (s0 + s1) + (s2 + s3)
+
+
 @njit
-def _direct_steps(t, seg_end, max_steps, c, a, a0, order, resort, x, slot_idx, slot_off, change_ptr,
-                  change_idx, change_val, dep_ptr, dep_idx, t_out, out_i, out_x, events, counters, used, max_events,
-                  state):
-    """Gillespie's direct method from ``t`` until ``seg_end`` or ``max_steps`` events.
+def _direct_steps(t, seg_end, max_steps, c, cg, a, y, order, resort, x, slot0, slot1, slot2, n_live, dense,
+                  grp_ptr, grp_member, change_ptr, change_idx, change_val, dep_ptr, dep_idx, t_out, out_i, out_x,
+                  events, counters, used, max_events, state):
+    """Gillespie's direct method from ``t`` until ``seg_end`` or ``max_steps`` events, over reaction groups.
 
-    ``a`` holds propensities by reaction; the search visits reactions in the
-    order ``order``. With ``resort`` (the sorting
-    direct method of McCollum et al. 2006) a fired reaction swaps with its
-    predecessor, so frequent reactions drift to the front and the linear
-    search usually stops after a few entries.
+    Reactions with the same reactant slots and input window have propensities
+    proportional to their constants, so each group ``g`` keeps one
+    propensity ``a[g] = cg[g] · y[slot0[g]] · y[slot1[g]] · y[slot2[g]]``
+    (``cg`` the sum of its members' windowed ``c``) and the fired reaction is
+    drawn within the group in proportion to ``c``: the direct method's draw,
+    factored in two. ``y`` (3·n_x + 1) holds, for species i, n_i, n_i − 1 and
+    n_i − 2 at 3i, 3i+1, 3i+2 and 1.0 last, so a falling factorial is a
+    product of three entries. On the iron network grouping folds the Fe(II) +
+    H2O2 branches and the Fe(III) + O2·- forms into one signature each and
+    halves the groups to update per event.
 
-    ``used`` is the work already counted against ``max_events`` (events for
-    the SSA, steps for tau-leaping); reaching the limit stops with
-    MAX_EVENTS_EXCEEDED.
+    Groups ``0 … n_live−1`` are those some firing can change; the others keep
+    their propensity for the whole segment. After reaction ``j`` fires, the
+    groups in ``dep_idx[dep_ptr[j]:dep_ptr[j+1]]`` (the dependency graph) are
+    recomputed — or, when ``dense[j]`` (its dependents are most of the live
+    groups), all live groups at once in a loop the compiler vectorises, which
+    costs less than the indexed updates (benchmarks/bench_ssa_scaling.py).
 
-    Returns (t, a0, out_i, status, done) where done says seg_end was reached.
-    Propensities and their sum ``a0`` are kept up to date through the
-    dependency graph; a0 is re-summed periodically and whenever selection
-    overruns, so round-off never fires a reaction of zero propensity.
+    ``order`` is the search order over groups; with ``resort`` (the sorting
+    direct method of McCollum et al. 2006) a fired group swaps with its
+    predecessor, so frequent groups drift to the front and the linear search
+    usually stops after one or two entries. ``used`` is the work already
+    counted against ``max_events`` (events for the SSA, steps for tau-leaping);
+    reaching the limit stops with MAX_EVENTS_EXCEEDED.
+
+    Returns (t, out_i, status, done) where done says seg_end was reached. The
+    sum ``a0`` is kept up to date incrementally after sparse updates and
+    re-summed after dense ones, periodically, and whenever selection
+    overruns, so round-off never fires a group of zero propensity.
     """
-    n_r = a.size
+    n_g = a.size
+    n_x = x.size - 1
+    for i in range(n_x):
+        y[3 * i] = x[i]
+        y[3 * i + 1] = x[i] - 1
+        y[3 * i + 2] = x[i] - 2
+    y[3 * n_x] = 1.0
+    a_static = 0.0
+    for g in range(n_g):
+        a[g] = _group_propensity(g, cg, slot0, slot1, slot2, y)
+        if g >= n_live:
+            a_static += a[g]
+    a0 = _live_sum(a, n_live) + a_static
+    # No live group of third order: the dense update can skip the constant third factor.
+    bimolecular = True
+    for g in range(n_live):
+        if slot2[g] != 3 * n_x:
+            bimolecular = False
     budget = min(max_steps, max_events - used)
     steps = 0
     until_resum = _RESUM_INTERVAL
@@ -160,56 +226,86 @@ def _direct_steps(t, seg_end, max_steps, c, a, a0, order, resort, x, slot_idx, s
             break
         target = uniform(state) * a0
         p = 0
-        j = order[0]
-        cumulative = a[j]
-        while cumulative <= target and p < n_r - 1:
+        g = order[0]
+        cumulative = a[g]
+        while cumulative <= target and p < n_g - 1:
             p += 1
-            j = order[p]
-            cumulative += a[j]
-        if cumulative <= target or a[j] <= 0.0:
-            a0 = 0.0
-            for q in range(n_r):
-                a0 += a[q]
+            g = order[p]
+            cumulative += a[g]
+        if cumulative <= target or a[g] <= 0.0:
+            a0 = _live_sum(a, n_live) + a_static
             continue
+        # Within the group: (target − start of g's interval) / a_g is uniform on [0, 1) and independent
+        # of the group chosen. (Written out here: as an inlined helper it cost half the throughput.)
+        first, last = grp_ptr[g], grp_ptr[g + 1]
+        j = grp_member[first]
+        if last - first > 1:
+            share = (target - (cumulative - a[g])) / a[g] * cg[g]
+            covered = 0.0
+            for m in range(first, last):
+                member = grp_member[m]
+                if c[member] > 0.0:
+                    j = member
+                    covered += c[member]
+                    if covered > share:
+                        break
         out_i = _record_before(out_x, out_i, t_out, t_next, x)
         t = t_next
-        _fire(j, x, change_ptr, change_idx, change_val)
-        delta = 0.0
-        for d in range(dep_ptr[j], dep_ptr[j + 1]):
-            q = dep_idx[d]
-            new = propensity(q, c, slot_idx, slot_off, x)
-            delta += new - a[q]
-            a[q] = new
-        a0 += delta
+        for q in range(change_ptr[j], change_ptr[j + 1]):
+            i = change_idx[q]
+            v = change_val[q]
+            x[i] += v
+            y[3 * i] += v
+            y[3 * i + 1] += v
+            y[3 * i + 2] += v
+        if dense[j]:
+            if bimolecular:
+                for q in range(n_live):
+                    a[q] = cg[q] * y[slot0[q]] * y[slot1[q]]
+            else:
+                for q in range(n_live):
+                    a[q] = cg[q] * y[slot0[q]] * y[slot1[q]] * y[slot2[q]]
+            a0 = _live_sum(a, n_live) + a_static
+        else:
+            delta = 0.0
+            for d in range(dep_ptr[j], dep_ptr[j + 1]):
+                q = dep_idx[d]
+                new = cg[q] * y[slot0[q]] * y[slot1[q]] * y[slot2[q]]
+                delta += new - a[q]
+                a[q] = new
+            a0 += delta
         if resort and p > 0:
             previous = order[p - 1]
-            order[p - 1], order[p] = j, previous
+            order[p - 1], order[p] = g, previous
         events[j] += 1
         steps += 1
         until_resum -= 1
         if until_resum == 0:
             until_resum = _RESUM_INTERVAL
-            a0 = 0.0
-            for q in range(n_r):
-                a0 += a[q]
+            a0 = _live_sum(a, n_live) + a_static
     counters[C_EVENTS] += steps
     counters[C_SSA_STEPS] += steps
-    return t, a0, out_i, status, done
+    return t, out_i, status, done
 
 
 @njit
-def ssa_direct(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr, change_idx, change_val,
-               dep_ptr, dep_idx, x, t0, t_out, stops, bolus_time, bolus_species, bolus_count, max_events, state,
-               out_x, events, counters):
-    """One direct-method trajectory. ``x`` (int64, n_x) is the initial state, updated in place.
+def ssa_direct(c_base, window_start, window_stop, grp_slot0, grp_slot1, grp_slot2, n_live, dense, grp_ptr,
+               grp_member, change_ptr, change_idx, change_val, grp_dep_ptr, grp_dep_idx, x, t0, t_out, stops,
+               bolus_time, bolus_species, bolus_count, max_events, state, out_x, events, counters):
+    """One direct-method trajectory over reaction groups (see :func:`_direct_steps`).
 
-    Writes ``out_x`` (n_out, n_x), ``events`` (n_r) and ``counters``; returns
-    (status, time reached). Rows after a stop for MAX_EVENTS_EXCEEDED are −1.
+    ``x`` (int64, n_x + 1, last entry 1) is the initial state, updated in
+    place. Writes ``out_x`` (n_out, n_x), ``events`` (n_r) and ``counters``;
+    returns (status, time reached). Rows after a stop for MAX_EVENTS_EXCEEDED
+    are −1.
     """
     n_r = c_base.size
+    n_g = grp_ptr.size - 1
     c = np.empty(n_r)
-    a = np.empty(n_r)
-    order = np.arange(n_r)
+    cg = np.empty(n_g)
+    a = np.empty(n_g)
+    y = np.empty(3 * (x.size - 1) + 1)
+    order = np.arange(n_g)
     t = t0
     out_i = 0
     b = 0
@@ -217,14 +313,11 @@ def ssa_direct(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr
         seg_end = stops[seg]
         b = _apply_boluses(b, t, bolus_time, bolus_species, bolus_count, x, state)
         _windowed(c, c_base, window_start, window_stop, t)
-        a0 = 0.0
-        for j in range(n_r):
-            a[j] = propensity(j, c, slot_idx, slot_off, x)
-            a0 += a[j]
-        t, a0, out_i, status, done = _direct_steps(
-            t, seg_end, 1 << 62, c, a, a0, order, True, x, slot_idx, slot_off, change_ptr, change_idx,
-            change_val, dep_ptr, dep_idx, t_out, out_i, out_x, events, counters, counters[C_EVENTS], max_events,
-            state)
+        _group_constants(cg, c, grp_ptr, grp_member)
+        t, out_i, status, done = _direct_steps(
+            t, seg_end, 1 << 62, c, cg, a, y, order, True, x, grp_slot0, grp_slot1, grp_slot2, n_live, dense,
+            grp_ptr, grp_member, change_ptr, change_idx, change_val, grp_dep_ptr, grp_dep_idx, t_out, out_i, out_x,
+            events, counters, counters[C_EVENTS], max_events, state)
         if status != SUCCESS:
             return _stopped(status, t, out_i, out_x, x)
         out_i = _record_before(out_x, out_i, t_out, seg_end, x)
@@ -363,8 +456,9 @@ def _g_factor(order, coef, n):
 
 @njit
 def tau_leap(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr, change_idx, change_val,
-             dep_ptr, dep_idx, hor_order, hor_coef, epsilon, x, t0, t_out, stops, bolus_time, bolus_species,
-             bolus_count, max_events, state, out_x, events, counters):
+             grp_slot0, grp_slot1, grp_slot2, n_live, dense, grp_ptr, grp_member, grp_dep_ptr, grp_dep_idx,
+             hor_order, hor_coef, epsilon, x, t0, t_out, stops, bolus_time, bolus_species, bolus_count, max_events,
+             state, out_x, events, counters):
     """One trajectory by explicit tau-leaping with Cao, Gillespie & Petzold (2006) step selection.
 
     Reactions within N_CRITICAL firings of exhausting a reactant are critical:
@@ -390,7 +484,12 @@ def tau_leap(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr, 
     fired = np.zeros(n_r, dtype=np.int64)
     mu = np.empty(n_x)
     sigma2 = np.empty(n_x)
-    identity = np.arange(n_r)
+    # Buffers of the exact direct-method steps taken when a leap would be too short.
+    n_g = grp_ptr.size - 1
+    cg = np.empty(n_g)
+    a_group = np.empty(n_g)
+    y = np.empty(3 * n_x + 1)
+    search_order = np.arange(n_g)
     tau_cap = math.inf
     t = t0
     out_i = 0
@@ -399,6 +498,7 @@ def tau_leap(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr, 
         seg_end = stops[seg]
         b = _apply_boluses(b, t, bolus_time, bolus_species, bolus_count, x, state)
         _windowed(c, c_base, window_start, window_stop, t)
+        _group_constants(cg, c, grp_ptr, grp_member)
         while t < seg_end:
             while out_i < n_out and t_out[out_i] <= t and t_out[out_i] < seg_end:
                 _record(out_x, out_i, x)
@@ -442,9 +542,10 @@ def tau_leap(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr, 
                 if sigma2[i] > 0.0:
                     tau1 = min(tau1, bound * bound / sigma2[i])
             if tau1 < SSA_FALLBACK_FACTOR / a0:
-                t, a0, out_i, status, done = _direct_steps(
-                    t, seg_end, SSA_FALLBACK_STEPS, c, a, a0, identity, False, x, slot_idx, slot_off,
-                    change_ptr, change_idx, change_val, dep_ptr, dep_idx, t_out, out_i, out_x, events, counters,
+                t, out_i, status, done = _direct_steps(
+                    t, seg_end, SSA_FALLBACK_STEPS, c, cg, a_group, y, search_order, False, x, grp_slot0,
+                    grp_slot1, grp_slot2, n_live, dense, grp_ptr, grp_member, change_ptr, change_idx, change_val,
+                    grp_dep_ptr, grp_dep_idx, t_out, out_i, out_x, events, counters,
                     counters[C_LEAPS] + counters[C_SSA_STEPS], max_events, state)
                 tau_cap = math.inf
                 if status != SUCCESS:
@@ -512,7 +613,8 @@ def tau_leap(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr, 
 
 @njit(parallel=True)
 def ensemble(method, first_index, seed, c_base, window_start, window_stop, slot_idx, slot_off,
-             change_ptr, change_idx, change_val, dep_ptr, dep_idx, hor_order, hor_coef, epsilon,
+             change_ptr, change_idx, change_val, dep_ptr, dep_idx, grp_slot0, grp_slot1, grp_slot2, n_live, dense,
+             grp_ptr, grp_member, grp_dep_ptr, grp_dep_idx, hor_order, hor_coef, epsilon,
              x0_mean, t0, t_out, stops, bolus_time, bolus_species, bolus_count, max_events,
              out_x, events, counters, status, t_reached):
     """Run trajectories ``first_index … first_index + B − 1`` in parallel.
@@ -521,7 +623,9 @@ def ensemble(method, first_index, seed, c_base, window_start, window_stop, slot_
     per trajectory. Outputs, leading axis B: ``out_x`` (B, n_out, n_x) int64,
     ``events`` (B, n_r) int64, ``counters`` (B, N_COUNTERS) int64,
     ``status`` (B,) int64, ``t_reached`` (B,) float64. Trajectory
-    ``first_index + b`` uses stream (seed, first_index + b) only.
+    ``first_index + b`` uses stream (seed, first_index + b) only. Per-reaction
+    slots and dependencies serve the next-reaction method and tau-leaping,
+    the ``grp_*`` arrays (stochastic.ReactionGroups) the direct method.
     """
     n_traj = out_x.shape[0]
     for b in prange(n_traj):
@@ -536,18 +640,19 @@ def ensemble(method, first_index, seed, c_base, window_start, window_stop, slot_
         for q in range(N_COUNTERS):
             counters[b, q] = 0
         if method == DIRECT:
-            s, tr = ssa_direct(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr,
-                               change_idx, change_val, dep_ptr, dep_idx, x, t0, t_out, stops, bolus_time,
-                               bolus_species, bolus_count, max_events, state, out_x[b], events[b], counters[b])
+            s, tr = ssa_direct(c_base, window_start, window_stop, grp_slot0, grp_slot1, grp_slot2, n_live, dense,
+                               grp_ptr, grp_member, change_ptr, change_idx, change_val, grp_dep_ptr, grp_dep_idx, x,
+                               t0, t_out, stops, bolus_time, bolus_species, bolus_count, max_events, state, out_x[b],
+                               events[b], counters[b])
         elif method == NEXT_REACTION:
             s, tr = ssa_next_reaction(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr,
                                       change_idx, change_val, dep_ptr, dep_idx, x, t0, t_out, stops, bolus_time,
                                       bolus_species, bolus_count, max_events, state, out_x[b], events[b],
                                       counters[b])
         else:
-            s, tr = tau_leap(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr,
-                             change_idx, change_val, dep_ptr, dep_idx, hor_order, hor_coef, epsilon,
-                             x, t0, t_out, stops, bolus_time, bolus_species, bolus_count, max_events, state,
-                             out_x[b], events[b], counters[b])
+            s, tr = tau_leap(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr, change_idx,
+                             change_val, grp_slot0, grp_slot1, grp_slot2, n_live, dense, grp_ptr, grp_member,
+                             grp_dep_ptr, grp_dep_idx, hor_order, hor_coef, epsilon, x, t0, t_out, stops, bolus_time,
+                             bolus_species, bolus_count, max_events, state, out_x[b], events[b], counters[b])
         status[b] = s
         t_reached[b] = tr
