@@ -264,13 +264,13 @@ def _direct_steps(t, seg_end, max_steps, c, cg, a, y, order, resort, x, slot0, s
                     a[q] = cg[q] * y[slot0[q]] * y[slot1[q]]
             else:
                 for q in range(n_live):
-                    a[q] = cg[q] * y[slot0[q]] * y[slot1[q]] * y[slot2[q]]
+                    a[q] = _group_propensity(q, cg, slot0, slot1, slot2, y)
             a0 = _live_sum(a, n_live) + a_static
         else:
             delta = 0.0
             for d in range(dep_ptr[j], dep_ptr[j + 1]):
                 q = dep_idx[d]
-                new = cg[q] * y[slot0[q]] * y[slot1[q]] * y[slot2[q]]
+                new = _group_propensity(q, cg, slot0, slot1, slot2, y)
                 delta += new - a[q]
                 a[q] = new
             a0 += delta
