@@ -7,7 +7,9 @@ integrate the same equations. Every peer's final state is compared with a tight 
 reference before its time is: a fast wrong answer gets no ratio.
 
 Ratios are peer time / fentonsim time (> 1: fentonsim faster), medians of
-repeated warm runs.
+repeated warm runs; single solves are timed in interleaved rounds (fentonsim,
+libRoadRunner, COPASI, again and again) and batches by medians of three runs
+each, so that a slow spell of the machine hits every side.
 """
 from __future__ import annotations
 
@@ -105,48 +107,43 @@ def run(quick: bool = False) -> list[dict]:
     return rows
 
 
+def _interleaved(functions, repeats):
+    """(min, median) seconds per function, timing each once per round, round after round: drift in the
+    machine's speed (a shared VM) then hits fentonsim and its peers alike instead of whichever ran
+    during a slow spell."""
+    samples = {name: [] for name in functions}
+    for _ in range(repeats):
+        for name, function in functions.items():
+            start = time.perf_counter()
+            function()
+            samples[name].append(time.perf_counter() - start)
+    return {name: (float(np.min(times)), float(np.median(times))) for name, times in samples.items()}
+
+
 def _peers(name, quick):
     repeats = 5 if quick else 30
     network, k, y0 = catalyst_model(name)
     t = np.linspace(0.0, T_END, N_POINTS)
     reference = fentonsim.solve_ode(network, k, y0, t, rtol=1e-12, atol=1e-20).concentration[-1]
-    rows = []
-
-    def row(case, timing, *, baseline=None, agreement=None, note=""):
-        entry = {"case": case, "min_s": timing[0], "median_s": timing[1], "note": note}
-        if agreement is not None:
-            entry["agrees"], entry["max_rel_deviation"] = agreement
-        if baseline is not None and agreement is not None and agreement[0]:
-            entry["speedup"] = timing[1] / baseline
-            entry["ratio"] = f"{timing[1] / baseline:.2f}x fentonsim"
-        rows.append(entry)
-        return entry
-
     ours = lambda fluxes: fentonsim.solve_ode(network, k, y0, t, rtol=RTOL, atol=ATOL, fluxes=fluxes)
-    final = ours(True).concentration[-1]
-    row("fentonsim rodas4, with fluxes", _times(lambda: ours(True), repeats), agreement=_agrees(final, reference))
-    no_flux = row("fentonsim rodas4, concentrations only", _times(lambda: ours(False), repeats),
-                  agreement=_agrees(ours(False).concentration[-1], reference))
-    baseline = no_flux["median_s"]
-    lsoda = fentonsim.solve_ode(network, k, y0, t, rtol=RTOL, atol=ATOL, solver="LSODA")
-    row("scipy LSODA (numba RHS + Jacobian)",
-        _times(lambda: fentonsim.solve_ode(network, k, y0, t, rtol=RTOL, atol=ATOL, solver="LSODA"),
-               max(3, repeats // 5)), baseline=baseline, agreement=_agrees(lsoda.concentration[-1], reference))
-
+    timed = {"fentonsim rodas5p, with fluxes": lambda: ours(True),
+             "fentonsim rodas5p, concentrations only": lambda: ours(False)}
+    agreement = {"fentonsim rodas5p, with fluxes": _agrees(ours(True).concentration[-1], reference),
+                 "fentonsim rodas5p, concentrations only": _agrees(ours(False).concentration[-1], reference)}
+    missing = []
     xml = export_sbml(network, k, y0, pH=6.5, temperature=310.15)
     rr = _roadrunner(xml)
     if rr is None:
-        rows.append({"case": "libRoadRunner CVODE", "note": "not installed"})
+        missing.append("libRoadRunner CVODE")
     else:
         def rr_solve():
             rr.resetAll()
             return rr.simulate(0.0, T_END, N_POINTS)
-        result = np.array(rr_solve())[-1, 1:]
-        row("libRoadRunner CVODE", _times(rr_solve, repeats), baseline=baseline,
-            agreement=_agrees(result, reference))
+        timed["libRoadRunner CVODE"] = rr_solve
+        agreement["libRoadRunner CVODE"] = _agrees(np.array(rr_solve())[-1, 1:], reference)
     copasi = _copasi(xml)
     if copasi is None:
-        rows.append({"case": "COPASI LSODA (basico)", "note": "not installed"})
+        missing.append("COPASI LSODA (basico)")
     else:
         basico, model = copasi
 
@@ -154,11 +151,26 @@ def _peers(name, quick):
             return basico.run_time_course(duration=T_END, intervals=N_POINTS - 1, model=model,
                                           method="deterministic", use_numbers=False)
         frame = copasi_solve()
-        result = np.array([frame[name].iloc[-1] for name in network.species])
-        row("COPASI LSODA (basico)", _times(copasi_solve, repeats), baseline=baseline,
-            agreement=_agrees(result, reference))
+        timed["COPASI LSODA (basico)"] = copasi_solve
+        agreement["COPASI LSODA (basico)"] = _agrees(np.array([frame[name].iloc[-1] for name in network.species]),
+                                                     reference)
+    timings = _interleaved(timed, repeats)
+    lsoda_case = "scipy LSODA (numba RHS + Jacobian)"
+    lsoda = lambda: fentonsim.solve_ode(network, k, y0, t, rtol=RTOL, atol=ATOL, solver="LSODA")
+    agreement[lsoda_case] = _agrees(lsoda().concentration[-1], reference)
+    timings[lsoda_case] = _times(lsoda, max(3, repeats // 5))  # 150–300 ms a solve: too slow to interleave
 
-    return rows
+    baseline = timings["fentonsim rodas5p, concentrations only"][1]
+    rows = []
+    for case in [*list(timed)[:2], lsoda_case, *list(timed)[2:]]:
+        (fastest, median), (agrees, deviation) = timings[case], agreement[case]
+        entry = {"case": case, "min_s": fastest, "median_s": median, "note": "", "agrees": agrees,
+                 "max_rel_deviation": deviation}
+        if not case.startswith("fentonsim") and agrees:
+            entry["speedup"] = median / baseline
+            entry["ratio"] = f"{median / baseline:.2f}x fentonsim"
+        rows.append(entry)
+    return rows + [{"case": case, "note": "not installed"} for case in missing]
 
 
 def _batch(network, t, rr, quick):
@@ -166,26 +178,28 @@ def _batch(network, t, rr, quick):
     pH = np.linspace(5.0, 8.0, n)
     k = network.rate_constants(pH=pH, temperature=310.15)
     y0 = network.initial_state(**{"Fe(II)": 1e-4, "H2O2": 1e-4})
+    repeats = 1 if quick else 3  # both sides alike; medians, as for the single solves
     fentonsim.solve_ode_batch(network, k[:2], y0, t, rtol=RTOL, atol=ATOL, fluxes=False)  # compile
-    start = time.perf_counter()
     batch = fentonsim.solve_ode_batch(network, k, y0, t, rtol=RTOL, atol=ATOL, fluxes=False)
-    ours = time.perf_counter() - start
-    rows = [{"case": f"fentonsim batch of {n} (prange, {os.cpu_count()} cores)", "min_s": ours, "median_s": ours,
+    ours_min, ours = _times(lambda: fentonsim.solve_ode_batch(network, k, y0, t, rtol=RTOL, atol=ATOL, fluxes=False),
+                            repeats)
+    rows = [{"case": f"fentonsim batch of {n} (prange, {os.cpu_count()} cores)", "min_s": ours_min, "median_s": ours,
              "note": "concentrations only"}]
     if rr is None:
         return rows + [{"case": f"libRoadRunner loop of {n}", "note": "not installed"}]
     parameter_ids = [p for p in rr.model.getGlobalParameterIds()]
-    start = time.perf_counter()
     finals = np.empty((n, network.n_species))
-    for i in range(n):
-        rr.resetAll()
-        for pid, value in zip(parameter_ids, k[i]):
-            rr.setValue(pid, value)
-        finals[i] = np.array(rr.simulate(0.0, T_END, t.size))[-1, 1:]
-    theirs = time.perf_counter() - start
+
+    def rr_loop():
+        for i in range(n):
+            rr.resetAll()
+            for pid, value in zip(parameter_ids, k[i]):
+                rr.setValue(pid, value)
+            finals[i] = np.array(rr.simulate(0.0, T_END, t.size))[-1, 1:]
+    theirs_min, theirs = _times(rr_loop, repeats)
     agrees = all(_agrees(finals[i], batch.concentration[i, -1])[0] for i in range(n))
     deviation = max(_agrees(finals[i], batch.concentration[i, -1])[1] for i in range(n))
-    entry = {"case": f"libRoadRunner loop of {n}", "min_s": theirs, "median_s": theirs, "agrees": agrees,
+    entry = {"case": f"libRoadRunner loop of {n}", "min_s": theirs_min, "median_s": theirs, "agrees": agrees,
              "max_rel_deviation": deviation}
     if agrees:
         entry["speedup"] = theirs / ours

@@ -14,7 +14,7 @@ def write_growth_plots(series: dict, directory) -> Path:
 
     fig, axes = plt.subplots(1, 3, figsize=(13, 4), layout="constrained")
     t_end, seconds, steps = zip(*series["ode_time"])
-    axes[0].loglog(t_end, [s * 1e3 for s in seconds], "o-", color=PALETTE[0], label="fentonsim rodas4")
+    axes[0].loglog(t_end, [s * 1e3 for s in seconds], "o-", color=PALETTE[0], label="fentonsim rodas5p")
     axes[0].set_xlabel("simulated time [s]")
     axes[0].set_ylabel("wall time per solve [ms]")
     axes[0].set_title("ODE, iron at pH 6.5: cost vs simulated time")

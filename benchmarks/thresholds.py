@@ -13,14 +13,14 @@ with fentonsim fails the check, because a fast wrong answer is a failure.
 from __future__ import annotations
 
 MIN_SPEEDUP = {
-    "iron: libRoadRunner CVODE": 1.0,
-    "iron: COPASI LSODA (basico)": 1.5,
-    "iron: scipy LSODA (numba RHS + Jacobian)": 3.0,
+    "iron: libRoadRunner CVODE": 2.4,
+    "iron: COPASI LSODA (basico)": 4.0,
+    "iron: scipy LSODA (numba RHS + Jacobian)": 50.0,
     "iron: COPASI stochastic (basico, direct method)": 3.5,
     "iron: libRoadRunner gillespie": 5.0,
-    "copper: libRoadRunner CVODE": 0.7,
+    "copper: libRoadRunner CVODE": 3.0,
     "copper: COPASI stochastic (basico, direct method)": 3.0,
-    "manganese: libRoadRunner CVODE": 0.9,
+    "manganese: libRoadRunner CVODE": 4.5,
     "copper: libRoadRunner gillespie": 5.0,
 }
 MAX_SLOWDOWN = {

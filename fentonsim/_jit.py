@@ -2,11 +2,13 @@
 
 Kernels are compiled with ``cache=True`` (a second process loads machine code
 from disk instead of recompiling) and ``nogil=True`` (ensembles and sweeps can
-run them on all cores). Small helpers called once per stage are declared with
-``inline="always"``: a call between compiled functions increments and
-decrements the reference count of every array argument atomically, which cost
-more than the helpers' arithmetic (5× per integrator step, measured). Setting ``NUMBA_DISABLE_JIT=1`` runs them as plain
-Python, for debugging and coverage.
+run them on all cores). Small helpers are declared with ``inline="always"``: a
+call between compiled functions increments and decrements the reference count
+of every array argument atomically, which cost more than the helpers'
+arithmetic (5× per integrator step, measured). Inlining still leaves some of
+those counts (an inlined helper's array parameters are new references), so the
+innermost loops of the Rosenbrock step write their arithmetic out. Setting
+``NUMBA_DISABLE_JIT=1`` runs them as plain Python, for debugging and coverage.
 """
 from __future__ import annotations
 
@@ -31,3 +33,4 @@ def set_threads(n: int) -> int:
     n = max(1, min(int(n), numba.config.NUMBA_NUM_THREADS))
     numba.set_num_threads(n)
     return n
+

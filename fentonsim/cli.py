@@ -199,7 +199,7 @@ def cmd_simulate(args) -> int:
     path = write_csv(dataset, args.out)
     attrs = dataset.attrs
     if attrs["method"] == "ode":
-        detail = f"rodas4, {attrs['n_steps']} steps"
+        detail = f"{attrs['solver']}, {attrs['n_steps']} steps"
     else:
         detail = (f"{attrs['algorithm']}, {attrs['runs']} run(s), {attrs['n_events']:,} events, "
                   f"V = {attrs['volume_L']:g} L" + (f", {attrs['n_incomplete']} incomplete" if attrs['n_incomplete'] else ""))

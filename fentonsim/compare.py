@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from .deterministic import DEFAULT_SOLVER
 from .errors import ConditionsError
 from .metrics import DESCRIPTIONS, metrics, summarize
 from .simulate import PRESET_DIRECTORY, resolve_conditions, simulate
@@ -322,7 +323,7 @@ def markdown_table(result: xr.Dataset, metric=DEFAULT_METRIC) -> str:
         lines += ["", "Caveats:"] + [f"- {label}: {text}" for label, text in caveats]
     attrs = result.attrs
     lines += ["", f"Dose {attrs['dose_M'] * 1e6:g} µM, {attrs['t_end_s']:g} s, "
-                  + ("ODE (fentonsim Rodas4)" if attrs["method"] == "ode" else
+                  + (f"ODE (fentonsim {DEFAULT_SOLVER.upper()})" if attrs["method"] == "ode" else
                      f"SSA, {attrs['runs']} runs in {attrs['volume_L']:g} L, mean [95 % CI]")
                   + (f", GSH {attrs['gsh_override']} M" if attrs.get("gsh_override") else "")
                   + (f", H2O2 {attrs['h2o2_override']} M" if attrs.get("h2o2_override") else "")

@@ -7,10 +7,16 @@ into an ``xarray.Dataset``.
 
 Solvers
 -------
-``"rodas4"`` (default)
-    fentonsim's compiled Rosenbrock integrator (kernels/rosenbrock.py): no
-    Python call per step, non-negative concentrations, exact landing on input
-    times, reaction extents and exposures integrated with the solution.
+``"rodas5p"`` (default), ``"rodas4"``
+    fentonsim's compiled Rosenbrock integrator (kernels/rosenbrock.py) with
+    the RODAS5P (order 5) or RODAS4 (order 4) coefficients: no Python call
+    per step, non-negative concentrations, exact landing on input times,
+    reaction extents and exposures integrated with the solution. RODAS5P
+    takes about half the steps of RODAS4 at rtol 1e-8 and fewer still at
+    tighter tolerances; RODAS4 stays as a second compiled method to check it
+    against. Species and reactions that stay at zero for the given initial
+    state, inputs and rate constants are left out of the integration
+    (kernels/ode.py ``live_subsystem``); their outputs are exactly 0.
 ``"LSODA"``, ``"BDF"``, ``"Radau"``
     ``scipy.integrate.solve_ivp`` with fentonsim's compiled right-hand side and
     analytic Jacobian, integrated segment by segment between input times. They
@@ -31,9 +37,12 @@ import numpy as np
 
 from .errors import ConditionsError, SolverError
 from .inputs import CompiledInputs, compile_inputs
-from .kernels import rosenbrock
+from .kernels import rosenbrock, tableaus
 
-SOLVERS = ("rodas4", "LSODA", "BDF", "Radau")
+#: compiled Rosenbrock methods (their index is the kernel's ``method``), then the scipy ones
+ROSENBROCK_SOLVERS = tableaus.NAMES
+SOLVERS = ("rodas5p", "rodas4", "LSODA", "BDF", "Radau")
+DEFAULT_SOLVER = "rodas5p"
 DEFAULT_RTOL = 1e-6
 DEFAULT_ATOL = 1e-20
 DEFAULT_MAX_STEPS = 500_000
@@ -80,6 +89,8 @@ def _tolerances(network, rtol, atol):
         raise ConditionsError(f"`rtol` must be a number between 0 and 1, found {rtol!r}")
     if rtol < 1e-13:
         raise ConditionsError(f"`rtol` = {rtol:g} is below what double precision can deliver; use ≥ 1e-13")
+    if isinstance(atol, float) and math.isfinite(atol) and atol > 0:
+        return float(rtol), np.full(network.n_species, atol)
     atol_arr = np.broadcast_to(np.asarray(atol, dtype=float), (network.n_species,)).copy() \
         if np.ndim(atol) == 0 or np.shape(atol) == (network.n_species,) else None
     if atol_arr is None:
@@ -90,13 +101,20 @@ def _tolerances(network, rtol, atol):
     return float(rtol), atol_arr
 
 
+def _finite_non_negative(values):
+    """All entries finite and ≥ 0, in two reductions (a warm solve takes only a few hundred µs)."""
+    # NaN makes both extremes NaN, which fails either comparison.
+    return values.size == 0 or (values.min() >= 0.0 and values.max() < math.inf)
+
+
 def _time_grid(t_out, t0):
     t_out = np.asarray(t_out, dtype=float)
     if t_out.ndim != 1 or t_out.size == 0:
         raise ConditionsError(f"output times must be a non-empty 1-D sequence, found shape {t_out.shape}")
-    if not np.all(np.isfinite(t_out)):
-        raise ConditionsError("output times must be finite")
-    if np.any(np.diff(t_out) <= 0):
+    # One pass in the common case: increasing steps between finite ends leave no room for NaN or inf.
+    if not (math.isfinite(t_out[0]) and math.isfinite(t_out[-1]) and (t_out[1:] > t_out[:-1]).all()):
+        if not np.all(np.isfinite(t_out)):
+            raise ConditionsError("output times must be finite")
         raise ConditionsError("output times must be strictly increasing")
     if t_out[0] < t0:
         raise ConditionsError(f"the first output time ({t_out[0]:g} s) is before the start ({t0:g} s)")
@@ -122,7 +140,7 @@ def _failure_error(network, status, failure, t_end, rtol):
 
 
 def solve_ode(network, k, y0, t_out, *, boluses=(), sources=(), rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL,
-              solver="rodas4", t0=0.0, max_steps=DEFAULT_MAX_STEPS, h_max=math.inf,
+              solver=DEFAULT_SOLVER, t0=0.0, max_steps=DEFAULT_MAX_STEPS, h_max=math.inf,
               fluxes=True) -> ODESolution:
     """Integrate ``network`` from ``t0`` through the output times ``t_out``.
 
@@ -141,13 +159,13 @@ def solve_ode(network, k, y0, t_out, *, boluses=(), sources=(), rtol=DEFAULT_RTO
         Relative tolerance.
     atol : float or array_like (n_s,)
         Absolute tolerance [M].
-    solver : {"rodas4", "LSODA", "BDF", "Radau"}
+    solver : {"rodas5p", "rodas4", "LSODA", "BDF", "Radau"}
     t0 : float
         Start time [s].
     max_steps : int
-        Limit on attempted steps (rodas4 only).
+        Limit on attempted steps (rodas5p and rodas4 only).
     h_max : float
-        Largest step [s] (rodas4 only).
+        Largest step [s] (rodas5p and rodas4 only).
     fluxes : bool
         Integrate reaction extents and exposures (default). False skips them
         (``extent`` and ``exposure`` are None), about a quarter faster.
@@ -167,10 +185,10 @@ def solve_ode(network, k, y0, t_out, *, boluses=(), sources=(), rtol=DEFAULT_RTO
     if k.shape != (network.n_reactions,) or y0.shape != (network.n_species,):
         raise ConditionsError(f"expected k of shape ({network.n_reactions},) and y0 of shape "
                               f"({network.n_species},), found {k.shape} and {y0.shape}")
-    if not np.all(np.isfinite(y0)) or np.any(y0 < 0):
+    if not _finite_non_negative(y0):
         raise ConditionsError("initial concentrations must be finite and non-negative")
     inputs = compile_inputs(network, boluses, sources, t0, t_out[-1])
-    if solver != "rodas4":
+    if solver not in ROSENBROCK_SOLVERS:
         from .scipy_solvers import solve_with_scipy
 
         return solve_with_scipy(network, k, y0, t_out, inputs, rtol, atol_arr, solver, t0)
@@ -181,7 +199,7 @@ def solve_ode(network, k, y0, t_out, *, boluses=(), sources=(), rtol=DEFAULT_RTO
 
     n_out, n_s, n_r = t_out.size, network.n_species, network.n_reactions
     out_y = np.empty((n_out, n_s))
-    out_q = np.zeros((n_out, n_r + n_s))
+    out_q = np.zeros((n_out, n_r + n_s if fluxes else 0))
     counters = np.zeros(rosenbrock.N_COUNTERS, dtype=np.int64)
     failure = np.zeros(3)
     start = _time.perf_counter()
@@ -189,14 +207,14 @@ def solve_ode(network, k, y0, t_out, *, boluses=(), sources=(), rtol=DEFAULT_RTO
         k, network.reactant_idx, network.reactant_coef, network.net_stoich, y0, float(t0), t_out, inputs.stops,
         inputs.bolus_time, inputs.bolus_species, inputs.bolus_amount,
         inputs.source_species, inputs.source_amplitude, inputs.source_decay, inputs.source_start,
-        inputs.source_stop, rtol, atol_arr, float(h_max), int(max_steps), bool(fluxes), out_y, out_q, counters,
-        failure)
+        inputs.source_stop, rtol, atol_arr, float(h_max), int(max_steps), bool(fluxes),
+        ROSENBROCK_SOLVERS.index(solver), out_y, out_q, counters, failure)
     wall = _time.perf_counter() - start
     if status != rosenbrock.SUCCESS:
         raise _failure_error(network, status, failure, t_out[-1], rtol)
     extent, exposure = (out_q[:, :n_r], out_q[:, n_r:]) if fluxes else (None, None)
     return ODESolution(t_out, out_y, extent, exposure,
-                       dict(zip(COUNTER_NAMES, (int(c) for c in counters))), "rodas4", rtol, atol_arr, wall, inputs)
+                       dict(zip(COUNTER_NAMES, counters.tolist())), solver, rtol, atol_arr, wall, inputs)
 
 
 @dataclass
@@ -221,9 +239,20 @@ class ODEBatch:
     wall_time_s: float
 
 
+def _spread_order(n):
+    """A fixed permutation of range(n) whose contiguous blocks each sample the whole range.
+
+    The parallel loop hands each thread one contiguous block of iterations. Conditions of a sweep are
+    usually ordered (pH 5 … 8) and their cost varies along that order, so running them in this order
+    instead balances the threads (iron, 1,000 pH values on 2 cores: 194 → 170 ms).
+    """
+    golden = (np.sqrt(5.0) - 1.0) / 2.0
+    return np.argsort((np.arange(n) * golden) % 1.0, kind="stable")
+
+
 def solve_ode_batch(network, k, y0, t_out, *, boluses=(), sources=(), bolus_amount=None, rtol=DEFAULT_RTOL,
                     atol=DEFAULT_ATOL, t0=0.0, max_steps=DEFAULT_MAX_STEPS, h_max=math.inf,
-                    raise_on_failure=True, fluxes=True) -> ODEBatch:
+                    raise_on_failure=True, fluxes=True, solver=DEFAULT_SOLVER) -> ODEBatch:
     """Integrate n_c conditions of ``network`` in one compiled loop over all cores.
 
     Parameters
@@ -238,8 +267,13 @@ def solve_ode_batch(network, k, y0, t_out, *, boluses=(), sources=(), bolus_amou
         If True (default) a failed condition raises :class:`SolverError`; if
         False its rows are NaN and ``status`` says why.
 
-    The remaining parameters are as in :func:`solve_ode` (solver rodas4).
+    solver : {"rodas5p", "rodas4"}
+
+    The remaining parameters are as in :func:`solve_ode`.
     """
+    if solver not in ROSENBROCK_SOLVERS:
+        raise ConditionsError(f"batches run a compiled solver; expected one of {', '.join(ROSENBROCK_SOLVERS)}, "
+                              f"found `{solver}`")
     rtol, atol_arr = _tolerances(network, rtol, atol)
     t_out = _time_grid(t_out, t0)
     k = np.ascontiguousarray(np.atleast_2d(np.asarray(k, dtype=float)))
@@ -247,7 +281,7 @@ def solve_ode_batch(network, k, y0, t_out, *, boluses=(), sources=(), bolus_amou
     y0 = np.ascontiguousarray(np.broadcast_to(np.asarray(y0, dtype=float), (n_c, network.n_species)))
     if k.shape != (n_c, network.n_reactions):
         raise ConditionsError(f"expected k of shape (n_c, {network.n_reactions}), found {k.shape}")
-    if not np.all(np.isfinite(y0)) or np.any(y0 < 0):
+    if not _finite_non_negative(y0):
         raise ConditionsError("initial concentrations must be finite and non-negative")
     inputs = compile_inputs(network, boluses, sources, t0, t_out[-1])
     n_b = inputs.bolus_time.size
@@ -261,7 +295,7 @@ def solve_ode_batch(network, k, y0, t_out, *, boluses=(), sources=(), bolus_amou
     source_amplitude = np.ascontiguousarray(np.broadcast_to(inputs.source_amplitude, (n_c, inputs.source_species.size)))
     n_out, n_s, n_r = t_out.size, network.n_species, network.n_reactions
     out_y = np.empty((n_c, n_out, n_s))
-    out_q = np.zeros((n_c, n_out, n_r + n_s))
+    out_q = np.zeros((n_c, n_out, n_r + n_s if fluxes else 0))  # 61 MB for 1,000 iron runs: only if asked
     counters = np.zeros((n_c, rosenbrock.N_COUNTERS), dtype=np.int64)
     failure = np.zeros((n_c, 3))
     status = np.zeros(n_c, dtype=np.int64)
@@ -270,8 +304,8 @@ def solve_ode_batch(network, k, y0, t_out, *, boluses=(), sources=(), bolus_amou
         k, network.reactant_idx, network.reactant_coef, network.net_stoich, y0, float(t0), t_out, inputs.stops,
         inputs.bolus_time, inputs.bolus_species, amounts,
         inputs.source_species, source_amplitude, inputs.source_decay, inputs.source_start,
-        inputs.source_stop, rtol, atol_arr, float(h_max), int(max_steps), bool(fluxes), out_y, out_q, counters,
-        failure, status)
+        inputs.source_stop, rtol, atol_arr, float(h_max), int(max_steps), bool(fluxes),
+        ROSENBROCK_SOLVERS.index(solver), _spread_order(n_c), out_y, out_q, counters, failure, status)
     wall = _time.perf_counter() - start
     failed = np.flatnonzero(status != rosenbrock.SUCCESS)
     if failed.size:

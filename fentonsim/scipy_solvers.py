@@ -102,7 +102,7 @@ def solve_with_scipy(network, k, y0, t_out, inputs, rtol, atol, method, t0):
         raise SolverError(
             f"scipy {method} returned a negative concentration of {network.species[worst[1]]} "
             f"({y[worst]:.3g} M at t = {t_out[worst[0]]:g} s, below −atol); it has no positivity "
-            f"constraint. Tighten `atol` or use solver='rodas4'.",
+            f"constraint. Tighten `atol` or use solver='rodas5p'.",
             time=float(t_out[worst[0]]), species=network.species[worst[1]])
     return ODESolution(t_out, np.clip(y, 0.0, None), out[:, n_s:n_s + n_r], out[:, n_s + n_r:], counters,
                        method, rtol, atol, wall, inputs)

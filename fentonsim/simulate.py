@@ -171,7 +171,7 @@ def resolve_run(network, conditions=None, ph=None, temperature=None, initial=Non
 
 def simulate(model, method="ode", *, t_end=None, n_points=None, t_eval=None, conditions=None, ph=None,
              temperature=None, initial=None, buffered=None, parameter_set=None, rates=None, boluses=(),
-             sources=(), rtol=DEFAULT_RTOL, atol=None, solver="rodas4", max_steps=DEFAULT_MAX_STEPS,
+             sources=(), rtol=DEFAULT_RTOL, atol=None, solver="rodas5p", max_steps=DEFAULT_MAX_STEPS,
              h_max=math.inf, fluxes=True, runs=1, seed=0, volume=None, stats=False, quantiles=DEFAULT_QUANTILES,
              epsilon=DEFAULT_EPSILON, max_events=DEFAULT_MAX_EVENTS, ssa_algorithm="auto", time_budget_s=None,
              progress=False):
@@ -218,14 +218,14 @@ def simulate(model, method="ode", *, t_end=None, n_points=None, t_eval=None, con
     atol : float or array_like (n_s,), optional
         Absolute tolerance [M]; default 1e-20 M (small because ·OH lives at
         fM–aM levels), or the model's own (10⁻⁶ molecules for SBML models in counts).
-    solver : {"rodas4", "LSODA", "BDF", "Radau"}
+    solver : {"rodas5p", "rodas4", "LSODA", "BDF", "Radau"}
         Integrator (see fentonsim.deterministic).
     max_steps : int
-        Limit on attempted steps (rodas4).
+        Limit on attempted steps (rodas5p, rodas4).
     h_max : float
-        Largest step [s] (rodas4).
+        Largest step [s] (rodas5p, rodas4).
     fluxes : bool, default True
-        Integrate reaction extents and exposures with the solution (rodas4; the
+        Integrate reaction extents and exposures with the solution (rodas5p, rodas4; the
         scipy solvers always do).
     runs : int, default 1
         Stochastic trajectories.

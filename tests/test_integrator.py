@@ -1,4 +1,4 @@
-"""The compiled Rodas4 integrator: accuracy against closed-form solutions in
+"""The compiled Rosenbrock integrators (Rodas5P, Rodas4): accuracy against closed-form solutions in
 units of the tolerance, exact inputs (boluses, sources), integrated extents and
 exposures, mass balance, failure reporting, batches, and no recompilation."""
 from __future__ import annotations
@@ -12,8 +12,10 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from conftest import MECHANISMS
 from fentonsim import Bolus, ConditionsError, Source, SolverError, compile_network, load_mechanism, solve_ode
 from fentonsim import solve_ode_batch
+from fentonsim.deterministic import ROSENBROCK_SOLVERS
 from fentonsim._jit import JIT_DISABLED
 from fentonsim.kernels import rosenbrock
+from fentonsim.kernels.ode import live_subsystem
 from strategies import mechanisms
 from toy import toy_network
 
@@ -47,13 +49,14 @@ def iron():
     return compile_network(load_mechanism(MECHANISMS / "iron.yaml"))
 
 
+@pytest.mark.parametrize("solver", ROSENBROCK_SOLVERS)
 @pytest.mark.parametrize("rtol", TOLERANCES)
-def test_first_order_decay_within_tolerance(first_order, rtol):
+def test_first_order_decay_within_tolerance(first_order, rtol, solver):
     """A → B: [A] = A0·e^(−kt); error, extent and exposure within 5 tolerance units."""
     k, a0 = 0.01, 1e-3
     t = np.linspace(0, 500, 51)
     atol = 1e-6 * rtol * a0
-    sol = solve_ode(first_order, [k], [a0, 0.0], t, rtol=rtol, atol=atol)
+    sol = solve_ode(first_order, [k], [a0, 0.0], t, rtol=rtol, atol=atol, solver=solver)
     exact = a0 * np.exp(-k * t)
     assert error_in_tolerance_units(sol.concentration[:, 0], exact, rtol, atol) < 5
     assert error_in_tolerance_units(sol.concentration[:, 1], a0 - exact, rtol, atol) < 5
@@ -62,13 +65,14 @@ def test_first_order_decay_within_tolerance(first_order, rtol):
     assert error_in_tolerance_units(sol.exposure[:, 0], exposure, rtol, atol * t[-1]) < 5
 
 
+@pytest.mark.parametrize("solver", ROSENBROCK_SOLVERS)
 @pytest.mark.parametrize("rtol", TOLERANCES)
-def test_bimolecular_within_tolerance(bimolecular, rtol):
+def test_bimolecular_within_tolerance(bimolecular, rtol, solver):
     """A + B → C with A0 ≠ B0: A(t) = Δ/(1 − (B0/A0)·e^(−Δkt)), Δ = A0 − B0."""
     k, a0, b0 = 1e4, 2e-3, 1e-3
     t = np.linspace(0, 0.5, 41)
     atol = 1e-6 * rtol * b0
-    sol = solve_ode(bimolecular, [k], [a0, b0, 0.0], t, rtol=rtol, atol=atol)
+    sol = solve_ode(bimolecular, [k], [a0, b0, 0.0], t, rtol=rtol, atol=atol, solver=solver)
     delta = a0 - b0
     exact_a = delta / (1 - (b0 / a0) * np.exp(-delta * k * t))
     assert error_in_tolerance_units(sol.concentration[:, 0], exact_a, rtol, atol) < 5
@@ -76,25 +80,34 @@ def test_bimolecular_within_tolerance(bimolecular, rtol):
     assert error_in_tolerance_units(sol.concentration[:, 2], a0 - exact_a, rtol, atol) < 5
 
 
+@pytest.mark.parametrize("solver", ROSENBROCK_SOLVERS)
 @pytest.mark.parametrize("rtol", TOLERANCES)
-def test_self_reaction_within_tolerance(self_reaction, rtol):
+def test_self_reaction_within_tolerance(self_reaction, rtol, solver):
     """2A → P with r = k[A]²: A(t) = A0/(1 + 2kA0t), P = (A0 − A)/2 — the 2k convention end to end."""
     k, a0 = 5e9, 1e-6
     t = np.linspace(0, 1e-2, 41)
     atol = 1e-6 * rtol * a0
-    sol = solve_ode(self_reaction, [k], [a0, 0.0], t, rtol=rtol, atol=atol)
+    sol = solve_ode(self_reaction, [k], [a0, 0.0], t, rtol=rtol, atol=atol, solver=solver)
     exact = a0 / (1 + 2 * k * a0 * t)
     assert error_in_tolerance_units(sol.concentration[:, 0], exact, rtol, atol) < 5
     assert error_in_tolerance_units(sol.concentration[:, 1], (a0 - exact) / 2, rtol, atol) < 5
     assert error_in_tolerance_units(sol.extent[:, 0], (a0 - exact) / 2, rtol, atol) < 5
 
 
-def test_order_of_accuracy(first_order):
-    """Tightening rtol by 10⁴ multiplies the step count by about 10 (order 4: 10^(4/4))."""
-    t = np.array([0.0, 500.0])
-    loose = solve_ode(first_order, [0.01], [1e-3, 0], t, rtol=1e-5, atol=1e-20).counters["n_steps"]
-    tight = solve_ode(first_order, [0.01], [1e-3, 0], t, rtol=1e-9, atol=1e-20).counters["n_steps"]
-    assert 5 < tight / loose < 20
+@pytest.mark.parametrize("solver, order", [("rodas4", 4), ("rodas5p", 5)])
+def test_order_of_accuracy(self_reaction, solver, order):
+    """On 2A → P the global error falls as (steps)^−p with p the method's order: the fitted slope of
+    log error against log steps over rtol 1e-5 … 1e-10 lies within [p − 0.5, p + 1.5] (the upper
+    margin covers the start-up steps, which do not grow with the tolerance)."""
+    k, a0, t = 5e9, 1e-6, np.array([0.0, 1e-2])
+    exact = a0 / (1 + 2 * k * a0 * t[-1])
+    steps, errors = [], []
+    for rtol in (1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10):
+        sol = solve_ode(self_reaction, [k], [a0, 0.0], t, rtol=rtol, atol=1e-30, solver=solver)
+        steps.append(sol.counters["n_steps"])
+        errors.append(abs(sol.concentration[-1, 0] - exact) / exact)
+    slope = -np.polyfit(np.log(steps), np.log(errors), 1)[0]
+    assert order - 0.5 < slope < order + 1.5
 
 
 def test_bolus_lands_exactly_and_is_right_continuous(first_order):
@@ -105,6 +118,29 @@ def test_bolus_lands_exactly_and_is_right_continuous(first_order):
     exact = a0 * np.exp(-k * t) + np.where(t >= 100, dose * np.exp(-k * (t - 100)), 0.0)
     np.testing.assert_allclose(sol.concentration[:, 0], exact, rtol=1e-8)
     assert sol.concentration[10, 0] == pytest.approx(a0 * math.exp(-1) + dose, rel=1e-8)
+
+
+def test_species_that_cannot_form_stay_exactly_zero(tmp_path):
+    """Species and reactions outside the live subsystem (no initial amount, no input, no running
+    producer, or k = 0) are exactly 0 in concentrations and extents; a bolus brings them to life, and
+    then the result matches scipy's LSODA, which integrates every species."""
+    net = toy_network(tmp_path, {"A": {"X": 1}, "B": {"X": 1}, "C": {"Y": 1}, "D": {"X": 1, "Y": 1},
+                                 "E": {"X": 1}},
+                      [("A => B", "0.01 s^-1"), ("B + C => D", "1e3 M^-1 s^-1"), ("A => E", "0.01 s^-1")])
+    k = np.array([0.01, 1e3, 0.0])
+    y0 = np.array([1e-3, 0.0, 0.0, 0.0, 0.0])
+    live_species, live_reactions = live_subsystem(k, net.reactant_idx, net.net_stoich, y0 > 0)
+    assert [s for s, live in zip(net.species, live_species) if live] == ["A", "B"]
+    assert live_reactions.tolist() == [True, False, False]
+    t = np.linspace(0, 200, 21)
+    sol = solve_ode(net, k, y0, t, rtol=1e-10, atol=1e-20)
+    assert np.all(sol.concentration[:, 2:] == 0.0) and np.all(sol.extent[:, 1:] == 0.0)
+    np.testing.assert_allclose(sol.concentration[:, 1], 1e-3 * -np.expm1(-0.01 * t), rtol=1e-8)
+    dosed = dict(boluses=[Bolus("C", 2e-4, 50.0)], rtol=1e-10, atol=1e-20)
+    ours = solve_ode(net, k, y0, t, **dosed)
+    oracle = solve_ode(net, k, y0, t, solver="LSODA", **dosed)
+    assert np.all(ours.concentration[t < 50, 3] == 0.0) and np.all(ours.concentration[t > 50, 3] > 0.0)
+    np.testing.assert_allclose(ours.concentration, oracle.concentration, rtol=1e-6, atol=1e-14)
 
 
 def test_zero_and_first_order_sources(first_order):
@@ -148,7 +184,7 @@ def test_mass_balance_along_iron_solution(iron):
 
 
 def test_scipy_solvers_agree(iron):
-    """LSODA, BDF and Radau (same compiled RHS and Jacobian) agree with rodas4 to their tolerance."""
+    """LSODA, BDF and Radau (same compiled RHS and Jacobian) agree with rodas5p to their tolerance."""
     k = iron.rate_constants(pH=6.5, temperature=310.15)
     y0 = iron.initial_state(**{"Fe(II)": 1e-4, "H2O2": 1e-3})
     t = np.linspace(0, 600, 13)

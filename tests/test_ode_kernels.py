@@ -121,20 +121,34 @@ def _iron():
 @given(st.lists(st.floats(min_value=0, max_value=1e-2), min_size=7, max_size=7),
        st.floats(min_value=3, max_value=9))
 def test_slot_form_matches_reference(x, pH):
-    """The integrator's branch-free slot form gives the same rates and Jacobian as the reference kernels."""
+    """The integrator's branch-free form — reactions grouped by reactants (rate_groups), products over
+    three slots, f = weights·r and a Jacobian gathered through jacobian_structure — gives the
+    reference kernels' right-hand side and Jacobian."""
     net = _iron()
     x = np.array(x)
     k = net.rate_constants(pH=pH)
     slots = ode.reactant_slots(net.reactant_idx, net.reactant_coef, net.n_species)
+    live = np.ones(net.n_reactions, dtype=bool)
+    group_of, group_slots = ode.rate_groups(slots, live, np.arange(net.n_species), net.n_species)
+    assert group_of.min() == 0 and len(group_slots) < net.n_reactions  # iron has branches to merge
+    weights = np.zeros((net.n_species, len(group_slots)))
+    np.add.at(weights.T, group_of, k[:, None] * net.net_stoich)
     clipped = np.append(x, 1.0)
-    rates = np.empty(net.n_reactions)
-    ode.slot_rates(clipped, k, slots, rates)
-    expected = np.empty(net.n_reactions)
-    ode.reaction_rates(x, k, net.reactant_idx, net.reactant_coef, expected)
-    np.testing.assert_allclose(rates, expected, rtol=1e-14, atol=1e-300)  # subnormals round by order
-    dslot = np.empty((net.n_reactions, 3))
-    ode.slot_derivatives(clipped, k, slots, dslot)
-    row_start, species, coefficient = ode.stoichiometry_csr(net.net_stoich)
-    jac = np.empty((net.n_species, net.n_species))
-    ode.slot_jacobian(dslot, slots, row_start, species, coefficient, jac)
-    np.testing.assert_allclose(jac, ode.jacobian_alloc(x, k, net), rtol=1e-12, atol=1e-300)
+    factors = clipped[group_slots]
+    rates = factors.prod(axis=1)
+    # Grouping sums k·ν before multiplying, so compare against the size of the terms, not of their
+    # (possibly cancelling) sum.
+    reaction_rates = k * clipped[slots].prod(axis=1)
+    scale = np.abs(net.net_stoich.T) @ reaction_rates
+    assert np.all(np.abs(weights @ rates - ode.rhs_alloc(x, k, net)) <= 1e-12 * scale + 1e-300)
+    dslot = np.stack([factors[:, 1] * factors[:, 2], factors[:, 0] * factors[:, 2],
+                      factors[:, 0] * factors[:, 1]], axis=1).reshape(-1)
+    position, start, source, coefficient = ode.jacobian_structure(weights, group_slots)
+    jac = np.zeros(net.n_species * net.n_species)
+    for e in range(position.size):
+        jac[position[e]] = np.dot(coefficient[start[e]:start[e + 1]], dslot[source[start[e]:start[e + 1]]])
+    terms = np.zeros(net.n_species * net.n_species)
+    for e in range(position.size):
+        terms[position[e]] = np.dot(np.abs(coefficient[start[e]:start[e + 1]]), dslot[source[start[e]:start[e + 1]]])
+    reference = ode.jacobian_alloc(x, k, net).reshape(-1)
+    assert np.all(np.abs(jac - reference) <= 1e-12 * terms + 1e-300)

@@ -38,7 +38,7 @@ def test_schema(tme_run, iron):
                 "mechanism_sha256", "parameter_set", "inputs", "ignored_inputs", "n_steps", "n_rejected",
                 "n_rhs", "n_jac", "n_lu", "wall_time_s", "rate_convention", "fentonsim_version"):
         assert key in ds.attrs, key
-    assert ds.attrs["method"] == "ode" and ds.attrs["solver"] == "rodas4"
+    assert ds.attrs["method"] == "ode" and ds.attrs["solver"] == "rodas5p"
     assert ds.attrs["mechanism_sha256"] == iron.mechanism_sha256
     assert ds.attrs["n_steps"] > 0 and ds.attrs["wall_time_s"] > 0
 

@@ -1,8 +1,10 @@
 """Dense LU factorisation with partial pivoting, for the small systems of the
 stiff integrator (n ≲ 100). Hand-written so that it runs inside nopython and
-prange code without allocating and without a LAPACK call per step.
+prange code without allocating and without a LAPACK call per step. The
+integrator writes the matching solve out in its stage loop (see
+kernels/rosenbrock.py on reference counts).
 
-Shapes: a (n, n) float64, factorised in place; pivots (n,) int64; b (n,) float64.
+Shapes: a (n, n) float64, factorised in place; pivots (n,) int64.
 """
 from __future__ import annotations
 
@@ -33,7 +35,7 @@ def lu_factor(a, pivots):
                 a[col, j] = a[best, j]
                 a[best, j] = swap
         inverse_pivot = 1.0 / a[col, col]
-        # The diagonal keeps its reciprocal: lu_solve then multiplies instead of dividing
+        # The diagonal keeps its reciprocal: the solve then multiplies instead of dividing
         # (a chain of n dependent divisions dominated small solves).
         a[col, col] = inverse_pivot
         for row in range(col + 1, n):
@@ -44,24 +46,3 @@ def lu_factor(a, pivots):
                     a[row, j] -= factor * a[col, j]
     return True
 
-
-@njit(inline='always')
-def lu_solve(lu, pivots, b):
-    """Overwrite ``b`` with the solution of A·x = b, given ``lu_factor``'s output."""
-    n = lu.shape[0]
-    for row in range(n):
-        p = pivots[row]
-        if p != row:
-            swap = b[row]
-            b[row] = b[p]
-            b[p] = swap
-    for row in range(n):
-        total = b[row]
-        for j in range(row):
-            total -= lu[row, j] * b[j]
-        b[row] = total
-    for row in range(n - 1, -1, -1):
-        total = b[row]
-        for j in range(row + 1, n):
-            total -= lu[row, j] * b[j]
-        b[row] = total * lu[row, row]

@@ -112,33 +112,6 @@ def jacobian(x, k, reactant_idx, reactant_coef, net_stoich, jac):
     species_jacobian(drdx, reactant_idx, net_stoich, jac)
 
 
-@njit
-def stoichiometry_csr(net_stoich):
-    """Sparse rows of net_stoich: (row_start (n_r+1,), species (nnz,), coefficient (nnz,) float64).
-
-    A reaction changes 2–5 species, so the per-step kernels walk these lists
-    instead of the dense (n_r, n_s) matrix.
-    """
-    n_r, n_s = net_stoich.shape
-    nnz = 0
-    for i in range(n_r):
-        for a in range(n_s):
-            if net_stoich[i, a] != 0:
-                nnz += 1
-    row_start = np.zeros(n_r + 1, dtype=np.int64)
-    species = np.empty(nnz, dtype=np.int64)
-    coefficient = np.empty(nnz)
-    position = 0
-    for i in range(n_r):
-        for a in range(n_s):
-            if net_stoich[i, a] != 0:
-                species[position] = a
-                coefficient[position] = net_stoich[i, a]
-                position += 1
-        row_start[i + 1] = position
-    return row_start, species, coefficient
-
-
 def rhs_alloc(x, k, network):
     """Convenience wrapper: dx/dt [M s⁻¹], shape (n_s,), for the Network's arrays."""
     rates = np.empty(network.n_reactions)
@@ -187,37 +160,139 @@ def clip_state(x, x_clipped):
         x_clipped[i] = x[i] if x[i] > 0.0 else 0.0
 
 
-@njit(inline='always')
-def slot_rates(x_clipped, k, slots, rates):
-    """r_i = k_i·x[s0]·x[s1]·x[s2] [M s⁻¹] over the slot table."""
-    for i in range(k.shape[0]):
-        rates[i] = k[i] * x_clipped[slots[i, 0]] * x_clipped[slots[i, 1]] * x_clipped[slots[i, 2]]
+@njit
+def live_subsystem(k, reactant_idx, net_stoich, seeded):
+    """(live species (n_s,) bool, live reactions (n_r,) bool) of a network from a seed.
 
-
-@njit(inline='always')
-def slot_derivatives(x_clipped, k, slots, dslot):
-    """dslot[i, s] = ∂r_i/∂(slot s) [s⁻¹]; summed over slots sharing a species it is ∂r_i/∂x_j."""
-    for i in range(k.shape[0]):
-        a = x_clipped[slots[i, 0]]
-        b = x_clipped[slots[i, 1]]
-        c = x_clipped[slots[i, 2]]
-        dslot[i, 0] = k[i] * b * c
-        dslot[i, 1] = k[i] * a * c
-        dslot[i, 2] = k[i] * a * b
-
-
-@njit(inline='always')
-def slot_jacobian(dslot, slots, row_start, species, coefficient, jac):
-    """jac (n_s, n_s) = net_stoichᵀ·∂r/∂x from slot derivatives (padding slots skipped)."""
-    n_s = jac.shape[0]
-    for a in range(n_s):
-        for b in range(n_s):
-            jac[a, b] = 0.0
-    for i in range(slots.shape[0]):
-        for s in range(3):
-            j = slots[i, s]
-            if j >= n_s:
+    A reaction is live when k > 0 and every reactant is live; a species is
+    live when ``seeded`` (non-zero initially or fed by an input) or produced by
+    a live reaction. Everything else has rate or concentration exactly 0 for
+    all time, whatever the solver, so the integrators can leave it out: Fenton
+    mechanisms carry carbonate, GSH and probe chemistry that a given condition
+    often does not switch on.
+    """
+    n_r, width = reactant_idx.shape
+    n_s = net_stoich.shape[1]
+    live_species = seeded.copy()
+    live_reactions = np.zeros(n_r, dtype=np.bool_)
+    changed = True
+    while changed:
+        changed = False
+        for i in range(n_r):
+            if live_reactions[i] or not k[i] > 0.0:
                 continue
-            d = dslot[i, s]
-            for p in range(row_start[i], row_start[i + 1]):
-                jac[species[p], j] += coefficient[p] * d
+            runs = True
+            for slot in range(width):
+                j = reactant_idx[i, slot]
+                if j < 0:
+                    break
+                if not live_species[j]:
+                    runs = False
+                    break
+            if not runs:
+                continue
+            live_reactions[i] = True
+            changed = True
+            for a in range(n_s):
+                if net_stoich[i, a] > 0:
+                    live_species[a] = True
+    return live_species, live_reactions
+
+
+@njit
+def rate_groups(slots, live_reactions, position, n_live):
+    """Group the live reactions by their reactants, in the live subsystem's numbering.
+
+    slots (n_r, 3) from :func:`reactant_slots` (padding n_s); position (n_s,) the live index of
+    each species (−1 if not live); n_live the number of live species. Returns group_of (n_r,)
+    int64 — the group of each live reaction, −1 for the others — and group_slots (n_g, 3) int64,
+    each group's reactant slots in ascending order with padding n_live. Reactions in one group
+    have the same product Π x and differ only in k and products (branches such as
+    Fe(II) + H2O2 → Fe(III) + ·OH + OH⁻ and → FeO²⁺ + H2O).
+    """
+    n_r = slots.shape[0]
+    n_s = position.shape[0]
+    group_of = np.full(n_r, -1, dtype=np.int64)
+    keys = np.empty((n_r, 3), dtype=np.int64)
+    n_groups = 0
+    for i in range(n_r):
+        if not live_reactions[i]:
+            continue
+        first = position[slots[i, 0]] if slots[i, 0] < n_s else n_live
+        second = position[slots[i, 1]] if slots[i, 1] < n_s else n_live
+        third = position[slots[i, 2]] if slots[i, 2] < n_s else n_live
+        # Three compare-and-swaps sort the key (cheaper to compile than a library sort).
+        if first > second:
+            first, second = second, first
+        if second > third:
+            second, third = third, second
+        if first > second:
+            first, second = second, first
+        found = -1
+        for g in range(n_groups):
+            if keys[g, 0] == first and keys[g, 1] == second and keys[g, 2] == third:
+                found = g
+                break
+        if found < 0:
+            found = n_groups
+            keys[found, 0] = first
+            keys[found, 1] = second
+            keys[found, 2] = third
+            n_groups += 1
+        group_of[i] = found
+    return group_of, keys[:n_groups].copy()
+
+
+@njit
+def jacobian_structure(weights, slots):
+    """The Jacobian of f = weights·r, r_g = Π over slots, as sums over slot derivatives, for
+    filling it by gathering.
+
+    weights (n_s, n_g) float; slots (n_g, 3), padding ≥ n_s. Entry e of the structurally
+    non-zero entries sits at flat index ``position[e]`` (= a·n_s + b) of the (n_s, n_s)
+    Jacobian and equals Σ_p coefficient[p]·dslot[source[p]] for p in start[e]:start[e+1], with
+    dslot the (3·n_g,) slot derivatives (∂r_g/∂(slot s) at 3·g + s) and the coefficients
+    weights[a, g]. A gather writes each entry once; the scatter it replaces added into the
+    same entries again and again.
+    """
+    n_s, n_g = weights.shape
+    capacity = 3 * n_g * n_s
+    flat = np.empty(capacity, dtype=np.int64)
+    source = np.empty(capacity, dtype=np.int64)
+    coefficient = np.empty(capacity)
+    n_terms = 0
+    for g in range(n_g):
+        for s in range(3):
+            b = slots[g, s]
+            if b >= n_s:
+                continue
+            for a in range(n_s):
+                if weights[a, g] != 0.0:
+                    flat[n_terms] = a * n_s + b
+                    source[n_terms] = 3 * g + s
+                    coefficient[n_terms] = weights[a, g]
+                    n_terms += 1
+    # Bucket the terms by Jacobian entry (a counting sort: n_s² buckets, no library sort to compile).
+    count = np.zeros(n_s * n_s + 1, dtype=np.int64)
+    for t in range(n_terms):
+        count[flat[t] + 1] += 1
+    position = np.empty(n_s * n_s, dtype=np.int64)
+    start = np.empty(n_s * n_s + 1, dtype=np.int64)
+    n_entries = 0
+    start[0] = 0
+    for entry in range(n_s * n_s):
+        if count[entry + 1] > 0:
+            position[n_entries] = entry
+            start[n_entries + 1] = start[n_entries] + count[entry + 1]
+            count[entry + 1] = n_entries  # from here on: the entry's number
+            n_entries += 1
+    fill = start[:n_entries].copy()
+    gathered_source = np.empty(n_terms, dtype=np.int64)
+    gathered_coefficient = np.empty(n_terms)
+    for t in range(n_terms):
+        e = count[flat[t] + 1]
+        gathered_source[fill[e]] = source[t]
+        gathered_coefficient[fill[e]] = coefficient[t]
+        fill[e] += 1
+    return position[:n_entries].copy(), start[:n_entries + 1].copy(), gathered_source, gathered_coefficient
+

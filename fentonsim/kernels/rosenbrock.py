@@ -1,22 +1,39 @@
-"""Rodas4, compiled end to end: a stiffly accurate, L-stable Rosenbrock method
-of order 4 with an embedded order-3 error estimate and an order-3 continuous
-extension (Hairer & Wanner, *Solving Ordinary Differential Equations II*, 2nd
-ed. 1996, §IV.7; the coefficients are those of their RODAS code).
+"""Stiffly accurate, L-stable Rosenbrock integration compiled end to end: RODAS5P
+(order 5, the default) or RODAS4 (order 4), chosen by an integer argument; the
+coefficients and their sources are in kernels/tableaus.py.
 
 Why Rosenbrock: Fenton networks are small (n_s ≲ 100) and very stiff. A
 Rosenbrock step needs one Jacobian and one LU factorisation and no Newton
 iteration, so there is no convergence failure to manage and the cost per step
 is predictable; the analytic Jacobian of mass action is cheap and exact.
 
-State and quadratures
----------------------
-The integrated state is the species vector y (n_s,) [M]. Alongside it the
-kernel integrates n_q = n_r + n_s quadratures q: q[:n_r] is the cumulative
-extent of each reaction, ∫ r_i dt [M], and q[n_r:] the exposure of each
-species, ∫ y dt [M s]. They do not feed back into y, so the Jacobian is block
-lower-triangular and each stage solves only the n_s × n_s system; q is
-advanced with the same stages (and so to the same order) but is not part of
-the error test, as with CVODES' quadratures.
+What is integrated
+------------------
+:func:`integrate` takes the whole network and hands :func:`_integrate_live` a
+smaller but equivalent system:
+
+* the live subsystem (kernels/ode.py ``live_subsystem``): species that start at
+  zero, receive no input and have no running producer stay exactly 0, and so
+  do the reactions that need them or have k = 0; they are left out and
+  reported as 0;
+* rate groups (``rate_groups``): live reactions with the same reactants share
+  one product r_g = Π x, and f = weights·r with weights[a, g] = Σ k_i·ν_ia
+  over the group's reactions.
+
+The error norm still divides by the network's full species count, so the
+steps are the ones the whole system would take.
+
+The state is the live species vector y [M]. Alongside it the kernel
+integrates quadratures q: ∫ r_g dt per group and the exposure ∫ y dt [M s]
+per species; the extent of reaction i is k_i·∫ r_g dt of its group. They do
+not feed back into y, so the Jacobian is block lower-triangular and each stage
+solves only the species system; q is advanced with the same stages (and so to
+the same order) but is not part of the error test, as with CVODES'
+quadratures.
+
+Hot loops are written out rather than calling helpers: numba keeps an atomic
+reference count for every array passed to even an inlined helper, and these
+took 15 % of a step.
 
 Inputs
 ------
@@ -42,8 +59,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._jit import njit, prange
-from .linalg import lu_factor, lu_solve
-from .ode import clip_state, reactant_slots, slot_derivatives, slot_jacobian, slot_rates, stoichiometry_csr
+from .linalg import lu_factor
+from .tableaus import A, B, C, D, DENSE_TERMS, GAMMA, H, NODES, ORDER_EXPONENT, STAGES
+from .ode import clip_state, jacobian_structure, live_subsystem, rate_groups, reactant_slots
 
 SUCCESS = 0
 MAX_STEPS_EXCEEDED = 1
@@ -54,37 +72,6 @@ N_STEPS, N_REJECTED, N_RHS, N_JAC, N_LU = 0, 1, 2, 3, 4
 N_COUNTERS = 5
 #: failure[...] indices
 FAIL_TIME, FAIL_STEP, FAIL_SPECIES = 0, 1, 2
-
-# RODAS (Hairer & Wanner 1996), in their W-transformed form:
-# (I/(hγ) − J)·u_i = f(t + c_i h, y + Σ_j a_ij u_j) + Σ_j (c_ij/h)·u_j + h·d_i·∂f/∂t.
-GAMMA = 0.25
-A = np.array([
-    [0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-    [1.544, 0.0, 0.0, 0.0, 0.0, 0.0],
-    [0.9466785280815826, 0.2557011698983284, 0.0, 0.0, 0.0, 0.0],
-    [3.314825187068521, 2.896124015972201, 0.9986419139977817, 0.0, 0.0, 0.0],
-    [1.221224509226641, 6.019134481288629, 12.53708332932087, -0.6878860361058950, 0.0, 0.0],
-    [1.221224509226641, 6.019134481288629, 12.53708332932087, -0.6878860361058950, 1.0, 0.0],
-])
-C = np.array([
-    [0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-    [-5.6688, 0.0, 0.0, 0.0, 0.0, 0.0],
-    [-2.430093356833875, -0.2063599157091915, 0.0, 0.0, 0.0, 0.0],
-    [-0.1073529058151375, -9.594562251023355, -20.47028614809616, 0.0, 0.0, 0.0],
-    [7.496443313967647, -10.24680431464352, -33.99990352819905, 11.70890893206160, 0.0, 0.0],
-    [8.083246795921522, -7.981132988064893, -31.52159432874371, 16.31930543123136, -6.058818238834054, 0.0],
-])
-# Stiffly accurate: the solution is the last stage's argument plus u_6, and u_6 is the error estimate.
-B = np.array([1.221224509226641, 6.019134481288629, 12.53708332932087, -0.6878860361058950, 1.0, 1.0])
-NODES = np.array([0.0, 0.386, 0.21, 0.63, 1.0, 1.0])
-D = np.array([0.25, -0.1043, 0.1035, -0.0362, 0.0, 0.0])
-# Continuous extension: y(t + s·h) = (1−s)·y0 + s·(y1 + (1−s)·(H2·u + s·H3·u)).
-H2 = np.array([10.12623508344586, -7.487995877610167, -34.80091861555747, -7.992771707568823,
-               1.025137723295662, 0.0])
-H3 = np.array([-0.6762803392801253, 6.087714651680015, 16.43084320892478, 24.76722511418386,
-               -6.594389125716872, 0.0])
-N_STAGES = 6
-ORDER_EXPONENT = 0.25  # 1/(embedded order + 1)
 
 SAFETY = 0.9
 GROWTH_MAX = 6.0
@@ -111,53 +98,56 @@ def _source_time_derivative(t, active, source_species, source_amplitude, source_
 
 
 @njit(inline='always')
-def _derivatives(t, y, x_clipped, k, slots, stoich_t, active, source_species,
+def _derivatives(t, y, x_clipped, slots, weights, active, source_species,
                  source_amplitude, source_decay, source_start, rates, dydt):
-    """dy/dt [M s⁻¹] into dydt and rates [M s⁻¹] into rates; stoich_t is net_stoichᵀ (n_s, n_r) float."""
+    """dy/dt [M s⁻¹] into dydt and the rate-group products Π x [M^order] into rates."""
     clip_state(y, x_clipped)
-    slot_rates(x_clipped, k, slots, rates)
+    for g in range(slots.shape[0]):
+        rates[g] = x_clipped[slots[g, 0]] * x_clipped[slots[g, 1]] * x_clipped[slots[g, 2]]
     # A dense mat-vec beats the sparse scatter for Fenton-sized networks: contiguous rows vectorise,
     # while scatter-adds serialise on store-to-load forwarding.
     for a in range(dydt.shape[0]):
         total = 0.0
         for i in range(rates.shape[0]):
-            total += stoich_t[a, i] * rates[i]
+            total += weights[a, i] * rates[i]
         dydt[a] = total
     _add_sources(t, active, source_species, source_amplitude, source_decay, source_start, dydt)
 
 
 @njit(inline='always')
-def _weighted_rms(values, reference, other, rtol, atol):
+def _weighted_rms(values, reference, other, rtol, atol, n_norm):
+    """RMS of values_i / (atol_i + rtol·max|·|) over ``n_norm`` species: the network's full count, so
+    that leaving out species that stay at zero (they add 0 to the sum) does not change the norm."""
     total = 0.0
-    n = values.shape[0]
-    for i in range(n):
+    for i in range(values.shape[0]):
         scale = atol[i] + rtol * max(abs(reference[i]), abs(other[i]))
         total += (values[i] / scale) ** 2
-    return np.sqrt(total / max(n, 1))
+    return np.sqrt(total / max(n_norm, 1.0))
 
 
 @njit
-def _initial_step(t, y, f0, x_clipped, k, slots, stoich, active, source_species,
-                  source_amplitude, source_decay, source_start, rtol, atol, span, y_probe, f_probe, rates):
+def _initial_step(t, y, f0, x_clipped, slots, weights, active, source_species,
+                  source_amplitude, source_decay, source_start, rtol, atol, n_norm, exponent, span, y_probe, f_probe,
+                  rates):
     """Hairer–Wanner's starting-step heuristic (explicit Euler probe), capped by the span."""
-    d0 = _weighted_rms(y, y, y, rtol, atol)
-    d1 = _weighted_rms(f0, y, y, rtol, atol)
+    d0 = _weighted_rms(y, y, y, rtol, atol, n_norm)
+    d1 = _weighted_rms(f0, y, y, rtol, atol, n_norm)
     if d0 < 1e-5 or d1 < 1e-5:
         h0 = 1e-6 * span
     else:
         h0 = min(0.01 * d0 / d1, span)
     for i in range(y.shape[0]):
         y_probe[i] = y[i] + h0 * f0[i]
-    _derivatives(t + h0, y_probe, x_clipped, k, slots, stoich, active, source_species,
+    _derivatives(t + h0, y_probe, x_clipped, slots, weights, active, source_species,
                  source_amplitude, source_decay, source_start, rates, f_probe)
     for i in range(y.shape[0]):
         f_probe[i] -= f0[i]
-    d2 = _weighted_rms(f_probe, y, y, rtol, atol) / h0
+    d2 = _weighted_rms(f_probe, y, y, rtol, atol, n_norm) / h0
     largest = max(d1, d2)
     if largest <= 1e-15:
         h1 = max(1e-6, h0 * 1e-3)
     else:
-        h1 = (0.01 / largest) ** ORDER_EXPONENT
+        h1 = (0.01 / largest) ** exponent
     return min(100.0 * h0, h1, span)
 
 
@@ -171,13 +161,13 @@ def _store_counters(counters, n_steps, n_rejected, n_rhs, n_jac, n_lu):
 
 
 @njit(inline='always')
-def _largest_error_species(u, y, y_new, rtol, atol):
+def _largest_error_species(estimate, y, y_new, rtol, atol):
     """Index of the largest error ratio of the last attempted step (non-finite counts as largest)."""
     best = -1
     largest = -1.0
     for i in range(y.shape[0]):
         scale = atol[i] + rtol * max(abs(y[i]), abs(y_new[i]))
-        ratio = abs(u[N_STAGES - 1, i]) / scale
+        ratio = abs(estimate[i]) / scale
         if not np.isfinite(ratio):
             return i
         if ratio > largest:
@@ -218,25 +208,108 @@ def apply_bolus(y, code, amount):
 def integrate(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
               bolus_time, bolus_species, bolus_amount,
               source_species, source_amplitude, source_decay, source_start, source_stop,
-              rtol, atol, h_max, max_steps, quadratures, out_y, out_q, counters, failure):
+              rtol, atol, h_max, max_steps, quadratures, method, out_y, out_q, counters, failure):
     """Integrate one trajectory from t0 to t_out[-1]; return a status code.
+
+    Only the live subsystem is integrated (``live_subsystem``): a species that
+    starts at zero, receives no input and is produced only by reactions that
+    cannot run stays exactly 0, and the full Rosenbrock step gives it a zero
+    increment too (its Jacobian row has no entry in a live column), so leaving
+    it out changes nothing but the cost. Its outputs are 0.
 
     Shapes and units: k (n_r,) [M^(1−order) s⁻¹]; y0 (n_s,) [M]; t_out (n_out,) [s],
     ascending, ≥ t0; stops (n_stop,) [s]; bolus_* (n_b,); source_* (n_src,);
     rtol scalar; atol (n_s,) [M]; h_max [s] (inf for none); max_steps (attempted
     steps, accepted + rejected); quadratures (bool): integrate extents and
-    exposures (False leaves out_q at 0 and saves about a quarter of the work). Outputs (filled in place): out_y (n_out, n_s) [M];
+    exposures (False skips them, saving about a quarter of the work, and out_q
+    may then have 0 columns);
+    method: tableaus.RODAS4 or tableaus.RODAS5P. Outputs (filled in place): out_y (n_out, n_s) [M];
     out_q (n_out, n_r + n_s) — extents [M] then exposures [M s]; counters
     (N_COUNTERS,) int64; failure (3,) float64.
     """
+    n_s = y0.shape[0]
     n_r = k.shape[0]
+    seeded = y0 > 0.0
+    for b in range(bolus_species.shape[0]):
+        code = bolus_species[b]
+        seeded[code if code >= 0 else -1 - code] = True
+    for j in range(source_species.shape[0]):
+        seeded[source_species[j]] = True
+    live_species, live_reactions = live_subsystem(k, reactant_idx, net_stoich, seeded)
+    species_index = np.nonzero(live_species)[0]
+    n_sl = species_index.shape[0]
+    position = np.full(n_s, -1, dtype=np.int64)
+    for p in range(n_sl):
+        position[species_index[p]] = p
+    all_slots = reactant_slots(reactant_idx, reactant_coef, n_s)
+    group_of, group_slots = rate_groups(all_slots, live_reactions, position, n_sl)
+    n_g = group_slots.shape[0]
+    # dy_a/dt = Σ_g weights[a, g]·Π_g x with weights[a, g] = Σ_{i in g} k_i·ν_ia: reactions with the
+    # same reactants share one product, which halves the rate work of the iron network (19 → 10).
+    weights = np.zeros((n_sl, n_g))
+    for i in range(n_r):
+        g = group_of[i]
+        if g < 0:
+            continue
+        for a in range(n_sl):
+            weights[a, g] += k[i] * net_stoich[i, species_index[a]]
+    y0_live = np.empty(n_sl)
+    atol_live = np.empty(n_sl)
+    for a in range(n_sl):
+        y0_live[a] = y0[species_index[a]]
+        atol_live[a] = atol[species_index[a]]
+    bolus_live = np.empty_like(bolus_species)
+    for b in range(bolus_species.shape[0]):
+        code = bolus_species[b]
+        bolus_live[b] = position[code] if code >= 0 else -1 - position[-1 - code]
+    source_live = np.empty_like(source_species)
+    for j in range(source_species.shape[0]):
+        source_live[j] = position[source_species[j]]
+    n_out = t_out.shape[0]
+    out_y_live = np.empty((n_out, n_sl))
+    out_q_live = np.zeros((n_out, n_g + n_sl if quadratures else 0))
+    status = _integrate_live(group_slots, weights, y0_live, t0, t_out, stops,
+                             bolus_time, bolus_live, bolus_amount,
+                             source_live, source_amplitude, source_decay, source_start, source_stop,
+                             rtol, atol_live, float(n_s), h_max, max_steps, quadratures, method,
+                             out_y_live, out_q_live, counters, failure)
+    if failure[FAIL_SPECIES] >= 0:
+        failure[FAIL_SPECIES] = species_index[int(failure[FAIL_SPECIES])]
+    out_y[:] = 0.0
+    for row in range(n_out):
+        for a in range(n_sl):
+            out_y[row, species_index[a]] = out_y_live[row, a]
+    if quadratures:
+        out_q[:] = 0.0
+        for row in range(n_out):
+            for a in range(n_sl):
+                out_q[row, n_r + species_index[a]] = out_q_live[row, n_g + a]
+            for i in range(n_r):
+                if group_of[i] >= 0:
+                    # The extent of reaction i is k_i times its group's ∫ Π x dt.
+                    out_q[row, i] = k[i] * out_q_live[row, group_of[i]]
+    return status
+
+
+@njit
+def _integrate_live(slots, weights, y0, t0, t_out, stops,
+                    bolus_time, bolus_species, bolus_amount,
+                    source_species, source_amplitude, source_decay, source_start, source_stop,
+                    rtol, atol, n_norm, h_max, max_steps, quadratures, method,
+                    out_y, out_q, counters, failure):
+    """:func:`integrate` on the live subsystem, over n_s live species and n_g rate groups.
+
+    f(y) = weights·r(y) with r_g = x[slots[g, 0]]·x[slots[g, 1]]·x[slots[g, 2]] (x = max(y, 0)
+    and a padding slot n_s holding 1): slots (n_g, 3) int64; weights (n_s, n_g)
+    [M^(1−order) s⁻¹]. n_norm is the full species count for the error norm. out_y (n_out, n_s);
+    out_q (n_out, n_g + n_s): ∫ r_g dt [M^order s] then exposures [M s]; failure species are
+    live indices.
+    """
+    n_r = slots.shape[0]  # rate groups
     n_s = y0.shape[0]
     n_q = n_r + n_s
     n_out = t_out.shape[0]
     n_src = source_species.shape[0]
-    stoich_t = np.ascontiguousarray(net_stoich.T).astype(np.float64)
-    stoich = stoichiometry_csr(net_stoich)
-    slots = reactant_slots(reactant_idx, reactant_coef, n_s)
     x_clipped = np.ones(n_s + 1)
 
     y = y0.copy()
@@ -246,17 +319,29 @@ def integrate(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
     y_stage = np.empty(n_s)
     f0 = np.empty(n_s)
     f_stage = np.empty(n_s)
-    ft = np.empty(n_s)
-    b_s = np.empty(n_s)
+    ft = np.zeros(n_s)  # ∂f/∂t: stays 0 without sources
     rates0 = np.empty(n_r)
     rates = np.empty(n_r)
-    drdx = np.empty((n_r, 3))
-    jac = np.empty((n_s, n_s))
+    drdx = np.empty(3 * n_r)  # ∂r_r/∂(slot s) at 3·r + s
+    jac = np.zeros((n_s, n_s))
+    jac_flat = jac.reshape(n_s * n_s)
+    jac_position, jac_start, jac_source, jac_coefficient = jacobian_structure(weights, slots)
     lu = np.empty((n_s, n_s))
     pivots = np.empty(n_s, dtype=np.int64)
-    c_over_h = np.empty((N_STAGES, N_STAGES))
-    u = np.empty((N_STAGES, n_s))
-    v = np.empty((N_STAGES, n_q))
+    b_stage = np.empty(n_s)
+    n_stages = STAGES[method]
+    n_dense = DENSE_TERMS[method]
+    gamma = GAMMA[method]
+    exponent = ORDER_EXPONENT[method]
+    a_coef = A[method]
+    b_coef = B[method]
+    c_coef = C[method]
+    d_coef = D[method]
+    nodes = NODES[method]
+    h_dense = H[method]
+    c_over_h = np.empty((n_stages, n_stages))
+    u = np.empty((n_stages, n_s))
+    v = np.empty((n_stages, n_q))
     active = np.zeros(n_src, dtype=np.bool_)
     # Counters live in locals until the end: stores into an argument array may alias the state
     # arrays as far as LLVM knows, which would force reloads in every inner loop.
@@ -277,8 +362,6 @@ def integrate(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
     while next_out < n_out and t_out[next_out] <= t0:
         for i in range(n_s):
             out_y[next_out, i] = y[i]
-        for i in range(n_q):
-            out_q[next_out, i] = 0.0
         next_out += 1
 
     for s in range(stops.shape[0]):
@@ -287,11 +370,12 @@ def integrate(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
             continue
         for j in range(n_src):
             active[j] = source_start[j] <= t and t < source_stop[j]
-        _derivatives(t, y, x_clipped, k, slots, stoich_t, active, source_species,
+        _derivatives(t, y, x_clipped, slots, weights, active, source_species,
                      source_amplitude, source_decay, source_start, rates0, f0)
         n_rhs += 2
-        h = _initial_step(t, y, f0, x_clipped, k, slots, stoich_t, active, source_species,
-                          source_amplitude, source_decay, source_start, rtol, atol, min(t_stop - t, h_max),
+        h = _initial_step(t, y, f0, x_clipped, slots, weights, active, source_species,
+                          source_amplitude, source_decay, source_start, rtol, atol, n_norm, exponent,
+                          min(t_stop - t, h_max),
                           y_stage, f_stage, rates)
         need_jacobian = True
         accepted_in_segment = 0
@@ -313,24 +397,44 @@ def integrate(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
                 failure[FAIL_TIME] = t
                 failure[FAIL_STEP] = h
                 if n_steps + n_rejected > 0:
-                    failure[FAIL_SPECIES] = _largest_error_species(u, y, y_new, rtol, atol)
+                    failure[FAIL_SPECIES] = _largest_error_species(u[n_stages - 1], y, y_new, rtol, atol)
                 _store_counters(counters, n_steps, n_rejected, n_rhs, n_jac, n_lu)
                 return STEP_TOO_SMALL
             if need_jacobian:
-                _derivatives(t, y, x_clipped, k, slots, stoich_t, active, source_species,
-                             source_amplitude, source_decay, source_start, rates0, f0)
-                slot_derivatives(x_clipped, k, slots, drdx)
-                slot_jacobian(drdx, slots, stoich[0], stoich[1], stoich[2], jac)
-                _source_time_derivative(t, active, source_species, source_amplitude, source_decay, source_start, ft)
+                # Rates, their slot derivatives, f and the Jacobian at y, written out (see the stage loop).
+                for i in range(n_s):
+                    x_clipped[i] = y[i] if y[i] > 0.0 else 0.0
+                for r in range(n_r):
+                    x0 = x_clipped[slots[r, 0]]
+                    x1 = x_clipped[slots[r, 1]]
+                    x2 = x_clipped[slots[r, 2]]
+                    rates0[r] = x0 * x1 * x2
+                    drdx[3 * r] = x1 * x2
+                    drdx[3 * r + 1] = x0 * x2
+                    drdx[3 * r + 2] = x0 * x1
+                for a in range(n_s):
+                    total = 0.0
+                    for r in range(n_r):
+                        total += weights[a, r] * rates0[r]
+                    f0[a] = total
+                for e in range(jac_position.shape[0]):
+                    total = 0.0
+                    for p in range(jac_start[e], jac_start[e + 1]):
+                        total += jac_coefficient[p] * drdx[jac_source[p]]
+                    jac_flat[jac_position[e]] = total
+                if n_src > 0:
+                    _add_sources(t, active, source_species, source_amplitude, source_decay, source_start, f0)
+                    _source_time_derivative(t, active, source_species, source_amplitude, source_decay,
+                                            source_start, ft)
                 n_rhs += 1
                 n_jac += 1
                 need_jacobian = False
 
-            inverse_hgamma = 1.0 / (h * GAMMA)
+            inverse_hgamma = 1.0 / (h * gamma)
             inverse_h = 1.0 / h
-            for a in range(N_STAGES):
+            for a in range(n_stages):
                 for b in range(a):
-                    c_over_h[a, b] = C[a, b] * inverse_h  # divisions in the stage loops cost more than the rest
+                    c_over_h[a, b] = c_coef[a, b] * inverse_h  # divisions in the stage loops cost more than the rest
             for a in range(n_s):
                 for b in range(n_s):
                     lu[a, b] = -jac[a, b]
@@ -343,48 +447,69 @@ def integrate(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
                 h *= 0.5
                 continue
 
-            finite = True
-            hgamma = h * GAMMA
-            # Loops run stage-outer, component-inner: contiguous rows that LLVM vectorises.
-            for stage in range(N_STAGES):
+            hgamma = h * gamma
+            # Component-outer loops with the short stage sums inside: Fenton subsystems have 3–12 live
+            # species, where one loop per stage costs less than a vectorised loop per term.
+            for stage in range(n_stages):
                 if stage == 0:
                     for i in range(n_s):
                         y_stage[i] = y[i]
                         f_stage[i] = f0[i]
-                    for i in range(n_r):
-                        rates[i] = rates0[i]
                 else:
                     for i in range(n_s):
-                        y_stage[i] = y[i]
-                    for j in range(stage):
-                        a_sj = A[stage, j]
-                        for i in range(n_s):
-                            y_stage[i] += a_sj * u[j, i]
-                    _derivatives(t + NODES[stage] * h, y_stage, x_clipped, k, slots, stoich_t,
-                                 active, source_species, source_amplitude, source_decay, source_start,
-                                 rates, f_stage)
-                    n_rhs += 1
-                hd = h * D[stage]
-                for i in range(n_s):
-                    b_s[i] = f_stage[i] + hd * ft[i]
-                for j in range(stage):
-                    c_sj = c_over_h[stage, j]
+                        value = y[i]
+                        for j in range(stage):
+                            value += a_coef[stage, j] * u[j, i]
+                        y_stage[i] = value
                     for i in range(n_s):
-                        b_s[i] += c_sj * u[j, i]
-                lu_solve(lu, pivots, b_s)
+                        x_clipped[i] = y_stage[i] if y_stage[i] > 0.0 else 0.0
+                    for r in range(n_r):
+                        rates[r] = x_clipped[slots[r, 0]] * x_clipped[slots[r, 1]] * x_clipped[slots[r, 2]]
+                    for a in range(n_s):
+                        total = 0.0
+                        for r in range(n_r):
+                            total += weights[a, r] * rates[r]
+                        f_stage[a] = total
+                    t_stage = t + nodes[stage] * h
+                    for j in range(n_src):
+                        if active[j]:
+                            f_stage[source_species[j]] += source_amplitude[j] * np.exp(
+                                -source_decay[j] * (t_stage - source_start[j]))
+                    n_rhs += 1
+                hd = h * d_coef[stage]
                 for i in range(n_s):
-                    u[stage, i] = b_s[i]
-                    if not np.isfinite(b_s[i]):
-                        finite = False
+                    value = f_stage[i] + hd * ft[i]
+                    for j in range(stage):
+                        value += c_over_h[stage, j] * u[j, i]
+                    b_stage[i] = value
+                # Solve with lu_factor's output: apply the row swaps, then forward and back substitution.
+                for row in range(n_s):
+                    p = pivots[row]
+                    if p != row:
+                        swap = b_stage[row]
+                        b_stage[row] = b_stage[p]
+                        b_stage[p] = swap
+                for row in range(n_s):
+                    total = b_stage[row]
+                    for j in range(row):
+                        total -= lu[row, j] * b_stage[j]
+                    b_stage[row] = total
+                for row in range(n_s - 1, -1, -1):
+                    total = b_stage[row]
+                    for j in range(row + 1, n_s):
+                        total -= lu[row, j] * b_stage[j]
+                    b_stage[row] = total * lu[row, row]
+                for i in range(n_s):
+                    u[stage, i] = b_stage[i]
                 # Quadratures: v = hγ·(g(y_stage) + ∂g/∂y·u_stage + Σ c_ij/h·v_j), g = (rates, y).
                 if not quadratures:
                     continue
                 for r in range(n_r):
-                    value = rates[r]
+                    value = rates0[r] if stage == 0 else rates[r]
                     for slot in range(3):
                         sp = slots[r, slot]
                         if sp < n_s:
-                            value += drdx[r, slot] * u[stage, sp]
+                            value += drdx[3 * r + slot] * u[stage, sp]
                     v[stage, r] = value
                 for i in range(n_s):
                     v[stage, n_r + i] = y_stage[i] + u[stage, i]
@@ -397,14 +522,22 @@ def integrate(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
 
             for i in range(n_s):
                 y_new[i] = y[i]
-            for j in range(N_STAGES):
-                b_j = B[j]
+            for j in range(n_stages):
+                b_j = b_coef[j]
                 for i in range(n_s):
                     y_new[i] += b_j * u[j, i]
+            # A non-finite stage reaches y_new: every b_j is non-zero in both methods.
+            finite = True
             for i in range(n_s):
                 if not np.isfinite(y_new[i]):
                     finite = False
-            err = _weighted_rms(u[N_STAGES - 1], y, y_new, rtol, atol) if finite else np.inf
+            err = np.inf
+            if finite:
+                total = 0.0
+                for i in range(n_s):
+                    scale = atol[i] + rtol * max(abs(y[i]), abs(y_new[i]))
+                    total += (u[n_stages - 1, i] / scale) ** 2
+                err = np.sqrt(total / max(n_norm, 1.0))
 
             limiting = -1
             if err <= 1.0:
@@ -415,12 +548,12 @@ def integrate(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
             if err > 1.0 or limiting >= 0:
                 n_rejected += 1
                 if limiting < 0:
-                    limiting = _largest_error_species(u, y, y_new, rtol, atol)
+                    limiting = _largest_error_species(u[n_stages - 1], y, y_new, rtol, atol)
                 failure[FAIL_SPECIES] = limiting
                 if not np.isfinite(err) or err > 1.0 and accepted_in_segment == 0 and not last_rejected:
                     factor = 0.1 if np.isfinite(err) else 0.25
                 elif err > 1.0:
-                    factor = max(SHRINK_MIN, SAFETY * err ** -ORDER_EXPONENT)
+                    factor = max(SHRINK_MIN, SAFETY * err ** -exponent)
                 else:
                     factor = 0.5  # a negative concentration beyond atol: retry with a smaller step
                 h *= factor
@@ -432,8 +565,8 @@ def integrate(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
             for i in range(n_q):
                 q_new[i] = q[i]
             if quadratures:
-                for j in range(N_STAGES):
-                    b_j = B[j]
+                for j in range(n_stages):
+                    b_j = b_coef[j]
                     for i in range(n_q):
                         q_new[i] += b_j * v[j, i]
             t_new = t + h
@@ -441,23 +574,18 @@ def integrate(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
                 t_new = t_stop
             while next_out < n_out and t_out[next_out] < t_new:
                 theta = (t_out[next_out] - t) / h
-                for i in range(n_s):
-                    h2 = 0.0
-                    h3 = 0.0
-                    for j in range(N_STAGES - 1):
-                        h2 += H2[j] * u[j, i]
-                        h3 += H3[j] * u[j, i]
-                    value = (1.0 - theta) * y[i] + theta * (y_new[i] + (1.0 - theta) * (h2 + theta * h3))
-                    out_y[next_out, i] = value if value > 0.0 else 0.0
-                for i in range(n_q):
-                    h2 = 0.0
-                    h3 = 0.0
-                    if not quadratures:
-                        break
-                    for j in range(N_STAGES - 1):
-                        h2 += H2[j] * v[j, i]
-                        h3 += H3[j] * v[j, i]
-                    out_q[next_out, i] = (1.0 - theta) * q[i] + theta * (q_new[i] + (1.0 - theta) * (h2 + theta * h3))
+                # Σ_m θ^m·K_m by Horner, K_m = Σ_j H[m, j]·(stage j); part 0 is y (clipped at 0), part 1 q.
+                for part in range(2 if quadratures else 1):
+                    stages, before, after, out = (u, y, y_new, out_y) if part == 0 else (v, q, q_new, out_q)
+                    for i in range(before.shape[0]):
+                        total = 0.0
+                        for m in range(n_dense - 1, -1, -1):
+                            k_m = 0.0
+                            for j in range(n_stages):
+                                k_m += h_dense[m, j] * stages[j, i]
+                            total = k_m + theta * total
+                        value = (1.0 - theta) * before[i] + theta * (after[i] + (1.0 - theta) * total)
+                        out[next_out, i] = value if value > 0.0 or part == 1 else 0.0
                 next_out += 1
             for i in range(n_s):
                 y[i] = y_new[i] if y_new[i] > 0.0 else 0.0
@@ -465,10 +593,10 @@ def integrate(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
                 q[i] = q_new[i]
             t = t_new
 
-            factor = min(GROWTH_MAX, max(SHRINK_MIN, SAFETY * max(err, 1e-10) ** -ORDER_EXPONENT))
+            factor = min(GROWTH_MAX, max(SHRINK_MIN, SAFETY * max(err, 1e-10) ** -exponent))
             if accepted_in_segment > 0:
                 # Gustafsson's predictive controller (as in RODAS): damps step-size oscillation.
-                predictive = (h / h_accepted) * SAFETY * (err_accepted / max(err, 1e-10) ** 2) ** ORDER_EXPONENT
+                predictive = (h / h_accepted) * SAFETY * (err_accepted / max(err, 1e-10) ** 2) ** exponent
                 factor = min(factor, min(GROWTH_MAX, max(SHRINK_MIN, predictive)))
             h_accepted = h
             err_accepted = max(1e-2, err)
@@ -485,8 +613,9 @@ def integrate(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
         while next_out < n_out and t_out[next_out] <= t_stop:
             for i in range(n_s):
                 out_y[next_out, i] = y[i]
-            for i in range(n_q):
-                out_q[next_out, i] = q[i]
+            if quadratures:
+                for i in range(n_q):
+                    out_q[next_out, i] = q[i]
             next_out += 1
     _store_counters(counters, n_steps, n_rejected, n_rhs, n_jac, n_lu)
     return SUCCESS
@@ -496,17 +625,20 @@ def integrate(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
 def integrate_batch(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
                     bolus_time, bolus_species, bolus_amount,
                     source_species, source_amplitude, source_decay, source_start, source_stop,
-                    rtol, atol, h_max, max_steps, quadratures, out_y, out_q, counters, failure, status):
+                    rtol, atol, h_max, max_steps, quadratures, method, order, out_y, out_q, counters, failure, status):
     """Integrate n_c conditions in parallel (prange over conditions, no GIL).
 
     Per condition: k (n_c, n_r), y0 (n_c, n_s), bolus_amount (n_c, n_b),
     source_amplitude (n_c, n_src); outputs out_y (n_c, n_out, n_s),
-    out_q (n_c, n_out, n_r + n_s), counters (n_c, N_COUNTERS), failure (n_c, 3),
-    status (n_c,). Everything else is shared, as in :func:`integrate`.
+    out_q (n_c, n_out, n_r + n_s) (or 0 columns without quadratures), counters (n_c, N_COUNTERS),
+    failure (n_c, 3), status (n_c,). ``order`` (n_c,) is a permutation of the conditions: the
+    order in which they are run, whose contiguous blocks go to the threads; results land at each
+    condition's own index. Everything else is shared, as in :func:`integrate`.
     """
-    for c in prange(k.shape[0]):
+    for j in prange(k.shape[0]):
+        c = order[j]
         status[c] = integrate(k[c], reactant_idx, reactant_coef, net_stoich, y0[c], t0, t_out, stops,
                               bolus_time, bolus_species, bolus_amount[c],
                               source_species, source_amplitude[c], source_decay, source_start, source_stop,
-                              rtol, atol, h_max, max_steps, quadratures, out_y[c], out_q[c], counters[c],
+                              rtol, atol, h_max, max_steps, quadratures, method, out_y[c], out_q[c], counters[c],
                               failure[c])

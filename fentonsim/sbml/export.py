@@ -17,6 +17,10 @@ SBML test suite's stochastic cases are: species are molecule counts
 stochastic constant c = k·(N_A·V)^(1−order) [s⁻¹] and its kinetic law is the
 propensity written out, ``c · A · B`` or ``c · A · (A − 1)`` for 2A — the
 falling factorial fentonsim's SSA uses, so every tool fires the same events.
+
+Numbers are written to round-trip exactly, except subnormal ones (non-zero but
+below 2.2e-308 in magnitude): libsbml rejects those as "not a double", so they
+are written as 0 — a rate constant that small is 0 for any simulation.
 """
 from __future__ import annotations
 
@@ -31,6 +35,12 @@ SBML_NS = "http://www.sbml.org/sbml/level3/version2/core"
 MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 FENTONSIM_NS = "https://github.com/fentonsim/fentonsim/sbml-annotation"
+
+
+def sbml_double(value: float) -> str:
+    """``value`` as SBML writes a double: exact round-trip text, subnormal magnitudes as 0."""
+    value = float(value)
+    return "0.0" if 0.0 < abs(value) < np.finfo(float).tiny else repr(value)
 
 
 def sbml_id(name: str, prefix: str, taken: set) -> str:
@@ -141,14 +151,14 @@ def export_sbml(network, k, y0, *, volume: float = 1.0, pH: float | None = None,
            "Rate convention: r = k * prod([x]^nu), kinetic law = volume * r."))
     k_units = _unit_definitions(model)
     compartments = ET.SubElement(model, "listOfCompartments")
-    ET.SubElement(compartments, "compartment", id="cell", spatialDimensions="3", size=repr(float(volume)),
+    ET.SubElement(compartments, "compartment", id="cell", spatialDimensions="3", size=sbml_double(volume),
                   units="litre", constant="true")
     taken.add("cell")
     species_ids = [sbml_id(name, "s_", taken) for name in network.species]
     listing = ET.SubElement(model, "listOfSpecies")
     for sid, name, value in zip(species_ids, network.species, y0):
-        initial = ({"initialAmount": repr(float(np.round(value * molecules_per_molar)))} if amounts
-                   else {"initialConcentration": repr(float(value))})
+        initial = ({"initialAmount": sbml_double(np.round(value * molecules_per_molar))} if amounts
+                   else {"initialConcentration": sbml_double(value)})
         ET.SubElement(listing, "species", id=sid, name=name, compartment="cell", **initial,
                       substanceUnits=substance, hasOnlySubstanceUnits="true" if amounts else "false",
                       boundaryCondition="false", constant="false")
@@ -162,7 +172,7 @@ def export_sbml(network, k, y0, *, volume: float = 1.0, pH: float | None = None,
             value, unit = float(k[i]) * molecules_per_molar ** (1 - order), "per_second"
         else:
             value, unit = float(k[i]), k_units.get(order, "dimensionless")
-        ET.SubElement(parameters, "parameter", id=k_id, value=repr(value), constant="true", units=unit)
+        ET.SubElement(parameters, "parameter", id=k_id, value=sbml_double(value), constant="true", units=unit)
         reaction = ET.SubElement(reactions, "reaction", id=reaction_id, name=network.equations[i],
                                  reversible="false")
         if references.get(rid):
