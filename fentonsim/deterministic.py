@@ -107,6 +107,19 @@ def _finite_non_negative(values):
     return values.size == 0 or (values.min() >= 0.0 and values.max() < math.inf)
 
 
+def _check_rate_constants(network, k):
+    """Rate constants must be finite and ≥ 0: the compiled solvers leave out reactions with k = 0, and a
+    NaN or negative k would otherwise be dropped with them instead of reported."""
+    if _finite_non_negative(k):
+        return
+    bad = np.flatnonzero(~(np.isfinite(k) & (k >= 0)))
+    index = np.unravel_index(bad[0], k.shape)
+    reaction = network.reaction_ids[index[-1]]
+    where = f" (condition {index[0]})" if k.ndim == 2 else ""
+    raise ConditionsError(f"rate constant of reaction `{reaction}`{where} must be finite and non-negative, "
+                          f"found {float(k[index]):g}; {bad.size} bad value(s) in all")
+
+
 def _time_grid(t_out, t0):
     t_out = np.asarray(t_out, dtype=float)
     if t_out.ndim != 1 or t_out.size == 0:
@@ -187,6 +200,7 @@ def solve_ode(network, k, y0, t_out, *, boluses=(), sources=(), rtol=DEFAULT_RTO
                               f"({network.n_species},), found {k.shape} and {y0.shape}")
     if not _finite_non_negative(y0):
         raise ConditionsError("initial concentrations must be finite and non-negative")
+    _check_rate_constants(network, k)
     inputs = compile_inputs(network, boluses, sources, t0, t_out[-1])
     if solver not in ROSENBROCK_SOLVERS:
         from .scipy_solvers import solve_with_scipy
@@ -283,6 +297,7 @@ def solve_ode_batch(network, k, y0, t_out, *, boluses=(), sources=(), bolus_amou
         raise ConditionsError(f"expected k of shape (n_c, {network.n_reactions}), found {k.shape}")
     if not _finite_non_negative(y0):
         raise ConditionsError("initial concentrations must be finite and non-negative")
+    _check_rate_constants(network, k)
     inputs = compile_inputs(network, boluses, sources, t0, t_out[-1])
     n_b = inputs.bolus_time.size
     if bolus_amount is None:

@@ -143,6 +143,17 @@ def test_species_that_cannot_form_stay_exactly_zero(tmp_path):
     np.testing.assert_allclose(ours.concentration, oracle.concentration, rtol=1e-6, atol=1e-14)
 
 
+@pytest.mark.parametrize("bad", [math.nan, -1.0, math.inf])
+def test_bad_rate_constants_are_named_not_dropped(first_order, bad):
+    """A NaN, negative or infinite k is an error naming the reaction (single and batch), not a reaction
+    the live-subsystem reduction silently leaves out."""
+    t = np.linspace(0, 10, 3)
+    with pytest.raises(ConditionsError, match="reaction `T1`"):
+        solve_ode(first_order, [bad], [1e-3, 0.0], t)
+    with pytest.raises(ConditionsError, match=r"reaction `T1` \(condition 1\)"):
+        solve_ode_batch(first_order, [[0.01], [bad]], [1e-3, 0.0], t)
+
+
 def test_zero_and_first_order_sources(first_order):
     """Sources into A with decay k: zero order R/k·(1 − e^(−kt)); first-order reservoir
     λ·S/(k − λ)·(e^(−λt) − e^(−kt)), and each stop time hit exactly."""
