@@ -12,8 +12,8 @@ Solvers
     the RODAS5P (order 5) or RODAS4 (order 4) coefficients: no Python call
     per step, non-negative concentrations, exact landing on input times,
     reaction extents and exposures integrated with the solution. RODAS5P
-    takes about half the steps of RODAS4 at rtol 1e-8 and fewer still at
-    tighter tolerances; RODAS4 stays as a second compiled method to check it
+    takes 40 % fewer steps than RODAS4 at rtol 1e-8 (iron, 1 h: 254 vs 423)
+    and fewer still at tighter tolerances; RODAS4 stays as a second compiled method to check it
     against. Species and reactions that stay at zero for the given initial
     state, inputs and rate constants are left out of the integration
     (kernels/ode.py ``live_subsystem``); their outputs are exactly 0.

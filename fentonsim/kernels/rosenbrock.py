@@ -215,14 +215,16 @@ def integrate(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
     starts at zero, receives no input and is produced only by reactions that
     cannot run stays exactly 0, and the full Rosenbrock step gives it a zero
     increment too (its Jacobian row has no entry in a live column), so leaving
-    it out changes nothing but the cost. Its outputs are 0.
+    it out changes nothing but the cost. Its outputs are 0. A reaction counts
+    as running only when k > 0, so k must be finite and ≥ 0: the Python layer
+    (fentonsim.deterministic) rejects anything else before calling this.
 
     Shapes and units: k (n_r,) [M^(1−order) s⁻¹]; y0 (n_s,) [M]; t_out (n_out,) [s],
     ascending, ≥ t0; stops (n_stop,) [s]; bolus_* (n_b,); source_* (n_src,);
     rtol scalar; atol (n_s,) [M]; h_max [s] (inf for none); max_steps (attempted
     steps, accepted + rejected); quadratures (bool): integrate extents and
-    exposures (False skips them, saving about a quarter of the work, and out_q
-    may then have 0 columns);
+    exposures (False skips them, saving about a quarter of the work, and leaves
+    out_q untouched, so it may have 0 columns);
     method: tableaus.RODAS4 or tableaus.RODAS5P. Outputs (filled in place): out_y (n_out, n_s) [M];
     out_q (n_out, n_r + n_s) — extents [M] then exposures [M s]; counters
     (N_COUNTERS,) int64; failure (3,) float64.

@@ -41,7 +41,9 @@ def _strict_lower(values, n):
 
 
 def _stiffly_accurate(a_inner, n_stages):
-    """Full a and b of a method whose last two stages (three for 8 stages) repeat y + Σ a u plus ones."""
+    """Full a and b of a stiffly accurate method given its first rows: each further stage (one for
+    RODAS4, two for RODAS5P) takes the previous stage's argument plus that stage's increment, and b is
+    the last argument plus the last increment."""
     n_inner = a_inner.shape[0]
     a = np.zeros((n_stages, n_stages))
     a[:n_inner, :n_inner] = a_inner
