@@ -13,14 +13,17 @@ with fentonsim fails the check, because a fast wrong answer is a failure.
 from __future__ import annotations
 
 MIN_SPEEDUP = {
-    "iron: libRoadRunner CVODE": 2.4,
-    "iron: COPASI LSODA (basico)": 4.0,
+    "iron: libRoadRunner CVODE": 2.8,
+    "iron: COPASI LSODA (basico)": 4.5,
     "iron: scipy LSODA (numba RHS + Jacobian)": 50.0,
     "iron: COPASI stochastic (basico, direct method)": 3.5,
     "iron: libRoadRunner gillespie": 5.0,
-    "copper: libRoadRunner CVODE": 3.0,
+    "copper: libRoadRunner CVODE": 3.5,
     "copper: COPASI stochastic (basico, direct method)": 3.0,
-    "manganese: libRoadRunner CVODE": 4.5,
+    "manganese: libRoadRunner CVODE": 5.5,
+    # The batch needs both cores, whose speed drifts on a shared VM (9–12x measured): the guard is for
+    # a lost parallel loop or a recompilation, not for noise.
+    "iron: libRoadRunner loop of 100": 5.0,
     "copper: libRoadRunner gillespie": 5.0,
 }
 MAX_SLOWDOWN = {
