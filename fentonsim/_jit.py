@@ -16,8 +16,9 @@ import numba
 
 JIT_DISABLED = bool(numba.config.DISABLE_JIT)
 prange = numba.prange
-#: Inside a kernel, ``literally(x)`` makes numba compile one version per value of the argument x, which
-#: must then be a compile-time constant at every call site (see kernels/rosenbrock.py on the method).
+#: Inside a kernel, ``literally(x)`` makes numba compile one version per value of the argument x. Callers
+#: pass a constant from compiled code; a call from Python works too but costs milliseconds of dispatch,
+#: so Python calls compiled entry points instead (see kernels/rosenbrock.py on the method).
 literally = numba.literally
 
 

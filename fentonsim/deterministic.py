@@ -103,6 +103,14 @@ def _tolerances(network, rtol, atol):
     return float(rtol), atol_arr
 
 
+def _kernel_array(values):
+    """A C-contiguous, writable float64 array of ``values``: numba compiles a separate kernel for a
+    strided or read-only array (an output-grid view, a broadcast, a read-only input), so everything
+    handed to the kernels is brought to the one type they are compiled for."""
+    array = np.ascontiguousarray(values, dtype=float)
+    return array if array.flags.writeable else array.copy()
+
+
 def _finite_non_negative(values):
     """All entries of a contiguous float array finite and ≥ 0 (one compiled pass)."""
     return checks.all_finite_non_negative(values.reshape(-1))
@@ -125,8 +133,7 @@ def _time_grid(t_out, t0):
     t_out = np.asarray(t_out, dtype=float)
     if t_out.ndim != 1 or t_out.size == 0:
         raise ConditionsError(f"output times must be a non-empty 1-D sequence, found shape {t_out.shape}")
-    # Contiguous: a strided view (t[::2]) would otherwise make numba compile the kernels again.
-    t_out = np.ascontiguousarray(t_out)
+    t_out = _kernel_array(t_out)
     if not checks.strictly_increasing_finite(t_out):
         if not np.all(np.isfinite(t_out)):
             raise ConditionsError("output times must be finite")
@@ -195,8 +202,8 @@ def solve_ode(network, k, y0, t_out, *, boluses=(), sources=(), rtol=DEFAULT_RTO
         raise ConditionsError(f"unknown ODE solver `{solver}`; expected one of {', '.join(SOLVERS)}")
     rtol, atol_arr = _tolerances(network, rtol, atol)
     t_out = _time_grid(t_out, t0)
-    k = np.ascontiguousarray(k, dtype=float)
-    y0 = np.ascontiguousarray(y0, dtype=float)
+    k = _kernel_array(k)
+    y0 = _kernel_array(y0)
     if k.shape != (network.n_reactions,) or y0.shape != (network.n_species,):
         raise ConditionsError(f"expected k of shape ({network.n_reactions},) and y0 of shape "
                               f"({network.n_species},), found {k.shape} and {y0.shape}")
@@ -292,9 +299,9 @@ def solve_ode_batch(network, k, y0, t_out, *, boluses=(), sources=(), bolus_amou
                               f"found `{solver}`")
     rtol, atol_arr = _tolerances(network, rtol, atol)
     t_out = _time_grid(t_out, t0)
-    k = np.ascontiguousarray(np.atleast_2d(np.asarray(k, dtype=float)))
+    k = _kernel_array(np.atleast_2d(np.asarray(k, dtype=float)))
     n_c = k.shape[0]
-    y0 = np.ascontiguousarray(np.broadcast_to(np.asarray(y0, dtype=float), (n_c, network.n_species)))
+    y0 = _kernel_array(np.broadcast_to(np.asarray(y0, dtype=float), (n_c, network.n_species)))
     if k.shape != (n_c, network.n_reactions):
         raise ConditionsError(f"expected k of shape (n_c, {network.n_reactions}), found {k.shape}")
     if not _finite_non_negative(y0):
@@ -303,13 +310,13 @@ def solve_ode_batch(network, k, y0, t_out, *, boluses=(), sources=(), bolus_amou
     inputs = compile_inputs(network, boluses, sources, t0, t_out[-1])
     n_b = inputs.bolus_time.size
     if bolus_amount is None:
-        amounts = np.ascontiguousarray(np.broadcast_to(inputs.bolus_amount, (n_c, n_b)))
+        amounts = _kernel_array(np.broadcast_to(inputs.bolus_amount, (n_c, n_b)))
     else:
-        amounts = np.ascontiguousarray(np.asarray(bolus_amount, dtype=float))
+        amounts = np.asarray(bolus_amount, dtype=float)
         if amounts.shape != (n_c, n_b) or np.any(amounts < 0) or not np.all(np.isfinite(amounts)):
             raise ConditionsError(f"`bolus_amount` must be finite, non-negative, of shape ({n_c}, {n_b})")
-        amounts = np.ascontiguousarray(amounts[:, inputs.bolus_order])
-    source_amplitude = np.ascontiguousarray(np.broadcast_to(inputs.source_amplitude, (n_c, inputs.source_species.size)))
+        amounts = _kernel_array(amounts[:, inputs.bolus_order])
+    source_amplitude = _kernel_array(np.broadcast_to(inputs.source_amplitude, (n_c, inputs.source_species.size)))
     n_out, n_s, n_r = t_out.size, network.n_species, network.n_reactions
     out_y = np.empty((n_c, n_out, n_s))
     out_q = np.zeros((n_c, n_out, n_r + n_s if fluxes else 0))  # 61 MB for 1,000 iron runs: only if asked

@@ -290,6 +290,27 @@ def test_no_recompilation_when_conditions_change(iron, first_order):
     assert (len(rosenbrock.integrate_rodas5p.signatures), len(rosenbrock.integrate.signatures)) == before
 
 
+@pytest.mark.skipif(JIT_DISABLED, reason="signatures exist only when numba compiles")
+def test_no_recompilation_for_read_only_or_broadcast_inputs(iron):
+    """Read-only rate constants and initial values, a one-condition batch (whose broadcast y0 is a
+    read-only view) and a batch with and without boluses or sources reach the kernels as the same
+    array types, so none of them compiles a new version."""
+    k = iron.rate_constants(pH=6.5)
+    y0 = iron.initial_state(**{"Fe(II)": 1e-4, "H2O2": 1e-3})
+    solve_ode(iron, k, y0, [0, 10])
+    solve_ode_batch(iron, np.stack([k, k]), y0, [0, 10])
+    before = len(rosenbrock.integrate_rodas5p.signatures), len(rosenbrock.integrate_batch_rodas5p.signatures)
+    frozen_k, frozen_y0 = k.copy(), y0.copy()
+    frozen_k.setflags(write=False)
+    frozen_y0.setflags(write=False)
+    solve_ode(iron, frozen_k, frozen_y0, [0, 10])
+    solve_ode_batch(iron, k[None, :], y0, [0, 10])
+    solve_ode_batch(iron, np.stack([k, k]), y0, [0, 10], boluses=[Bolus("H2O2", 1e-4, 5.0)])
+    solve_ode_batch(iron, np.stack([k, k]), y0, [0, 10], sources=[Source.zero_order("H2O2", 1e-8)])
+    assert (len(rosenbrock.integrate_rodas5p.signatures),
+            len(rosenbrock.integrate_batch_rodas5p.signatures)) == before
+
+
 def test_fluxes_off_gives_the_same_concentrations(iron):
     """fluxes=False skips extents and exposures without changing the concentrations."""
     k = iron.rate_constants(pH=6.5)

@@ -1,6 +1,7 @@
 """Stiffly accurate, L-stable Rosenbrock integration compiled end to end: RODAS5P
-(order 5, the default) or RODAS4 (order 4), chosen by an integer argument; the
-coefficients and their sources are in kernels/tableaus.py.
+(order 5, the default) or RODAS4 (order 4), each compiled as its own version
+(see "One compiled version per method"); the coefficients and their sources
+are in kernels/tableaus.py.
 
 Why Rosenbrock: Fenton networks are small (n_s ≲ 100) and very stiff. A
 Rosenbrock step needs one Jacobian and one LU factorisation and no Newton
@@ -470,8 +471,8 @@ def _integrate_live(slots, weights, y0, t0, t_out, stops,
             # Component-outer loops with the short stage sums inside: Fenton subsystems have 3–12 live
             # species, where one loop per stage costs less than a vectorised loop per term.
             for stage in range(n_stages):
-                # u[stage] receives the right-hand side f(y_stage) + Σ_j c_ij/h·u_j (+ h·d_i·∂f/∂t), which
-                # the solve then overwrites; one fused loop per quantity keeps the stage short.
+                # u[stage] receives the right-hand side f(y_stage) + Σ_j c_ij/h·u_j, then the sources at
+                # t + c_i·h and h·d_i·∂f/∂t when there are sources; the solve then overwrites it in place.
                 if stage == 0:
                     for i in range(n_s):
                         y_stage[i] = y[i]

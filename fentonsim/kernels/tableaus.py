@@ -1,6 +1,7 @@
 """Coefficients of the Rosenbrock methods of kernels/rosenbrock.py, packed into
-arrays indexed by method so that one compiled kernel runs either of them
-(choosing a method never recompiles).
+arrays indexed by method (RODAS4 = 0, RODAS5P = 1). The kernels take the
+method as a compile-time constant, so each method's version reads its own
+rows as constants (one compiled version per method, none per condition).
 
 Both methods are written in the W-transformed form of Hairer & Wanner
 (*Solving Ordinary Differential Equations II*, 2nd ed. 1996, §IV.7):
