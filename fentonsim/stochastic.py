@@ -637,11 +637,13 @@ def run_stochastic(network, k, y0, t_out, *, volume, method="ssa", runs=1, seed=
         counts = counts[:, :, :n_s]
         events = events[:, :n_r]
         if stats:
-            valid = np.ascontiguousarray(np.broadcast_to((counts[:, :, :1] >= 0), counts.shape)).reshape(size, -1)
+            # Broadcasts are copied: a read-only view (n_s or n_r = 1 makes the broadcast a no-op) is
+            # another array type to numba and would compile the statistics kernels again.
+            valid = np.broadcast_to((counts[:, :, :1] >= 0), counts.shape).copy().reshape(size, -1)
             flat = np.ascontiguousarray(counts, dtype=float).reshape(size, -1)
             stats_kernels.welford(flat, valid, *acc["count"])
             stats_kernels.p2_update(flat, valid, p2_probabilities, p2_seen, p2_heights, p2_positions, p2_desired)
-            complete = np.ascontiguousarray(np.broadcast_to((block_status == SUCCESS)[:, None], (size, n_r)))
+            complete = np.broadcast_to((block_status == SUCCESS)[:, None], (size, n_r)).copy()
             stats_kernels.welford(np.ascontiguousarray(events, dtype=float), complete, *acc["events"])
             produced = np.ascontiguousarray(events @ positive)
             stats_kernels.welford(produced, np.ascontiguousarray(complete[:, :1].repeat(n_s, axis=1)),

@@ -18,6 +18,7 @@ from scipy import linalg, stats
 
 import fentonsim
 from fentonsim import Bolus, ConditionsError, Source, compile_network, run_stochastic, simulate
+from fentonsim._jit import JIT_DISABLED
 from fentonsim.constants import AVOGADRO
 from fentonsim.kernels import stats as stats_kernels
 from fentonsim.stochastic import live_reactions
@@ -53,6 +54,17 @@ def isomerisation(tmp_path_factory):
 def binding(tmp_path_factory):
     return toy_network(tmp_path_factory.mktemp("bind"), {"A": {"X": 1}, "B": {"Y": 1}, "C": {"X": 1, "Y": 1}},
                        [("A + B => C", "1e6 M^-1 s^-1"), ("C => A + B", "0.2 s^-1")])
+
+
+@pytest.mark.skipif(JIT_DISABLED, reason="signatures exist only when numba compiles")
+def test_streaming_statistics_compile_once_for_one_reaction_networks(binding, decay):
+    """A one-reaction network makes the per-reaction validity mask a no-op broadcast; it still reaches
+    the statistics kernels as the same array type, so they compile nothing new."""
+    t = np.linspace(0, 5.0, 6)
+    run_stochastic(binding, [1e6, 0.2], [1e-6, 1.5e-6, 0.0], t, volume=volume_for(1e9), runs=4, seed=1, stats=True)
+    before = len(stats_kernels.welford.signatures), len(stats_kernels.p2_update.signatures)
+    run_stochastic(decay, [0.1], [1e-7, 0.0], t, volume=volume_for(1e9), runs=4, seed=1, stats=True)
+    assert (len(stats_kernels.welford.signatures), len(stats_kernels.p2_update.signatures)) == before
 
 
 def z_score(observed, expected, standard_error):
