@@ -337,7 +337,7 @@ def _integrate_live(slots, weights, y0, t0, t_out, stops,
     q_new = np.empty(n_q)
     y_stage = np.empty(n_s)
     f0 = np.empty(n_s)
-    f_stage = np.empty(n_s)
+    f_probe = np.empty(n_s)  # the starting-step heuristic's second evaluation
     ft = np.zeros(n_s)  # ∂f/∂t: stays 0 without sources
     rates0 = np.empty(n_r)
     rates = np.empty(n_r)
@@ -396,7 +396,7 @@ def _integrate_live(slots, weights, y0, t0, t_out, stops,
         h = _initial_step(t, y, f0, x_clipped, slots, weights, active, source_species,
                           source_amplitude, source_decay, source_start, rtol, atol, n_norm, exponent,
                           min(t_stop - t, h_max),
-                          y_stage, f_stage, rates)
+                          y_stage, f_probe, rates)
         need_jacobian = True
         accepted_in_segment = 0
         last_rejected = False
