@@ -28,7 +28,11 @@ from fentonsim.sbml import export_sbml
 REPO = Path(__file__).resolve().parent.parent
 RTOL, ATOL = 1e-8, 1e-14
 T_END, N_POINTS = 3600.0, 201
-AGREEMENT = 1e-5  # relative, on species above 1e-10 M at t_end
+AGREEMENT = 1e-5  # relative, on species above 1e-10 M at t_end, plus a few ATOL (below)
+#: Global error allowed on top of AGREEMENT·|reference|, in units of the absolute tolerance both sides are
+#: given: error control is per step, so a species near the floor (superoxide at 1.7e-9 M, pH 8) legitimately
+#: carries a few ATOL of global error (libRoadRunner's CVODE: 3.4 ATOL there; fentonsim 1.3).
+ATOL_UNITS = 10.0
 
 
 def _times(function, repeats):
@@ -41,14 +45,16 @@ def _times(function, repeats):
 
 
 def _agrees(final, reference):
+    """(agrees, largest relative deviation) of a final state against a tight reference solution."""
     big = np.abs(reference) > 1e-10
-    deviation = float(np.max(np.abs(final[big] - reference[big]) / np.abs(reference[big])))
-    return deviation <= AGREEMENT, deviation
+    error = np.abs(final[big] - reference[big])
+    deviation = float(np.max(error / np.abs(reference[big])))
+    return bool(np.all(error <= AGREEMENT * np.abs(reference[big]) + ATOL_UNITS * ATOL)), deviation
 
 
 #: The shipped catalysts, each dosed at 100 µM with 100 µM H2O2 at tumour pH and temperature. Mn(II) needs
-#: bicarbonate and the Mn/HCO3- law to do anything; its constant is unpublished (0 by default), so the
-#: benchmark sets a value — a workload, not a chemical claim.
+#: bicarbonate and the Mn/HCO3- law to do anything; its constant is unpublished (a provisional 1e4), so the
+#: benchmark sets a larger value that makes Mn turn over within the hour — a workload, not a chemical claim.
 MODELS = {
     "iron": ("iron.yaml", "Fe+2", {}, {}),
     "copper": ("copper.yaml", "Cu+", {}, {}),
@@ -202,9 +208,13 @@ def _batch(network, t, rr, quick):
     timed[theirs_case] = rr_loop
     timings = _interleaved(timed, repeats)
     (ours_min, ours), (theirs_min, theirs) = timings[ours_case], timings[theirs_case]
-    rows = [{"case": ours_case, "min_s": ours_min, "median_s": ours, "note": "concentrations only"}]
-    agrees = all(_agrees(finals[i], batch.concentration[i, -1])[0] for i in range(n))
-    deviation = max(_agrees(finals[i], batch.concentration[i, -1])[1] for i in range(n))
+    # Both sides against a tight reference (as for the single solves), not against each other.
+    reference = fentonsim.solve_ode_batch(network, k, y0, t, rtol=1e-12, atol=1e-20, fluxes=False).concentration
+    ours_agree = all(_agrees(batch.concentration[i, -1], reference[i, -1])[0] for i in range(n))
+    rows = [{"case": ours_case, "min_s": ours_min, "median_s": ours, "note": "concentrations only",
+             "agrees": ours_agree}]
+    agrees = all(_agrees(finals[i], reference[i, -1])[0] for i in range(n))
+    deviation = max(_agrees(finals[i], reference[i, -1])[1] for i in range(n))
     entry = {"case": theirs_case, "min_s": theirs_min, "median_s": theirs, "agrees": agrees,
              "max_rel_deviation": deviation}
     if agrees:

@@ -22,10 +22,11 @@ from .metrics import metrics, summarize  # noqa: E402
 from .compare import MECHANISM_DIRECTORY as MECHANISMS, compare  # noqa: E402
 from .sweep import sweep  # noqa: E402
 from .stochastic import StochasticSolution, run_stochastic  # noqa: E402
+from .validity import ValidityWarning, validity_warnings  # noqa: E402
 
 __all__ = [
     "Assignment", "Bolus", "Conditions", "ConditionsError", "FentonsimError", "Mechanism", "MechanismError", "Network",
     "ODEBatch", "ODESolution", "SolverError", "Source", "StochasticSolution", "UnitError", "compile_network", "dump_mechanism",
     "MECHANISMS", "compare", "load", "load_conditions", "load_mechanism", "metrics", "run_stochastic", "simulate",
-    "solve_ode", "solve_ode_batch", "summarize", "sweep", "__version__",
+    "solve_ode", "solve_ode_batch", "summarize", "sweep", "ValidityWarning", "validity_warnings", "__version__",
 ]

@@ -10,7 +10,8 @@ Subcommands:
 - ``fentonsim simulate MODEL [--method ode|ssa|tau-leap|auto] [--runs R] [--seed S]
   [--t-end T] [--n-points N] [--volume L] [--ph PH] [--conditions NAME] [--initial X=C]
   [--stats] --out FILE.csv`` — one simulation written as CSV (fentonsim.tables); MODEL
-  is a mechanism (.yaml) or an SBML model (.xml).
+  is a mechanism (.yaml) or an SBML model (.xml). A yield law applied outside its stated
+  validity prints ``warning: yield law of ...`` (fentonsim.validity), even with ``--quiet``.
 - ``fentonsim export MECH --sbml OUT.xml [--ph PH] [--temperature T] [--conditions NAME]
   [--volume L] [--initial X=C] [--parameter-set NAME] [--rate ID=K] [--amounts]`` — the
   mechanism at those conditions as SBML Level 3 Version 2.
@@ -29,10 +30,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from .errors import FentonsimError
 from .units import TEMPERATURE, parse_quantity
+from .validity import ValidityWarning, validity_warnings
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 
@@ -190,13 +193,18 @@ def cmd_simulate(args) -> int:
     from .tables import write_csv
 
     initial = dict(args.initial or [])
-    dataset = simulate(args.model, args.method, t_end=_number_or_quantity(args.t_end), n_points=args.n_points,
-                       conditions=args.conditions, ph=args.ph, temperature=args.temperature, initial=initial,
-                       parameter_set=args.parameter_set, rates=dict(args.rate or []), runs=args.runs,
-                       seed=args.seed,
-                       volume=None if args.volume is None else _number_or_quantity(args.volume),
-                       stats=args.stats, progress=sys.stderr.isatty() and not args.quiet)
+    with warnings.catch_warnings():
+        # Printed below from the result, one line each, even with --quiet: never extrapolate silently.
+        warnings.simplefilter("ignore", ValidityWarning)
+        dataset = simulate(args.model, args.method, t_end=_number_or_quantity(args.t_end), n_points=args.n_points,
+                           conditions=args.conditions, ph=args.ph, temperature=args.temperature, initial=initial,
+                           parameter_set=args.parameter_set, rates=dict(args.rate or []), runs=args.runs,
+                           seed=args.seed,
+                           volume=None if args.volume is None else _number_or_quantity(args.volume),
+                           stats=args.stats, progress=sys.stderr.isatty() and not args.quiet)
     path = write_csv(dataset, args.out)
+    for line in validity_warnings(dataset):
+        print(f"warning: {line}")
     attrs = dataset.attrs
     if attrs["method"] == "ode":
         detail = f"{attrs['solver']}, {attrs['n_steps']} steps"

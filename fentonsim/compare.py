@@ -15,41 +15,55 @@ from __future__ import annotations
 
 import csv
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
+from .decomposition import STAGES, STEPS, decomposition_rows
 from .deterministic import DEFAULT_SOLVER
-from .errors import ConditionsError
+from .errors import ConditionsError, SolverError
 from .metrics import DESCRIPTIONS, metrics, summarize
-from .simulate import PRESET_DIRECTORY, resolve_conditions, simulate
-from .units import CONCENTRATION, TIME, VOLUME, parse_quantity
+from .sampling import latin_hypercube, mechanism_ranges
+from .validity import ValidityWarning, validity_warnings
+from .simulate import PRESET_DIRECTORY, oxygen_supply, resolve_conditions, simulate
+from .units import CONCENTRATION, TEMPERATURE, TIME, VOLUME, parse_quantity
 
 MECHANISM_DIRECTORY = PRESET_DIRECTORY.parent
 DEFAULT_DOSE = "20 uM"
 DEFAULT_T_END = "1 h"
 DEFAULT_CONDITIONS = ("tme", "normal")
 DEFAULT_METRIC = "oh_produced"
+#: Latin-hypercube samples of the documented rate-constant ranges behind compare's uncertainty bands
+#: (ODE; 32 samples cost about a second warm per catalyst and condition pair at the defaults).
+DEFAULT_UNCERTAINTY_SAMPLES = 32
+UNCERTAINTY_QUANTILES = (0.05, 0.5, 0.95)
 DEFAULT_RUNS = 20
 DEFAULT_VOLUME = "0.1 fL"
 PROBE_FILE = MECHANISM_DIRECTORY / "probes.yaml"
 GSH_FILE = MECHANISM_DIRECTORY / "glutathione.yaml"
 #: Metrics shown in the table, in order (the figure shows one of them).
 TABLE_METRICS = ("oh_produced", "oh_escaping_gsh", "oh_per_metal", "oh_per_h2o2", "oh_exposure", "oh_steady",
-                 "gsh_depleted", "t_half_h2o2")
+                 "gsh_depleted", "t_half_h2o2", "o2_consumed", "o2_min")
 
 
 @dataclass(frozen=True)
 class Catalyst:
-    """A catalyst to compare: ``files`` merged into one mechanism, dosed into ``species``."""
+    """A catalyst to compare: ``files`` merged into one mechanism, dosed into ``species``.
+
+    ``alternative`` names a parameter set with the other published answer to the catalyst's biggest open
+    question — which oxidant its reaction with H2O2 makes (·OH, or Fe(IV), Cu(III), Mn(IV)); compare runs it
+    beside the default so the table shows both answers instead of hiding one.
+    """
 
     name: str
     files: tuple[Path, ...]
     species: str
     label: str = ""
     caveat: str = ""
+    alternative: str = ""
 
     @property
     def display(self) -> str:
@@ -58,15 +72,21 @@ class Catalyst:
 
 BUILT_IN = {
     "iron": Catalyst("iron", (MECHANISM_DIRECTORY / "iron.yaml", GSH_FILE), "Fe+2", "Fe²⁺",
-                     "Fe(III) stays dissolved (no precipitation at pH 6.5–7.4); all Fe(II) + H2O2 gives ·OH "
-                     "(parameter set `ferryl-neutral` for the Fe(IV) alternative)."),
+                     "Fe(III) precipitates near neutral pH (Rose & Waite 2003 constants; their pH law is a "
+                     "fentonsim assumption); all Fe(II) + H2O2 gives ·OH by default, but near neutral pH part may "
+                     "give Fe(IV) (Bataineh et al. 2012; no measured fraction: `ferryl-neutral` splits it 50/50).",
+                     alternative="ferryl-neutral"),
     "copper": Catalyst("copper", (MECHANISM_DIRECTORY / "copper.yaml", GSH_FILE), "Cu+", "Cu⁺",
-                       "free aquo-Cu⁺ kinetics (CAPRAM 2.4): Cu(I)–GSH complexes are not modelled, so GSH-driven "
-                       "redox cycling (Cu⁺ + O2 → O2·⁻ → H2O2 → ·OH) is likely overestimated; Cu(II) + GSH "
-                       "(C11) is a lower-bound estimate; all Cu⁺ + H2O2 gives ·OH (`CuIII-Pham-2013` for Cu(III))."),
+                       "Cu(I) is held as the glutathione complex (Morgan et al. 2017), whose reactions with O2 "
+                       "and H2O2 have no published constants (analogue values, wide ranges: see the band); GSH "
+                       "feeds electrons to O2 through it, so ·OH can exceed the initial H2O2 while O2 is "
+                       "resupplied. All Cu(I) + H2O2 gives ·OH by default; Pham et al. (2013) find Cu(III) at "
+                       "pH 8 (`CuIII-Pham-2013`).", alternative="CuIII-Pham-2013"),
     "manganese": Catalyst("manganese", (MECHANISM_DIRECTORY / "manganese.yaml", GSH_FILE), "Mn+2", "Mn²⁺",
-                          "no published constant for the Mn(II)/HCO3⁻ pathway (M10 = 0 until set with "
-                          "`--rate M10=...`), so Mn²⁺ makes ·OH only through radical chemistry."),
+                          "the Mn(II)/HCO3⁻ pathway (M10, rate ∝ [Mn][H2O2][HCO3⁻]³, Stadtman et al. 1990) has a "
+                          "provisional order-of-magnitude constant (1e4 M⁻⁴ s⁻¹, range 1e3–1e5; no published "
+                          "value) and makes Mn(IV)=O, not ·OH, by default; `Stadtman-1990-OH` makes ·OH.",
+                          alternative="Stadtman-1990-OH"),
 }
 DEFAULT_CATALYSTS = tuple(BUILT_IN)
 
@@ -100,7 +120,8 @@ def _concentration(value, what):
 
 def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=DEFAULT_DOSE, ph=None,
             gsh=None, h2o2=None, t_end=DEFAULT_T_END, n_points=121, probe=None, stochastic=False,
-            runs=DEFAULT_RUNS, volume=DEFAULT_VOLUME, seed=0, rates=None, progress=None) -> xr.Dataset:
+            runs=DEFAULT_RUNS, volume=DEFAULT_VOLUME, seed=0, rates=None, parameter_set=None, temperature=None,
+            decompose=True, uncertainty=DEFAULT_UNCERTAINTY_SAMPLES, progress=None) -> xr.Dataset:
     """·OH metrics of each catalyst at each condition, at the same metal dose.
 
     Parameters
@@ -126,6 +147,20 @@ def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=
     rates : mapping, optional
         Rate-constant overrides applied to every catalyst's mechanism (``simulate(rates=...)``); ids a
         catalyst lacks are skipped for it.
+    parameter_set : str, optional
+        An alternative parameter set, applied to every catalyst whose mechanism defines it (an error when
+        none does).
+    temperature : float or str, optional
+        Temperature [K] (or ``"37 °C"``) for every condition, replacing the presets'.
+    decompose : bool, default True
+        With two or more conditions, split the difference between the first (target, e.g. tumour) and the
+        second (reference, e.g. normal) into pH alone, H2O2, GSH and the rest (:data:`STAGES`), one
+        deterministic run per stage; the ``stage_<metric>`` variables hold each stage's metrics.
+    uncertainty : int, default 32
+        Latin-hypercube samples of every documented rate-constant range (fentonsim.sampling) per catalyst
+        and condition (ODE only; 0 turns it off). Constants set by ``rates`` or ``parameter_set`` are not
+        sampled. Adds ``samples_<metric>`` over (catalyst, condition, sample) and the 5/50/95 % quantiles
+        ``range_<metric>`` over (catalyst, condition, quantile).
     progress : callable, optional
         Called with a one-line message before each run.
 
@@ -162,9 +197,25 @@ def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=
     if h2o2 is not None:
         extra["H2O2"] = _concentration(h2o2, "`h2o2`")
     probe = {name: _concentration(v, f"probe `{name}`") for name, v in (probe or {}).items()}
-    networks = _networks(catalyst_list, rates, probe)
+    if temperature is not None:
+        temperature = parse_quantity(temperature, TEMPERATURE, "K", "`temperature`")
+        if not 200 <= temperature <= 400:
+            raise ConditionsError(f"`temperature` must be a liquid-water temperature in kelvin (200–400 K), "
+                                  f"found {temperature:g} K; give °C with a unit, e.g. '37 °C'")
+        presets = [p.replace(temperature=temperature) for p in presets]
+    networks, mechanisms = _networks(catalyst_list, rates, probe, parameter_set)
+    alternatives = {}
+    if parameter_set is None:
+        for catalyst in catalyst_list:
+            if catalyst.alternative:
+                alternatives[catalyst.name] = _networks([catalyst], {rid: v for rid, v in (rates or {}).items()
+                                                                     if rid in networks[catalyst.name].source_reaction},
+                                                        probe, catalyst.alternative)[0][catalyst.name]
+    if isinstance(uncertainty, bool) or not isinstance(uncertainty, (int, np.integer)) or uncertainty < 0 or \
+            uncertainty == 1:
+        raise ConditionsError(f"`uncertainty` must be 0 (off) or a number of samples ≥ 2, found {uncertainty!r}")
 
-    rows, ph_values = {}, []
+    rows, ph_values, caveats = {}, [], []
     for j, preset in enumerate(presets):
         ph_values.append(ph[j] if ph is not None else preset.pH)
     for catalyst in catalyst_list:
@@ -174,18 +225,203 @@ def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=
                 progress(f"{catalyst.name} at {preset.name or 'conditions'} (pH {ph_values[j]:g})")
             initial = {catalyst.species: dose_m, **extra, **probe}
             kwargs = dict(conditions=preset, ph=ph_values[j], initial=initial, t_end=t_end_s, n_points=n_points)
-            if stochastic:
-                ds = simulate(network, "ssa", runs=runs, seed=seed, volume=volume, **kwargs)
-            else:
-                ds = simulate(network, **kwargs)
+            with warnings.catch_warnings():
+                # Yield laws outside their range are collected once for the table and figure, not warned per run.
+                warnings.simplefilter("ignore", ValidityWarning)
+                if stochastic:
+                    ds = simulate(network, "ssa", runs=runs, seed=seed, volume=volume, **kwargs)
+                else:
+                    ds = simulate(network, **kwargs)
+            caveats += [w for w in validity_warnings(ds) if w not in caveats]
             values = metrics(ds, dose=dose_m)
             rows[catalyst.name, j] = summarize(values) if stochastic else values
-    return _assemble(catalyst_list, presets, ph_values, rows, dict(
+    stages = {}
+    if decompose and len(presets) >= 2:
+        target, reference = presets[0].replace(pH=ph_values[0]), presets[1].replace(pH=ph_values[1])
+        for catalyst in catalyst_list:
+            initial = {catalyst.species: dose_m, **extra, **probe}
+            for stage, stage_conditions in zip(STAGES, _stage_conditions(target, reference)):
+                if progress is not None:
+                    progress(f"{catalyst.name}: decomposition stage `{stage}`")
+                ds = _run(networks[catalyst.name], conditions=stage_conditions, initial=initial,
+                              t_end=t_end_s, n_points=n_points)
+                stages[catalyst.name, stage] = metrics(ds, dose=dose_m)
+    alternative_rows = {}
+    for catalyst in catalyst_list:
+        if catalyst.name not in alternatives:
+            continue
+        for j, preset in enumerate(presets):
+            if progress is not None:
+                progress(f"{catalyst.name} at {preset.name or 'conditions'} with `{catalyst.alternative}`")
+            ds = _run(alternatives[catalyst.name], conditions=preset, ph=ph_values[j],
+                          initial={catalyst.species: dose_m, **extra, **probe}, t_end=t_end_s, n_points=n_points)
+            alternative_rows[catalyst.name, j] = metrics(ds, dose=dose_m)
+    samples = {}
+    sampled = {}
+    if uncertainty and not stochastic:
+        fixed = set(rates or {}) | {rid for m in mechanisms.values() for p in m.parameter_sets
+                                    if p.name == parameter_set for rid, _ in p.overrides}
+        sampled = {rid: r for rid, r in mechanism_ranges(mechanisms.values()).items() if rid not in fixed}
+        draws = latin_hypercube(sampled, int(uncertainty), seed) if sampled else []
+        for catalyst in catalyst_list:
+            network, own = networks[catalyst.name], set(networks[catalyst.name].source_reaction)
+            initial = {catalyst.species: dose_m, **extra, **probe}
+            for j, preset in enumerate(presets):
+                if progress is not None:
+                    progress(f"{catalyst.name} at {preset.name or 'conditions'}: {len(draws)} samples of "
+                             f"{len(sampled)} uncertain constants")
+                for s, draw in enumerate(draws):
+                    mine = {rid: k for rid, k in draw.items() if rid in own}
+                    run_conditions = preset.replace(pH=ph_values[j], rates={**preset.rates, **mine})
+                    try:
+                        ds = _run(network, conditions=run_conditions, initial=initial, t_end=t_end_s,
+                                      n_points=n_points)
+                    except SolverError:
+                        continue  # a sample the solver cannot integrate stays NaN and is counted below
+                    samples[catalyst.name, j, s] = metrics(ds, dose=dose_m)
+    oxygen = [oxygen_supply(networks[catalyst_list[0].name], p) for p in presets]
+    result = _assemble(catalyst_list, presets, ph_values, rows, dict(
         dose_M=dose_m, t_end_s=t_end_s, method="ssa" if stochastic else "ode",
         runs=runs if stochastic else 0,
         volume_L=parse_quantity(volume, VOLUME, "L", "`volume`") if stochastic else 0.0, seed=seed, gsh_override="" if gsh is None else repr(gsh),
         h2o2_override="" if h2o2 is None else repr(h2o2),
-        probes=", ".join(f"{k} {v:g} M" for k, v in probe.items())))
+        probes=", ".join(f"{k} {v:g} M" for k, v in probe.items()),
+        rate_overrides="; ".join(f"{rid} = {value}" for rid, value in (rates or {}).items()),
+        parameter_set=parameter_set or "",
+        temperature_override="" if temperature is None else f"{temperature:g} K",
+        n_points=int(n_points),
+        condition_differences=condition_differences(presets, ph_values, oxygen, extra),
+        validity_warnings="\n".join(caveats),
+        oxygen_supply=" | ".join(f"{p.name or f'condition {j + 1}'}: {o}" for j, (p, o) in
+                                 enumerate(zip(presets, oxygen)))))
+    if stages:
+        result = _add_stages(result, catalyst_list, stages)
+    if alternative_rows:
+        result = _add_alternatives(result, catalyst_list, len(presets), alternative_rows)
+    if stochastic:
+        result.attrs["uncertainty_samples"] = 0  # the ensembles' confidence intervals are the error bars
+    elif uncertainty:
+        result = _add_samples(result, catalyst_list, len(presets), int(uncertainty), samples, sampled)
+    return result
+
+
+def _add_alternatives(result, catalysts, n_conditions, rows) -> xr.Dataset:
+    """Metrics with each catalyst's alternative oxidant parameter set as ``alternative_<metric>``."""
+    names = [c.name for c in catalysts]
+    variables = {}
+    for metric in next(iter(rows.values())).data_vars:
+        table = np.full((len(names), n_conditions), np.nan)
+        for (name, j), values in rows.items():
+            if metric in values:
+                table[names.index(name), j] = float(values[metric].values)
+        attrs = dict(result[metric].attrs) if metric in result else {}
+        attrs["long_name"] = f"{attrs.get('long_name', metric)} with the alternative oxidant parameter set"
+        variables[f"alternative_{metric}"] = (("catalyst", "condition"), table, attrs)
+    return result.assign(variables).assign_coords(alternative=("catalyst", [c.alternative for c in catalysts]))
+
+
+def _add_samples(result, catalysts, n_conditions, n_samples, samples, sampled) -> xr.Dataset:
+    """Per-sample metrics as ``samples_<metric>`` and their 5/50/95 % quantiles as ``range_<metric>``."""
+    names = [c.name for c in catalysts]
+    metric_names = [m for m in result.data_vars if not m.startswith(("stage_", "alternative_"))]
+    variables = {}
+    for metric in metric_names:
+        table = np.full((len(names), n_conditions, n_samples), np.nan)
+        for (name, j, s), values in samples.items():
+            if metric in values:
+                table[names.index(name), j, s] = float(values[metric].values)
+        attrs = dict(result[metric].attrs)
+        variables[f"samples_{metric}"] = (("catalyst", "condition", "sample"), table, attrs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN cells (a metric a catalyst lacks)
+            quantiles = np.nanquantile(table, UNCERTAINTY_QUANTILES, axis=-1)
+        variables[f"range_{metric}"] = (("catalyst", "condition", "quantile"), np.moveaxis(quantiles, 0, -1),
+                                        {**attrs, "long_name": f"{attrs.get('long_name', metric)}: 5/50/95 % "
+                                                               "over rate-constant uncertainty"})
+    failed = n_samples * len(names) * n_conditions - len(samples)
+    return result.assign(variables).assign_coords(
+        sample=np.arange(n_samples), quantile=list(UNCERTAINTY_QUANTILES)).assign_attrs(
+        uncertainty_samples=n_samples, uncertainty_failed=failed,
+        uncertainty_constants=", ".join(f"{rid} {lo:.3g}–{hi:.3g}" for rid, (lo, hi) in sorted(sampled.items())),
+        uncertainty_design="Latin hypercube, log-uniform within each documented range")
+
+
+def _run(network, **kwargs):
+    """simulate() for the side runs (stages, alternatives, samples): their yield-law caveats are those of the
+    main runs, which compare reports once."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ValidityWarning)
+        return simulate(network, **kwargs)
+
+
+def _stage_conditions(target, reference):
+    """Conditions of each of :data:`STAGES`: the reference with the target's pH, then its H2O2, then its
+    GSH; the target; the target with the reference pH. The rest (HCO3-, O2 supply, temperature, other
+    species) changes only in the last step to the target."""
+    def with_initial(conditions, source, name):
+        initial = dict(conditions.initial)
+        if name in source.initial:
+            initial[name] = source.initial[name]
+        else:
+            initial.pop(name, None)
+        return conditions.replace(initial=initial)
+
+    ph_step = reference.replace(pH=target.pH)
+    h2o2_step = with_initial(ph_step, target, "H2O2")
+    gsh_step = with_initial(h2o2_step, target, "GSH")
+    return (reference, ph_step, h2o2_step, gsh_step, target, target.replace(pH=reference.pH))
+
+
+def condition_differences(presets, ph_values, oxygen, extra) -> str:
+    """What differs between the first two conditions, in words (the figure and Markdown footers)."""
+    if len(presets) < 2:
+        return ""
+    a, b = presets[0], presets[1]
+    name_a, name_b = a.name or "condition 1", b.name or "condition 2"
+    parts = []
+    if ph_values[0] != ph_values[1]:
+        parts.append(f"pH {ph_values[0]:g} vs {ph_values[1]:g}")
+    if a.temperature != b.temperature:
+        parts.append(f"T {_kelvin_text(a.temperature)} vs {_kelvin_text(b.temperature)}")
+    for kind, first, second in (("", a.initial, b.initial), ("clamped ", a.buffered, b.buffered)):
+        for name in sorted(set(first) | set(second)):
+            if name in extra or name == "O2(supply)" or name == "O2":
+                continue
+            va, vb = first.get(name, 0.0), second.get(name, 0.0)
+            if va != vb:
+                parts.append(f"{kind}{name} {_concentration_text(va)} vs {_concentration_text(vb)}")
+    if oxygen[0] != oxygen[1]:
+        parts.append(f"O2: {oxygen[0]} vs {oxygen[1]}")
+    if not parts:
+        return f"{name_a} and {name_b} differ in nothing but their names"
+    return f"{name_a} vs {name_b}: " + "; ".join(parts)
+
+
+def _kelvin_text(value) -> str:
+    return "the mechanism default" if value is None else f"{value:g} K"
+
+
+def _concentration_text(value: float) -> str:
+    for scale, unit in ((1.0, "M"), (1e-3, "mM"), (1e-6, "µM"), (1e-9, "nM")):
+        if value >= scale:
+            return f"{value / scale:.3g} {unit}"
+    return "0" if value == 0 else f"{value:.3g} M"
+
+
+def _add_stages(result, catalysts, stages) -> xr.Dataset:
+    """Per-stage metrics as ``stage_<metric>`` variables over (catalyst, stage)."""
+    names = [c.name for c in catalysts]
+    first = next(iter(stages.values()))
+    variables = {}
+    for metric in first.data_vars:
+        table = np.full((len(names), len(STAGES)), np.nan)
+        for (name, stage), values in stages.items():
+            if metric in values:
+                table[names.index(name), STAGES.index(stage)] = float(values[metric].values)
+        attrs = dict(first[metric].attrs)
+        attrs["long_name"] = f"{attrs.get('long_name', metric)} at each decomposition stage (ODE)"
+        variables[f"stage_{metric}"] = (("catalyst", "stage"), table, attrs)
+    return result.assign(variables).assign_coords(stage=("stage", list(STAGES)))
 
 
 def ph_curve(catalysts=DEFAULT_CATALYSTS, ph_values=np.arange(5.0, 8.01, 0.25), metric=DEFAULT_METRIC, *,
@@ -218,24 +454,32 @@ def condition_grid(catalyst, ph_values, species, concentrations, metric=DEFAULT_
     return result.assign_attrs(catalyst=catalyst.name)
 
 
-def _networks(catalysts, rates, probe) -> dict:
-    """Each catalyst's compiled network (probes merged when dosed) with the rate overrides it has; an override
-    that no catalyst has is a typo and an error."""
+def _networks(catalysts, rates, probe, parameter_set=None) -> tuple[dict, dict]:
+    """Each catalyst's compiled network (probes merged when dosed) with the parameter set and rate overrides
+    it has; an override or a parameter set that no catalyst has is a typo and an error."""
     from .mechanism.overrides import with_rates
     from .models import load
     from .network import compile_network
 
-    networks, known = {}, set()
+    networks, mechanisms, known, sets = {}, {}, set(), set()
     for catalyst in catalysts:
         mechanism = load(list(catalyst.files) + ([PROBE_FILE] if probe else []))
+        own_sets = {p.name for p in mechanism.parameter_sets}
+        sets |= own_sets
+        if parameter_set in own_sets:
+            mechanism = mechanism.with_parameter_set(parameter_set)
         ids = {r.id for r in mechanism.reactions}
         known |= ids
         own = {rid: value for rid, value in (rates or {}).items() if rid in ids}
-        networks[catalyst.name] = compile_network(with_rates(mechanism, own))
+        mechanisms[catalyst.name] = with_rates(mechanism, own)
+        networks[catalyst.name] = compile_network(mechanisms[catalyst.name])
     unknown = sorted(set(rates or {}) - known)
     if unknown:
         raise ConditionsError(f"`rates` names {', '.join(unknown)}, which no compared mechanism has")
-    return networks
+    if parameter_set is not None and parameter_set not in sets:
+        raise ConditionsError(f"unknown parameter set `{parameter_set}`: the compared mechanisms define "
+                              f"{', '.join(sorted(sets)) or 'none'}")
+    return networks, mechanisms
 
 
 def _assemble(catalysts, presets, ph_values, rows, attrs) -> xr.Dataset:
@@ -318,10 +562,37 @@ def markdown_table(result: xr.Dataset, metric=DEFAULT_METRIC) -> str:
         name = result[metric].attrs["long_name"]
         lines += ["", f"| catalyst | {name}: ratio |", "|---|---|"]
         lines += [f"| {label} | {cond} = {_format(value)} |" for label, cond, value in ratios]
+    lines += alternative_lines(result, metric)
+    lines += uncertainty_lines(result, metric)
+    decomposition = decomposition_rows(result, metric)
+    if decomposition:
+        target, reference = result["condition"].values[:2]
+        name = result[metric].attrs["long_name"]
+        lines += ["", f"What makes {target} differ from {reference} ({name}; one deterministic run per stage, "
+                      f"each step changes one thing more, from {reference} to {target}):", "",
+                  f"| catalyst | {reference} | × pH alone | × H2O2 | × GSH | × the rest | = {target} | "
+                  f"pH alone at {target} composition |", "|---|---|---|---|---|---|---|---|"]
+        for label, start, factors, end in decomposition:
+            lines.append(f"| {label} | {_format(start)} | " + " | ".join(_factor(f) for f in factors[:4])
+                         + f" | {_format(end)} | {_factor(factors[4])} |")
+        lines += ["", "A factor is the ratio of the metric after and before the step; — means the metric is 0 "
+                      "on both sides (no ratio exists). The order of the steps matters where pH interacts "
+                      "with H2O2 or GSH: the last column measures the pH effect the other way round."]
     caveats = [(str(label), str(text)) for label, text in zip(result["label"].values, result["caveat"].values) if text]
     if caveats:
         lines += ["", "Caveats:"] + [f"- {label}: {text}" for label, text in caveats]
+    for warning in _validity_warnings(result):
+        lines.append(f"- validity: {warning}")
     attrs = result.attrs
+    if attrs.get("condition_differences"):
+        lines += ["", f"Conditions — {attrs['condition_differences']}."]
+    if attrs.get("oxygen_supply"):
+        lines += [f"O2 supply — {attrs['oxygen_supply']}."]
+    settings = [f"{key} {attrs[key]}" for key in ("rate_overrides", "parameter_set", "temperature_override")
+                if attrs.get(key)]
+    if settings:
+        lines += ["Overrides — " + "; ".join(settings).replace("rate_overrides", "rates").replace(
+            "parameter_set", "parameter set").replace("temperature_override", "temperature") + "."]
     lines += ["", f"Dose {attrs['dose_M'] * 1e6:g} µM, {attrs['t_end_s']:g} s, "
                   + (f"ODE (fentonsim {DEFAULT_SOLVER.upper()})" if attrs["method"] == "ode" else
                      f"SSA, {attrs['runs']} runs in {attrs['volume_L']:g} L, mean [95 % CI]")
@@ -331,13 +602,101 @@ def markdown_table(result: xr.Dataset, metric=DEFAULT_METRIC) -> str:
     return "\n".join(lines) + "\n"
 
 
+def alternative_lines(result: xr.Dataset, metric=DEFAULT_METRIC) -> list:
+    """Markdown lines: the metric with each catalyst's alternative oxidant parameter set."""
+    name = f"alternative_{metric}"
+    if name not in result:
+        return []
+    conditions = [str(c) for c in result["condition"].values]
+    lines = ["", f"Which oxidant? {result[metric].attrs['long_name']} [{result[metric].attrs['units']}] with the "
+                 "other published answer for each catalyst's reaction with H2O2:", "",
+             "| catalyst | parameter set | " + " | ".join(conditions) + " |",
+             "|---|---|" + "---|" * len(conditions)]
+    for i, label in enumerate(result["label"].values):
+        alternative = str(result["alternative"].values[i])
+        if alternative:
+            lines.append(f"| {label} | `{alternative}` | "
+                         + " | ".join(_format(float(v)) for v in result[name].values[i]) + " |")
+    return lines
+
+
+def uncertainty_lines(result: xr.Dataset, metric=DEFAULT_METRIC) -> list:
+    """Markdown lines: the metric's 5/50/95 % band per catalyst and condition over the rate-constant samples,
+    and each catalyst's ratio to the first catalyst, sample by sample (the same constants for all)."""
+    name = f"samples_{metric}"
+    if name not in result:
+        return []
+    samples = result[name].values  # (catalyst, condition, sample)
+    label = result[metric].attrs["long_name"]
+    conditions = [str(c) for c in result["condition"].values]
+    lines = ["", f"Uncertainty of {label} [{result[metric].attrs['units']}]: 5 % / median / 95 % over "
+                 f"{result.attrs['uncertainty_samples']} Latin-hypercube samples of the documented rate-constant "
+                 f"ranges ({result.attrs['uncertainty_failed']} runs failed):", "",
+             "| catalyst | " + " | ".join(conditions) + " |", "|---|" + "---|" * len(conditions)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for i, catalyst in enumerate(result["label"].values):
+            cells = [" / ".join(_format(q) for q in np.nanquantile(samples[i, j], UNCERTAINTY_QUANTILES))
+                     for j in range(len(conditions))]
+            lines.append(f"| {catalyst} | " + " | ".join(cells) + " |")
+        if samples.shape[0] >= 2:
+            first = str(result["label"].values[0])
+            lines += ["", f"Ratio to {first}, sample by sample (5 % / median / 95 %; — where {first} gives 0):", "",
+                      "| catalyst | " + " | ".join(conditions) + " |", "|---|" + "---|" * len(conditions)]
+            for i in range(1, samples.shape[0]):
+                cells = []
+                for j in range(len(conditions)):
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        ratios = samples[i, j] / samples[0, j]
+                    ratios = ratios[np.isfinite(ratios)]
+                    cells.append(" / ".join(_format(q) for q in np.quantile(ratios, UNCERTAINTY_QUANTILES))
+                                 if ratios.size else "—")
+                lines.append(f"| {result['label'].values[i]} | " + " | ".join(cells) + " |")
+    lines += ["", "Each constant is sampled log-uniformly within its documented range; a default value at one end "
+                  "of its range puts the table's value at the edge of (or outside) the band.",
+              f"Sampled constants: {result.attrs['uncertainty_constants']}."]
+    return lines
+
+
+def _factor(value: float) -> str:
+    if np.isnan(value):
+        return "—"
+    return "∞" if np.isinf(value) else f"{value:.3g}"
+
+
+def _validity_warnings(result: xr.Dataset) -> list:
+    """Validity warnings the runs recorded (``validity_warnings`` attribute), once each."""
+    text = result.attrs.get("validity_warnings", "")
+    return [w for w in text.split("\n") if w] if text else []
+
+
+def figure_footer(result: xr.Dataset) -> str:
+    """The settings, condition differences, overrides and caveats a figure must carry, as wrapped text."""
+    import textwrap
+
+    attrs = result.attrs
+    parts = [attrs.get("condition_differences", ""),
+             f"O2 supply — {attrs['oxygen_supply']}" if attrs.get("oxygen_supply") else ""]
+    settings = [f"{label} {attrs[key]}" for key, label in (("rate_overrides", "rates"),
+                                                           ("parameter_set", "parameter set"),
+                                                           ("temperature_override", "temperature"),
+                                                           ("gsh_override", "GSH [M]"),
+                                                           ("h2o2_override", "H2O2 [M]"), ("probes", "probes"))
+                if attrs.get(key)]
+    if settings:
+        parts.append("Overrides: " + "; ".join(settings))
+    parts += [f"{label}: {text}" for label, text in zip(result["label"].values, result["caveat"].values) if text]
+    parts += [f"validity: {w}" for w in _validity_warnings(result)]
+    return "\n".join(textwrap.fill(p, 150) for p in parts if p)
+
+
 def write_outputs(result: xr.Dataset, directory, metric=DEFAULT_METRIC, formats=("png",)) -> dict:
     """Write ``compare.<fmt>`` (figure), ``compare.csv`` and ``compare.md`` into ``directory``.
 
     Every file is written to a temporary name and renamed, so an interrupted run never leaves a
     half-written table. Returns the paths written, by kind.
     """
-    from .plotting import plot_comparison, save_figure
+    from .plotting import plot_comparison, plot_decomposition, save_figure
     from .tables import atomic_output
 
     if metric not in result:
@@ -356,14 +715,37 @@ def write_outputs(result: xr.Dataset, directory, metric=DEFAULT_METRIC, formats=
     with atomic_output(md_path) as fh:
         fh.write(markdown_table(result, metric))
     paths["markdown"] = md_path
+    decomposition = decomposition_rows(result, metric)
+    if decomposition:
+        stage_path = directory / "compare-decomposition.csv"
+        with atomic_output(stage_path) as fh:
+            writer = csv.writer(fh, lineterminator="\n")
+            writer.writerow(["catalyst", "stage", metric, "units"])
+            for i, label in enumerate(result["label"].values):
+                for stage, value in zip(result["stage"].values, result[f"stage_{metric}"].values[i]):
+                    writer.writerow([str(label), str(stage), repr(float(value)), result[metric].attrs["units"]])
+        paths["decomposition"] = stage_path
     import matplotlib.pyplot as plt
 
-    ax = plot_comparison(result, metric)
+    footer = figure_footer(result)
+    n_lines = footer.count("\n") + 1 if footer else 0
+    line_height = 0.12  # inches per footer line at 6.5 pt
+    height = 5.0 + line_height * n_lines
+    if decomposition:
+        figure, (left, right) = plt.subplots(1, 2, figsize=(14, height), gridspec_kw={"width_ratios": [1.2, 1]})
+        plot_comparison(result, metric, ax=left)
+        plot_decomposition(result, metric, ax=right)
+    else:
+        figure, left = plt.subplots(figsize=(8, height))
+        plot_comparison(result, metric, ax=left)
+    if footer:
+        figure.text(0.01, 0.005, footer, fontsize=6.5, va="bottom", ha="left", family="sans-serif")
+    figure.tight_layout(rect=(0, (line_height * n_lines + 0.2) / height if footer else 0, 1, 1))
     for fmt in formats:
-        paths[fmt] = save_figure(ax.figure, directory / f"compare.{fmt}")
-    plt.close(ax.figure)
+        paths[fmt] = save_figure(figure, directory / f"compare.{fmt}")
+    plt.close(figure)
     return paths
 
 
-__all__ = ["BUILT_IN", "Catalyst", "DESCRIPTIONS", "compare", "condition_grid", "markdown_table", "parse_catalyst",
-           "ph_curve", "write_outputs"]
+__all__ = ["BUILT_IN", "Catalyst", "DESCRIPTIONS", "STAGES", "STEPS", "compare", "condition_grid",
+           "decomposition_rows", "figure_footer", "markdown_table", "parse_catalyst", "ph_curve", "write_outputs"]

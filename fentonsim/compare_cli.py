@@ -12,7 +12,8 @@ import time
 
 from .cli import EXIT_OK, _number_or_quantity, _ph, _rate
 from .compare import (DEFAULT_CONDITIONS, DEFAULT_DOSE, DEFAULT_METRIC, DEFAULT_RUNS, DEFAULT_T_END,
-                      DEFAULT_VOLUME, compare, markdown_table, parse_catalyst, write_outputs)
+                      DEFAULT_UNCERTAINTY_SAMPLES, DEFAULT_VOLUME, compare, markdown_table, parse_catalyst,
+                      write_outputs)
 from .errors import ConditionsError
 from .metrics import DESCRIPTIONS
 from .plotting import FORMATS
@@ -59,6 +60,16 @@ def add_compare_parser(sub) -> None:
     parser.add_argument("--metric", type=_metric, default=DEFAULT_METRIC,
                         help=f"metric in the figure (default {DEFAULT_METRIC}; e.g. oh_exposure, oh_per_metal)")
     parser.add_argument("--t-end", default=DEFAULT_T_END, help=f"simulated time (default {DEFAULT_T_END})")
+    parser.add_argument("--n-points", type=int, default=121,
+                        help="output times per run (default 121; the metrics do not depend on it)")
+    parser.add_argument("--temperature", help="temperature for every condition, e.g. '45 °C' (default: presets')")
+    parser.add_argument("--parameter-set", metavar="NAME",
+                        help="alternative constants for every catalyst that defines the set, e.g. CuIII-Pham-2013")
+    parser.add_argument("--uncertainty", type=int, default=DEFAULT_UNCERTAINTY_SAMPLES, metavar="N",
+                        help="Latin-hypercube samples of the documented rate-constant ranges for the 5–95 %% "
+                             f"bands (default {DEFAULT_UNCERTAINTY_SAMPLES}; 0 = off; ODE only)")
+    parser.add_argument("--no-decomposition", action="store_true",
+                        help="skip splitting the first/second-condition difference into pH, H2O2, GSH and the rest")
     parser.add_argument("--stochastic", action="store_true", help="SSA ensembles instead of the ODE")
     parser.add_argument("--runs", type=int, default=DEFAULT_RUNS, help=f"ensemble size (default {DEFAULT_RUNS})")
     parser.add_argument("--volume", default=DEFAULT_VOLUME, help=f"SSA volume (default {DEFAULT_VOLUME})")
@@ -77,6 +88,13 @@ def cmd_compare(args) -> int:
     conditions = list(args.conditions) + (["lysosome"] if args.lysosome else [])
     if args.runs < 2 and args.stochastic:
         raise ConditionsError(f"`--runs` must be at least 2 for confidence intervals, found {args.runs}")
+    if args.uncertainty < 0 or args.uncertainty == 1:
+        raise ConditionsError(f"`--uncertainty` must be 0 (off) or at least 2 samples, found {args.uncertainty}")
+    if args.uncertainty and args.stochastic and args.uncertainty != DEFAULT_UNCERTAINTY_SAMPLES:
+        raise ConditionsError("`--uncertainty` applies to the ODE comparison; with `--stochastic` the "
+                              "ensembles' confidence intervals are the error bars (drop one of the two)")
+    if args.n_points < 2:
+        raise ConditionsError(f"`--n-points` must be at least 2, found {args.n_points}")
     progress = None if args.quiet or not sys.stderr.isatty() else (
         lambda message: print(f"  {message}", file=sys.stderr))
     result = compare(catalysts, conditions, dose=_number_or_quantity(args.dose), ph=args.ph,
@@ -84,7 +102,10 @@ def cmd_compare(args) -> int:
                      h2o2=None if args.h2o2 is None else _number_or_quantity(args.h2o2),
                      t_end=_number_or_quantity(args.t_end), probe=dict(args.probe or []),
                      stochastic=args.stochastic, runs=args.runs, volume=_number_or_quantity(args.volume),
-                     seed=args.seed, rates=dict(args.rate or []), progress=progress)
+                     seed=args.seed, rates=dict(args.rate or []), parameter_set=args.parameter_set,
+                     temperature=None if args.temperature is None else _number_or_quantity(args.temperature),
+                     n_points=args.n_points, decompose=not args.no_decomposition,
+                     uncertainty=0 if args.stochastic else args.uncertainty, progress=progress)
     paths = write_outputs(result, args.out, args.metric, tuple(args.format))
     if not args.quiet:
         print(markdown_table(result, args.metric), end="")

@@ -13,11 +13,18 @@ from types import MappingProxyType
 from ruamel.yaml.comments import CommentedMap
 
 from .errors import ConditionsError, MechanismError
-from .units import CONCENTRATION, TEMPERATURE, VOLUME, DIMENSIONLESS, parse_unit
+from .units import CONCENTRATION, DIMENSIONLESS, FREQUENCY, TEMPERATURE, VOLUME, parse_unit
 from .mechanism.yamlio import FileReader, read_mapping
 
 CONDITIONS_KEYS = ("kind", "name", "description", "units", "pH", "temperature", "volume", "initial",
-                   "buffered", "references")
+                   "buffered", "oxygen", "references")
+OXYGEN_KEYS = ("supply", "initial", "set-point", "transfer", "note")
+#: O2 supply modes of a preset's ``oxygen`` section: closed vessel (no exchange), stirred open vessel
+#: (gas–liquid transfer toward air saturation) and tissue-like supply (relaxation toward a tissue level).
+OXYGEN_SUPPLIES = ("closed", "open", "tissue")
+#: Reactions of ros_core.yaml that carry the O2 exchange: r_in = kLa·[O2(supply)], r_out = kLa·[O2].
+O2_EXCHANGE = ("O2X-in", "O2X-out")
+O2_SUPPLY_SPECIES = "O2(supply)"
 VALUE_KEYS = ("value", "range", "ref", "note", "evidence")
 
 
@@ -41,6 +48,13 @@ class Conditions:
         Preset name, for labels.
     sources : mapping of str to str
         Reference of each value, keyed like ``pH`` or ``initial.H2O2``.
+    rates : mapping of str to float
+        Reference rate constants [M^(1−m) s⁻¹] the conditions set, by mechanism reaction id — the
+        O2 exchange constants (``O2X-in``, ``O2X-out``) of the ``oxygen`` section. They act on the
+        rate constants at run time; a model without those reactions ignores them.
+    oxygen : str
+        How O2 is resupplied, in words (``""``: the preset says nothing and the mechanism default,
+        a closed vessel, applies).
     """
 
     pH: float | None = None
@@ -51,6 +65,8 @@ class Conditions:
     name: str = ""
     description: str = ""
     sources: MappingProxyType = field(default_factory=lambda: MappingProxyType({}), compare=False)
+    rates: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    oxygen: str = ""
 
     def __post_init__(self):
         if self.pH is not None and not 0 <= self.pH <= 14:
@@ -62,6 +78,7 @@ class Conditions:
         object.__setattr__(self, "initial", MappingProxyType(dict(self.initial)))
         object.__setattr__(self, "buffered", MappingProxyType(dict(self.buffered)))
         object.__setattr__(self, "sources", MappingProxyType(dict(self.sources)))
+        object.__setattr__(self, "rates", MappingProxyType(dict(self.rates)))
 
     def replace(self, **changes) -> "Conditions":
         """A copy with ``changes`` applied (same checks as the constructor)."""
@@ -133,9 +150,51 @@ def load_conditions(path) -> Conditions:
         values[section] = {str(name): _value(reader, node, name, CONCENTRATION, units["concentration"],
                                              f"{section} concentration of `{name}`", sources, f"{section}.{name}")
                            for name in node}
+    values["rates"], values["oxygen"] = {}, ""
+    if "oxygen" in top:
+        _oxygen(reader, top, units, values, sources)
     try:
         return Conditions(name=reader.string(top, "name", "the conditions file", default=path.stem),
                           description=reader.string(top, "description", "the conditions file", default="") or "",
                           sources=sources, **values)
     except ConditionsError as exc:
         raise MechanismError(str(exc), path) from None
+
+
+def _oxygen(reader: FileReader, top, units, values, sources) -> None:
+    """Read the ``oxygen`` section into O2's initial value, the supply set point (clamped
+    ``O2(supply)``), the exchange constants and a one-line description."""
+    node = reader.mapping(top, "oxygen", "the conditions file")
+    reader.check_keys(node, OXYGEN_KEYS, "`oxygen`", required=("supply", "initial"))
+    supply = reader.string(node, "supply", "`oxygen`")
+    if supply not in OXYGEN_SUPPLIES:
+        raise reader.error(f"`oxygen.supply` must be one of {', '.join(OXYGEN_SUPPLIES)}, found `{supply}`",
+                           node, "supply")
+    if "O2" in values["initial"]:
+        raise reader.error("O2 is given both in `initial` and in `oxygen.initial`; keep `oxygen.initial`",
+                           top, "oxygen")
+    if O2_SUPPLY_SPECIES in values["buffered"]:
+        raise reader.error(f"`{O2_SUPPLY_SPECIES}` is set by `oxygen.set-point`, not `buffered`", top, "oxygen")
+    initial = _value(reader, node, "initial", CONCENTRATION, units["concentration"], "`oxygen.initial`",
+                     sources, "oxygen.initial")
+    values["initial"]["O2"] = initial
+    if supply == "closed":
+        for key in ("set-point", "transfer"):
+            if key in node:
+                raise reader.error(f"a closed vessel exchanges no O2: remove `oxygen.{key}` or choose "
+                                   "`supply: open` or `supply: tissue`", node, key)
+        set_point, transfer = 0.0, 0.0
+        values["oxygen"] = f"closed vessel (no O2 exchange), O2 starts at {initial * 1e6:.3g} µM"
+    else:
+        for key in ("set-point", "transfer"):
+            if key not in node:
+                raise reader.error(f"`oxygen.supply: {supply}` needs `oxygen.{key}`", node, "supply")
+        set_point = _value(reader, node, "set-point", CONCENTRATION, units["concentration"],
+                           "`oxygen.set-point`", sources, "oxygen.set-point")
+        transfer = _value(reader, node, "transfer", FREQUENCY, parse_unit("1/s"), "`oxygen.transfer`",
+                          sources, "oxygen.transfer")
+        what = "stirred open vessel" if supply == "open" else "tissue-like supply"
+        values["oxygen"] = (f"{what}: O2 relaxes toward {set_point * 1e6:.3g} µM at "
+                            f"kLa = {transfer:.3g} s^-1, starts at {initial * 1e6:.3g} µM")
+    values["buffered"][O2_SUPPLY_SPECIES] = set_point
+    values["rates"] = {rid: transfer for rid in O2_EXCHANGE}

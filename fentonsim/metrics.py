@@ -6,31 +6,60 @@ scalars — one value per run for an ensemble — each with ``units`` and
 ``long_name``:
 
 ==========================  =====  ==========================================================
-variable                    unit   meaning
+variable                    unit   meaning — and how exact (ODE; SSA below)
 ==========================  =====  ==========================================================
 ``oh_produced``             M      total ·OH made by reactions, Σ extent × (positive) stoichiometry —
-                                   exact from the integrated fluxes (ODE) or counted events (SSA)
-``oh_exposure``             M s    ∫[·OH] dt over the run (ODE: integrated with the solution;
-                                   SSA: trapezoid over the output times)
-``oh_peak``                 M      highest [·OH] at an output time
-``t_oh_peak``               s      when it occurred
-``oh_steady``               M      mean [·OH] over the second half of the run (the quasi-steady level)
-``h2o2_consumed``           M      gross H2O2 (peroxide pool) consumed by reactions
-``oh_per_h2o2``             1      ``oh_produced / h2o2_consumed`` (·OH yield per H2O2 used)
-``oh_per_metal``            1      ``oh_produced / dose`` (turnovers per metal ion; only with ``dose``)
-``gsh_depleted``            M      glutathione pool at the start minus at the end (with GSH)
+                                   exact: from the fluxes integrated with the solution
+``oh_exposure``             M s    ∫[·OH] dt over the run — exact: integrated with the solution
+``oh_peak``                 M      highest [·OH] — dense output on the metric grid (points 12 % apart in
+                                   time), refined by the parabola through the three samples around the
+                                   maximum (agrees with a 4,000-point log-spaced solution to 1e-4)
+``t_oh_peak``               s      when it occurred (as ``oh_peak``); on a flat quasi-steady plateau (iron:
+                                   constant to 1e-4 from 0.1 µs to 0.1 ms) the time is ill-conditioned
+``oh_steady``               M      mean [·OH] over the second half of the run (the quasi-steady level) —
+                                   exact: difference of the integrated exposure at t_end and t_end/2
+``h2o2_consumed``           M      gross H2O2 (peroxide pool) consumed by reactions — exact (fluxes)
+``oh_per_h2o2``             1      ``oh_produced / h2o2_consumed`` (·OH yield per H2O2 used) — exact
+``oh_per_metal``            1      ``oh_produced / dose`` (turnovers per metal ion; only with ``dose``) — exact
+``gsh_depleted``            M      glutathione pool at the start minus at the end (with GSH) — exact
 ``oh_escaping_gsh``         M      ·OH consumed by anything but GSH (what probes and targets can see;
-                                   with GSH) — GSH scavenging is what "GSH depletion boosts ·OH" is about
-``t_half_h2o2``             s      first time the peroxide pool falls to half its start (NaN: never)
-``probe_<read-out>``        M      probe product at the end when its probe was dosed:
-                                   ``probe_hydroxyterephthalate`` (HTA-2), ``probe_DMPO_OH``,
+                                   with GSH) — GSH scavenging is what "GSH depletion boosts ·OH" is
+                                   about — exact (fluxes)
+``t_half_h2o2``             s      first time the peroxide pool falls to half its start (NaN: never) —
+                                   crossing of the dense output on the metric grid, located by a cubic
+                                   through the four samples around it (≪ 1 % of the time)
+``o2_consumed``             M      O2 used by the chemistry, net (consumed minus produced by reactions other
+                                   than the supply exchange) — exact (fluxes); with O2 integrated
+``o2_supplied``             M      net O2 the supply delivered (exchange reactions: those that change
+                                   nothing but O2) — exact (fluxes); with O2 integrated
+``o2_min``                  M      lowest [O2] of the run (how close the chemistry came to anoxia) — on
+                                   the metric grid (ODE) or the output samples (SSA)
+``probe_<read-out>``        M      probe product at the end when its probe was dosed —
+                                   exact: ``probe_hydroxyterephthalate`` (HTA-2), ``probe_DMPO_OH``,
                                    ``probe_methylene_blue_OH``, ``probe_TMB_oxidised``
 ==========================  =====  ==========================================================
 
-For stochastic ensembles the [·OH]-curve metrics (``oh_exposure``, ``oh_peak``,
-``t_oh_peak``, ``oh_steady``) are NaN: trajectories are recorded at output times only,
-between which a radical living nanoseconds comes and goes unseen; ``oh_produced``
-counts every event and is exact.
+None of the ODE metrics depends on the output sampling (``n_points``, ``t_eval`` between its
+first and last time). The curve metrics use the *metric grid* of the result
+(``metric_time``, ``metric_concentration``, ``metric_exposure``; fentonsim.deterministic):
+the integrator's own dense output (order 4 for RODAS5P) evaluated at the first and last output
+time, at t_end/2 and on a geometric grid of 20 points per decade from 10⁻¹² of the span (and after
+each input time), which is fixed by the span and the inputs alone. The step sequence does not
+depend on the output times, so a run gives the same metrics at 61 or 3,601 output points, and
+a sweep point (fentonsim.sweep, the same grid in the batched kernel) the same as
+:func:`fentonsim.simulate`. A result without a metric grid (written by an older version) falls
+back to the output samples with linear interpolation. The metrics Dataset's attribute
+``curve_metrics_basis`` says which: "dense output on the metric grid" or "output samples
+(linear interpolation)" (always the latter for ensembles).
+
+For stochastic ensembles everything but the event counts comes from the output samples:
+``oh_produced``, ``h2o2_consumed``, ``oh_per_h2o2``, ``oh_per_metal`` and
+``oh_escaping_gsh`` count every event and are exact; ``t_half_h2o2`` is the first crossing
+between output samples (linear interpolation, so resolved only to the output spacing: use
+enough ``n_points``), and ``gsh_depleted`` and the probes are the counts at the first and last
+output time. The [·OH]-curve metrics (``oh_exposure``, ``oh_peak``, ``t_oh_peak``,
+``oh_steady``) are NaN: trajectories are recorded at output times only, between which a
+radical living nanoseconds comes and goes unseen.
 
 ``summarize`` turns per-run metrics into mean and a confidence interval of the
 mean (Student t).
@@ -42,13 +71,16 @@ import xarray as xr
 
 from .errors import ConditionsError
 
-HYDROXYL, PEROXIDE, GLUTATHIONE = "hydroxyl", "peroxide", "glutathione"
+HYDROXYL, PEROXIDE, GLUTATHIONE, OXYGEN = "hydroxyl", "peroxide", "glutathione", "O2"
 #: Probe read-outs: product species → (precursor, metric name). A probe counts when its precursor was dosed.
 PROBES = {"HTA-2": ("TA-2", "probe_hydroxyterephthalate"), "DMPO-OH": ("DMPO", "probe_DMPO_OH"),
           "MBOH*+": ("MB+", "probe_methylene_blue_OH"), "TMB*+": ("TMB", "probe_TMB_oxidised")}
 #: Metrics that need [·OH] between events; a stochastic run only has it at output times, where a radical that
 #: lives nanoseconds is almost never seen, so these are NaN for ensembles (oh_produced is exact there).
 CONTINUOUS_ONLY = ("oh_exposure", "oh_peak", "t_oh_peak", "oh_steady")
+#: The ``curve_metrics_basis`` attribute of a metrics Dataset: where t½, the peak and the window means came from.
+DENSE_BASIS = "dense output on the metric grid"
+SAMPLED_BASIS = "output samples (linear interpolation)"
 
 DESCRIPTIONS = {
     "oh_produced": ("M", "total ·OH produced"),
@@ -62,28 +94,89 @@ DESCRIPTIONS = {
     "gsh_depleted": ("M", "GSH depleted"),
     "oh_escaping_gsh": ("M", "·OH escaping GSH"),
     "t_half_h2o2": ("s", "time to consume half the H2O2"),
+    "o2_consumed": ("M", "O2 consumed by the chemistry"),
+    "o2_supplied": ("M", "O2 supplied"),
+    "o2_min": ("M", "lowest O2"),
 }
 
 
-def _first_crossing(time, values, level):
-    """First time ``values`` falls to ``level`` (linear interpolation between outputs), NaN if never."""
+def _first_crossing(time, values, level, refine=False):
+    """First time ``values`` falls to ``level``, NaN if never: between the two samples that bracket it,
+    linearly, or with ``refine`` (samples of a smooth solution) where the cubic through the four samples
+    around the bracket (fewer at the ends) meets the level."""
     below = np.flatnonzero(values <= level)
     if below.size == 0:
         return np.nan
     i = below[0]
     if i == 0:
         return float(time[0])
-    t0, t1, v0, v1 = time[i - 1], time[i], values[i - 1], values[i]
-    return float(t0 + (t1 - t0) * (v0 - level) / (v0 - v1))
+    t0, t1, v0, v1 = float(time[i - 1]), float(time[i]), float(values[i - 1]), float(values[i])
+    linear = (v0 - level) / (v0 - v1)
+    if not refine or time.size < 3:
+        return t0 + (t1 - t0) * linear
+    lo, hi = max(i - 2, 0), min(i + 2, time.size)
+    # Scalar arithmetic throughout: a sweep locates thousands of these, and numpy's fitting costs 60 µs each.
+    x = [(float(t) - t0) / (t1 - t0) for t in time[lo:hi]]  # the bracket is [0, 1]
+    z = _bracketed_root(x, [float(v) - level for v in values[lo:hi]], linear)
+    return t0 + (t1 - t0) * z
+
+
+def _bracketed_root(x, f, guess):
+    """A root in [0, 1] of the polynomial through (x_k, f_k), which has f > 0 at x = 0 and f ≤ 0 at x = 1
+    (both among the nodes): Newton's method kept inside the shrinking bracket by bisection."""
+    m = len(x)
+    c = list(f)  # Newton's divided differences
+    for j in range(1, m):
+        for k in range(m - 1, j - 1, -1):
+            c[k] = (c[k] - c[k - 1]) / (x[k] - x[k - j])
+    lo, hi, z = 0.0, 1.0, min(max(guess, 0.0), 1.0)
+    for _ in range(60):
+        value, slope = c[m - 1], 0.0
+        for k in range(m - 2, -1, -1):
+            slope = slope * (z - x[k]) + value
+            value = value * (z - x[k]) + c[k]
+        if value > 0.0:
+            lo = z
+        else:
+            hi = z
+        if value == 0.0 or hi - lo <= 1e-13:
+            break
+        step = z - value / slope if slope != 0.0 else -1.0
+        z = step if lo < step < hi else 0.5 * (lo + hi)
+    return z
+
+
+def _peak(time, values, refine=False):
+    """(time, value) of the largest sample; with ``refine``, of the vertex of the parabola through it and its
+    neighbours when that lies between them (samples of a smooth solution)."""
+    i = int(np.argmax(values))
+    t_peak, peak = float(time[i]), float(values[i])
+    if not refine or i == 0 or i == values.size - 1:
+        return t_peak, peak
+    t0, t2, v0, v2 = float(time[i - 1]), float(time[i + 1]), float(values[i - 1]), float(values[i + 1])
+    # Only between neighbours of comparable spacing (not across the gap from t0 to the first geometric point).
+    if not (v0 < peak and v2 < peak and 0.25 <= (t2 - t_peak) / (t_peak - t0) <= 4.0):
+        return t_peak, peak
+    d1, d2 = (peak - v0) / (t_peak - t0), (v2 - peak) / (t2 - t_peak)
+    curvature = (d2 - d1) / (t2 - t0)  # p(t) = v0 + d1·(t − t0) + curvature·(t − t0)(t − t_peak)
+    if not curvature < 0.0:
+        return t_peak, peak
+    vertex = 0.5 * (t0 + t_peak) - d1 / (2.0 * curvature)
+    if not t0 < vertex < t2:
+        return t_peak, peak
+    return vertex, max(v0 + d1 * (vertex - t0) + curvature * (vertex - t0) * (vertex - t_peak), peak)
 
 
 def _trapezoid(time, values):
     return np.trapezoid(values, time, axis=-1) if hasattr(np, "trapezoid") else np.trapz(values, time, axis=-1)
 
 
-def _per_trajectory(time, conc, produced, consumed, oh, h2o2, gsh, probes, exposure=None, oh_to_gsh=None):
+def _per_trajectory(time, conc, produced, consumed, oh, h2o2, gsh, probes, exposure=None, oh_to_gsh=None,
+                    refine=False, oxygen=None):
     """Metrics of one trajectory: conc (n_out, n_s) [M]; produced/consumed (n_s,) [M]; probes name → index;
-    oh_to_gsh [M] ·OH consumed by reactions that also consume GSH."""
+    oh_to_gsh [M] ·OH consumed by reactions that also consume GSH; ``oxygen``: (O2 index, O2 consumed by
+    the chemistry [M], O2 supplied [M]) when O2 is integrated; ``refine``: time/conc/exposure are the
+    metric grid of a continuous solution (crossings and the peak are interpolated, not read off samples)."""
     c_oh = conc[:, oh]
     half = time[-1] / 2.0
     if exposure is not None:
@@ -96,20 +189,24 @@ def _per_trajectory(time, conc, produced, consumed, oh, h2o2, gsh, probes, expos
     # The integrator keeps concentrations within atol of non-negative; a radical that is never made can
     # integrate to −1e-30 M s, which is round-off, not a result.
     total_exposure, late = max(total_exposure, 0.0), max(late, 0.0)
-    peak = int(np.argmax(c_oh))
+    t_peak, peak = _peak(time, c_oh, refine)
     out = {
         "oh_produced": produced[oh],
         "oh_exposure": total_exposure,
-        "oh_peak": max(c_oh[peak], 0.0),
-        "t_oh_peak": time[peak],
+        "oh_peak": max(peak, 0.0),
+        "t_oh_peak": t_peak,
         "oh_steady": late / (time[-1] - half),
         "h2o2_consumed": consumed[h2o2],
         "oh_per_h2o2": produced[oh] / consumed[h2o2] if consumed[h2o2] > 0 else np.nan,
-        "t_half_h2o2": _first_crossing(time, conc[:, h2o2], 0.5 * conc[0, h2o2]) if conc[0, h2o2] > 0 else np.nan,
+        "t_half_h2o2": (_first_crossing(time, conc[:, h2o2], 0.5 * conc[0, h2o2], refine) if conc[0, h2o2] > 0
+                        else np.nan),
     }
     if gsh is not None:
         out["gsh_depleted"] = conc[0, gsh] - conc[-1, gsh]
         out["oh_escaping_gsh"] = consumed[oh] - oh_to_gsh
+    if oxygen is not None:
+        o2, o2_consumed, o2_supplied = oxygen
+        out["o2_consumed"], out["o2_supplied"], out["o2_min"] = o2_consumed, o2_supplied, float(np.min(conc[:, o2]))
     for name, index in probes.items():
         out[name] = conc[-1, index]
     return out
@@ -130,12 +227,22 @@ class _Layout:
         # ·OH taken by a reaction that also takes GSH is scavenged: those reactions' ·OH use, per extent.
         self.scavenging = (self.using[:, self.oh] * (self.using[:, self.gsh] > 0) if self.gsh is not None
                            else np.zeros(stoich.shape[0]))
+        # O2 supply: reactions that change nothing but O2 (a preset's gas or tissue exchange) against the chemistry.
+        self.o2 = names.index(OXYGEN) if OXYGEN in names else None
+        if self.o2 is not None:
+            others = np.delete(stoich, self.o2, axis=1)
+            exchange = (stoich[:, self.o2] != 0) & ~np.any(others != 0, axis=1)
+            self.o2_chemistry = np.where(exchange, 0.0, -stoich[:, self.o2])
+            self.o2_exchange = np.where(exchange, stoich[:, self.o2], 0.0)
 
-    def row(self, time, conc, extent_or_events, exposure=None, scale=1.0):
+    def row(self, time, conc, extent_or_events, exposure=None, scale=1.0, refine=False):
         """Metrics of one trajectory from its final extents (or event counts / ``scale`` = N_A·V)."""
         total = np.asarray(extent_or_events, dtype=float) / scale
+        oxygen = (None if self.o2 is None else
+                  (self.o2, float(total @ self.o2_chemistry), float(total @ self.o2_exchange)))
         return _per_trajectory(time, conc, total @ self.making, total @ self.using, self.oh, self.h2o2, self.gsh,
-                               self.probes, exposure=exposure, oh_to_gsh=total @ self.scavenging)
+                               self.probes, exposure=exposure, oh_to_gsh=total @ self.scavenging, refine=refine,
+                               oxygen=oxygen)
 
 
 def _index(names, name):
@@ -154,14 +261,21 @@ def _round_off_to_zero(data, atol):
             values[np.abs(values) < floor] = 0.0
 
 
-def ode_metrics(species, net_stoich, time, concentration, extent, exposure, atol, dose=None) -> dict:
-    """Metrics of ODE runs from arrays: concentration and exposure (n_c, n_out, n_s), extent (n_c, n_out, n_r).
+def ode_metrics(species, net_stoich, time, concentration, extent, exposure, atol, dose=None,
+                metric_time=None, metric_concentration=None, metric_exposure=None) -> dict:
+    """Metrics of ODE runs from arrays: concentration and exposure (n_c, n_out, n_s), extent (n_c, n_out, n_r);
+    and, when the solver evaluated it, the metric grid: metric_time (n_m,), metric_concentration and
+    metric_exposure (n_c, n_m, n_s) (fentonsim.deterministic), which the curve metrics then use.
 
-    Returns name → array (n_c,), as :func:`metrics` would give for each run (used by sweeps).
+    Returns name → array (n_c,), as :func:`metrics` would give for each run (used by sweeps, which pass the
+    batch's metric grid: a sweep point reports what simulate() reports).
     """
+    refine = metric_time is not None and metric_concentration is not None and metric_exposure is not None
+    if refine:
+        time, concentration, exposure = metric_time, metric_concentration, metric_exposure
     # Probes count when any condition doses them, so every condition reports the same variables.
     layout = _Layout(species, net_stoich, np.nanmax(concentration[:, 0], axis=0))
-    rows = [layout.row(time, concentration[c], extent[c, -1], exposure=exposure[c])
+    rows = [layout.row(time, concentration[c], extent[c, -1], exposure=exposure[c], refine=refine)
             if np.all(np.isfinite(concentration[c])) else None for c in range(concentration.shape[0])]
     template = next((r for r in rows if r is not None), None)
     if template is None:
@@ -201,9 +315,15 @@ def metrics(ds: xr.Dataset, dose=None) -> xr.Dataset:
     if not ensemble:
         if "extent" not in ds:
             raise ConditionsError("metrics need the integrated fluxes: simulate with fluxes=True (the default)")
+        dense = ({"metric_time": ds["metric_time"].values,
+                  "metric_concentration": ds["metric_concentration"].values[None],
+                  "metric_exposure": ds["metric_exposure"].values[None]}
+                 if "metric_concentration" in ds and "metric_exposure" in ds else {})
         data = ode_metrics(species, ds["net_stoich"].values, time, ds["concentration"].values[None],
-                           ds["extent"].values[None], ds["exposure"].values[None], ds.attrs.get("atol", 0.0), dose)
+                           ds["extent"].values[None], ds["exposure"].values[None], ds.attrs.get("atol", 0.0), dose,
+                           **dense)
         complete = None
+        basis = DENSE_BASIS if dense else SAMPLED_BASIS
     else:
         if "events" not in ds:
             raise ConditionsError("metrics of an ensemble need its trajectories: simulate with stats=False "
@@ -216,6 +336,7 @@ def metrics(ds: xr.Dataset, dose=None) -> xr.Dataset:
         nv = float(ds.attrs["molecules_per_molar"])
         rows = [layout.row(time, conc[r], ds["events"].values[r], scale=nv) for r in complete]
         data = {name: np.array([row[name] for row in rows], dtype=float) for name in rows[0]}
+        basis = SAMPLED_BASIS
         for name in CONTINUOUS_ONLY:
             data[name] = np.full_like(data[name], np.nan)
         if dose is not None:
@@ -228,7 +349,8 @@ def metrics(ds: xr.Dataset, dose=None) -> xr.Dataset:
     coords = {"run": ("run", ds["run"].values[complete])} if ensemble else {}
     return xr.Dataset(variables, coords=coords, attrs={"mechanism": ds.attrs.get("mechanism", ""),
                                                       "pH": ds.attrs.get("pH"),
-                                                      "method": ds.attrs.get("method", "")})
+                                                      "method": ds.attrs.get("method", ""),
+                                                      "curve_metrics_basis": basis})
 
 
 def describe(name: str) -> tuple[str, str]:

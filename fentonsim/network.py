@@ -25,6 +25,7 @@ from .mechanism.dump import dump_mechanism
 from .mechanism.equation import format_equation
 from .mechanism.schema import BUFFERED_FROM_PH, BUFFERED_FROM_POH, Mechanism
 from .speciation import fractions, pka_at
+from .validity import yield_laws as _yield_laws
 
 #: Kinds of buffered inputs (Network.buffered_kind).
 BUFFERED_KIND_CONC, BUFFERED_KIND_H, BUFFERED_KIND_OH, BUFFERED_KIND_FORM = 0, 1, 2, 3
@@ -113,6 +114,9 @@ class Network:
         Derived outputs (SBML assignment rules).
     counts : bool
         True when the source model's species are molecule counts.
+    yield_laws : tuple of fentonsim.validity.YieldLaw
+        Reactions whose branch fractions vary with pH or T, with the range they were measured over
+        (runs outside it carry ``validity_warnings``).
     """
 
     name: str
@@ -154,6 +158,7 @@ class Network:
     events: tuple = ()
     observables: tuple = ()
     counts: bool = False
+    yield_laws: tuple = ()
 
     @property
     def n_species(self) -> int:
@@ -251,7 +256,29 @@ class Network:
                                   f"`{pool}` is 0 at this pH; give the pool total `{pool}` instead")
         return np.asarray(overrides[name]) / fraction
 
-    def rate_constants(self, pH=None, temperature=None, buffered=None):
+    def reference_constants(self, overrides=None) -> np.ndarray:
+        """``k_ref`` (n_r,) with reference constants replaced by mechanism reaction id (every branch of the
+        reaction; a reversible reaction's reverse keeps its own). Values in M^(1−m) s⁻¹.
+
+        Raises
+        ------
+        ConditionsError
+            For an id the network lacks or a negative or non-finite value.
+        """
+        if not overrides:
+            return self.k_ref
+        k_ref = np.array(self.k_ref)
+        for rid, value in overrides.items():
+            rows = [i for i, (source, network_id) in enumerate(zip(self.source_reaction, self.reaction_ids))
+                    if source == rid and not network_id.endswith(":reverse")]
+            if not rows:
+                raise ConditionsError(f"rate constant for `{rid}`: `{self.name}` has no reaction `{rid}`")
+            if not (np.isfinite(value) and value >= 0):
+                raise ConditionsError(f"rate constant for `{rid}` must be finite and ≥ 0, found {value!r}")
+            k_ref[rows] = value
+        return k_ref
+
+    def rate_constants(self, pH=None, temperature=None, buffered=None, reference=None):
         """Effective rate constants for the state variables, vectorised over conditions.
 
         k_eff = k_ref · exp(−Ea/R·(1/T − 1/T_ref)) · Π_forms α^power · Π_clamped [B]^power · fraction,
@@ -265,6 +292,9 @@ class Network:
             Temperature [K] (default: the mechanism default).
         buffered : mapping of str to float or array_like, optional
             Clamped concentrations [M] overriding the defaults (pool totals for clamped pools).
+        reference : mapping of str to float, optional
+            Reference constants replacing ``k_ref`` by mechanism reaction id (:meth:`reference_constants`),
+            e.g. the O2 exchange constants a condition preset sets; no recompilation.
 
         Returns
         -------
@@ -283,7 +313,7 @@ class Network:
             raise ConditionsError(f"`temperature` must be a positive number of kelvin, found {temperature}")
         pH_arr, T_arr = np.broadcast_arrays(pH_arr, T_arr)
         arrhenius = np.exp(-self.Ea[None, :] / GAS_CONSTANT * (1.0 / T_arr[:, None] - 1.0 / self.T_ref[None, :]))
-        k = self.k_ref[None, :] * self.branch_fractions(pH_arr, T_arr) * arrhenius
+        k = self.reference_constants(reference)[None, :] * self.branch_fractions(pH_arr, T_arr) * arrhenius
         if len(self.form_names):
             alpha = self.group_fractions(pH_arr, T_arr)[:, self.form_group, self.form_position]
             k = k * np.prod(np.where(self.form_power[None] > 0, alpha[:, None, :] ** self.form_power[None], 1.0),
@@ -466,7 +496,7 @@ def compile_network(mechanism: Mechanism) -> Network:
         conservation=_readonly(conservation), conservation_names=conservation_names,
         defaults=mechanism.defaults, pool_of_form=pool_of_form,
         propensity_power=_readonly(np.array(power, dtype=bool)), events=mechanism.events,
-        observables=mechanism.observables, counts=mechanism.counts,
+        observables=mechanism.observables, counts=mechanism.counts, yield_laws=_yield_laws(mechanism),
     )
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .decomposition import STEPS, decomposition_rows
 from .errors import ConditionsError
 
 #: Okabe & Ito (2008) colour-blind-safe palette (black last: reference lines).
@@ -136,7 +137,9 @@ def plot_ensemble_fan(ds, species, ax=None, bands=((0.05, 0.95), (0.25, 0.75)), 
 def plot_comparison(result, metric="oh_produced", ax=None, log=None):
     """Grouped bars of a metric: catalysts on the x axis, one bar per condition, CI error bars for ensembles.
 
-    ``result`` is a Dataset from :func:`fentonsim.compare.compare`. Each bar is labelled with its value;
+    ``result`` is a Dataset from :func:`fentonsim.compare.compare`; error bars span its 5–95 % band over the
+    rate-constant uncertainty (``range_<metric>``) when present, and black diamonds mark the value with each
+    catalyst's alternative oxidant parameter set (``alternative_<metric>``). Each bar is labelled with its value;
     ``log`` (default: when positive values span more than a factor 100) uses a logarithmic axis.
     """
     ax = _axes(ax)
@@ -153,6 +156,10 @@ def plot_comparison(result, metric="oh_produced", ax=None, log=None):
         errors = None
         if v.ndim == 2:
             errors = np.vstack([height - v[:, 1], v[:, 2] - height])
+        elif f"range_{metric}" in result:
+            band = result[f"range_{metric}"].values[:, j]  # (catalyst, quantile 5/50/95 %)
+            errors = np.clip(np.vstack([height - band[:, 0], band[:, -1] - height]), 0.0, None)
+            errors = np.where(np.isfinite(errors), errors, 0.0)
         label = f"{result['condition'].values[j]} (pH {result['pH'].values[j]:g})"
         positions = x + (j - (n_cond - 1) / 2) * width
         bars = ax.bar(positions, height, width, yerr=errors, capsize=3, color=PALETTE[j % len(PALETTE)],
@@ -160,7 +167,14 @@ def plot_comparison(result, metric="oh_produced", ax=None, log=None):
         ax.bar_label(bars, labels=[f"{h:.2g}" if np.isfinite(h) and h > 0 else "" for h in height],
                      fontsize="x-small", padding=2)
         drawn.append((positions, height))
+        if f"alternative_{metric}" in result:
+            alternative = result[f"alternative_{metric}"].values[:, j]
+            shown = np.where(np.isfinite(alternative) & (alternative > 0), alternative, np.nan)
+            ax.scatter(positions, shown, marker="D", s=22, color="black", zorder=3,
+                       label="other oxidant (parameter set)" if j == 0 else None)
     every = values.values[..., 0] if values.ndim == 3 else values.values
+    if f"alternative_{metric}" in result:
+        every = np.concatenate([np.ravel(every), np.ravel(result[f"alternative_{metric}"].values)])
     positive = every[np.isfinite(every) & (every > 0)]
     if log is None:
         log = positive.size > 1 and positive.max() / positive.min() > 100
@@ -178,11 +192,56 @@ def plot_comparison(result, metric="oh_produced", ax=None, log=None):
     ax.set_ylabel(f"{values.attrs['long_name']} [{values.attrs['units']}]")
     dose = result.attrs.get("dose_M")
     t_end = result.attrs.get("t_end_s")
+    band = (f"bars: 5–95 % over {result.attrs['uncertainty_samples']} rate-constant samples"
+            if f"range_{metric}" in result and result.attrs.get("uncertainty_samples") else "")
     detail = ", ".join(p for p in (f"dose {dose * 1e6:g} µM" if dose else "",
                                    f"{t_end / 60:g} min" if t_end else "",
-                                   "SSA mean, 95 % CI" if result.attrs.get("method") == "ssa" else "ODE") if p)
-    ax.set_title(f"{values.attrs['long_name']} by catalyst ({detail})")
+                                   "SSA mean, 95 % CI" if result.attrs.get("method") == "ssa" else "ODE", band) if p)
+    ax.set_title(f"{values.attrs['long_name']} by catalyst\n({detail})", fontsize="medium")
     ax.legend(title="condition", fontsize="small")
+    return ax
+
+
+def plot_decomposition(result, metric="oh_produced", ax=None):
+    """Factors by which each step from the reference to the target condition changes ``metric``
+    (pH alone, H2O2, GSH, the rest; fentonsim.compare.STEPS), one group of bars per catalyst, log axis.
+
+    A step whose metric is 0 on both sides has no factor and is marked "0 → 0"; an infinite factor
+    (0 before, positive after) is marked "0 → >0".
+    """
+    ax = _axes(ax)
+    rows = decomposition_rows(result, metric)
+    if not rows:
+        raise ConditionsError(f"the result has no decomposition of `{metric}` (compare two conditions)")
+    steps = [label for label, _, _ in STEPS]
+    n_steps = len(steps)
+    width = 0.8 / n_steps
+    x = np.arange(len(rows))
+    finite = [f for _, _, factors, _ in rows for f in factors if np.isfinite(f) and f > 0]
+    low = min(finite + [0.5]) / 3
+    high = max(finite + [2.0]) * 3
+    for j, step in enumerate(steps):
+        factors = np.array([r[2][j] for r in rows])
+        positions = x + (j - (n_steps - 1) / 2) * width
+        shown = np.where(np.isfinite(factors) & (factors > 0), factors, np.nan)
+        bars = ax.bar(positions, shown - 1.0, width, bottom=1.0, color=PALETTE[j % len(PALETTE)],
+                      label=step, hatch="//" if j == n_steps - 1 else None)
+        ax.bar_label(bars, labels=[f"×{f:.2g}" if np.isfinite(f) and f > 0 else "" for f in factors],
+                     fontsize="xx-small", padding=1)
+        for xpos, f in zip(positions, factors):
+            if not (np.isfinite(f) and f > 0):
+                text = "0 → 0" if np.isnan(f) else ("0 → >0" if np.isinf(f) else "→ 0")
+                ax.text(xpos, 1.0, text, ha="center", va="bottom", fontsize="xx-small", rotation=90)
+    ax.set_yscale("log")
+    ax.set_ylim(low, high)
+    ax.set_xlim(-0.5, len(rows) - 0.5)
+    ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.set_xticks(x, [r[0] for r in rows])
+    ax.set_xlabel("catalyst")
+    target, reference = result["condition"].values[:2]
+    ax.set_ylabel(f"factor on {result[metric].attrs['long_name']}")
+    ax.set_title(f"{reference} → {target}: what each difference does")
+    ax.legend(title="step", fontsize="x-small")
     return ax
 
 

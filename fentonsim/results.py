@@ -17,6 +17,12 @@ Data variables
     ·OH is ``(extent * stoich).sum("reaction")`` exactly;
     ``exposure`` (time, species) float64 [M s] — ∫₀ᵗ concentration dt
     (``extent`` and ``exposure`` are absent when run with ``fluxes=False``);
+    ``metric_concentration`` (metric_time, species) float64 [M] and ``metric_exposure``
+    (metric_time, species) float64 [M s] — the same solution (the integrator's dense output)
+    on the metric grid ``metric_time`` [s] (a coordinate of its own dimension): first and last
+    output time, t_end/2 and a geometric grid of 20 points per decade from 10⁻¹²·span (and after
+    each input time), independent of ``n_points``; fentonsim.metrics computes half-lives, peaks
+    and the late-window mean from it (fentonsim.deterministic ``metric_times``);
     ``delivered`` (time, species) float64 [M] — cumulative amount added by boluses and sources;
     ``net_stoich`` (reaction, species) int64 — change of each species per unit extent;
     ``rate_constant`` (reaction) float64 [M^(1−order) s⁻¹] — effective constants at the run's
@@ -30,7 +36,10 @@ Attributes
     ``mechanism`` (name); ``mechanism_sha256``; ``parameter_set`` (or ""); ``rate_overrides``
     (``rates=`` given to simulate, "id = value; …", or ""); ``inputs``
     (one line per bolus/source, or ""); ``ignored_inputs`` (preset species absent from the
-    mechanism, or ""); counters ``n_steps``, ``n_rejected``, ``n_rhs``, ``n_jac``, ``n_lu``
+    mechanism, or ""); ``validity_warnings`` (one line per yield law applied outside its
+    stated validity range or without one, lines joined by "\\n"; "" when none — read them with
+    ``fentonsim.validity_warnings(ds)``, which returns the list of lines; format in
+    fentonsim.validity); counters ``n_steps``, ``n_rejected``, ``n_rhs``, ``n_jac``, ``n_lu``
     (−1: not reported by the solver); ``wall_time_s``; ``rate_convention``.
 
 Stochastic result (``method="ssa"``, ``"tau-leap"`` or ``"auto"``)
@@ -78,6 +87,7 @@ import numpy as np
 import xarray as xr
 
 from .stochastic import production_matrix
+from .validity import VALIDITY_ATTRIBUTE, validity_warnings  # noqa: F401  (the result's caveats, read back)
 
 RATE_CONVENTION = ("r = k·Π[x]^ν over reactants (self-reactions 2A→P: r = k[A]², d[A]/dt = −2r); "
                    "d[x]/dt = Σ_reactions ν_net·r")
@@ -130,16 +140,28 @@ def ode_dataset(network, solution, k, attrs) -> xr.Dataset:
         "exposure": (("time", "species"), solution.exposure,
                      {"units": "M s", "long_name": "exposure ∫[x] dt"}),
     }
+    dense = {}
+    if getattr(solution, "metric_time", None) is not None:
+        dense["metric_concentration"] = (("metric_time", "species"), solution.metric_concentration,
+                                         {"units": "M", "long_name": "concentration on the metric grid"})
+        if solution.metric_exposure is not None:
+            dense["metric_exposure"] = (("metric_time", "species"), solution.metric_exposure,
+                                        {"units": "M s", "long_name": "exposure ∫[x] dt on the metric grid"})
+    coords = _network_coords(network, solution.time)
+    if dense:
+        coords["metric_time"] = ("metric_time", solution.metric_time,
+                                 {"units": "s", "long_name": "metric grid (dense output)"})
     dataset = xr.Dataset(
         data_vars={
             "concentration": (("time", "species"), solution.concentration,
                               {"units": "M", "long_name": "concentration"}),
             **fluxes,
+            **dense,
             "delivered": (("time", "species"), delivered,
                           {"units": "M", "long_name": "cumulative amount added by boluses and sources"}),
             **_network_variables(network, k),
         },
-        coords=_network_coords(network, solution.time),
+        coords=coords,
     )
     atol = solution.atol
     dataset.attrs.update({

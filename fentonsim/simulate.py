@@ -29,6 +29,7 @@ from .results import ode_dataset, stochastic_dataset
 from .stochastic import (DEFAULT_EPSILON, DEFAULT_MAX_EVENTS, DEFAULT_QUANTILES, STATUS_NAMES, SUCCESS,
                          run_stochastic)
 from .units import CONCENTRATION, TEMPERATURE, TIME, VOLUME, parse_quantity
+from .validity import VALIDITY_ATTRIBUTE, warn_validity, yield_law_warnings
 
 PRESET_DIRECTORY = Path(__file__).resolve().parent.parent / "mechanisms" / "conditions"
 METHODS = ("ode", "ssa", "tau-leap", "auto")
@@ -83,6 +84,18 @@ def resolve_model(model, parameter_set=None, rates=None) -> Network:
     return compile_network(resolve_mechanism(model, parameter_set, rates))
 
 
+def oxygen_supply(network, preset) -> str:
+    """How O2 behaves in a run, in words: the preset's supply, a closed vessel, or clamped/absent."""
+    if "O2" not in network.species:
+        return "O2 clamped" if "O2" in network.buffered_names else "no O2 in the model"
+    if preset.oxygen and all(rid in network.source_reaction for rid in preset.rates):
+        return preset.oxygen
+    if "O2X-in" in network.source_reaction:
+        k_in = float(network.k_ref[network.source_reaction.index("O2X-in")])
+        return "closed vessel (no O2 exchange)" if k_in == 0 else f"O2 exchange from the mechanism, kLa = {k_in:.3g} s^-1"
+    return "O2 integrated, no exchange reactions in the model"
+
+
 def time_grid(t_end=None, n_points=None, t_eval=None) -> np.ndarray:
     """Output times [s]: ``t_eval`` as given, or ``n_points`` evenly from 0 to ``t_end``."""
     if t_eval is not None:
@@ -119,7 +132,11 @@ def _split_buffered(network, values, explicit):
     unknown = [n for n in values if n not in clampable]
     for name in unknown:
         if name in explicit:
-            raise ConditionsError(f"buffered `{name}` is not clamped by `{network.name}`; clamped inputs: "
+            integrated = name in network.species
+            hint = (f"; `{name}` is integrated — give its starting value with `initial`" +
+                    (" (O2's supply is a condition preset's `oxygen` section)" if name == "O2" else "")
+                    if integrated else "")
+            raise ConditionsError(f"buffered `{name}` is not clamped by `{network.name}`{hint}; clamped inputs: "
                                   f"{', '.join(sorted(clampable)) or 'none'}")
     return known, unknown
 
@@ -159,14 +176,17 @@ def resolve_run(network, conditions=None, ph=None, temperature=None, initial=Non
     buffered_values, ignored_buffered = _split_buffered(network, {**preset.buffered, **explicit_buffered},
                                                         explicit_buffered)
     y0 = network.initial_state(None, **initial_values)
-    k = network.rate_constants(pH=float(pH), temperature=float(T), buffered=buffered_values)
+    known_ids = set(network.source_reaction)
+    reference = {rid: v for rid, v in preset.rates.items() if rid in known_ids}
+    ignored_rates = [rid for rid in preset.rates if rid not in known_ids]
+    k = network.rate_constants(pH=float(pH), temperature=float(T), buffered=buffered_values, reference=reference)
     if volume is None:
         volume = preset.volume if preset.volume is not None else network.defaults.volume
     volume = parse_quantity(volume, VOLUME, "L", "`volume`")
     if not volume > 0:
         raise ConditionsError(f"`volume` must be positive, found {volume:g} L")
     return RunConditions(float(pH), float(T), y0, k, volume, preset,
-                         tuple(sorted(set(ignored) | set(ignored_buffered))))
+                         tuple(sorted(set(ignored) | set(ignored_buffered) | set(ignored_rates))))
 
 
 def simulate(model, method="ode", *, t_end=None, n_points=None, t_eval=None, conditions=None, ph=None,
@@ -271,7 +291,8 @@ def simulate(model, method="ode", *, t_end=None, n_points=None, t_eval=None, con
         atol = DEFAULT_ATOL if network.defaults.atol is None else network.defaults.atol
     if method == "ode":
         solution = solve_ode(network, k, y0, t_out, boluses=boluses, sources=sources, rtol=rtol, atol=atol,
-                             solver=solver, max_steps=max_steps, h_max=h_max, fluxes=fluxes)
+                             solver=solver, max_steps=max_steps, h_max=h_max, fluxes=fluxes,
+                             metric_grid=True)  # metrics from the dense output, whatever n_points
     else:
         solution = run_stochastic(network, k, y0, t_out, volume=volume, method=method, runs=runs, seed=seed,
                                   stats=stats, quantiles=quantiles, boluses=boluses, sources=sources,
@@ -285,6 +306,8 @@ def simulate(model, method="ode", *, t_end=None, n_points=None, t_eval=None, con
                 f"{STATUS_NAMES[int(solution.status[first])]} at t = {solution.t_reached[first]:.4g} s "
                 f"(see the `status` and `t_reached` variables)", RuntimeWarning, stacklevel=2)
     inputs = solution.inputs
+    caveats = yield_law_warnings(network.yield_laws, pH, T)
+    warn_validity(caveats, stacklevel=3)
     descriptions = [b.describe() for b in inputs.boluses] + [s.describe() for s in inputs.sources]
     attrs = {
         "fentonsim_version": __version__,
@@ -297,6 +320,9 @@ def simulate(model, method="ode", *, t_end=None, n_points=None, t_eval=None, con
         "rate_overrides": "; ".join(f"{rid} = {value}" for rid, value in (rates or {}).items()),
         "inputs": "; ".join(descriptions),
         "ignored_inputs": ", ".join(ignored),
+        # Yield laws applied outside their measured range: recorded and warned, never silent (fentonsim.validity).
+        VALIDITY_ATTRIBUTE: "\n".join(caveats),
+        "oxygen_supply": oxygen_supply(network, preset),
     }
     if network.counts:
         attrs["counts"] = 1  # species are molecule counts in the source model

@@ -26,7 +26,10 @@ the same sweep is run again.
 Output: ``output="metrics"`` (default) keeps the ·OH metrics (fentonsim.metrics) — plus ``statistic``
 (mean, ci_low, ci_high) for stochastic sweeps — so memory does not grow with time points; ``"full"`` adds
 ``concentration`` over (..., time, species) for a single model. A ``status`` variable (0 ok, 1 failed:
-NaN values) covers every condition.
+NaN values) covers every condition. ODE metrics come from the batch's dense output on the same metric grid
+simulate() uses (fentonsim.deterministic), so a sweep point reports what simulate() reports for that
+condition, at any ``n_points``. The attribute ``validity_warnings`` lists the distinct yield-law caveats of
+the points (fentonsim.validity; lines joined by "\\n", "" when none), as simulate() records them per run.
 """
 from __future__ import annotations
 
@@ -45,8 +48,9 @@ from .errors import ConditionsError
 from .metrics import describe
 from .simulate import METHODS, resolve_conditions
 from .sweep_store import ChunkStore, fingerprint
-from .sweep_worker import run_chunk
+from .sweep_worker import network_for, run_chunk
 from .units import CONCENTRATION, TEMPERATURE, TIME, VOLUME, parse_quantity
+from .validity import VALIDITY_ATTRIBUTE, yield_law_warnings
 
 BACKENDS = ("batch", "process", "dask")
 OUTPUTS = ("metrics", "full")
@@ -185,7 +189,7 @@ def sweep(models, grid=None, *, points=None, method="ode", conditions=None, dose
     -------
     xarray.Dataset
         Metric variables (units, long_name) over the swept dimensions; ``status``; attrs ``n_conditions``,
-        ``backend``, ``wall_time_s``, ``method`` and the settings.
+        ``backend``, ``wall_time_s``, ``method``, ``validity_warnings`` and the settings.
     """
     start = time.perf_counter()
     if method not in METHODS:
@@ -273,10 +277,35 @@ def sweep(models, grid=None, *, points=None, method="ode", conditions=None, dose
     dataset.attrs.update({"n_conditions": len(assignments), "backend": backend, "method": method,
                           "conditions": "" if preset is None else str(preset), "t_end_s": t_end_s,
                           "dose_M": dose_m if dose_m is not None else 0.0, "runs": runs if method != "ode" else 0,
-                          "seed": seed, "n_chunks": len(tasks), "wall_time_s": time.perf_counter() - start})
+                          "seed": seed, "n_chunks": len(tasks), "wall_time_s": time.perf_counter() - start,
+                          VALIDITY_ATTRIBUTE: _validity_lines(tasks)})
     if chunk_store is not None:
         chunk_store.write_result(dataset)
     return dataset
+
+
+#: At most this many distinct caveat lines in a sweep's ``validity_warnings`` (then a count of the rest).
+MAX_VALIDITY_LINES = 20
+
+
+def _validity_lines(tasks) -> str:
+    """The distinct yield-law caveats (fentonsim.validity) of every swept point, as simulate() would record them
+    for each point, lines joined by "\\n" ("" when none)."""
+    lines = []
+    for task in tasks:
+        network = network_for(task)
+        if not network.yield_laws:
+            continue
+        preset = resolve_conditions(task["preset"])
+        for point in task["points"]:
+            pH = next(v for v in (point.get("pH"), preset.pH, network.defaults.pH) if v is not None)
+            T = next(v for v in (point.get("temperature"), preset.temperature, network.defaults.temperature)
+                     if v is not None)
+            lines += [line for line in yield_law_warnings(network.yield_laws, float(pH), float(T))
+                      if line not in lines]
+    if len(lines) > MAX_VALIDITY_LINES:
+        lines = lines[:MAX_VALIDITY_LINES] + [f"… and {len(lines) - MAX_VALIDITY_LINES} more"]
+    return "\n".join(lines)
 
 
 def _file_digest(path) -> str:

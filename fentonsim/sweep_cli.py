@@ -15,6 +15,7 @@ import sys
 from .cli import EXIT_OK, _number_or_quantity
 from .errors import ConditionsError
 from .sweep import BACKENDS, parse_range, sweep
+from .validity import validity_warnings
 
 
 def _grid_item(text: str) -> tuple:
@@ -93,4 +94,6 @@ def cmd_sweep(args) -> int:
     print(f"wrote {args.out}: {attrs['n_conditions']} conditions ({' × '.join(f'{d} {n}' for d, n in result['status'].sizes.items())}), "
           f"{attrs['method']}, {attrs['backend']} backend, {attrs['n_chunks']} chunks, {attrs['wall_time_s']:.2f} s"
           + (f", {failed} failed" if failed else ""), file=sys.stdout)
+    for line in validity_warnings(result):  # yield laws outside their measured range (fentonsim.validity)
+        print(f"warning: {line}", file=sys.stdout)
     return EXIT_OK

@@ -18,6 +18,7 @@ for stochastic sweeps — ``status`` (n,) and, for full output, ``concentration`
 from __future__ import annotations
 
 import functools
+import warnings
 
 import numpy as np
 
@@ -25,6 +26,7 @@ from ._jit import set_threads
 from .deterministic import solve_ode_batch
 from .metrics import metrics, ode_metrics, summarize
 from .simulate import resolve_conditions, resolve_model, resolve_run, simulate, time_grid
+from .validity import ValidityWarning
 
 STATUS_OK, STATUS_FAILED = 0, 1
 
@@ -61,9 +63,12 @@ def _ode_chunk(network, task, settings):
     atol = settings["atol"] if settings["atol"] is not None else (
         network.defaults.atol if network.defaults.atol is not None else 1e-20)
     batch = solve_ode_batch(network, np.array([r.k for r in runs]), np.array([r.y0 for r in runs]), t_out,
-                            rtol=settings["rtol"], atol=atol, raise_on_failure=False)
+                            rtol=settings["rtol"], atol=atol, raise_on_failure=False, metric_grid=True)
+    # The batch evaluates the same metric grid as simulate() (fentonsim.deterministic), so a sweep point reports
+    # the metrics simulate() reports for that condition, whatever n_points.
     data = ode_metrics(network.species, network.net_stoich, batch.time, batch.concentration, batch.extent,
-                       batch.exposure, atol)
+                       batch.exposure, atol, metric_time=batch.metric_time,
+                       metric_concentration=batch.metric_concentration, metric_exposure=batch.metric_exposure)
     dose = np.array([p.get("metal_dose") or np.nan for p in task["points"]], dtype=float)
     if np.any(np.isfinite(dose)) and "oh_produced" in data:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -79,11 +84,13 @@ def _stochastic_chunk(network, task, settings):
     rows, status, full = [], [], []
     preset = resolve_conditions(task["preset"])
     for point in task["points"]:
-        ds = simulate(network, settings["method"], conditions=preset, ph=point.get("pH"),
-                      temperature=point.get("temperature"), initial=point.get("initial"),
-                      buffered=point.get("buffered"), volume=point.get("volume"), t_end=settings["t_end"],
-                      n_points=settings["n_points"], runs=settings["runs"],
-                      seed=stochastic_seed(settings["seed"], point["index"]))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ValidityWarning)  # the sweep collects them (sweep.py)
+            ds = simulate(network, settings["method"], conditions=preset, ph=point.get("pH"),
+                          temperature=point.get("temperature"), initial=point.get("initial"),
+                          buffered=point.get("buffered"), volume=point.get("volume"), t_end=settings["t_end"],
+                          n_points=settings["n_points"], runs=settings["runs"],
+                          seed=stochastic_seed(settings["seed"], point["index"]))
         complete = bool(np.all(ds["status"].values == 0))
         status.append(STATUS_OK if complete else STATUS_FAILED)
         summary = summarize(metrics(ds, point.get("metal_dose") or None))

@@ -16,34 +16,13 @@ import xarray as xr
 from .compare import DEFAULT_CATALYSTS, DEFAULT_DOSE, DEFAULT_METRIC, parse_catalyst
 from .errors import ConditionsError
 from .models import load
+from .sampling import latin_hypercube, mechanism_ranges
 from .sweep import sweep
 
 
 def contested_ranges(catalysts=DEFAULT_CATALYSTS, include_factors=False) -> dict:
     """{reaction id: (low, high)} [M^(1−m) s⁻¹, the r = k·Π convention] over the catalysts' mechanisms."""
-    ranges = {}
-    for catalyst in catalysts:
-        for reaction in load([str(f) for f in parse_catalyst(catalyst).files]).reactions:
-            u = reaction.uncertainty
-            if u is None or reaction.rate.k <= 0:
-                continue
-            if u.low is not None and u.high is not None and u.high > u.low > 0:
-                ranges[reaction.id] = (u.low, u.high)
-            elif include_factors and u.factor is not None and u.factor > 1:
-                ranges[reaction.id] = (reaction.rate.k / u.factor, reaction.rate.k * u.factor)
-    return ranges
-
-
-def latin_hypercube(ranges: dict, n_samples: int, seed: int = 0) -> list[dict]:
-    """``n_samples`` dicts {reaction id: k}, log-uniform Latin-hypercube samples of ``ranges``."""
-    if n_samples < 2:
-        raise ConditionsError(f"`n_samples` must be at least 2, found {n_samples}")
-    rng = np.random.default_rng(seed)
-    columns = {}
-    for rid, (low, high) in sorted(ranges.items()):
-        u = (rng.permutation(n_samples) + rng.random(n_samples)) / n_samples
-        columns[rid] = np.exp(math.log(low) + u * (math.log(high) - math.log(low)))
-    return [{rid: float(values[i]) for rid, values in columns.items()} for i in range(n_samples)]
+    return mechanism_ranges([load([str(f) for f in parse_catalyst(c).files]) for c in catalysts], include_factors)
 
 
 def propagate(catalysts=("iron", "copper"), ph=(6.5, 7.4), n_samples=32, *, metric=DEFAULT_METRIC,

@@ -40,3 +40,15 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "slow" in item.keywords:
                 item.add_marker(skip)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Write mechanisms/VALIDATION.md from the validation targets this run compared — only for a run of the
+    whole suite, so a selection (-k, -m, a single file) never replaces the full report with a partial one."""
+    import validation
+
+    option = session.config.option
+    whole_suite = (not option.keyword and not option.markexpr and not getattr(option, "deselect", None)
+                   and [Path(a).resolve() for a in session.config.args] in ([], [REPO / "tests"]))
+    if validation.RECORDS and (whole_suite or os.environ.get("FENTONSIM_VALIDATION_REPORT")):
+        validation.write_report()

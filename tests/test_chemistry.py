@@ -16,6 +16,7 @@ from fentonsim.constants import pkw
 from fentonsim.network import compile_network
 
 from conftest import MECHANISMS
+from validation import check
 
 IRON = MECHANISMS / "iron.yaml"
 COPPER = MECHANISMS / "copper.yaml"
@@ -48,23 +49,30 @@ def test_fe3_initiation_rate_at_pH3_matches_de_laat_gallard():
     2e-4) and decay 2.7e-3 s⁻¹, and De Laat & Le's hydrolysis constants, the dossier (§1.2) derives initiation at
     2.5e-5 s⁻¹ × [Fe(III)]; rate-constant-level tolerance ±10 %. The default set (De Laat & Le's decay 2.3e-3 s⁻¹)
     is 14 % lower, inside the dossier's ±10–30 % band for older Fenton constants."""
-    assert initiation_per_iron(3.0) == pytest.approx(2.5e-5, rel=0.10)
+    check("V4 (a)", "Fe(III) initiation per Fe(III), pH 3, 10 mM H2O2, 25 °C, `DeLaat-Gallard-1999`",
+          initiation_per_iron(3.0), 2.5e-5, unit="s⁻¹", rel=0.10, source="De Laat & Gallard 1999 (dossier §1.2)")
     assert initiation_per_iron(3.0, parameter_set=None) == pytest.approx(2.5e-5 * 2.3 / 2.7, rel=0.02)
 
 
 def test_fe3_initiation_is_first_order_in_iron():
     """De Laat & Gallard 1999 check (b): the initiation rate is proportional to [Fe(III)]₀ (50 µM–1 mM)."""
-    assert initiation_per_iron(3.0, fe3=5e-5) == pytest.approx(initiation_per_iron(3.0, fe3=1e-3), rel=1e-3)
+    check("V4 (b)", "initiation per Fe(III) at 50 µM / at 1 mM Fe(III), pH 3",
+          initiation_per_iron(3.0, fe3=5e-5) / initiation_per_iron(3.0, fe3=1e-3), 1.0, unit="", rel=1e-3,
+          source="De Laat & Gallard 1999 (rate ∝ [Fe(III)]₀)")
 
 
-def test_fe3_initiation_has_no_optimum_at_pH3_because_precipitation_is_missing():
-    """Discrepancy, documented: De Laat & Gallard's H2O2 decomposition peaks near pH 3 (unconfirmed claim) because
-    Fe(III) precipitates above it. fentonsim does not model precipitation, so initiation keeps rising to the
-    FeOH2+ plateau (k·K8/K2 ≈ 2.7e-3 M⁻¹ s⁻¹ × [H2O2]) instead of falling."""
+def test_fe3_initiation_peaks_near_pH_3_to_4_because_fe3_precipitates_above():
+    """De Laat & Gallard's H2O2 decomposition peaks near pH 3 (unconfirmed claim) because Fe(III) precipitates
+    above it. With precipitation (FP1/FP2, Rose & Waite 2003, nucleation ∝ [H⁺]⁻², growth ∝ [H⁺]⁻¹) and
+    dissolution (FD, FD-H), initiation over the first second (100 µM Fe(III), 10 mM H2O2) rises to the FeOH2+
+    plateau up to pH 3.5–4 and then falls: slightly at pH 5 (precipitation under way) and > 5-fold at pH 6
+    (precipitated within the second). At pH ≤ 3 precipitation is negligible on that time scale, so the rates
+    there are the hydroperoxo-complex values of the tests above. (Before precipitation was modelled the rate
+    stayed on the plateau, 2.7e-3 M⁻¹ s⁻¹ × [H2O2], up to pH 6.)"""
     rates = [initiation_per_iron(ph) for ph in (2.0, 3.0, 4.0, 5.0, 6.0)]
     assert rates[0] < rates[1] < rates[2]
-    assert rates[3] > 0.9 * rates[2] and rates[4] > 0.9 * rates[2]
-    assert rates[4] == pytest.approx(2.7e-3 * 1e-2, rel=0.02)
+    assert rates[3] < rates[2] and rates[4] < rates[2] / 5
+    assert rates[2] == pytest.approx(2.7e-3 * 1e-2, rel=0.15)
 
 
 # ---------------------------------------------------------------- Millero & Sotolongo (1989): Fe(II) + H2O2 vs pH
@@ -94,7 +102,9 @@ def test_apparent_fe2_h2o2_rate_matches_millero_at_ionic_strength_0_1(ph):
     """Millero & Sotolongo 1989 (NaCl, 25 °C, I = 0.1): k = 1.5e3, 4.8e3, 1.5e4, 3.8e4 M⁻¹ s⁻¹ at pH 6.0, 6.5,
     7.0, 7.4 — an independent measurement of what De Laat & Le's constants (I ≈ 0.1; FeOH⁺ pK 9.5) predict.
     Agreement within 1σ of their fit (σ log k = 0.12, i.e. ±32 %); measured +20–25 %."""
-    assert abs(math.log10(apparent_fe2_h2o2(ph) / millero_k(ph, 0.1))) < MILLERO_SIGMA
+    check("V3", f"apparent k(Fe(II) + H2O2), pH {ph:g}, 25 °C, I = 0.1", apparent_fe2_h2o2(ph), millero_k(ph, 0.1),
+          unit="M⁻¹ s⁻¹", low=millero_k(ph, 0.1) * 10 ** -MILLERO_SIGMA, high=millero_k(ph, 0.1) * 10 ** MILLERO_SIGMA,
+          source="Millero & Sotolongo 1989 (±1σ of log k)")
 
 
 @pytest.mark.parametrize("ph", [6.0, 6.5, 7.4])
@@ -105,7 +115,10 @@ def test_millero_parameter_set_matches_millero_at_zero_ionic_strength(ph):
     (pK 9.5, Baes & Mesmer) rather than the one Millero fitted with. Ionic strength itself is not modelled:
     the factor ≈3.5 between the I = 0 and I = 0.1 columns is carried by the choice of parameter set."""
     k = apparent_fe2_h2o2(ph, parameter_set="Millero-Sotolongo-1989")
-    assert abs(math.log10(k / millero_k(ph, 0.0))) < 2 * MILLERO_SIGMA
+    published = millero_k(ph, 0.0)
+    check("V3", f"apparent k(Fe(II) + H2O2), pH {ph:g}, 25 °C, I = 0, `Millero-Sotolongo-1989`", k, published,
+          unit="M⁻¹ s⁻¹", low=published * 10 ** (-2 * MILLERO_SIGMA), high=published * 10 ** (2 * MILLERO_SIGMA),
+          source="Millero & Sotolongo 1989 (±2σ)", note="+40–45 %: Millero's k1 with fentonsim's FeOH⁺ pK")
 
 
 def test_neutral_fe2_h2o2_temperature_dependence_is_that_of_hydroxide():
@@ -114,7 +127,8 @@ def test_neutral_fe2_h2o2_temperature_dependence_is_that_of_hydroxide():
     within σ(log k) = 0.12."""
     ratio = apparent_fe2_h2o2(7.0, temperature=310.15) / apparent_fe2_h2o2(7.0)
     expected = 10.0 ** (pkw(T25) - pkw(310.15))
-    assert abs(math.log10(ratio / expected)) < 0.12
+    check("V3", "k(37 °C)/k(25 °C) of Fe(II) + H2O2 at pH 7.0", ratio, expected, unit="", low=expected * 10 ** -0.12,
+          high=expected * 10 ** 0.12, source="Millero & Sotolongo 1989 (k2 = k/[OH⁻] independent of T)")
 
 
 # ---------------------------------------------------------------- probes: terephthalate and DMPO
@@ -134,7 +148,8 @@ def test_terephthalate_yield_follows_charbouillot(ph, expected):
     Y = 0.0248·pH + 0.046 (0.17 at pH 5, 0.21 at 6.5, 0.23 at 7.4). With 1 mM TA as the only sink the
     simulated yield equals Y within 1 % (the residual is ·OH lost to radical–radical reactions). A pipeline check
     of the yield law and the flux bookkeeping rather than an independent validation: Y is an input."""
-    assert probe_yield("HTA-2", ph, {"TA-2": 1e-3}) == pytest.approx(expected, rel=0.01)
+    check("V6", f"2-OH-terephthalate per ·OH, 1 mM TA, pH {ph:g}, 288 K", probe_yield("HTA-2", ph, {"TA-2": 1e-3}),
+          expected, unit="", rel=0.01, source="Charbouillot et al. 2011", note="Y is an input: a pipeline check")
 
 
 def test_terephthalate_yield_temperature_law_against_charbouillot_second_fit():
@@ -142,8 +157,9 @@ def test_terephthalate_yield_temperature_law_against_charbouillot_second_fit():
     298 K). fentonsim anchors its law on the pH fit and adds that slope, so at 298 K and pH 5.4 it gives 0.239:
     8 % under the second fit — the disagreement of the two published fits (0.180 vs 0.200 at 288 K), within
     the dossier's ±20–50 % for multi-step experiments and checked here at ±10 %."""
-    assert probe_yield("HTA-2", 5.4, {"TA-2": 1e-3}, temperature=298.15) == pytest.approx(0.0059 * 298.15 - 1.50,
-                                                                                           rel=0.10)
+    check("V6", "2-OH-terephthalate per ·OH, pH 5.4, 298 K (second fit)",
+          probe_yield("HTA-2", 5.4, {"TA-2": 1e-3}, temperature=298.15), 0.0059 * 298.15 - 1.50, unit="", rel=0.10,
+          source="Charbouillot et al. 2011 (T fit)", note="the two published fits differ by 0.02")
 
 
 def test_terephthalate_signal_only_counts_hydroxyl_that_escapes_gsh():
@@ -163,63 +179,22 @@ def test_dmpo_formate_competition_recovers_madden_taniguchi():
     inverse_yield = [1.0 / probe_yield("DMPO-OH", 7.4, {"DMPO": 1e-3, "HCOO-": r * 1e-3}, temperature=T25)
                      for r in ratios]
     slope, intercept = np.polyfit(ratios, inverse_yield, 1)
-    assert 1.0 / intercept == pytest.approx(0.94, rel=0.03)
-    assert slope / intercept == pytest.approx(3.1 / 2.8, rel=0.03)
+    check("V7", "DMPO-OH yield from the formate competition fit", 1.0 / intercept, 0.94, unit="", rel=0.03,
+          source="Madden & Taniguchi 1996")
+    check("V7", "k(formate)/k(DMPO) for ·OH from the competition fit", slope / intercept, 3.1 / 2.8, unit="",
+          rel=0.03, source="Madden & Taniguchi 1996")
 
 
 # ---------------------------------------------------------------- Cu–GSH (Ngamchuea 2016; Kachur 1998; Speisky 2008)
-
-
-def gsh_oxidation(cu=1e-6, gsh=1e-3, o2=50e-6, h2o2=0.0, t_end=5.0):
-    """Initial rates [M s⁻¹] of GSH loss and of net O2 uptake at pH 7.4, 25 °C."""
-    ds = fentonsim.simulate(COPPER, ph=7.4, temperature=T25, initial={"Cu+2": cu, "GSH": gsh, "H2O2": h2o2},
-                            buffered={"O2": o2}, t_end=t_end, n_points=2)
-    lost = gsh - final(ds, "concentration", "glutathione")
-    # O2 is clamped, so its uptake is read from the reaction extents it takes part in.
-    o2_terms = {"C2": -1, "G5": -1, "C5": 1, "C6": 1, "R4": 1, "R5": 1, "R6": 1, "R7": 1}
-    o2_uptake = -sum(sign * extent(ds, rid) for rid, sign in o2_terms.items())
-    return lost / t_end, o2_uptake / t_end
-
-
-def test_gsh_does_not_oxidise_without_copper():
-    """Ngamchuea et al. 2016: no GSH autoxidation without a metal catalyst (G8 ≈ 0)."""
-    assert gsh_oxidation(cu=0.0) == (0.0, 0.0)
-
-
-def test_copper_catalysed_gsh_oxidation_is_first_order_in_copper():
-    """Ngamchuea et al. 2016: −d[RSH]/dt = k[Cu–GSH]…, i.e. first order in the copper complex."""
-    order = math.log2(gsh_oxidation(cu=2e-6)[0] / gsh_oxidation(cu=1e-6)[0])
-    assert order == pytest.approx(1.0, abs=0.1)
-
-
-def test_copper_gsh_orders_disagree_with_ngamchuea_because_cu_gsh_complexes_are_missing():
-    """Discrepancy, documented: Ngamchuea et al. 2016 find ½ order in O2, −½ in H2O2 and a negative order in
-    GSH; Kachur et al. 1998 find 4 RSH per O2 in the first phase. fentonsim's Cu(II)/Cu(I) cycle without the
-    1 Cu : 2 GSH complex gives ~0.1 in O2, a positive order in GSH, no H2O2 inhibition and 2 RSH per O2
-    (Cu⁺ + O2 → O2·⁻, then H2O2). These pins move if the complex chemistry is added."""
-    base, base_o2 = gsh_oxidation()
-    o2_order = math.log(gsh_oxidation(o2=200e-6)[0] / base) / math.log(4)
-    gsh_order = math.log(gsh_oxidation(gsh=4e-3)[0] / base) / math.log(4)
-    h2o2_effect = gsh_oxidation(h2o2=100e-6)[0] / base
-    assert 0.0 < o2_order < 0.3          # source: 0.5
-    assert gsh_order > 0.5               # source: negative
-    assert h2o2_effect > 1.0             # source: inhibition (order −0.5)
-    assert base / base_o2 == pytest.approx(2.0, rel=0.05)   # source: 4
-
-
-def test_copper_gsh_makes_hydroxyl_without_added_h2o2_unlike_speisky():
-    """Discrepancy, documented: Speisky et al. 2008 see no ·OH (fluorescein) from Cu(I)–glutathione without added
-    H2O2. With free Cu⁺ kinetics fentonsim's Cu⁺ + O2 → O2·⁻ → H2O2 → Cu⁺ + H2O2 cycle makes tens of µM ·OH in
-    10 min from 10 µM Cu²⁺ and 1 mM GSH (almost all of it scavenged by GSH) — the reason `fentonsim compare`
-    prints a copper caveat."""
-    ds = fentonsim.simulate(COPPER, ph=7.4, temperature=T25, initial={"Cu+2": 1e-5, "GSH": 1e-3},
-                            buffered={"O2": 50e-6}, t_end=600, n_points=2)
-    assert extent(ds, "C1-OH") > 1e-5
+# With the Cu(I)/Cu(II)–glutathione complexes in copper.yaml these targets (V11: no oxidation without Cu,
+# first order in Cu, ½ order in O2, −½ in H2O2, negative in GSH, 4 RSH per O2) and the physical-sanity
+# checks at finite O2 live in tests/test_chemistry_copper_gsh.py, with the missed ones as strict xfails.
 
 
 # ---------------------------------------------------------------- Mn(II)/HCO3- (Stadtman, Berlett & Chock 1990)
 
-# No published constant exists for the law; this value only makes the rate measurable in 60 s.
+# Overrides the shipped provisional M10 (1e4) so the rate is measurable in 60 s; the shipped value, its derivation
+# and network-level checks are in test_chemistry_manganese.py.
 MN_TEST_K = "1e6 M^-4 s^-1"
 
 
@@ -241,12 +216,6 @@ def test_mn_bicarbonate_law_orders():
     assert h2o2_loss_rate(hco3=0.0, rates=rates) < 1e-6 * base
 
 
-def test_mn_bicarbonate_law_has_no_default_constant():
-    """No published constant for the Stadtman law was found, so M10 ships with k = 0 and Mn(II) + H2O2 + HCO3⁻
-    without a radical initiator decomposes nothing until the user sets `rates={"M10": ...}`."""
-    assert h2o2_loss_rate() == 0.0
-
-
 # ---------------------------------------------------------------- nanomaterial release and cascades
 
 
@@ -261,7 +230,7 @@ def test_fe3o4_release_is_pH_dependent_and_conserves_iron():
     dissolved = [1e-5 - final(ds, "concentration", "Fe3O4(s)") for ds in (acid, neutral)]
     assert dissolved[0] / dissolved[1] == pytest.approx(10 ** 2.4, rel=0.01)
     iron = sum(final(acid, "concentration", name) * n for name, n in
-               (("Fe3O4(s)", 3), ("Fe(II)", 1), ("Fe(III)", 1), ("FeO+2", 1)))
+               (("Fe3O4(s)", 3), ("Fe(II)", 1), ("Fe(III)", 1), ("FeO+2", 1), ("Fe(OH)3(s)", 1)))
     assert iron == pytest.approx(3e-5, rel=1e-9)
 
 

@@ -75,8 +75,8 @@ def test_simulate_stats_csv_has_mean_and_sd_columns(capsys, tmp_path):
                  "--initial", "Fe(II)=10 uM", "--initial", "H2O2=100 uM", "--stats", "--out", str(out)])
     assert code == 0
     header, rows = _csv(out)
-    assert header[0] == "time" and header[1:3] == ["CO3*-_mean", "CO3*-_sd"]
-    assert len(header) == 1 + 2 * 7 and len(rows) == 7 and rows[-1][0] == 60.0
+    assert header[0] == "time" and header[1:3] == ["O2_mean", "O2_sd"]
+    assert len(header) == 1 + 2 * 9 and len(rows) == 7 and rows[-1][0] == 60.0
     peroxide = header.index("peroxide_mean")
     assert rows[0][peroxide] == pytest.approx(1e-4, rel=1e-3)
     assert "wrote" in capsys.readouterr().out
@@ -93,8 +93,8 @@ def test_simulate_single_run_and_ode_csv_have_one_column_per_species(tmp_path):
         out = tmp_path / f"{extra[1]}{len(extra)}.csv"
         assert main(["simulate", model, *extra, *common, "--out", str(out)]) == 0
         header, rows = _csv(out)
-        assert header[0] == first and header[-6:] == ["FeO+2", "superoxide", "peroxide", "hydroxyl", "Fe(II)",
-                                                      "Fe(III)"]
+        assert header[0] == first and header[-7:] == ["FeO+2", "Fe(OH)3(s)", "superoxide", "peroxide", "hydroxyl",
+                                                      "Fe(II)", "Fe(III)"]
         assert len(rows) == (15 if first == "run" else 5)
 
 

@@ -57,7 +57,7 @@ def test_stochastic_comparison_has_confidence_intervals():
 def test_outputs_are_figure_csv_and_markdown(default_result, tmp_path):
     paths = write_outputs(default_result, tmp_path / "out", formats=("png", "svg"))
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
-        "compare.csv", "compare.md", "compare.png", "compare.svg"]
+        "compare-decomposition.csv", "compare.csv", "compare.md", "compare.png", "compare.svg"]
     with open(paths["csv"], encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
     assert rows[0][:3] == ["catalyst", "condition", "pH"] and "total ·OH produced [M]" in rows[0]
@@ -80,8 +80,8 @@ def test_cli_runs_with_no_arguments_and_writes_the_files(tmp_path, monkeypatch, 
     assert main(["compare"]) == 0
     out = capsys.readouterr().out
     assert "| Fe²⁺ | tme | 6.5 |" in out and "wrote" in out
-    assert {p.name for p in (tmp_path / "fentonsim-compare").iterdir()} == {"compare.csv", "compare.md",
-                                                                           "compare.png"}
+    assert {p.name for p in (tmp_path / "fentonsim-compare").iterdir()} == {
+        "compare.csv", "compare.md", "compare.png", "compare-decomposition.csv"}
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -92,6 +92,11 @@ def test_cli_runs_with_no_arguments_and_writes_the_files(tmp_path, monkeypatch, 
     (["--ph", "6.5"], "`ph` gives 1 values for 2 conditions"),
     (["--conditions", "mars"], "unknown conditions `mars`"),
     (["--gsh", "lots"], "expected a number"),
+    (["--uncertainty", "1"], "`--uncertainty` must be 0 (off) or at least 2"),
+    (["--n-points", "1"], "`--n-points` must be at least 2"),
+    (["--parameter-set", "nope"], "unknown parameter set `nope`"),
+    (["--temperature", "37"], "liquid-water temperature"),
+    (["--stochastic", "--uncertainty", "8"], "applies to the ODE comparison"),
 ])
 def test_bad_flags_give_one_line_errors(argv, message, tmp_path, capsys):
     assert main(["compare", "--out", str(tmp_path), *argv]) == 1

@@ -51,7 +51,7 @@ def test_stoichiometry_matches_equations(iron):
     """Fenton F1-OH consumes one Fe(II) and one peroxide and makes Fe(III) and ·OH."""
     row = dict(zip(iron.species, iron.net_stoich[iron.reaction_ids.index("F1-OH")]))
     assert row == {"Fe(II)": -1, "peroxide": -1, "Fe(III)": 1, "hydroxyl": 1, "FeO+2": 0, "superoxide": 0,
-                   "CO3*-": 0}
+                   "CO3*-": 0, "O2": 0, "Fe(OH)3(s)": 0}
 
 
 def test_hash_is_stable_and_content_based():
@@ -124,6 +124,8 @@ def test_condition_presets_load():
     assert tme.initial["H2O2"] == pytest.approx(1e-4) and tme.temperature == pytest.approx(310.15)
     assert lyso.volume == pytest.approx(1e-16)
     assert "initial.H2O2" in tme.sources
+    assert tme.initial["O2"] == pytest.approx(50e-6) and tme.rates == {"O2X-in": 0.1, "O2X-out": 0.1}
+    assert "tissue-like supply" in tme.oxygen and "oxygen.transfer" in tme.sources
     net = compile_network(load_mechanism(IRON))
-    assert net.rate_constants(pH=tme.pH, temperature=tme.temperature,
-                              buffered={"O2": tme.buffered["O2"]}).shape == (net.n_reactions,)
+    assert net.rate_constants(pH=tme.pH, temperature=tme.temperature, buffered=dict(tme.buffered),
+                              reference=dict(tme.rates)).shape == (net.n_reactions,)

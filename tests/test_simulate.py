@@ -25,12 +25,15 @@ def tme_run(iron):
 def test_schema(tme_run, iron):
     """Dimensions, coordinates, variables, units and attributes are those documented in fentonsim.results."""
     ds = tme_run
-    assert dict(ds.sizes) == {"time": 31, "species": iron.n_species, "reaction": iron.n_reactions}
+    sizes = dict(ds.sizes)
+    assert sizes.pop("metric_time") > 200  # the metric grid (fentonsim.deterministic.metric_times)
+    assert sizes == {"time": 31, "species": iron.n_species, "reaction": iron.n_reactions}
     assert list(ds.species.values) == list(iron.species)
     assert ds.forms.sel(species="peroxide") == "H2O2, HO2-" and ds.forms.sel(species="FeO+2") == ""
     assert list(ds.reaction.values) == list(iron.reaction_ids)
     expected_units = {"concentration": "M", "extent": "M", "exposure": "M s", "delivered": "M",
-                      "rate_constant": "M^(1-order) s^-1", "net_stoich": "1", "order": "1"}
+                      "rate_constant": "M^(1-order) s^-1", "net_stoich": "1", "order": "1",
+                      "metric_concentration": "M", "metric_exposure": "M s"}
     for name, unit in expected_units.items():
         assert ds[name].attrs["units"] == unit and ds[name].attrs["long_name"]
     assert ds.time.attrs["units"] == "s" and ds.time.values[-1] == 600.0
@@ -44,12 +47,14 @@ def test_schema(tme_run, iron):
 
 
 def test_conditions_precedence_and_ignored_species(tme_run, iron):
-    """The tme preset sets pH 6.5 and 37 °C and holds HCO3- at 25 mM; species it names that iron lacks (GSH)
-    are listed."""
+    """The tme preset sets pH 6.5 and 37 °C, holds HCO3- at 25 mM and supplies O2 (tissue-like, toward 50 µM at
+    0.1 s⁻¹); species it names that iron lacks (GSH) are listed."""
     assert tme_run.attrs["pH"] == 6.5 and tme_run.attrs["temperature_K"] == pytest.approx(310.15)
     assert tme_run.attrs["ignored_inputs"] == "GSH"
-    np.testing.assert_allclose(tme_run.rate_constant, iron.rate_constants(pH=6.5, temperature=310.15,
-                                                                          buffered={"O2": 50e-6, "HCO3-": 25e-3}))
+    np.testing.assert_allclose(tme_run.rate_constant, iron.rate_constants(
+        pH=6.5, temperature=310.15, buffered={"O2(supply)": 50e-6, "HCO3-": 25e-3},
+        reference={"O2X-in": 0.1, "O2X-out": 0.1}))
+    assert float(tme_run.concentration.sel(species="O2")[0]) == pytest.approx(50e-6)  # the preset's oxygen section
     h2o2 = tme_run.concentration.sel(species="peroxide")
     assert float(h2o2[0]) == pytest.approx(100e-6)  # preset value
     override = simulate(iron, conditions="tme", ph=7.4, temperature="25 °C", initial={"H2O2": 1e-3},

@@ -77,7 +77,7 @@ EVIDENCE = {"confirmed": "confirmed", "✔": "confirmed", "unconfirmed": "unconf
 REFERENCE_KEYS = ("citation", "doi", "note")
 PARAMETER_SET_KEYS = ("description", "ref", "reactions")
 OVERRIDE_KEYS = ("k", "k_ref", "T_ref", "Ea", "Ea_over_R", "fractions")
-DEFAULTS_KEYS = ("pH", "temperature", "volume")
+DEFAULTS_KEYS = ("pH", "temperature", "volume", "initial")
 
 _CHARGE_SUFFIX = re.compile(r"(?:([+-])(\d+)|([+-]+))$")
 
@@ -625,7 +625,7 @@ def _build(path: Path, contents: list[_FileContent]) -> Mechanism:
         description=reader.string(top, "description", "the mechanism file", default="") or "",
         species=tuple(species.values()), reactions=tuple(reactions), speciation=tuple(groups.values()),
         references=tuple(references.values()),
-        parameter_sets=(), defaults=_defaults(contents), warnings=tuple(warnings),
+        parameter_sets=(), defaults=_defaults(contents, species), warnings=tuple(warnings),
         files=tuple(str(c.reader.path) for c in contents),
     )
     sets = [(name, _parse_parameter_set(c.reader, name, node, mechanism, pending, kinds), c.reader, node)
@@ -725,8 +725,9 @@ def _parse_parameter_set(reader, name, node, mechanism: Mechanism, pending, kind
                         reader.string(node, "ref", what), tuple(overrides))
 
 
-def _defaults(contents: list[_FileContent]) -> Defaults:
-    values = {}
+def _defaults(contents: list[_FileContent], species: dict) -> Defaults:
+    """Merged defaults: per key the top file wins; ``initial`` values merge per species (the top file wins)."""
+    values, initial = {}, {}
     for content in contents:  # includes first, so the top file wins
         reader, node = content.reader, content.reader and content.top.get("defaults")
         if node is None:
@@ -745,4 +746,16 @@ def _defaults(contents: list[_FileContent]) -> Defaults:
         if "volume" in node:
             values["volume"] = reader.quantity(node, "volume", VOLUME, reader.units["volume"],
                                                "default volume", positive=True)
+        initial_node = reader.mapping(node, "initial", "`defaults`")
+        for name in initial_node or {}:
+            if str(name) not in species:
+                raise reader.error(f"`defaults.initial` names `{name}`, which is not a species of the mechanism",
+                                   initial_node, name)
+            if species[str(name)].buffered is not None:
+                raise reader.error(f"`defaults.initial` gives `{name}` a starting value, but `{name}` is clamped "
+                                   "(`buffered`); set its clamp instead", initial_node, name)
+            initial[str(name)] = reader.quantity(initial_node, name, CONCENTRATION, reader.units["concentration"],
+                                                 f"default initial concentration of `{name}`", non_negative=True)
+    if initial:
+        values["initial"] = tuple(sorted(initial.items()))
     return Defaults(**values)
