@@ -28,7 +28,7 @@ from .errors import ConditionsError, SolverError
 from .metrics import DESCRIPTIONS, metrics, summarize
 from .sampling import latin_hypercube, mechanism_ranges
 from .validity import ValidityWarning, validity_warnings
-from .simulate import PRESET_DIRECTORY, oxygen_supply, resolve_conditions, simulate
+from .simulate import PRESET_DIRECTORY, resolve_conditions, simulate
 from .units import CONCENTRATION, TEMPERATURE, TIME, VOLUME, parse_quantity
 
 MECHANISM_DIRECTORY = PRESET_DIRECTORY.parent
@@ -215,7 +215,7 @@ def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=
             uncertainty == 1:
         raise ConditionsError(f"`uncertainty` must be 0 (off) or a number of samples ≥ 2, found {uncertainty!r}")
 
-    rows, ph_values, caveats = {}, [], []
+    rows, ph_values, caveats, oxygen_used = {}, [], [], {}
     for j, preset in enumerate(presets):
         ph_values.append(ph[j] if ph is not None else preset.pH)
     for catalyst in catalyst_list:
@@ -233,6 +233,7 @@ def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=
                 else:
                     ds = simulate(network, **kwargs)
             caveats += [w for w in validity_warnings(ds) if w not in caveats]
+            oxygen_used.setdefault(j, ds.attrs.get("oxygen_supply", ""))
             values = metrics(ds, dose=dose_m)
             rows[catalyst.name, j] = summarize(values) if stochastic else values
     stages = {}
@@ -254,10 +255,9 @@ def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=
             if progress is not None:
                 progress(f"{catalyst.name} at {preset.name or 'conditions'} with `{catalyst.alternative}`")
             ds = _run(alternatives[catalyst.name], conditions=preset, ph=ph_values[j],
-                          initial={catalyst.species: dose_m, **extra, **probe}, t_end=t_end_s, n_points=n_points)
+                      initial={catalyst.species: dose_m, **extra, **probe}, t_end=t_end_s, n_points=n_points)
             alternative_rows[catalyst.name, j] = metrics(ds, dose=dose_m)
-    samples = {}
-    sampled = {}
+    samples, sampled, draws, failed = {}, {}, [], 0
     if uncertainty and not stochastic:
         fixed = set(rates or {}) | {rid for m in mechanisms.values() for p in m.parameter_sets
                                     if p.name == parameter_set for rid, _ in p.overrides}
@@ -275,11 +275,13 @@ def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=
                     run_conditions = preset.replace(pH=ph_values[j], rates={**preset.rates, **mine})
                     try:
                         ds = _run(network, conditions=run_conditions, initial=initial, t_end=t_end_s,
-                                      n_points=n_points)
+                                  n_points=n_points)
                     except SolverError:
-                        continue  # a sample the solver cannot integrate stays NaN and is counted below
+                        failed += 1  # a sample the solver cannot integrate stays NaN
+                        continue
                     samples[catalyst.name, j, s] = metrics(ds, dose=dose_m)
-    oxygen = [oxygen_supply(networks[catalyst_list[0].name], p) for p in presets]
+    # As the first catalyst's runs used it (starting O2, supply constants after any override).
+    oxygen = [oxygen_used[j] for j in range(len(presets))]
     result = _assemble(catalyst_list, presets, ph_values, rows, dict(
         dose_M=dose_m, t_end_s=t_end_s, method="ssa" if stochastic else "ode",
         runs=runs if stochastic else 0,
@@ -298,10 +300,11 @@ def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=
         result = _add_stages(result, catalyst_list, stages)
     if alternative_rows:
         result = _add_alternatives(result, catalyst_list, len(presets), alternative_rows)
-    if stochastic:
-        result.attrs["uncertainty_samples"] = 0  # the ensembles' confidence intervals are the error bars
-    elif uncertainty:
-        result = _add_samples(result, catalyst_list, len(presets), int(uncertainty), samples, sampled)
+    if stochastic or not draws:
+        # Ensembles carry confidence intervals instead; without a documented range left to sample there is no band.
+        result.attrs["uncertainty_samples"] = 0
+    else:
+        result = _add_samples(result, catalyst_list, len(presets), draws, samples, sampled, failed)
     return result
 
 
@@ -320,9 +323,11 @@ def _add_alternatives(result, catalysts, n_conditions, rows) -> xr.Dataset:
     return result.assign(variables).assign_coords(alternative=("catalyst", [c.alternative for c in catalysts]))
 
 
-def _add_samples(result, catalysts, n_conditions, n_samples, samples, sampled) -> xr.Dataset:
-    """Per-sample metrics as ``samples_<metric>`` and their 5/50/95 % quantiles as ``range_<metric>``."""
+def _add_samples(result, catalysts, n_conditions, draws, samples, sampled, failed) -> xr.Dataset:
+    """Per-sample metrics as ``samples_<metric>``, their 5/50/95 % quantiles as ``range_<metric>`` and the
+    sampled constants as ``k_sampled`` over (sample, reaction)."""
     names = [c.name for c in catalysts]
+    n_samples = len(draws)
     metric_names = [m for m in result.data_vars if not m.startswith(("stage_", "alternative_"))]
     variables = {}
     for metric in metric_names:
@@ -338,9 +343,11 @@ def _add_samples(result, catalysts, n_conditions, n_samples, samples, sampled) -
         variables[f"range_{metric}"] = (("catalyst", "condition", "quantile"), np.moveaxis(quantiles, 0, -1),
                                         {**attrs, "long_name": f"{attrs.get('long_name', metric)}: 5/50/95 % "
                                                                "over rate-constant uncertainty"})
-    failed = n_samples * len(names) * n_conditions - len(samples)
+    reactions = sorted(sampled)
+    variables["k_sampled"] = (("sample", "reaction"), np.array([[d[r] for r in reactions] for d in draws]),
+                              {"units": "M^(1-order) s^-1", "long_name": "sampled reference rate constant"})
     return result.assign(variables).assign_coords(
-        sample=np.arange(n_samples), quantile=list(UNCERTAINTY_QUANTILES)).assign_attrs(
+        sample=np.arange(n_samples), quantile=list(UNCERTAINTY_QUANTILES), reaction=reactions).assign_attrs(
         uncertainty_samples=n_samples, uncertainty_failed=failed,
         uncertainty_constants=", ".join(f"{rid} {lo:.3g}–{hi:.3g}" for rid, (lo, hi) in sorted(sampled.items())),
         uncertainty_design="Latin hypercube, log-uniform within each documented range")

@@ -25,7 +25,7 @@ STEPS = (("pH alone", "+ pH", "reference"), ("H2O2", "+ H2O2", "+ pH"), ("GSH", 
 
 def decomposition_rows(result: xr.Dataset, metric=DEFAULT_METRIC):
     """Per catalyst: (label, reference value, [factor per STEPS], target value); factors are ratios of
-    the metric between consecutive stages (NaN when both are 0, inf when only the denominator is)."""
+    the metric between consecutive stages (:func:`ratio`)."""
     name = f"stage_{metric}"
     if name not in result:
         return []
@@ -39,7 +39,8 @@ def decomposition_rows(result: xr.Dataset, metric=DEFAULT_METRIC):
 
 
 def ratio(a: float, b: float) -> float:
-    """a / b as a factor: inf when only b is 0, NaN when both are (no ratio exists)."""
-    if b > 0:
+    """a / b as a factor (negative when a metric changes sign, e.g. O2 consumed turning into O2 made): inf when
+    only b is 0, NaN when both are (no ratio exists)."""
+    if b != 0:
         return a / b
-    return math.inf if a > 0 else math.nan
+    return math.inf if a != 0 else math.nan

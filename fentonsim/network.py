@@ -117,6 +117,9 @@ class Network:
     yield_laws : tuple of fentonsim.validity.YieldLaw
         Reactions whose branch fractions vary with pH or T, with the range they were measured over
         (runs outside it carry ``validity_warnings``).
+    user_rates : tuple of str
+        Mechanism reaction ids whose constants the user set at run time (``rates=``): a condition
+        preset's constants for them are not applied (the user's value wins).
     """
 
     name: str
@@ -158,6 +161,7 @@ class Network:
     events: tuple = ()
     observables: tuple = ()
     counts: bool = False
+    user_rates: tuple = ()
     yield_laws: tuple = ()
 
     @property
@@ -497,6 +501,7 @@ def compile_network(mechanism: Mechanism) -> Network:
         defaults=mechanism.defaults, pool_of_form=pool_of_form,
         propensity_power=_readonly(np.array(power, dtype=bool)), events=mechanism.events,
         observables=mechanism.observables, counts=mechanism.counts, yield_laws=_yield_laws(mechanism),
+        user_rates=tuple(mechanism.user_rates),
     )
 
 

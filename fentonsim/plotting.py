@@ -207,7 +207,8 @@ def plot_decomposition(result, metric="oh_produced", ax=None):
     (pH alone, H2O2, GSH, the rest; fentonsim.compare.STEPS), one group of bars per catalyst, log axis.
 
     A step whose metric is 0 on both sides has no factor and is marked "0 → 0"; an infinite factor
-    (0 before, positive after) is marked "0 → >0".
+    (0 before, non-zero after) "0 → ≠0"; a factor ≤ 0 (the metric changes sign or falls to 0, which a log
+    axis cannot show) is written out at the line ×1.
     """
     ax = _axes(ax)
     rows = decomposition_rows(result, metric)
@@ -230,7 +231,7 @@ def plot_decomposition(result, metric="oh_produced", ax=None):
                      fontsize="xx-small", padding=1)
         for xpos, f in zip(positions, factors):
             if not (np.isfinite(f) and f > 0):
-                text = "0 → 0" if np.isnan(f) else ("0 → >0" if np.isinf(f) else "→ 0")
+                text = "0 → 0" if np.isnan(f) else ("0 → ≠0" if np.isinf(f) else f"×{f:.2g}")
                 ax.text(xpos, 1.0, text, ha="center", va="bottom", fontsize="xx-small", rotation=90)
     ax.set_yscale("log")
     ax.set_ylim(low, high)

@@ -84,16 +84,26 @@ def resolve_model(model, parameter_set=None, rates=None) -> Network:
     return compile_network(resolve_mechanism(model, parameter_set, rates))
 
 
-def oxygen_supply(network, preset) -> str:
-    """How O2 behaves in a run, in words: the preset's supply, a closed vessel, or clamped/absent."""
+def oxygen_supply(network, preset, y0=None, k=None) -> str:
+    """How O2 behaved in a run, in words, from what the run used: its starting O2 (``y0``), the exchange
+    constants in ``k`` (kLa = k of O2X-out, set point = k of O2X-in / kLa) and the kind of supply the preset
+    names; without ``y0``/``k`` the preset's own description."""
     if "O2" not in network.species:
         return "O2 clamped" if "O2" in network.buffered_names else "no O2 in the model"
-    if preset.oxygen and all(rid in network.source_reaction for rid in preset.rates):
-        return preset.oxygen
-    if "O2X-in" in network.source_reaction:
-        k_in = float(network.k_ref[network.source_reaction.index("O2X-in")])
-        return "closed vessel (no O2 exchange)" if k_in == 0 else f"O2 exchange from the mechanism, kLa = {k_in:.3g} s^-1"
-    return "O2 integrated, no exchange reactions in the model"
+    ids = network.reaction_ids
+    if y0 is None or k is None:
+        if preset.oxygen:
+            return preset.oxygen
+        return "closed vessel (no O2 exchange)" if "O2X-in" in ids else "O2 integrated, no exchange reactions"
+    start = float(y0[network.species.index("O2")]) * 1e6
+    if "O2X-in" not in ids or "O2X-out" not in ids:
+        return f"O2 integrated, no exchange reactions in the model, starts at {start:.3g} µM"
+    k_in, k_out = float(k[ids.index("O2X-in")]), float(k[ids.index("O2X-out")])
+    if k_in == 0 and k_out == 0:
+        return f"closed vessel (no O2 exchange), O2 starts at {start:.3g} µM"
+    kind = preset.oxygen.split(":")[0] if preset.oxygen and ":" in preset.oxygen else "O2 exchange"
+    target = f"{k_in / k_out * 1e6:.3g} µM" if k_out > 0 else "— (no outflow)"
+    return f"{kind}: O2 relaxes toward {target} at kLa = {k_out:.3g} s^-1, starts at {start:.3g} µM"
 
 
 def time_grid(t_end=None, n_points=None, t_eval=None) -> np.ndarray:
@@ -173,11 +183,18 @@ def resolve_run(network, conditions=None, ph=None, temperature=None, initial=Non
                          for name, v in (buffered or {}).items()}
     initial_values, ignored = _split_known(network, {**preset.initial, **explicit_initial}, explicit_initial,
                                            "initial concentration of")
+    for name in preset.buffered:
+        if name in network.species and name not in explicit_buffered:
+            raise ConditionsError(
+                f"conditions `{preset.name}` clamp `{name}`, which `{network.name}` integrates"
+                + (": describe its supply with an `oxygen:` section instead (mechanisms/README.md, Oxygen)"
+                   if name == "O2" else "; give its starting value under `initial`"))
     buffered_values, ignored_buffered = _split_buffered(network, {**preset.buffered, **explicit_buffered},
                                                         explicit_buffered)
     y0 = network.initial_state(None, **initial_values)
     known_ids = set(network.source_reaction)
-    reference = {rid: v for rid, v in preset.rates.items() if rid in known_ids}
+    # The user's own constants (rates=) win over the preset's (its O2 exchange).
+    reference = {rid: v for rid, v in preset.rates.items() if rid in known_ids and rid not in network.user_rates}
     ignored_rates = [rid for rid in preset.rates if rid not in known_ids]
     k = network.rate_constants(pH=float(pH), temperature=float(T), buffered=buffered_values, reference=reference)
     if volume is None:
@@ -322,7 +339,7 @@ def simulate(model, method="ode", *, t_end=None, n_points=None, t_eval=None, con
         "ignored_inputs": ", ".join(ignored),
         # Yield laws applied outside their measured range: recorded and warned, never silent (fentonsim.validity).
         VALIDITY_ATTRIBUTE: "\n".join(caveats),
-        "oxygen_supply": oxygen_supply(network, preset),
+        "oxygen_supply": oxygen_supply(network, preset, y0, k),
     }
     if network.counts:
         attrs["counts"] = 1  # species are molecule counts in the source model

@@ -43,12 +43,16 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    """Write mechanisms/VALIDATION.md from the validation targets this run compared — only for a run of the
-    whole suite, so a selection (-k, -m, a single file) never replaces the full report with a partial one."""
+    """Write mechanisms/VALIDATION.md from the validation targets this run compared — only for a completed run
+    of the whole suite, so a selection (-k, -m, a file, -x) or an interrupted run never replaces the full
+    report with a partial one."""
     import validation
 
     option = session.config.option
     whole_suite = (not option.keyword and not option.markexpr and not getattr(option, "deselect", None)
+                   and not option.maxfail and not session.shouldstop
                    and [Path(a).resolve() for a in session.config.args] in ([], [REPO / "tests"]))
-    if validation.RECORDS and (whole_suite or os.environ.get("FENTONSIM_VALIDATION_REPORT")):
+    # 0: all passed, 1: some failed (the report lists them); an interrupted or stopped run keeps the old report.
+    completed = exitstatus in (0, 1)
+    if validation.RECORDS and completed and (whole_suite or os.environ.get("FENTONSIM_VALIDATION_REPORT")):
         validation.write_report()

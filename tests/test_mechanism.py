@@ -392,3 +392,20 @@ def test_several_files_merge_into_one_mechanism():
     names = {s.name for s in m.species}
     assert {"Fe+2", "GSH", "CO3*-"} <= names
     assert len(m.reactions) == len({r.id for r in m.reactions})
+
+
+def test_constant_outside_its_own_uncertainty_range_is_a_warning(tmp_path):
+    """A k outside its documented range (a range written for another quantity, e.g. an equilibrium constant)
+    is reported with file and line, so sampling the range cannot silently move the constant elsewhere."""
+    m = load(tmp_path, """\
+        - id: R1
+          equation: Fe+2 + H2O2 => Fe+3 + HO* + OH-
+          rate: {k: 63 M^-1 s^-1}
+          uncertainty: {range: [1.0e15, 1.0e18]}
+        - id: R2
+          equation: Fe+2 + HO* => Fe+3 + OH-
+          rate: {k: 3e8 M^-1 s^-1}
+          uncertainty: {range: [2.7e8, 4.3e8]}
+        """)
+    outside = [w for w in m.warnings if "outside its own uncertainty range" in w]
+    assert len(outside) == 1 and "`R1`" in outside[0] and "m.yaml:" in outside[0]

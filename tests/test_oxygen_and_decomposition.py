@@ -177,6 +177,11 @@ def test_uncertainty_band_comes_from_reproducible_latin_hypercube_samples():
     """The band is the 5/50/95 % quantiles of per-sample runs; the same seed gives the same samples; a constant
     the user overrides is not sampled; one sample equals a direct run with those constants."""
     a = compare(["iron"], ("tme", "normal"), uncertainty=6, decompose=False, seed=4)
+    constants = dict(zip(a["reaction"].values, a.k_sampled.values[2]))
+    direct = fs.simulate(fs.load_mechanism(IRON), rates=constants, conditions="tme", initial={"Fe+2": 20e-6},
+                         t_end=3600, n_points=121)
+    assert float(a.samples_oh_produced.values[0, 0, 2]) == pytest.approx(
+        float(fs.metrics(direct)["oh_produced"]), rel=1e-9)
     b = compare(["iron"], ("tme", "normal"), uncertainty=6, decompose=False, seed=4)
     np.testing.assert_array_equal(a.samples_oh_produced.values, b.samples_oh_produced.values)
     values = a.samples_oh_produced.values[0, 0]
@@ -187,3 +192,42 @@ def test_uncertainty_band_comes_from_reproducible_latin_hypercube_samples():
     assert np.ptp(a.samples_oh_produced.values[0, 0]) > 0  # the sampled constants do change the answer
     with pytest.raises(ConditionsError, match="`uncertainty` must be 0"):
         compare(["iron"], uncertainty=1)
+
+
+def test_no_band_when_nothing_is_left_to_sample():
+    """When the user fixes every constant that has a documented range, nothing is sampled: no band and no claim
+    of failed runs."""
+    from fentonsim.sampling import mechanism_ranges
+    mechanism = fs.load_mechanism(IRON)
+    fixed = {rid: mechanism.reaction(rid).rate.k for rid in mechanism_ranges([mechanism])}
+    r = compare(["iron"], ("tme", "normal"), decompose=False, rates=fixed)
+    assert r.attrs["uncertainty_samples"] == 0 and "samples_oh_produced" not in r
+    assert "runs failed" not in markdown_table(r)
+
+
+def test_users_own_exchange_constant_wins_over_the_preset():
+    """rates={"O2X-out": 0, "O2X-in": 0} closes the vessel even under a preset with tissue supply, and the
+    result says so (attributes describe what the run used)."""
+    ds = fs.simulate(IRON, conditions="tme", rates={"O2X-in": 0.0, "O2X-out": 0.0}, initial={"Fe+2": 20e-6},
+                     t_end=60, n_points=2)
+    k = ds.rate_constant.to_series()
+    assert k["O2X-in"] == 0.0 and k["O2X-out"] == 0.0
+    assert ds.attrs["oxygen_supply"] == "closed vessel (no O2 exchange), O2 starts at 50 µM"
+    started = fs.simulate(IRON, conditions="tme", initial={"Fe+2": 20e-6, "O2": 1e-6}, t_end=60, n_points=2)
+    assert started.attrs["oxygen_supply"].endswith("starts at 1 µM")
+
+
+def test_a_preset_clamping_integrated_o2_is_refused(tmp_path):
+    """An old-style preset (`buffered: {O2: 50 uM}`) would silently run a closed vessel at 258 µM; it is refused
+    with advice instead."""
+    path = tmp_path / "old.yaml"
+    path.write_text(PRESET_HEADER + "buffered:\n  O2: 50 uM\n")
+    with pytest.raises(ConditionsError, match="describe its supply with an `oxygen:` section"):
+        fs.simulate(IRON, conditions=path, t_end=1, n_points=2)
+
+
+def test_decomposition_factors_of_a_metric_that_changes_sign():
+    """Factors are plain ratios whenever the denominator is non-zero (O2 consumed can be negative: O2 made)."""
+    from fentonsim.decomposition import ratio
+    assert ratio(-2.0, 1.0) == -2.0 and ratio(-1.0, -4.0) == 0.25
+    assert math.isinf(ratio(1.0, 0.0)) and math.isinf(ratio(-1.0, 0.0)) and math.isnan(ratio(0.0, 0.0))

@@ -57,4 +57,5 @@ def with_rates(mechanism: Mechanism, rates: Mapping) -> Mechanism:
         new_k[rid] = k
     reactions = tuple(dataclasses.replace(r, rate=dataclasses.replace(r.rate, k=new_k[r.id]))
                       if r.id in new_k else r for r in mechanism.reactions)
-    return dataclasses.replace(mechanism, reactions=reactions)
+    user_rates = tuple(sorted(set(mechanism.user_rates) | set(new_k)))
+    return dataclasses.replace(mechanism, reactions=reactions, user_rates=user_rates)

@@ -223,7 +223,7 @@ class Defaults:
     default absolute ODE tolerance when the model's amounts are far from the
     nM–mM range fentonsim's default (1e-20 M) is made for (None: that default);
     ``initial`` holds (species, concentration [M]) pairs a model starts from
-    unless told otherwise (SBML initial values; YAML mechanisms have none)."""
+    unless told otherwise (SBML initial values; YAML ``defaults.initial``, e.g. O2 in ros_core.yaml)."""
 
     pH: float = 7.0
     temperature: float = STANDARD_TEMPERATURE
@@ -272,6 +272,9 @@ class Mechanism:
     counts: bool = False
     warnings: tuple[str, ...] = field(default=(), compare=False, repr=False)
     files: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    #: Reaction ids whose constants the user set at run time (fentonsim.mechanism.overrides.with_rates):
+    #: a condition preset's own constants (its O2 exchange) never replace them.
+    user_rates: tuple[str, ...] = ()
 
     def species_by_name(self) -> dict[str, Species]:
         return {s.name: s for s in self.species}

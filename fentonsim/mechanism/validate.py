@@ -164,6 +164,12 @@ def check_reactions(reactions, species, groups, kinds, references) -> list[str]:
     network_ids = {}
     for reaction in reactions:
         loc = reaction.location
+        u = reaction.uncertainty
+        if u is not None and u.low is not None and u.high is not None and reaction.rate.k > 0 and not (
+                u.low * (1 - 1e-9) <= reaction.rate.k <= u.high * (1 + 1e-9)):
+            warnings.append(f"{loc.path}:{loc.line}: reaction `{reaction.id}` has k = {reaction.rate.k:g}, outside "
+                            f"its own uncertainty range [{u.low:g}, {u.high:g}] (ranges are for k itself, in "
+                            "the r = k·Π[c]^ν convention)")
         sides = [("reactants", "in its equation")] + ([("products", "in its reverse direction")]
                                                        if reaction.reversible else [])
         for side, where in sides:
