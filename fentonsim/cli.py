@@ -16,6 +16,7 @@ Subcommands:
   [--volume L] [--initial X=C] [--parameter-set NAME] [--rate ID=K] [--amounts]`` — the
   mechanism at those conditions as SBML Level 3 Version 2.
 - ``fentonsim table FILE...`` — Markdown reaction tables (the ones in mechanisms/README.md).
+- ``fentonsim list`` — shipped mechanisms, condition presets, catalysts and metrics, with where they live.
 - ``fentonsim compare [...]`` — the main job (fentonsim.compare_cli).
 - ``fentonsim sweep MODEL... --ph 4:8:0.05 [...] --out FILE.nc`` — a grid of conditions (fentonsim.sweep_cli).
 
@@ -246,6 +247,33 @@ def _add_condition_arguments(parser, volume_name):
                         help="replace a reaction's rate constant, e.g. 'REL-Fe3O4=2e-4 s^-1' (repeatable)")
 
 
+def cmd_list(args) -> int:
+    from .compare import BUILT_IN
+    from .conditions import load_conditions
+    from .data import mechanism_directory, preset_directory, shipped_mechanisms, shipped_presets
+    from .metrics import DESCRIPTIONS
+    from .models import load
+
+    print(f"mechanisms ({mechanism_directory()}):")
+    for name in shipped_mechanisms():
+        mechanism = load(name)
+        print(f"  {name:12s} {len(mechanism.reactions):3d} reactions, parameter sets: "
+              f"{', '.join(p.name for p in mechanism.parameter_sets) or 'none'}")
+    print(f"condition presets ({preset_directory()}):")
+    for name in shipped_presets():
+        preset = load_conditions(preset_directory() / f"{name}.yaml")
+        print(f"  {name:12s} pH {preset.pH:g}" + (f"; O2: {preset.oxygen}" if preset.oxygen else ""))
+    print("catalysts (fentonsim compare --catalyst NAME):")
+    for name, catalyst in BUILT_IN.items():
+        files = " + ".join(Path(f).stem for f in catalyst.files)
+        print(f"  {name:12s} {catalyst.display} into {catalyst.species}, from {files}; other oxidant: "
+              f"`{catalyst.alternative}`")
+    print("metrics (fentonsim compare --metric NAME):")
+    for name, (unit, long_name) in DESCRIPTIONS.items():
+        print(f"  {name:16s} [{unit}] {long_name}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fentonsim", description="Fenton chemistry simulator.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -265,6 +293,11 @@ def build_parser() -> argparse.ArgumentParser:
                                        "mechanisms/README.md are this output.")
     table.add_argument("files", nargs="+", metavar="FILE")
     table.set_defaults(run=cmd_table)
+    listing = sub.add_parser("list", help="list the shipped mechanisms, condition presets, catalysts and metrics",
+                             description="What ships with fentonsim and can be named instead of a path: "
+                                         "mechanisms (`simulate iron`, `include: iron`), condition presets "
+                                         "(`--conditions tme`), compare's catalysts and the metrics.")
+    listing.set_defaults(run=cmd_list)
     simulate = sub.add_parser(
         "simulate", help="simulate a model and write a CSV table",
         description="Simulate MODEL and write concentrations [M] against time [s] as CSV: `time,<species>` for "

@@ -28,10 +28,11 @@ from .errors import ConditionsError, SolverError
 from .metrics import DESCRIPTIONS, metrics, summarize
 from .sampling import latin_hypercube, mechanism_ranges
 from .validity import ValidityWarning, validity_warnings
-from .simulate import PRESET_DIRECTORY, resolve_conditions, simulate
+from .data import mechanism_directory, resolve_mechanism_path
+from .simulate import resolve_conditions, simulate
 from .units import CONCENTRATION, TEMPERATURE, TIME, VOLUME, parse_quantity
 
-MECHANISM_DIRECTORY = PRESET_DIRECTORY.parent
+MECHANISM_DIRECTORY = mechanism_directory()
 DEFAULT_DOSE = "20 uM"
 DEFAULT_T_END = "1 h"
 DEFAULT_CONDITIONS = ("tme", "normal")
@@ -105,7 +106,7 @@ def parse_catalyst(spec) -> Catalyst:
     if not sep or not path_text or not species:
         raise ConditionsError(f"unknown catalyst `{text}`: expected one of {', '.join(BUILT_IN)} or "
                               "FILE.yaml:SPECIES (the species the dose goes into, e.g. `my_cu.yaml:Cu+`)")
-    path = Path(path_text)
+    path = resolve_mechanism_path(path_text)  # a shipped mechanism may be named: `copper:Cu+`
     if not path.exists():
         raise ConditionsError(f"catalyst file `{path}` not found")
     return Catalyst(path.stem, (path, GSH_FILE), species)

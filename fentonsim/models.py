@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .data import resolve_mechanism_path
 from .errors import ConditionsError
 from .mechanism import Mechanism, load_mechanism
 
@@ -14,7 +15,8 @@ def is_sbml(path) -> bool:
 
 
 def load(path, parameter_set=None) -> Mechanism:
-    """Load a mechanism (``.yaml``), several merged (a list of ``.yaml`` paths) or an SBML model (``.xml``, ``.sbml``).
+    """Load a mechanism (``.yaml``), several merged (a list of ``.yaml`` paths) or an SBML model (``.xml``, ``.sbml``);
+    a shipped mechanism may be named (``"iron"``, ``["copper", "probes"]``).
 
     The result works everywhere a mechanism does (``simulate``, ``compile_network``, the CLI).
     SBML import needs the ``sbml`` extra (python-libsbml); see fentonsim.sbml.importer
@@ -32,6 +34,8 @@ def load(path, parameter_set=None) -> Mechanism:
         if sbml:
             raise ConditionsError(f"only fentonsim mechanism files can be merged; {sbml[0]} is SBML")
         return load_mechanism(list(path), parameter_set=parameter_set)
+    if not isinstance(path, (list, tuple)):
+        path = resolve_mechanism_path(path)  # "iron" names the shipped file (fentonsim.data)
     if is_sbml(path):
         if parameter_set is not None:
             raise ConditionsError(f"`parameter_set` applies to fentonsim mechanisms; {path} is SBML")

@@ -17,6 +17,7 @@ import numpy as np
 
 from . import __version__
 from .conditions import Conditions, load_conditions
+from .data import preset_directory
 from .constants import AVOGADRO
 from .deterministic import DEFAULT_ATOL, DEFAULT_MAX_STEPS, DEFAULT_RTOL, solve_ode
 from .errors import ConditionsError
@@ -31,7 +32,8 @@ from .stochastic import (DEFAULT_EPSILON, DEFAULT_MAX_EVENTS, DEFAULT_QUANTILES,
 from .units import CONCENTRATION, TEMPERATURE, TIME, VOLUME, parse_quantity
 from .validity import VALIDITY_ATTRIBUTE, warn_validity, yield_law_warnings
 
-PRESET_DIRECTORY = Path(__file__).resolve().parent.parent / "mechanisms" / "conditions"
+#: The shipped condition presets (fentonsim.data: the checkout's mechanisms/conditions or the wheel's copy).
+PRESET_DIRECTORY = preset_directory()
 METHODS = ("ode", "ssa", "tau-leap", "auto")
 DEFAULT_T_END = 3600.0
 DEFAULT_N_POINTS = 201

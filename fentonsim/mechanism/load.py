@@ -17,6 +17,7 @@ from pathlib import Path
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from ..constants import BRANCH_FRACTION_TOLERANCE, GAS_CONSTANT, STANDARD_TEMPERATURE
+from ..data import resolve_mechanism_path, shipped_mechanism
 from ..errors import MechanismError
 from ..units import (
     CONCENTRATION,
@@ -133,7 +134,9 @@ def load_mechanism(path, parameter_set: str | None = None) -> Mechanism:
     MechanismError
         Naming file, line, what was expected and what was found.
     """
-    paths = [Path(p) for p in path] if isinstance(path, (list, tuple)) else [Path(path)]
+    # A bare name of a shipped mechanism ("iron") stands for its file (fentonsim.data); a file of that name in
+    # the working directory wins.
+    paths = [resolve_mechanism_path(p) for p in (path if isinstance(path, (list, tuple)) else [path])]
     if not paths:
         raise MechanismError("no mechanism file given (expected a path or a non-empty list of paths)")
     contents: list[_FileContent] = []
@@ -191,7 +194,10 @@ def _read_tree(path: Path, stack: list[Path], seen: set[Path], out: list[_FileCo
     for index, name in enumerate(includes):
         if not isinstance(name, str):
             raise reader.error(f"`include` entries must be file names, found `{name}`", includes, index)
-        _read_tree(path.parent / name, stack, seen, out, reader, includes, index)
+        included = path.parent / name
+        if not included.is_file():
+            included = shipped_mechanism(name) or included  # `include: iron` names a shipped file
+        _read_tree(included, stack, seen, out, reader, includes, index)
     stack.pop()
     seen.add(resolved)
     out.append(_parse_file(reader, top))

@@ -71,6 +71,15 @@ def _unit_definitions(model):
     return {0: "molar_per_second", 1: "per_second", 2: "per_molar_per_second", 3: "per_molar2_per_second"}
 
 
+def _single_operand_unwrapped(math, product):
+    """A product of one factor is written as that factor: ``<apply><times/>x</apply>`` is valid MathML, but
+    some readers (GillesPy2) refuse a one-argument times — a zero-order law such as the O2 supply has one."""
+    operands = list(product)[1:]
+    if len(operands) == 1:
+        math.remove(product)
+        math.append(operands[0])
+
+
 def _math(parent, factors):
     """<math><apply><times/> factors… </apply></math>; factors are (id, power) pairs."""
     math = ET.SubElement(parent, f"{{{MATHML_NS}}}math")
@@ -84,6 +93,7 @@ def _math(parent, factors):
             ET.SubElement(pw, f"{{{MATHML_NS}}}power")
             ET.SubElement(pw, f"{{{MATHML_NS}}}ci").text = f" {identifier} "
             ET.SubElement(pw, f"{{{MATHML_NS}}}cn", {"type": "integer"}).text = f" {power} "
+    _single_operand_unwrapped(math, product)
 
 
 def _propensity_math(parent, c_id, factors):
@@ -101,6 +111,7 @@ def _propensity_math(parent, c_id, factors):
             ET.SubElement(minus, f"{{{MATHML_NS}}}minus")
             ET.SubElement(minus, f"{{{MATHML_NS}}}ci").text = f" {identifier} "
             ET.SubElement(minus, f"{{{MATHML_NS}}}cn", {"type": "integer"}).text = f" {m} "
+    _single_operand_unwrapped(math, product)
 
 
 def export_sbml(network, k, y0, *, volume: float = 1.0, pH: float | None = None,
