@@ -23,6 +23,7 @@ import numpy as np
 import xarray as xr
 
 from .decomposition import STAGES, STEPS, decomposition_rows
+from .conditions import O2_SUPPLY_SPECIES
 from .deterministic import DEFAULT_SOLVER
 from .errors import ConditionsError, SolverError
 from .metrics import DESCRIPTIONS, metrics, summarize
@@ -30,7 +31,7 @@ from .sampling import latin_hypercube, mechanism_ranges
 from .validity import ValidityWarning, validity_warnings
 from .data import mechanism_directory, resolve_mechanism_path
 from .simulate import resolve_conditions, simulate
-from .units import CONCENTRATION, TEMPERATURE, TIME, VOLUME, parse_quantity
+from .units import CONCENTRATION, TEMPERATURE, TIME, VOLUME, format_concentration, parse_quantity
 
 MECHANISM_DIRECTORY = mechanism_directory()
 DEFAULT_DOSE = "20 uM"
@@ -204,14 +205,7 @@ def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=
             raise ConditionsError(f"`temperature` must be a liquid-water temperature in kelvin (200–400 K), "
                                   f"found {temperature:g} K; give °C with a unit, e.g. '37 °C'")
         presets = [p.replace(temperature=temperature) for p in presets]
-    networks, mechanisms = _networks(catalyst_list, rates, probe, parameter_set)
-    alternatives = {}
-    if parameter_set is None:
-        for catalyst in catalyst_list:
-            if catalyst.alternative:
-                alternatives[catalyst.name] = _networks([catalyst], {rid: v for rid, v in (rates or {}).items()
-                                                                     if rid in networks[catalyst.name].source_reaction},
-                                                        probe, catalyst.alternative)[0][catalyst.name]
+    networks, mechanisms, alternatives = _networks(catalyst_list, rates, probe, parameter_set)
     if isinstance(uncertainty, bool) or not isinstance(uncertainty, (int, np.integer)) or uncertainty < 0 or \
             uncertainty == 1:
         raise ConditionsError(f"`uncertainty` must be 0 (off) or a number of samples ≥ 2, found {uncertainty!r}")
@@ -226,13 +220,10 @@ def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=
                 progress(f"{catalyst.name} at {preset.name or 'conditions'} (pH {ph_values[j]:g})")
             initial = {catalyst.species: dose_m, **extra, **probe}
             kwargs = dict(conditions=preset, ph=ph_values[j], initial=initial, t_end=t_end_s, n_points=n_points)
-            with warnings.catch_warnings():
-                # Yield laws outside their range are collected once for the table and figure, not warned per run.
-                warnings.simplefilter("ignore", ValidityWarning)
-                if stochastic:
-                    ds = simulate(network, "ssa", runs=runs, seed=seed, volume=volume, **kwargs)
-                else:
-                    ds = simulate(network, **kwargs)
+            if stochastic:
+                ds = _run(network, "ssa", runs=runs, seed=seed, volume=volume, **kwargs)
+            else:
+                ds = _run(network, **kwargs)
             caveats += [w for w in validity_warnings(ds) if w not in caveats]
             oxygen_used.setdefault(j, ds.attrs.get("oxygen_supply", ""))
             values = metrics(ds, dose=dose_m)
@@ -246,7 +237,7 @@ def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=
                 if progress is not None:
                     progress(f"{catalyst.name}: decomposition stage `{stage}`")
                 ds = _run(networks[catalyst.name], conditions=stage_conditions, initial=initial,
-                              t_end=t_end_s, n_points=n_points)
+                          t_end=t_end_s, n_points=n_points)
                 stages[catalyst.name, stage] = metrics(ds, dose=dose_m)
     alternative_rows = {}
     for catalyst in catalyst_list:
@@ -311,39 +302,28 @@ def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=
 
 def _add_alternatives(result, catalysts, n_conditions, rows) -> xr.Dataset:
     """Metrics with each catalyst's alternative oxidant parameter set as ``alternative_<metric>``."""
-    names = [c.name for c in catalysts]
-    variables = {}
-    for metric in next(iter(rows.values())).data_vars:
-        table = np.full((len(names), n_conditions), np.nan)
-        for (name, j), values in rows.items():
-            if metric in values:
-                table[names.index(name), j] = float(values[metric].values)
-        attrs = dict(result[metric].attrs) if metric in result else {}
-        attrs["long_name"] = f"{attrs.get('long_name', metric)} with the alternative oxidant parameter set"
-        variables[f"alternative_{metric}"] = (("catalyst", "condition"), table, attrs)
+    tables, attrs = _metric_tables(rows, [c.name for c in catalysts], (n_conditions,), lambda key: key)
+    variables = {f"alternative_{metric}": (("catalyst", "condition"), table, {
+        **attrs[metric], "long_name": f"{attrs[metric].get('long_name', metric)} with the alternative oxidant "
+                                      "parameter set"}) for metric, table in tables.items()}
     return result.assign(variables).assign_coords(alternative=("catalyst", [c.alternative for c in catalysts]))
 
 
 def _add_samples(result, catalysts, n_conditions, draws, samples, sampled, failed) -> xr.Dataset:
     """Per-sample metrics as ``samples_<metric>``, their 5/50/95 % quantiles as ``range_<metric>`` and the
     sampled constants as ``k_sampled`` over (sample, reaction)."""
-    names = [c.name for c in catalysts]
     n_samples = len(draws)
-    metric_names = [m for m in result.data_vars if not m.startswith(("stage_", "alternative_"))]
+    tables, attrs = ((_metric_tables(samples, [c.name for c in catalysts], (n_conditions, n_samples),
+                                     lambda key: key)) if samples else ({}, {}))
     variables = {}
-    for metric in metric_names:
-        table = np.full((len(names), n_conditions, n_samples), np.nan)
-        for (name, j, s), values in samples.items():
-            if metric in values:
-                table[names.index(name), j, s] = float(values[metric].values)
-        attrs = dict(result[metric].attrs)
-        variables[f"samples_{metric}"] = (("catalyst", "condition", "sample"), table, attrs)
+    for metric, table in tables.items():
+        variables[f"samples_{metric}"] = (("catalyst", "condition", "sample"), table, attrs[metric])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN cells (a metric a catalyst lacks)
             quantiles = np.nanquantile(table, UNCERTAINTY_QUANTILES, axis=-1)
         variables[f"range_{metric}"] = (("catalyst", "condition", "quantile"), np.moveaxis(quantiles, 0, -1),
-                                        {**attrs, "long_name": f"{attrs.get('long_name', metric)}: 5/50/95 % "
-                                                               "over rate-constant uncertainty"})
+                                        {**attrs[metric], "long_name": f"{attrs[metric].get('long_name', metric)}: "
+                                                                       "5/50/95 % over rate-constant uncertainty"})
     reactions = sorted(sampled)
     variables["k_sampled"] = (("sample", "reaction"), np.array([[d[r] for r in reactions] for d in draws]),
                               {"units": "M^(1-order) s^-1", "long_name": "sampled reference rate constant"})
@@ -354,12 +334,12 @@ def _add_samples(result, catalysts, n_conditions, draws, samples, sampled, faile
         uncertainty_design="Latin hypercube, log-uniform within each documented range")
 
 
-def _run(network, **kwargs):
-    """simulate() for the side runs (stages, alternatives, samples): their yield-law caveats are those of the
-    main runs, which compare reports once."""
+def _run(network, *args, **kwargs):
+    """simulate() with yield-law warnings silenced: compare collects them from the main runs' attributes and
+    reports each once (table and figure), instead of once per run."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ValidityWarning)
-        return simulate(network, **kwargs)
+        return simulate(network, *args, **kwargs)
 
 
 def _stage_conditions(target, reference):
@@ -393,11 +373,11 @@ def condition_differences(presets, ph_values, oxygen, extra) -> str:
         parts.append(f"T {_kelvin_text(a.temperature)} vs {_kelvin_text(b.temperature)}")
     for kind, first, second in (("", a.initial, b.initial), ("clamped ", a.buffered, b.buffered)):
         for name in sorted(set(first) | set(second)):
-            if name in extra or name == "O2(supply)" or name == "O2":
+            if name in extra or name in ("O2", O2_SUPPLY_SPECIES):  # O2 is compared through its supply below
                 continue
             va, vb = first.get(name, 0.0), second.get(name, 0.0)
             if va != vb:
-                parts.append(f"{kind}{name} {_concentration_text(va)} vs {_concentration_text(vb)}")
+                parts.append(f"{kind}{name} {format_concentration(va)} vs {format_concentration(vb)}")
     if oxygen[0] != oxygen[1]:
         parts.append(f"O2: {oxygen[0]} vs {oxygen[1]}")
     if not parts:
@@ -409,26 +389,13 @@ def _kelvin_text(value) -> str:
     return "the mechanism default" if value is None else f"{value:g} K"
 
 
-def _concentration_text(value: float) -> str:
-    for scale, unit in ((1.0, "M"), (1e-3, "mM"), (1e-6, "µM"), (1e-9, "nM")):
-        if value >= scale:
-            return f"{value / scale:.3g} {unit}"
-    return "0" if value == 0 else f"{value:.3g} M"
-
-
 def _add_stages(result, catalysts, stages) -> xr.Dataset:
     """Per-stage metrics as ``stage_<metric>`` variables over (catalyst, stage)."""
-    names = [c.name for c in catalysts]
-    first = next(iter(stages.values()))
-    variables = {}
-    for metric in first.data_vars:
-        table = np.full((len(names), len(STAGES)), np.nan)
-        for (name, stage), values in stages.items():
-            if metric in values:
-                table[names.index(name), STAGES.index(stage)] = float(values[metric].values)
-        attrs = dict(first[metric].attrs)
-        attrs["long_name"] = f"{attrs.get('long_name', metric)} at each decomposition stage (ODE)"
-        variables[f"stage_{metric}"] = (("catalyst", "stage"), table, attrs)
+    tables, attrs = _metric_tables(stages, [c.name for c in catalysts], (len(STAGES),),
+                                   lambda key: (STAGES.index(key[0]),))
+    variables = {f"stage_{metric}": (("catalyst", "stage"), table, {
+        **attrs[metric], "long_name": f"{attrs[metric].get('long_name', metric)} at each decomposition stage (ODE)"})
+        for metric, table in tables.items()}
     return result.assign(variables).assign_coords(stage=("stage", list(STAGES)))
 
 
@@ -462,50 +429,66 @@ def condition_grid(catalyst, ph_values, species, concentrations, metric=DEFAULT_
     return result.assign_attrs(catalyst=catalyst.name)
 
 
-def _networks(catalysts, rates, probe, parameter_set=None) -> tuple[dict, dict]:
+def _networks(catalysts, rates, probe, parameter_set=None) -> tuple[dict, dict, dict]:
     """Each catalyst's compiled network (probes merged when dosed) with the parameter set and rate overrides
-    it has; an override or a parameter set that no catalyst has is a typo and an error."""
+    it has, the Mechanism behind it, and the network with its alternative oxidant parameter set (when no
+    parameter set is asked for). Files are read once per catalyst. An override or a parameter set that no
+    catalyst has is a typo and an error."""
     from .mechanism.overrides import with_rates
     from .models import load
     from .network import compile_network
 
-    networks, mechanisms, known, sets = {}, {}, set(), set()
+    networks, mechanisms, alternatives, known, sets = {}, {}, {}, set(), set()
     for catalyst in catalysts:
-        mechanism = load(list(catalyst.files) + ([PROBE_FILE] if probe else []))
-        own_sets = {p.name for p in mechanism.parameter_sets}
+        loaded = load(list(catalyst.files) + ([PROBE_FILE] if probe else []))
+        own_sets = {p.name for p in loaded.parameter_sets}
         sets |= own_sets
-        if parameter_set in own_sets:
-            mechanism = mechanism.with_parameter_set(parameter_set)
-        ids = {r.id for r in mechanism.reactions}
+        ids = {r.id for r in loaded.reactions}
         known |= ids
         own = {rid: value for rid, value in (rates or {}).items() if rid in ids}
-        mechanisms[catalyst.name] = with_rates(mechanism, own)
+        chosen = loaded.with_parameter_set(parameter_set) if parameter_set in own_sets else loaded
+        mechanisms[catalyst.name] = with_rates(chosen, own)
         networks[catalyst.name] = compile_network(mechanisms[catalyst.name])
+        if parameter_set is None and catalyst.alternative:
+            alternatives[catalyst.name] = compile_network(with_rates(loaded.with_parameter_set(catalyst.alternative),
+                                                                     own))
     unknown = sorted(set(rates or {}) - known)
     if unknown:
         raise ConditionsError(f"`rates` names {', '.join(unknown)}, which no compared mechanism has")
     if parameter_set is not None and parameter_set not in sets:
         raise ConditionsError(f"unknown parameter set `{parameter_set}`: the compared mechanisms define "
                               f"{', '.join(sorted(sets)) or 'none'}")
-    return networks, mechanisms
+    return networks, mechanisms, alternatives
+
+
+def _metric_tables(rows, names, shape, position) -> tuple[dict, dict]:
+    """Stack per-run metrics into arrays: ``rows`` maps (catalyst name, *key) to a metrics Dataset and
+    ``position(key)`` gives the key's index within ``shape``. Returns ({metric: array of shape
+    (len(names), *shape, *trailing)}, {metric: attrs}); cells without a run stay NaN."""
+    first = next(iter(rows.values()))
+    trailing = first["oh_produced"].shape  # (statistic,) for ensembles, () for the ODE
+    metric_names = []
+    for values in rows.values():
+        metric_names += [m for m in values.data_vars if m not in metric_names]
+    tables, attrs = {}, {}
+    for metric in metric_names:
+        table = np.full((len(names),) + tuple(shape) + trailing, np.nan)
+        for (name, *key), values in rows.items():
+            if metric in values:
+                table[(names.index(name),) + tuple(position(key))] = values[metric].values
+                attrs[metric] = dict(values[metric].attrs)
+        tables[metric] = table
+    return tables, attrs
 
 
 def _assemble(catalysts, presets, ph_values, rows, attrs) -> xr.Dataset:
     first = next(iter(rows.values()))
     names = [c.name for c in catalysts]
-    variables = {}
-    metric_names = list(first.data_vars)
-    for values in rows.values():
-        metric_names += [m for m in values.data_vars if m not in metric_names]
-    for metric in metric_names:
-        stack = np.full((len(catalysts), len(presets)) + (first["oh_produced"].shape), np.nan)
-        units = long_name = None
-        for (name, j), values in rows.items():
-            if metric in values:
-                stack[names.index(name), j] = values[metric].values
-                units, long_name = values[metric].attrs["units"], values[metric].attrs["long_name"]
-        dims = ("catalyst", "condition") + (("statistic",) if "statistic" in first.dims else ())
-        variables[metric] = (dims, stack, {"units": units, "long_name": long_name})
+    tables, metric_attrs = _metric_tables(rows, names, (len(presets),), lambda key: key)
+    dims = ("catalyst", "condition") + (("statistic",) if "statistic" in first.dims else ())
+    variables = {metric: (dims, table, {"units": metric_attrs[metric]["units"],
+                                        "long_name": metric_attrs[metric]["long_name"]})
+                 for metric, table in tables.items()}
     coords = {
         "catalyst": ("catalyst", names),
         "label": ("catalyst", [c.display for c in catalysts]),

@@ -13,7 +13,7 @@ from types import MappingProxyType
 from ruamel.yaml.comments import CommentedMap
 
 from .errors import ConditionsError, MechanismError
-from .units import CONCENTRATION, DIMENSIONLESS, FREQUENCY, TEMPERATURE, VOLUME, parse_unit
+from .units import CONCENTRATION, DIMENSIONLESS, FREQUENCY, TEMPERATURE, VOLUME, format_concentration, parse_unit
 from .mechanism.yamlio import FileReader, read_mapping
 
 CONDITIONS_KEYS = ("kind", "name", "description", "units", "pH", "temperature", "volume", "initial",
@@ -53,8 +53,10 @@ class Conditions:
         O2 exchange constants (``O2X-in``, ``O2X-out``) of the ``oxygen`` section. They act on the
         rate constants at run time; a model without those reactions ignores them.
     oxygen : str
-        How O2 is resupplied, in words (``""``: the preset says nothing and the mechanism default,
-        a closed vessel, applies).
+        How O2 is resupplied, in words (:func:`describe_oxygen`; ``""``: the preset says nothing and the
+        mechanism default, a closed vessel, applies).
+    oxygen_kind : str
+        The preset's ``oxygen.supply`` (one of :data:`OXYGEN_SUPPLIES`), ``""`` without an ``oxygen`` section.
     """
 
     pH: float | None = None
@@ -67,6 +69,7 @@ class Conditions:
     sources: MappingProxyType = field(default_factory=lambda: MappingProxyType({}), compare=False)
     rates: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     oxygen: str = ""
+    oxygen_kind: str = ""
 
     def __post_init__(self):
         if self.pH is not None and not 0 <= self.pH <= 14:
@@ -150,7 +153,7 @@ def load_conditions(path) -> Conditions:
         values[section] = {str(name): _value(reader, node, name, CONCENTRATION, units["concentration"],
                                              f"{section} concentration of `{name}`", sources, f"{section}.{name}")
                            for name in node}
-    values["rates"], values["oxygen"] = {}, ""
+    values["rates"], values["oxygen"], values["oxygen_kind"] = {}, "", ""
     if "oxygen" in top:
         _oxygen(reader, top, units, values, sources)
     try:
@@ -159,6 +162,19 @@ def load_conditions(path) -> Conditions:
                           sources=sources, **values)
     except ConditionsError as exc:
         raise MechanismError(str(exc), path) from None
+
+
+#: How each supply reads in results and footers.
+_SUPPLY_WORDS = {"open": "stirred open vessel", "tissue": "tissue-like supply", "": "O2 exchange"}
+
+
+def describe_oxygen(kind: str, start: float, set_point: float = 0.0, transfer: float = 0.0) -> str:
+    """One line on how O2 behaves: ``kind`` (a supply of :data:`OXYGEN_SUPPLIES`, or "" for exchange set some
+    other way), starting O2 and set point [M], transfer constant kLa [s⁻¹]; no exchange reads as a closed vessel."""
+    if kind == "closed" or transfer == 0:
+        return f"closed vessel (no O2 exchange), O2 starts at {format_concentration(start)}"
+    return (f"{_SUPPLY_WORDS.get(kind, kind)}: O2 relaxes toward {format_concentration(set_point)} at "
+            f"kLa = {transfer:.3g} s^-1, starts at {format_concentration(start)}")
 
 
 def _oxygen(reader: FileReader, top, units, values, sources) -> None:
@@ -184,7 +200,6 @@ def _oxygen(reader: FileReader, top, units, values, sources) -> None:
                 raise reader.error(f"a closed vessel exchanges no O2: remove `oxygen.{key}` or choose "
                                    "`supply: open` or `supply: tissue`", node, key)
         set_point, transfer = 0.0, 0.0
-        values["oxygen"] = f"closed vessel (no O2 exchange), O2 starts at {initial * 1e6:.3g} µM"
     else:
         for key in ("set-point", "transfer"):
             if key not in node:
@@ -193,8 +208,6 @@ def _oxygen(reader: FileReader, top, units, values, sources) -> None:
                            "`oxygen.set-point`", sources, "oxygen.set-point")
         transfer = _value(reader, node, "transfer", FREQUENCY, parse_unit("1/s"), "`oxygen.transfer`",
                           sources, "oxygen.transfer")
-        what = "stirred open vessel" if supply == "open" else "tissue-like supply"
-        values["oxygen"] = (f"{what}: O2 relaxes toward {set_point * 1e6:.3g} µM at "
-                            f"kLa = {transfer:.3g} s^-1, starts at {initial * 1e6:.3g} µM")
+    values["oxygen"], values["oxygen_kind"] = describe_oxygen(supply, initial, set_point, transfer), supply
     values["buffered"][O2_SUPPLY_SPECIES] = set_point
     values["rates"] = {rid: transfer for rid in O2_EXCHANGE}

@@ -87,7 +87,6 @@ import numpy as np
 import xarray as xr
 
 from .stochastic import production_matrix
-from .validity import VALIDITY_ATTRIBUTE, validity_warnings  # noqa: F401  (the result's caveats, read back)
 
 RATE_CONVENTION = ("r = k·Π[x]^ν over reactants (self-reactions 2A→P: r = k[A]², d[A]/dt = −2r); "
                    "d[x]/dt = Σ_reactions ν_net·r")

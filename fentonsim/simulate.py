@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .conditions import Conditions, load_conditions
+from .conditions import Conditions, describe_oxygen, load_conditions
 from .data import preset_directory
 from .constants import AVOGADRO
 from .deterministic import DEFAULT_ATOL, DEFAULT_MAX_STEPS, DEFAULT_RTOL, solve_ode
@@ -29,7 +29,7 @@ from .network import Network, compile_network
 from .results import ode_dataset, stochastic_dataset
 from .stochastic import (DEFAULT_EPSILON, DEFAULT_MAX_EVENTS, DEFAULT_QUANTILES, STATUS_NAMES, SUCCESS,
                          run_stochastic)
-from .units import CONCENTRATION, TEMPERATURE, TIME, VOLUME, parse_quantity
+from .units import CONCENTRATION, TEMPERATURE, TIME, VOLUME, format_concentration, parse_quantity
 from .validity import VALIDITY_ATTRIBUTE, warn_validity, yield_law_warnings
 
 #: The shipped condition presets (fentonsim.data: the checkout's mechanisms/conditions or the wheel's copy).
@@ -86,26 +86,20 @@ def resolve_model(model, parameter_set=None, rates=None) -> Network:
     return compile_network(resolve_mechanism(model, parameter_set, rates))
 
 
-def oxygen_supply(network, preset, y0=None, k=None) -> str:
-    """How O2 behaved in a run, in words, from what the run used: its starting O2 (``y0``), the exchange
-    constants in ``k`` (kLa = k of O2X-out, set point = k of O2X-in / kLa) and the kind of supply the preset
-    names; without ``y0``/``k`` the preset's own description."""
+def oxygen_supply(network, preset, y0, k) -> str:
+    """How O2 behaved in a run, in words, from what the run used: its starting O2 (``y0``) and the exchange
+    constants in ``k`` (kLa = k of O2X-out, set point = k of O2X-in / kLa), named by the preset's supply."""
     if "O2" not in network.species:
         return "O2 clamped" if "O2" in network.buffered_names else "no O2 in the model"
     ids = network.reaction_ids
-    if y0 is None or k is None:
-        if preset.oxygen:
-            return preset.oxygen
-        return "closed vessel (no O2 exchange)" if "O2X-in" in ids else "O2 integrated, no exchange reactions"
-    start = float(y0[network.species.index("O2")]) * 1e6
+    start = float(y0[network.species.index("O2")])
     if "O2X-in" not in ids or "O2X-out" not in ids:
-        return f"O2 integrated, no exchange reactions in the model, starts at {start:.3g} µM"
+        return f"O2 integrated, no exchange reactions in the model, starts at {format_concentration(start)}"
     k_in, k_out = float(k[ids.index("O2X-in")]), float(k[ids.index("O2X-out")])
-    if k_in == 0 and k_out == 0:
-        return f"closed vessel (no O2 exchange), O2 starts at {start:.3g} µM"
-    kind = preset.oxygen.split(":")[0] if preset.oxygen and ":" in preset.oxygen else "O2 exchange"
-    target = f"{k_in / k_out * 1e6:.3g} µM" if k_out > 0 else "— (no outflow)"
-    return f"{kind}: O2 relaxes toward {target} at kLa = {k_out:.3g} s^-1, starts at {start:.3g} µM"
+    if k_out == 0 and k_in > 0:
+        return f"O2 supplied at {k_in:.3g} M/s with no outflow, starts at {format_concentration(start)}"
+    return describe_oxygen(preset.oxygen_kind if k_out > 0 else "closed", start,
+                           k_in / k_out if k_out > 0 else 0.0, k_out)
 
 
 def time_grid(t_end=None, n_points=None, t_eval=None) -> np.ndarray:

@@ -8,7 +8,6 @@ share (ROS core, GSH) move together and ratios between catalysts are meaningful.
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import xarray as xr

@@ -214,3 +214,11 @@ def parse_quantity(value, dims: tuple[float, ...], default_unit: "str | Unit", w
             f"expected {format_dims(dims)}"
         )
     return number * unit.factor
+
+
+def format_concentration(value: float) -> str:
+    """A concentration [M] in the largest of M, mM, µM, nM that keeps it ≥ 1 ("50 µM"); 0 as "0"."""
+    for scale, unit in ((1.0, "M"), (1e-3, "mM"), (1e-6, "µM"), (1e-9, "nM")):
+        if value >= scale:
+            return f"{value / scale:.3g} {unit}"
+    return "0" if value == 0 else f"{value:.3g} M"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +50,6 @@ NOT_TESTED = {
 
 
 def _nodeid() -> str:
-    import os
     return os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0]
 
 
