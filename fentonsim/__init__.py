@@ -7,7 +7,7 @@ an ``xarray.Dataset`` (schema in :mod:`fentonsim.results`) -> :func:`metrics` (Â
 :func:`compare` (catalysts Ã— conditions) and :mod:`fentonsim.plotting`. ``MECHANISMS`` is the directory
 of the shipped mechanism files.
 """
-__version__ = "0.1.0"
+from .version import __version__  # noqa: E402
 
 from .conditions import Conditions, load_conditions  # noqa: E402
 from .deterministic import ODEBatch, ODESolution, solve_ode, solve_ode_batch  # noqa: E402
@@ -19,7 +19,8 @@ from .mechanism.dump import dump_mechanism  # noqa: E402
 from .network import Network, compile_network  # noqa: E402
 from .simulate import simulate  # noqa: E402
 from .metrics import metrics, summarize  # noqa: E402
-from .compare import MECHANISM_DIRECTORY as MECHANISMS, compare  # noqa: E402
+from .catalysts import MECHANISM_DIRECTORY as MECHANISMS  # noqa: E402
+from .compare import compare  # noqa: E402
 from .sweep import sweep  # noqa: E402
 from .stochastic import StochasticSolution, run_stochastic  # noqa: E402
 from .validity import ValidityWarning, validity_warnings  # noqa: E402

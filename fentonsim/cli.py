@@ -35,31 +35,10 @@ import warnings
 from pathlib import Path
 
 from .errors import FentonsimError
-from .units import TEMPERATURE, parse_quantity
 from .validity import ValidityWarning, validity_warnings
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
-
-
-def _temperature(text: str) -> float:
-    try:
-        value = parse_quantity(text if any(c.isalpha() or c == "°" for c in text) else float(text),
-                               TEMPERATURE, "K", "`--temperature`")
-    except (FentonsimError, ValueError) as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"`--temperature` must be above 0 K, found {text}")
-    return value
-
-
-def _ph(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"`--ph` must be a number, found `{text}`") from None
-    if not 0 <= value <= 14:
-        raise argparse.ArgumentTypeError(f"`--ph` must be between 0 and 14, found {value}")
-    return value
+from .cli_args import (EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, initial_assignment, number_or_quantity,
+                       ph, positive_int, rate_assignment, seed, temperature)
 
 
 def _file_kind(path: Path) -> str:
@@ -149,46 +128,6 @@ def cmd_info(args) -> int:
     return EXIT_OK
 
 
-def _integer(minimum: int, limit: int | None = None):
-    """An argparse type: an integer ≥ ``minimum`` (and < ``limit``)."""
-    expected = f"an integer ≥ {minimum}" + ("" if limit is None else f" and < {limit}")
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {expected}, found `{text}`") from None
-        if value < minimum or (limit is not None and value >= limit):
-            raise argparse.ArgumentTypeError(f"expected {expected}, found {value}")
-        return value
-    return parse
-
-
-_positive_int = _integer(1)
-_seed = _integer(0, 2 ** 64)
-
-
-def _initial(text: str) -> tuple:
-    name, sep, value = text.partition("=")
-    if not sep or not name.strip() or not value.strip():
-        raise argparse.ArgumentTypeError(f"`--initial` expects NAME=CONCENTRATION (e.g. 'H2O2=100 uM'), found `{text}`")
-    return name.strip(), value.strip()
-
-
-def _rate(text: str) -> tuple:
-    name, sep, value = text.partition("=")
-    if not sep or not name.strip() or not value.strip():
-        raise argparse.ArgumentTypeError(f"`--rate` expects REACTION=K (e.g. 'F1=63 M^-1 s^-1'), found `{text}`")
-    return name.strip(), _number_or_quantity(value.strip())
-
-
-def _number_or_quantity(text: str):
-    try:
-        return float(text)
-    except ValueError:
-        return text
-
-
 def cmd_simulate(args) -> int:
     from .simulate import simulate
     from .tables import write_csv
@@ -197,12 +136,13 @@ def cmd_simulate(args) -> int:
     with warnings.catch_warnings():
         # Printed below from the result, one line each, even with --quiet: never extrapolate silently.
         warnings.simplefilter("ignore", ValidityWarning)
-        dataset = simulate(args.model, args.method, t_end=_number_or_quantity(args.t_end), n_points=args.n_points,
+        dataset = simulate(args.model, args.method, t_end=number_or_quantity(args.t_end), n_points=args.n_points,
                            conditions=args.conditions, ph=args.ph, temperature=args.temperature, initial=initial,
                            parameter_set=args.parameter_set, rates=dict(args.rate or []), runs=args.runs,
                            seed=args.seed,
-                           volume=None if args.volume is None else _number_or_quantity(args.volume),
-                           stats=args.stats, progress=sys.stderr.isatty() and not args.quiet)
+                           volume=None if args.volume is None else number_or_quantity(args.volume),
+                           stats=args.stats, progress=(sys.stderr.isatty() and not args.quiet
+                                                       if args.method != "ode" else None))
     path = write_csv(dataset, args.out)
     for line in validity_warnings(dataset):
         print(f"warning: {line}")
@@ -223,7 +163,7 @@ def cmd_export(args) -> int:
     from .tables import atomic_output
 
     text = export_model(args.mechanism, conditions=args.conditions, ph=args.ph, temperature=args.temperature,
-                        volume=None if args.volume is None else _number_or_quantity(args.volume),
+                        volume=None if args.volume is None else number_or_quantity(args.volume),
                         initial=dict(args.initial or []), parameter_set=args.parameter_set,
                         rates=dict(args.rate or []), amounts=args.amounts)
     with atomic_output(args.sbml) as fh:
@@ -237,18 +177,18 @@ def _add_condition_arguments(parser, volume_name):
     """The run conditions `simulate` and `export` share (precedence: flag, then preset, then mechanism)."""
     parser.add_argument("--volume", help=f"{volume_name} in L, or a quantity such as '0.1 fL' "
                                          "(default: preset, then mechanism)")
-    parser.add_argument("--ph", type=_ph, help="pH (default: preset, then mechanism)")
-    parser.add_argument("--temperature", type=_temperature, help="temperature, e.g. 310.15 or '37 °C'")
+    parser.add_argument("--ph", type=ph, help="pH (default: preset, then mechanism)")
+    parser.add_argument("--temperature", type=temperature, help="temperature, e.g. 310.15 or '37 °C'")
     parser.add_argument("--conditions", help="condition preset (tme, normal, lysosome) or conditions file")
-    parser.add_argument("--initial", type=_initial, action="append", metavar="NAME=CONC",
+    parser.add_argument("--initial", type=initial_assignment, action="append", metavar="NAME=CONC",
                         help="initial concentration, e.g. 'Fe+2=20 uM' (repeatable)")
     parser.add_argument("--parameter-set", help="apply a named alternative parameter set")
-    parser.add_argument("--rate", type=_rate, action="append", metavar="ID=K",
+    parser.add_argument("--rate", type=rate_assignment, action="append", metavar="ID=K",
                         help="replace a reaction's rate constant, e.g. 'REL-Fe3O4=2e-4 s^-1' (repeatable)")
 
 
 def cmd_list(args) -> int:
-    from .compare import BUILT_IN
+    from .catalysts import BUILT_IN
     from .conditions import load_conditions
     from .data import mechanism_directory, preset_directory, shipped_mechanisms, shipped_presets
     from .metrics import DESCRIPTIONS
@@ -282,8 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     validate.set_defaults(run=cmd_validate)
     info = sub.add_parser("info", help="show species, pools and reactions with effective rate constants")
     info.add_argument("file", metavar="FILE")
-    info.add_argument("--ph", type=_ph, help="pH (default: the mechanism default)")
-    info.add_argument("--temperature", type=_temperature,
+    info.add_argument("--ph", type=ph, help="pH (default: the mechanism default)")
+    info.add_argument("--temperature", type=temperature,
                       help="temperature, e.g. 310.15, '310 K' or '37 °C' (default: the mechanism default)")
     info.add_argument("--parameter-set", help="apply a named alternative parameter set")
     info.set_defaults(run=cmd_info)
@@ -305,12 +245,13 @@ def build_parser() -> argparse.ArgumentParser:
                     "`run,time,<species>` for several runs.")
     simulate.add_argument("model", metavar="MODEL", help="mechanism file (.yaml) or SBML model (.xml)")
     simulate.add_argument("--method", choices=("ode", "ssa", "tau-leap", "auto"), default="ode")
-    simulate.add_argument("--runs", type=_positive_int, default=1, help="stochastic trajectories (default 1)")
-    simulate.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    simulate.add_argument("--runs", type=positive_int, help="stochastic trajectories (default 1; stochastic methods)")
+    simulate.add_argument("--seed", type=seed, help="random seed (default 0; stochastic methods)")
     simulate.add_argument("--t-end", default="3600", help="end time in s, or a quantity such as '10 min' (default 3600)")
-    simulate.add_argument("--n-points", type=_positive_int, default=201, help="output times (default 201)")
+    simulate.add_argument("--n-points", type=positive_int, default=201, help="output times (default 201)")
     _add_condition_arguments(simulate, "volume")
-    simulate.add_argument("--stats", action="store_true", help="write ensemble mean and sd instead of runs")
+    simulate.add_argument("--stats", action="store_true", default=None,
+                          help="write ensemble mean and sd instead of runs (stochastic methods)")
     simulate.add_argument("--quiet", action="store_true", help="no summary line or progress bar")
     simulate.add_argument("--out", required=True, metavar="FILE.csv", help="output CSV file")
     simulate.set_defaults(run=cmd_simulate)

@@ -16,25 +16,26 @@ from __future__ import annotations
 import csv
 import math
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
-from .decomposition import STAGES, STEPS, decomposition_rows
+# Catalyst names are compare's public vocabulary too: re-exported for `from fentonsim.compare import ...`.
+from .catalysts import BUILT_IN, DEFAULT_CATALYSTS, DEFAULT_DOSE, PROBE_FILE, Catalyst, parse_catalyst  # noqa: F401
 from .conditions import O2_SUPPLY_SPECIES
+from .decomposition import STAGES, STEPS, decomposition_rows
 from .deterministic import DEFAULT_SOLVER
-from .errors import ConditionsError, SolverError
-from .metrics import DESCRIPTIONS, metrics, summarize
+from .errors import ConditionsError
+from .metrics import DESCRIPTIONS, describe, metrics, summarize
+from .problem import (batch_metrics, build_problem, format_rates, provenance, resolve_conditions,
+                      resolve_mechanism, resolve_model, solve_batch, time_grid)
 from .sampling import latin_hypercube, mechanism_ranges
+from .simulate import simulate
+from .sweep import sweep
 from .validity import ValidityWarning, validity_warnings
-from .data import mechanism_directory, resolve_mechanism_path
-from .simulate import resolve_conditions, simulate
 from .units import CONCENTRATION, TEMPERATURE, TIME, VOLUME, format_concentration, parse_quantity
 
-MECHANISM_DIRECTORY = mechanism_directory()
-DEFAULT_DOSE = "20 uM"
 DEFAULT_T_END = "1 h"
 DEFAULT_CONDITIONS = ("tme", "normal")
 DEFAULT_METRIC = "oh_produced"
@@ -44,73 +45,9 @@ DEFAULT_UNCERTAINTY_SAMPLES = 32
 UNCERTAINTY_QUANTILES = (0.05, 0.5, 0.95)
 DEFAULT_RUNS = 20
 DEFAULT_VOLUME = "0.1 fL"
-PROBE_FILE = MECHANISM_DIRECTORY / "probes.yaml"
-GSH_FILE = MECHANISM_DIRECTORY / "glutathione.yaml"
 #: Metrics shown in the table, in order (the figure shows one of them).
 TABLE_METRICS = ("oh_produced", "oh_escaping_gsh", "oh_per_metal", "oh_per_h2o2", "oh_exposure", "oh_steady",
                  "gsh_depleted", "t_half_h2o2", "o2_consumed", "o2_min")
-
-
-@dataclass(frozen=True)
-class Catalyst:
-    """A catalyst to compare: ``files`` merged into one mechanism, dosed into ``species``.
-
-    ``alternative`` names a parameter set with the other published answer to the catalyst's biggest open
-    question — which oxidant its reaction with H2O2 makes (·OH, or Fe(IV), Cu(III), Mn(IV)); compare runs it
-    beside the default so the table shows both answers instead of hiding one.
-    """
-
-    name: str
-    files: tuple[Path, ...]
-    species: str
-    label: str = ""
-    caveat: str = ""
-    alternative: str = ""
-
-    @property
-    def display(self) -> str:
-        return self.label or self.name
-
-
-BUILT_IN = {
-    "iron": Catalyst("iron", (MECHANISM_DIRECTORY / "iron.yaml", GSH_FILE), "Fe+2", "Fe²⁺",
-                     "Fe(III) precipitates near neutral pH (Rose & Waite 2003 constants; their pH law is a "
-                     "fentonsim assumption); all Fe(II) + H2O2 gives ·OH by default, but near neutral pH part may "
-                     "give Fe(IV) (Bataineh et al. 2012; no measured fraction: `ferryl-neutral` splits it 50/50).",
-                     alternative="ferryl-neutral"),
-    "copper": Catalyst("copper", (MECHANISM_DIRECTORY / "copper.yaml", GSH_FILE), "Cu+", "Cu⁺",
-                       "Cu(I) is held as the glutathione complex (Morgan et al. 2017), whose reactions with O2 "
-                       "and H2O2 have no published constants (analogue values, wide ranges: see the band); GSH "
-                       "feeds electrons to O2 through it, so ·OH can exceed the initial H2O2 while O2 is "
-                       "resupplied. All Cu(I) + H2O2 gives ·OH by default; Pham et al. (2013) find Cu(III) at "
-                       "pH 8 (`CuIII-Pham-2013`).", alternative="CuIII-Pham-2013"),
-    "manganese": Catalyst("manganese", (MECHANISM_DIRECTORY / "manganese.yaml", GSH_FILE), "Mn+2", "Mn²⁺",
-                          "the Mn(II)/HCO3⁻ pathway (M10, rate ∝ [Mn][H2O2][HCO3⁻]³, Stadtman et al. 1990) has a "
-                          "provisional order-of-magnitude constant (1e4 M⁻⁴ s⁻¹, range 1e3–1e5; no published "
-                          "value) and makes Mn(IV)=O, not ·OH, by default; `Stadtman-1990-OH` makes ·OH.",
-                          alternative="Stadtman-1990-OH"),
-}
-DEFAULT_CATALYSTS = tuple(BUILT_IN)
-
-
-def parse_catalyst(spec) -> Catalyst:
-    """A Catalyst from a built-in name (``iron``, ``copper``, ``manganese``), ``FILE.yaml:SPECIES`` or a Catalyst.
-
-    A user file is merged with glutathione.yaml (read once if the file includes it already).
-    """
-    if isinstance(spec, Catalyst):
-        return spec
-    text = str(spec).strip()
-    if text in BUILT_IN:
-        return BUILT_IN[text]
-    path_text, sep, species = text.rpartition(":")
-    if not sep or not path_text or not species:
-        raise ConditionsError(f"unknown catalyst `{text}`: expected one of {', '.join(BUILT_IN)} or "
-                              "FILE.yaml:SPECIES (the species the dose goes into, e.g. `my_cu.yaml:Cu+`)")
-    path = resolve_mechanism_path(path_text)  # a shipped mechanism may be named: `copper:Cu+`
-    if not path.exists():
-        raise ConditionsError(f"catalyst file `{path}` not found")
-    return Catalyst(path.stem, (path, GSH_FILE), species)
 
 
 def _concentration(value, what):
@@ -123,7 +60,8 @@ def _concentration(value, what):
 def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=DEFAULT_DOSE, ph=None,
             gsh=None, h2o2=None, t_end=DEFAULT_T_END, n_points=121, probe=None, stochastic=False,
             runs=DEFAULT_RUNS, volume=DEFAULT_VOLUME, seed=0, rates=None, parameter_set=None, temperature=None,
-            decompose=True, uncertainty=DEFAULT_UNCERTAINTY_SAMPLES, progress=None) -> xr.Dataset:
+            decompose=True, uncertainty=DEFAULT_UNCERTAINTY_SAMPLES, progress=None, boluses=(),
+            sources=()) -> xr.Dataset:
     """·OH metrics of each catalyst at each condition, at the same metal dose.
 
     Parameters
@@ -165,6 +103,8 @@ def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=
         ``range_<metric>`` over (catalyst, condition, quantile).
     progress : callable, optional
         Called with a one-line message before each run.
+    boluses, sources : sequences of fentonsim.Bolus / fentonsim.Source
+        Inputs (a repeated H2O2 dose, a slow release) applied in every run, as in simulate().
 
     Returns
     -------
@@ -205,50 +145,53 @@ def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=
             raise ConditionsError(f"`temperature` must be a liquid-water temperature in kelvin (200–400 K), "
                                   f"found {temperature:g} K; give °C with a unit, e.g. '37 °C'")
         presets = [p.replace(temperature=temperature) for p in presets]
-    networks, mechanisms, alternatives = _networks(catalyst_list, rates, probe, parameter_set)
+    networks, mechanisms, alternatives, own_rates = _networks(catalyst_list, rates, probe, parameter_set)
     if isinstance(uncertainty, bool) or not isinstance(uncertainty, (int, np.integer)) or uncertainty < 0 or \
             uncertainty == 1:
         raise ConditionsError(f"`uncertainty` must be 0 (off) or a number of samples ≥ 2, found {uncertainty!r}")
 
-    rows, ph_values, caveats, oxygen_used = {}, [], [], {}
-    for j, preset in enumerate(presets):
-        ph_values.append(ph[j] if ph is not None else preset.pH)
+    rows, caveats, oxygen_used, stages, alternative_rows = {}, [], {}, {}, {}
+    ph_values = [ph[j] if ph is not None else preset.pH for j, preset in enumerate(presets)]
+    t_out = time_grid(t_end_s, n_points)
+    stage_conditions = ()
+    if decompose and len(presets) >= 2:
+        stage_conditions = _stage_conditions(presets[0].replace(pH=ph_values[0]), presets[1].replace(pH=ph_values[1]))
     for catalyst in catalyst_list:
         network = networks[catalyst.name]
-        for j, preset in enumerate(presets):
+        common = dict(initial={catalyst.species: dose_m, **extra, **probe}, rates=own_rates[catalyst.name],
+                      metal_dose=dose_m)
+        # Every deterministic run of a catalyst (its conditions, then the decomposition stages) is one Problem,
+        # solved in one batched call: the numbers simulate() gives for each (tests/test_run_path.py).
+        main = [] if stochastic else [dict(conditions=preset.replace(pH=ph_values[j]), **common)
+                                      for j, preset in enumerate(presets)]
+        if progress is not None:
+            progress(f"{catalyst.name}: {'' if stochastic else f'{len(presets)} conditions, '}"
+                     f"{len(stage_conditions)} decomposition stages")
+        values, described = _batch_rows(network, main + [dict(conditions=c, **common) for c in stage_conditions],
+                                        t_out, boluses, sources)
+        for j in range(len(main)):
+            rows[catalyst.name, j] = values[j]
+            caveats += [w for w in described[j]["validity_warnings"].split("\n") if w and w not in caveats]
+            oxygen_used.setdefault(j, described[j]["oxygen_supply"])
+        for stage, stage_values in zip(STAGES, values[len(main):]):
+            stages[catalyst.name, stage] = stage_values
+        if catalyst.name in alternatives:
             if progress is not None:
-                progress(f"{catalyst.name} at {preset.name or 'conditions'} (pH {ph_values[j]:g})")
-            initial = {catalyst.species: dose_m, **extra, **probe}
-            kwargs = dict(conditions=preset, ph=ph_values[j], initial=initial, t_end=t_end_s, n_points=n_points)
-            if stochastic:
-                ds = _run(network, "ssa", runs=runs, seed=seed, volume=volume, **kwargs)
-            else:
-                ds = _run(network, **kwargs)
-            caveats += [w for w in validity_warnings(ds) if w not in caveats]
-            oxygen_used.setdefault(j, ds.attrs.get("oxygen_supply", ""))
-            values = metrics(ds, dose=dose_m)
-            rows[catalyst.name, j] = summarize(values) if stochastic else values
-    stages = {}
-    if decompose and len(presets) >= 2:
-        target, reference = presets[0].replace(pH=ph_values[0]), presets[1].replace(pH=ph_values[1])
-        for catalyst in catalyst_list:
-            initial = {catalyst.species: dose_m, **extra, **probe}
-            for stage, stage_conditions in zip(STAGES, _stage_conditions(target, reference)):
+                progress(f"{catalyst.name} with `{catalyst.alternative}`")
+            alternative_values, _ = _batch_rows(
+                alternatives[catalyst.name], [dict(conditions=preset.replace(pH=ph_values[j]), **common)
+                                              for j, preset in enumerate(presets)], t_out, boluses, sources)
+            alternative_rows.update({(catalyst.name, j): v for j, v in enumerate(alternative_values)})
+        if stochastic:
+            for j, preset in enumerate(presets):
                 if progress is not None:
-                    progress(f"{catalyst.name}: decomposition stage `{stage}`")
-                ds = _run(networks[catalyst.name], conditions=stage_conditions, initial=initial,
-                          t_end=t_end_s, n_points=n_points)
-                stages[catalyst.name, stage] = metrics(ds, dose=dose_m)
-    alternative_rows = {}
-    for catalyst in catalyst_list:
-        if catalyst.name not in alternatives:
-            continue
-        for j, preset in enumerate(presets):
-            if progress is not None:
-                progress(f"{catalyst.name} at {preset.name or 'conditions'} with `{catalyst.alternative}`")
-            ds = _run(alternatives[catalyst.name], conditions=preset, ph=ph_values[j],
-                      initial={catalyst.species: dose_m, **extra, **probe}, t_end=t_end_s, n_points=n_points)
-            alternative_rows[catalyst.name, j] = metrics(ds, dose=dose_m)
+                    progress(f"{catalyst.name} at {preset.name or 'conditions'} (pH {ph_values[j]:g}): {runs} runs")
+                ds = _run(network, "ssa", runs=runs, seed=seed, volume=volume, conditions=preset, ph=ph_values[j],
+                          initial=common["initial"], t_end=t_end_s, n_points=n_points, rates=common["rates"],
+                          boluses=boluses, sources=sources)
+                caveats += [w for w in validity_warnings(ds) if w not in caveats]
+                oxygen_used.setdefault(j, ds.attrs.get("oxygen_supply", ""))
+                rows[catalyst.name, j] = summarize(metrics(ds, dose=dose_m))
     samples, sampled, draws, failed = {}, {}, [], 0
     if uncertainty and not stochastic:
         fixed = set(rates or {}) | {rid for m in mechanisms.values() for p in m.parameter_sets
@@ -256,22 +199,15 @@ def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=
         sampled = {rid: r for rid, r in mechanism_ranges(mechanisms.values()).items() if rid not in fixed}
         draws = latin_hypercube(sampled, int(uncertainty), seed) if sampled else []
         for catalyst in catalyst_list:
-            network, own = networks[catalyst.name], set(networks[catalyst.name].source_reaction)
-            initial = {catalyst.species: dose_m, **extra, **probe}
-            for j, preset in enumerate(presets):
-                if progress is not None:
-                    progress(f"{catalyst.name} at {preset.name or 'conditions'}: {len(draws)} samples of "
-                             f"{len(sampled)} uncertain constants")
-                for s, draw in enumerate(draws):
-                    mine = {rid: k for rid, k in draw.items() if rid in own}
-                    run_conditions = preset.replace(pH=ph_values[j], rates={**preset.rates, **mine})
-                    try:
-                        ds = _run(network, conditions=run_conditions, initial=initial, t_end=t_end_s,
-                                  n_points=n_points)
-                    except SolverError:
-                        failed += 1  # a sample the solver cannot integrate stays NaN
-                        continue
-                    samples[catalyst.name, j, s] = metrics(ds, dose=dose_m)
+            if not draws:
+                break
+            if progress is not None:
+                progress(f"{catalyst.name}: {len(draws)} samples of {len(sampled)} uncertain constants at "
+                         f"{len(presets)} conditions")
+            samples[catalyst.name], n_failed = _sample_metrics(
+                networks[catalyst.name], presets, ph_values, draws, own_rates[catalyst.name],
+                {catalyst.species: dose_m, **extra, **probe}, dose_m, t_end_s, n_points, boluses, sources)
+            failed += n_failed
     # As the first catalyst's runs used it (starting O2, supply constants after any override).
     oxygen = [oxygen_used[j] for j in range(len(presets))]
     result = _assemble(catalyst_list, presets, ph_values, rows, dict(
@@ -280,7 +216,9 @@ def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=
         volume_L=parse_quantity(volume, VOLUME, "L", "`volume`") if stochastic else 0.0, seed=seed, gsh_override="" if gsh is None else repr(gsh),
         h2o2_override="" if h2o2 is None else repr(h2o2),
         probes=", ".join(f"{k} {v:g} M" for k, v in probe.items()),
-        rate_overrides="; ".join(f"{rid} = {value}" for rid, value in (rates or {}).items()),
+        inputs="; ".join([b.describe() for b in boluses] + [s.describe() for s in sources]),
+        rate_overrides=format_rates({rid: v for own in own_rates.values() for rid, v in own.items()},
+                                    {rid: m for n in networks.values() for rid, m in n.rate_orders.items()}),
         parameter_set=parameter_set or "",
         temperature_override="" if temperature is None else f"{temperature:g} K",
         n_points=int(n_points),
@@ -309,21 +247,59 @@ def _add_alternatives(result, catalysts, n_conditions, rows) -> xr.Dataset:
     return result.assign(variables).assign_coords(alternative=("catalyst", [c.alternative for c in catalysts]))
 
 
+def _batch_rows(network, points, t_out, boluses, sources) -> tuple[list, list]:
+    """Metrics (one small Dataset per point, as fentonsim.metrics returns them) and provenance attributes
+    (fentonsim.problem.provenance) of ``points`` of ``network``, solved in one batched call; a condition the
+    solver cannot integrate is a SolverError, as it would be in simulate()."""
+    if not points:
+        return [], []
+    problem = build_problem(network, points, t_out=t_out, boluses=boluses, sources=sources)
+    data = batch_metrics(problem, solve_batch(problem, raise_on_failure=True, parallel=False))
+    described = {name: describe(name) for name in data}
+    values = [xr.Dataset({name: ((), float(column[i]), {"units": described[name][0], "long_name": described[name][1]})
+                          for name, column in data.items()}) for i in range(problem.n_conditions)]
+    return values, [provenance(problem, i) for i in range(problem.n_conditions)]
+
+
+def _sample_metrics(network, presets, ph_values, draws, rates, initial, dose, t_end, n_points, boluses, sources):
+    """Metrics of every (condition, sample) of one catalyst from one batched solve (fentonsim.problem):
+    the draws act on k like any run-time rate constant. Returns ({metric: (n_conditions, n_samples)},
+    number of failed samples); a sample the solver cannot integrate stays NaN."""
+    own = set(network.source_reaction)
+    points = [{"conditions": preset.replace(pH=ph_values[j]), "initial": initial, "metal_dose": dose,
+               "rates": {**{rid: k for rid, k in draw.items() if rid in own}, **rates}}
+              for j, preset in enumerate(presets) for draw in draws]
+    problem = build_problem(network, points, t_out=time_grid(t_end, n_points), boluses=boluses, sources=sources)
+    batch = solve_batch(problem, parallel=False)
+    shape = (len(presets), len(draws))
+    return ({name: values.reshape(shape) for name, values in batch_metrics(problem, batch).items()},
+            int(np.count_nonzero(batch.status)))
+
+
 def _add_samples(result, catalysts, n_conditions, draws, samples, sampled, failed) -> xr.Dataset:
     """Per-sample metrics as ``samples_<metric>``, their 5/50/95 % quantiles as ``range_<metric>`` and the
-    sampled constants as ``k_sampled`` over (sample, reaction)."""
+    sampled constants as ``k_sampled`` over (sample, reaction). ``samples`` maps a catalyst name to
+    {metric: (n_conditions, n_samples)}."""
     n_samples = len(draws)
-    tables, attrs = ((_metric_tables(samples, [c.name for c in catalysts], (n_conditions, n_samples),
-                                     lambda key: key)) if samples else ({}, {}))
+    names = [c.name for c in catalysts]
+    metric_names = []
+    for table in samples.values():
+        metric_names += [m for m in table if m not in metric_names]
     variables = {}
-    for metric, table in tables.items():
-        variables[f"samples_{metric}"] = (("catalyst", "condition", "sample"), table, attrs[metric])
+    for metric in metric_names:
+        table = np.full((len(names), n_conditions, n_samples), np.nan)
+        for name, values in samples.items():
+            if metric in values:
+                table[names.index(name)] = values[metric]
+        unit, long_name = describe(metric)
+        attrs = {"units": unit, "long_name": long_name}
+        variables[f"samples_{metric}"] = (("catalyst", "condition", "sample"), table, attrs)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN cells (a metric a catalyst lacks)
             quantiles = np.nanquantile(table, UNCERTAINTY_QUANTILES, axis=-1)
         variables[f"range_{metric}"] = (("catalyst", "condition", "quantile"), np.moveaxis(quantiles, 0, -1),
-                                        {**attrs[metric], "long_name": f"{attrs[metric].get('long_name', metric)}: "
-                                                                       "5/50/95 % over rate-constant uncertainty"})
+                                        {**attrs, "long_name": f"{long_name}: 5/50/95 % over rate-constant "
+                                                               "uncertainty"})
     reactions = sorted(sampled)
     variables["k_sampled"] = (("sample", "reaction"), np.array([[d[r] for r in reactions] for d in draws]),
                               {"units": "M^(1-order) s^-1", "long_name": "sampled reference rate constant"})
@@ -406,7 +382,6 @@ def ph_curve(catalysts=DEFAULT_CATALYSTS, ph_values=np.arange(5.0, 8.01, 0.25), 
     Returns a DataArray over (catalyst, pH) with the metric's ``units`` and ``long_name`` — the input of
     :func:`fentonsim.plotting.plot_ph_curve`.
     """
-    from .sweep import sweep
 
     catalyst_list = [parse_catalyst(c) for c in catalysts]
     grid = {"pH": np.asarray(ph_values, dtype=float), **{name: [v] for name, v in (initial or {}).items()}}
@@ -421,7 +396,6 @@ def condition_grid(catalyst, ph_values, species, concentrations, metric=DEFAULT_
 
     Returns a DataArray over (``species``, pH) — the input of :func:`fentonsim.plotting.plot_heatmap`.
     """
-    from .sweep import sweep
 
     catalyst = parse_catalyst(catalyst)
     grid = {species: list(concentrations), "pH": np.asarray(ph_values, dtype=float)}
@@ -429,36 +403,33 @@ def condition_grid(catalyst, ph_values, species, concentrations, metric=DEFAULT_
     return result.assign_attrs(catalyst=catalyst.name)
 
 
-def _networks(catalysts, rates, probe, parameter_set=None) -> tuple[dict, dict, dict]:
-    """Each catalyst's compiled network (probes merged when dosed) with the parameter set and rate overrides
-    it has, the Mechanism behind it, and the network with its alternative oxidant parameter set (when no
-    parameter set is asked for). Files are read once per catalyst. An override or a parameter set that no
-    catalyst has is a typo and an error."""
-    from .mechanism.overrides import with_rates
-    from .models import load
-    from .network import compile_network
-
-    networks, mechanisms, alternatives, known, sets = {}, {}, {}, set(), set()
+def _networks(catalysts, rates, probe, parameter_set=None) -> tuple[dict, dict, dict, dict]:
+    """Each catalyst's compiled network (probes merged when dosed) with the parameter set it has, the
+    Mechanism behind it, the network with its alternative oxidant parameter set (when no parameter set is
+    asked for), and the rate overrides that apply to it (given to every run, on k). Files are read and
+    networks compiled once (fentonsim.problem caches both). An override or a parameter set that no catalyst
+    has is a typo and an error."""
+    networks, mechanisms, alternatives, own_rates, known, sets = {}, {}, {}, {}, set(), set()
     for catalyst in catalysts:
-        loaded = load(list(catalyst.files) + ([PROBE_FILE] if probe else []))
+        loaded = resolve_mechanism([str(f) for f in catalyst.files] + ([str(PROBE_FILE)] if probe else []))
         own_sets = {p.name for p in loaded.parameter_sets}
         sets |= own_sets
         ids = {r.id for r in loaded.reactions}
         known |= ids
-        own = {rid: value for rid, value in (rates or {}).items() if rid in ids}
-        chosen = loaded.with_parameter_set(parameter_set) if parameter_set in own_sets else loaded
-        mechanisms[catalyst.name] = with_rates(chosen, own)
-        networks[catalyst.name] = compile_network(mechanisms[catalyst.name])
+        mechanisms[catalyst.name] = (loaded.with_parameter_set(parameter_set) if parameter_set in own_sets
+                                     else loaded)
+        networks[catalyst.name] = resolve_model(mechanisms[catalyst.name])
+        own_rates[catalyst.name] = networks[catalyst.name].parse_rates(
+            {rid: value for rid, value in (rates or {}).items() if rid in ids})
         if parameter_set is None and catalyst.alternative:
-            alternatives[catalyst.name] = compile_network(with_rates(loaded.with_parameter_set(catalyst.alternative),
-                                                                     own))
+            alternatives[catalyst.name] = resolve_model(loaded.with_parameter_set(catalyst.alternative))
     unknown = sorted(set(rates or {}) - known)
     if unknown:
         raise ConditionsError(f"`rates` names {', '.join(unknown)}, which no compared mechanism has")
     if parameter_set is not None and parameter_set not in sets:
         raise ConditionsError(f"unknown parameter set `{parameter_set}`: the compared mechanisms define "
                               f"{', '.join(sorted(sets)) or 'none'}")
-    return networks, mechanisms, alternatives
+    return networks, mechanisms, alternatives, own_rates
 
 
 def _metric_tables(rows, names, shape, position) -> tuple[dict, dict]:

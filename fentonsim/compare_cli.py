@@ -10,7 +10,7 @@ import argparse
 import sys
 import time
 
-from .cli import EXIT_OK, _number_or_quantity, _ph, _rate
+from .cli_args import EXIT_OK, number_or_quantity, ph, rate_assignment
 from .compare import (DEFAULT_CONDITIONS, DEFAULT_DOSE, DEFAULT_METRIC, DEFAULT_RUNS, DEFAULT_T_END,
                       DEFAULT_UNCERTAINTY_SAMPLES, DEFAULT_VOLUME, compare, markdown_table, parse_catalyst,
                       write_outputs)
@@ -51,7 +51,7 @@ def add_compare_parser(sub) -> None:
     parser.add_argument("--conditions", nargs="+", default=list(DEFAULT_CONDITIONS), metavar="PRESET",
                         help="condition presets or files, one column each (default: tme normal)")
     parser.add_argument("--lysosome", action="store_true", help="add the lysosome preset (pH 5.0)")
-    parser.add_argument("--ph", type=_ph, nargs="+", metavar="PH",
+    parser.add_argument("--ph", type=ph, nargs="+", metavar="PH",
                         help="pH of each condition, replacing the presets' (e.g. --ph 6.5 7.4)")
     parser.add_argument("--gsh", help="initial GSH for every condition, e.g. 0 (depleted) or '5 mM'")
     parser.add_argument("--h2o2", help="initial H2O2 for every condition, e.g. '100 uM'")
@@ -74,7 +74,7 @@ def add_compare_parser(sub) -> None:
     parser.add_argument("--runs", type=int, default=DEFAULT_RUNS, help=f"ensemble size (default {DEFAULT_RUNS})")
     parser.add_argument("--volume", default=DEFAULT_VOLUME, help=f"SSA volume (default {DEFAULT_VOLUME})")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--rate", type=_rate, action="append", metavar="ID=K",
+    parser.add_argument("--rate", type=rate_assignment, action="append", metavar="ID=K",
                         help="replace a rate constant in every catalyst that has the reaction, e.g. 'M10=1e6'")
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help=f"output directory (default {DEFAULT_OUT})")
     parser.add_argument("--format", nargs="+", choices=FORMATS, default=["png"], help="figure formats (default png)")
@@ -97,13 +97,13 @@ def cmd_compare(args) -> int:
         raise ConditionsError(f"`--n-points` must be at least 2, found {args.n_points}")
     progress = None if args.quiet or not sys.stderr.isatty() else (
         lambda message: print(f"  {message}", file=sys.stderr))
-    result = compare(catalysts, conditions, dose=_number_or_quantity(args.dose), ph=args.ph,
-                     gsh=None if args.gsh is None else _number_or_quantity(args.gsh),
-                     h2o2=None if args.h2o2 is None else _number_or_quantity(args.h2o2),
-                     t_end=_number_or_quantity(args.t_end), probe=dict(args.probe or []),
-                     stochastic=args.stochastic, runs=args.runs, volume=_number_or_quantity(args.volume),
+    result = compare(catalysts, conditions, dose=number_or_quantity(args.dose), ph=args.ph,
+                     gsh=None if args.gsh is None else number_or_quantity(args.gsh),
+                     h2o2=None if args.h2o2 is None else number_or_quantity(args.h2o2),
+                     t_end=number_or_quantity(args.t_end), probe=dict(args.probe or []),
+                     stochastic=args.stochastic, runs=args.runs, volume=number_or_quantity(args.volume),
                      seed=args.seed, rates=dict(args.rate or []), parameter_set=args.parameter_set,
-                     temperature=None if args.temperature is None else _number_or_quantity(args.temperature),
+                     temperature=None if args.temperature is None else number_or_quantity(args.temperature),
                      n_points=args.n_points, decompose=not args.no_decomposition,
                      uncertainty=0 if args.stochastic else args.uncertainty, progress=progress)
     paths = write_outputs(result, args.out, args.metric, tuple(args.format))

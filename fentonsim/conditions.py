@@ -12,7 +12,7 @@ from types import MappingProxyType
 
 from ruamel.yaml.comments import CommentedMap
 
-from .errors import ConditionsError, MechanismError
+from .errors import ConditionsError, MechanismError, UnitError
 from .units import CONCENTRATION, DIMENSIONLESS, FREQUENCY, TEMPERATURE, VOLUME, format_concentration, parse_unit
 from .mechanism.yamlio import FileReader, read_mapping
 
@@ -101,7 +101,7 @@ def _value(reader: FileReader, node, key, dims, default_unit, what, sources, sou
                 raise reader.error(f"`range` of {what} must be `[low, high]`", item, "range")
             for i in (0, 1):
                 if dims == DIMENSIONLESS:
-                    reader.number(bounds, i, f"range of {what}")
+                    reader.number(bounds, i, f"range of {what}", required=True)
                 else:
                     reader.quantity(bounds, i, dims, default_unit, f"range of {what}")
         raw_node, raw_key = item, "value"
@@ -132,7 +132,10 @@ def load_conditions(path) -> Conditions:
     reader.check_keys(header, ("concentration", "temperature", "volume"), "`units`")
     for key, dims in (("concentration", CONCENTRATION), ("temperature", TEMPERATURE), ("volume", VOLUME)):
         if key in header:
-            unit = parse_unit(str(header[key]))
+            try:
+                unit = parse_unit(str(header[key]))
+            except UnitError as exc:
+                raise reader.error(f"`units.{key}`: {exc}", header, key) from None
             if unit.dims != dims:
                 raise reader.error(f"`units.{key}` must be a {key} unit, found `{header[key]}`", header, key)
             units[key] = unit
@@ -181,6 +184,8 @@ def _oxygen(reader: FileReader, top, units, values, sources) -> None:
     """Read the ``oxygen`` section into O2's initial value, the supply set point (clamped
     ``O2(supply)``), the exchange constants and a one-line description."""
     node = reader.mapping(top, "oxygen", "the conditions file")
+    if node is None:  # `oxygen:` with nothing after it
+        raise reader.error("`oxygen` must be a mapping with `supply` and `initial`", top, "oxygen")
     reader.check_keys(node, OXYGEN_KEYS, "`oxygen`", required=("supply", "initial"))
     supply = reader.string(node, "supply", "`oxygen`")
     if supply not in OXYGEN_SUPPLIES:

@@ -47,13 +47,14 @@ from __future__ import annotations
 
 import math
 import time as _time
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from .errors import ConditionsError, SolverError
-from .inputs import CompiledInputs, compile_inputs
+from .inputs import compile_inputs
 from .kernels import checks, rosenbrock, tableaus
+from .scipy_solvers import solve_with_scipy
+from .solution import COUNTER_NAMES, DEFAULT_MAX_STEPS, ODEBatch, ODESolution  # noqa: F401 (public here too)
 
 #: compiled Rosenbrock methods (their index is the kernel's ``method``), then the scipy ones
 ROSENBROCK_SOLVERS = tableaus.NAMES
@@ -61,52 +62,6 @@ SOLVERS = ("rodas5p", "rodas4", "LSODA", "BDF", "Radau")
 DEFAULT_SOLVER = "rodas5p"
 DEFAULT_RTOL = 1e-6
 DEFAULT_ATOL = 1e-20
-DEFAULT_MAX_STEPS = 500_000
-COUNTER_NAMES = ("n_steps", "n_rejected", "n_rhs", "n_jac", "n_lu")
-
-
-@dataclass
-class ODESolution:
-    """Arrays of one deterministic solution.
-
-    Attributes
-    ----------
-    time : ndarray, shape (n_out,)
-        Output times [s].
-    concentration : ndarray, shape (n_out, n_s)
-        State variables [M].
-    extent : ndarray, shape (n_out, n_r), or None
-        Cumulative extent of each network reaction, ∫ r dt [M], from t0 (None if not requested).
-    exposure : ndarray, shape (n_out, n_s), or None
-        ∫ concentration dt [M s], from t0 (None if not requested).
-    counters : dict of str to int
-        ``n_steps`` (accepted), ``n_rejected``, ``n_rhs``, ``n_jac``, ``n_lu``;
-        −1 where a solver does not report it.
-    solver, rtol, atol : str, float, ndarray (n_s,)
-        What produced the solution.
-    wall_time_s : float
-        Wall-clock time of the solve [s].
-    metric_time : ndarray, shape (n_m,), or None
-        The metric grid [s] (module docstring; None when not requested).
-    metric_concentration : ndarray, shape (n_m, n_s), or None
-        State variables on the metric grid [M], from the same dense output as ``concentration``.
-    metric_exposure : ndarray, shape (n_m, n_s), or None
-        Exposures on the metric grid [M s] (None without fluxes).
-    """
-
-    time: np.ndarray
-    concentration: np.ndarray
-    extent: np.ndarray
-    exposure: np.ndarray
-    counters: dict
-    solver: str
-    rtol: float
-    atol: np.ndarray
-    wall_time_s: float
-    inputs: CompiledInputs | None = field(default=None, repr=False)
-    metric_time: np.ndarray | None = field(default=None, repr=False)
-    metric_concentration: np.ndarray | None = field(default=None, repr=False)
-    metric_exposure: np.ndarray | None = field(default=None, repr=False)
 
 
 def _tolerances(network, rtol, atol):
@@ -262,7 +217,8 @@ def solve_ode(network, k, y0, t_out, *, boluses=(), sources=(), rtol=DEFAULT_RTO
     t0 : float
         Start time [s].
     max_steps : int
-        Limit on attempted steps (rodas5p and rodas4 only).
+        Limit on attempted steps (every solver; the scipy ones also stop after 50 right-hand-side
+        evaluations per allowed step).
     h_max : float
         Largest step [s] (rodas5p and rodas4 only).
     fluxes : bool
@@ -293,13 +249,11 @@ def solve_ode(network, k, y0, t_out, *, boluses=(), sources=(), rtol=DEFAULT_RTO
     inputs = compile_inputs(network, boluses, sources, t0, t_out[-1])
     metric = metric_times(t_out, inputs.stops) if metric_grid else None
     t_all, out_rows, metric_rows = _merged_grid(t_out, metric)
-    if solver not in ROSENBROCK_SOLVERS:
-        from .scipy_solvers import solve_with_scipy
-
-        return _split_solution(solve_with_scipy(network, k, y0, t_all, inputs, rtol, atol_arr, solver, t0),
-                               t_out, out_rows, metric, metric_rows)
     if not (isinstance(max_steps, (int, np.integer)) and max_steps > 0):
         raise ConditionsError(f"`max_steps` must be a positive integer, found {max_steps!r}")
+    if solver not in ROSENBROCK_SOLVERS:
+        return _split_solution(solve_with_scipy(network, k, y0, t_all, inputs, rtol, atol_arr, solver, t0,
+                                                max_steps=int(max_steps)), t_out, out_rows, metric, metric_rows)
     if not h_max > 0:
         raise ConditionsError(f"`h_max` must be positive [s], found {h_max!r}")
 
@@ -336,33 +290,6 @@ def _split_solution(solution, t_out, out_rows, metric, metric_rows) -> ODESoluti
     solution.extent = None if solution.extent is None else solution.extent[out_rows]
     solution.exposure = None if exposure is None else exposure[out_rows]
     return solution
-
-
-@dataclass
-class ODEBatch:
-    """Arrays of many conditions of one network (leading axis: condition, n_c).
-
-    concentration (n_c, n_out, n_s) [M]; extent (n_c, n_out, n_r) [M];
-    exposure (n_c, n_out, n_s) [M s]; counters (n_c, 5) int64 in the order of
-    ``COUNTER_NAMES``; status (n_c,) int (0 = success; failed conditions hold NaN);
-    failure (n_c, 3): time reached [s], step [s], limiting species index; metric_time (n_m,) [s],
-    metric_concentration (n_c, n_m, n_s) [M] and metric_exposure (n_c, n_m, n_s) [M s]: the metric
-    grid (module docstring), None when not requested.
-    """
-
-    time: np.ndarray
-    concentration: np.ndarray
-    extent: np.ndarray
-    exposure: np.ndarray
-    counters: np.ndarray
-    status: np.ndarray
-    failure: np.ndarray
-    rtol: float
-    atol: np.ndarray
-    wall_time_s: float
-    metric_time: np.ndarray | None = None
-    metric_concentration: np.ndarray | None = None
-    metric_exposure: np.ndarray | None = None
 
 
 def _spread_order(n):

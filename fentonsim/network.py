@@ -12,19 +12,19 @@ each reverse direction is one network reaction.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import numpy as np
 
 from .conditions import Conditions
 from .constants import GAS_CONSTANT, MAX_REACTION_ORDER, STANDARD_TEMPERATURE, pkw
-from .errors import ConditionsError
+from .errors import ConditionsError, MechanismError
 from .mechanism import validate
-from .mechanism.dump import dump_mechanism
+from .mechanism.digest import mechanism_digest
 from .mechanism.equation import format_equation
 from .mechanism.schema import BUFFERED_FROM_PH, BUFFERED_FROM_POH, Mechanism
 from .speciation import fractions, pka_at
+from .units import Unit, parse_quantity, rate_constant_dims
 from .validity import yield_laws as _yield_laws
 
 #: Kinds of buffered inputs (Network.buffered_kind).
@@ -45,7 +45,7 @@ class Network:
     name : str
         Mechanism name.
     mechanism_sha256 : str
-        SHA-256 of the canonical dump of the mechanism (with any parameter set applied).
+        SHA-256 of the mechanism's canonical form (fentonsim.mechanism.digest; any parameter set applied).
     parameter_set : str or None
         Name of the alternative parameter set applied, if any.
     species : tuple of str, length n_s
@@ -118,8 +118,12 @@ class Network:
         Reactions whose branch fractions vary with pH or T, with the range they were measured over
         (runs outside it carry ``validity_warnings``).
     user_rates : tuple of str
-        Mechanism reaction ids whose constants the user set at run time (``rates=``): a condition
-        preset's constants for them are not applied (the user's value wins).
+        Mechanism reaction ids whose constants were set in the Mechanism by
+        fentonsim.mechanism.overrides.with_rates: a condition preset's constants for them are not
+        applied (the user's value wins, as it does for ``rates=`` given at run time).
+    rate_orders : dict of str to float
+        Total rate-law order m of each mechanism reaction id (mass action plus power-law factors):
+        its reference constant is in M^(1−m) s⁻¹ (:meth:`parse_rates`).
     """
 
     name: str
@@ -163,6 +167,7 @@ class Network:
     counts: bool = False
     user_rates: tuple = ()
     yield_laws: tuple = ()
+    rate_orders: dict = None
 
     @property
     def n_species(self) -> int:
@@ -259,6 +264,33 @@ class Network:
             raise ConditionsError(f"buffered `{name}` cannot be held at {overrides[name]} M: its fraction of pool "
                                   f"`{pool}` is 0 at this pH; give the pool total `{pool}` instead")
         return np.asarray(overrides[name]) / fraction
+
+    def parse_rates(self, rates) -> dict:
+        """Run-time rate constants ``{mechanism reaction id: k}`` in canonical units M^(1−m) s⁻¹.
+
+        Values are numbers in those units or quantities (``"63 M^-1 s^-1"``), checked against each
+        reaction's order; the result goes to :meth:`rate_constants` as ``reference``, so an override
+        changes k without recompiling anything.
+
+        Raises
+        ------
+        MechanismError
+            For an unknown id (a branch id is named as such), a wrong unit, or a negative or
+            non-finite constant.
+        """
+        parsed = {}
+        for rid, value in (rates or {}).items():
+            if rid not in self.rate_orders:
+                branch_of = {b: s for b, s in zip(self.reaction_ids, self.source_reaction) if b != s}
+                hint = (f"; `{rid}` is a branch of `{branch_of[rid]}` — override the reaction" if rid in branch_of
+                        else "")
+                raise MechanismError(f"`rates` names unknown reaction `{rid}` of `{self.name}`{hint}")
+            dims = rate_constant_dims(self.rate_orders[rid])
+            k = parse_quantity(value, dims, Unit(1.0, dims), f"rate constant of `{rid}` in `rates`")
+            if not (np.isfinite(k) and k >= 0):
+                raise MechanismError(f"rate constant of `{rid}` in `rates` must be finite and ≥ 0, found {value!r}")
+            parsed[rid] = float(k)
+        return parsed
 
     def reference_constants(self, overrides=None) -> np.ndarray:
         """``k_ref`` (n_r,) with reference constants replaced by mechanism reaction id (every branch of the
@@ -477,7 +509,7 @@ def compile_network(mechanism: Mechanism) -> Network:
     conservation, conservation_names = _conservation(mechanism, state, kinds, net_stoich)
     return Network(
         name=mechanism.name,
-        mechanism_sha256=hashlib.sha256(dump_mechanism(mechanism).encode()).hexdigest(),
+        mechanism_sha256=mechanism_digest(mechanism),
         parameter_set=mechanism.active_parameter_set,
         species=tuple(state), is_pool=_readonly(np.array([s in groups for s in state], dtype=bool)),
         reaction_ids=tuple(r[0] for r in rows), source_reaction=tuple(r[1] for r in rows),
@@ -502,6 +534,8 @@ def compile_network(mechanism: Mechanism) -> Network:
         propensity_power=_readonly(np.array(power, dtype=bool)), events=mechanism.events,
         observables=mechanism.observables, counts=mechanism.counts, yield_laws=_yield_laws(mechanism),
         user_rates=tuple(mechanism.user_rates),
+        rate_orders={r.id: validate.rate_law_order(r, kinds) + sum(e for _, e in r.rate.factors)
+                     for r in mechanism.reactions},
     )
 
 

@@ -62,7 +62,8 @@ Data variables with streaming statistics (``stats=True``)
     over complete runs.
 Data variables in both
     ``n_events`` (run) int64; ``status`` (run) int8 — 0 complete, 1 stopped at max_events,
-    2 count overflow, 3 not run (time budget); ``t_reached`` (run) float64 [s];
+    2 count overflow, 3 not run (time budget), 4 propensity overflow (tau-leaping, direct SSA); ``t_reached``
+    (run) float64 [s];
     ``net_stoich``, ``rate_constant``, ``order`` as above.
 Attributes
     As above except the ODE counters and tolerances, plus ``method`` ("ssa" or "tau-leap"),
@@ -82,6 +83,8 @@ Every data variable carries ``units`` and ``long_name`` attributes. Attribute
 values are strings and numbers only, so the dataset writes to NetCDF as is.
 """
 from __future__ import annotations
+
+import weakref
 
 import numpy as np
 import xarray as xr
@@ -129,6 +132,26 @@ def _network_coords(network, time):
     }
 
 
+#: Per network: its species and reaction coordinates with their pandas indexes, built once. A warm simulate()
+#: of a small model spends more time building the Dataset than solving; the indexes were a third of it.
+_STATIC_COORDINATES = weakref.WeakKeyDictionary()
+
+
+def _coordinates(network, time, extra=None) -> xr.Coordinates:
+    """The result's coordinates: the network's (cached with their indexes) plus ``time`` and ``extra``."""
+    static = _STATIC_COORDINATES.get(network)
+    if static is None:
+        static = xr.Coordinates({name: value for name, value in _network_coords(network, time).items()
+                                 if name != "time"})
+        _STATIC_COORDINATES[network] = static
+    varying = xr.Coordinates({"time": _network_coords(network, time)["time"], **(extra or {})})
+    # Index coordinates are immutable; the others are copied so that a user editing one result's labels
+    # cannot change the next result's.
+    own = {name: variable if name in static.xindexes else variable.copy(deep=True)
+           for name, variable in static.variables.items()}
+    return xr.Coordinates(coords={**own, **varying.variables}, indexes={**static.xindexes, **varying.xindexes})
+
+
 def ode_dataset(network, solution, k, attrs) -> xr.Dataset:
     """Build the deterministic-result Dataset (schema in the module docstring)."""
     delivered = (delivered_by_inputs(network, solution.inputs, solution.time)
@@ -146,10 +169,9 @@ def ode_dataset(network, solution, k, attrs) -> xr.Dataset:
         if solution.metric_exposure is not None:
             dense["metric_exposure"] = (("metric_time", "species"), solution.metric_exposure,
                                         {"units": "M s", "long_name": "exposure ∫[x] dt on the metric grid"})
-    coords = _network_coords(network, solution.time)
-    if dense:
-        coords["metric_time"] = ("metric_time", solution.metric_time,
-                                 {"units": "s", "long_name": "metric grid (dense output)"})
+    coords = _coordinates(network, solution.time, {"metric_time": (
+        "metric_time", solution.metric_time, {"units": "s", "long_name": "metric grid (dense output)"})}
+                          if dense else None)
     dataset = xr.Dataset(
         data_vars={
             "concentration": (("time", "species"), solution.concentration,
@@ -214,7 +236,7 @@ def stochastic_dataset(network, solution, k, method_requested, attrs) -> xr.Data
             "n_events": (("run",), solution.n_events, {"units": "1", "long_name": "events fired per run"}),
             "status": (("run",), solution.status.astype(np.int8),
                        {"units": "1", "long_name": "0 complete, 1 stopped at max_events, 2 count overflow, "
-                                                   "3 not run (time budget)"}),
+                                                   "3 not run (time budget), 4 propensity overflow"}),
             "t_reached": (("run",), solution.t_reached, {"units": "s", "long_name": "time reached"}),
             **_network_variables(network, k),
         },

@@ -35,7 +35,10 @@ Guards: before running, the rate equations estimate the events per
 trajectory (Σ extents × N_A·V). SSA runs needing more than ``max_events``
 are refused with the estimate and advice, as are runs whose counts would
 overflow int64. While running, a trajectory that reaches ``max_events`` stops
-with status MAX_EVENTS_EXCEEDED and the time reached; ``time_budget_s``
+with status MAX_EVENTS_EXCEEDED and the time reached, one whose total
+propensity becomes infinite or NaN (a rate constant such as 1e300) with
+PROPENSITY_OVERFLOW, and a leap that would fire more than the counts hold
+with COUNT_OVERFLOW, so no run fires forever at one instant; ``time_budget_s``
 stops an ensemble between blocks, leaving the remaining trajectories NOT_RUN.
 """
 from __future__ import annotations
@@ -57,8 +60,10 @@ METHODS = ("ssa", "tau-leap", "auto")
 SSA_ALGORITHMS = ("auto", "direct", "next-reaction")
 #: Trajectory status codes (``status`` in results).
 SUCCESS, MAX_EVENTS_EXCEEDED, COUNT_OVERFLOW, NOT_RUN = ssa.SUCCESS, ssa.MAX_EVENTS_EXCEEDED, ssa.COUNT_OVERFLOW, 3
+PROPENSITY_OVERFLOW = ssa.PROPENSITY_OVERFLOW
 STATUS_NAMES = {SUCCESS: "complete", MAX_EVENTS_EXCEEDED: "stopped at max_events",
-                COUNT_OVERFLOW: "stopped: count overflow", NOT_RUN: "not run (time budget)"}
+                COUNT_OVERFLOW: "stopped: count overflow", NOT_RUN: "not run (time budget)",
+                PROPENSITY_OVERFLOW: "stopped: propensity overflow (infinite or NaN; check the rate constants)"}
 DEFAULT_MAX_EVENTS = 100_000_000
 DEFAULT_EPSILON = 0.03
 DEFAULT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -561,7 +566,7 @@ def run_stochastic(network, k, y0, t_out, *, volume, method="ssa", runs=1, seed=
         Tau-leaping error control parameter (0 < ε < 1; CGP 2006 use 0.03).
     max_events : int
         Work allowed per trajectory: events for the SSA (runs estimated to need
-        more are refused up front), steps (leaps plus exact steps) for tau-leaping.
+        more are refused up front), steps (leaps, rejected leaps and exact steps) for tau-leaping.
     ssa_algorithm : {"auto", "direct", "next-reaction"}
     time_budget_s : float, optional
         Start no new block of trajectories after this wall time [s] (the first

@@ -14,8 +14,9 @@ A sweep runs every combination of the ``grid`` values (or an explicit list of ``
 ``<species>``          anything else is an initial concentration [M] (H2O2, GSH, Fe+2, a pool or a form)
 =====================  =============================================================================
 
-Conditions that share a mechanism (model, parameter set, rate overrides) are integrated together in one
-compiled parallel loop (fentonsim.sweep_worker), in chunks. Backends: ``"batch"`` (in process, all cores in
+Conditions that share a mechanism (model and parameter set) are integrated together in one compiled
+parallel loop (fentonsim.sweep_worker), in chunks; rate-constant overrides act on k, so a sweep over
+constants (or uncertainty samples) is one batch like a sweep over pH. Backends: ``"batch"`` (in process, all cores in
 each chunk), ``"process"`` (a process pool) and ``"dask"`` (``dask.distributed``: the given ``client``, or a
 LocalCluster started and stopped here). The numbers do not depend on the backend or the chunking: ODE
 conditions are independent, and stochastic condition i is seeded from (seed, i).
@@ -43,10 +44,11 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .compare import DEFAULT_DOSE, Catalyst, parse_catalyst
+from .catalysts import DEFAULT_DOSE, Catalyst, parse_catalyst
 from .errors import ConditionsError
 from .metrics import describe
-from .simulate import METHODS, resolve_conditions
+from .problem import resolve_conditions
+from .simulate import METHODS
 from .sweep_store import ChunkStore, fingerprint
 from .sweep_worker import network_for, run_chunk
 from .units import CONCENTRATION, TEMPERATURE, TIME, VOLUME, parse_quantity
@@ -154,7 +156,7 @@ def _point(assignment, dose_species, dose):
 
 def sweep(models, grid=None, *, points=None, method="ode", conditions=None, dose=None, t_end="1 h",
           n_points=61, rtol=1e-6, atol=None, output="metrics", runs=20, seed=0, backend="batch", client=None,
-          n_workers=None, chunk_size=None, store=None, progress=None) -> xr.Dataset:
+          n_workers=None, chunk_size=None, store=None, progress=None, boluses=(), sources=()) -> xr.Dataset:
     """Run ``models`` over the ``grid`` (Cartesian product) or the explicit ``points`` (module docstring).
 
     Parameters
@@ -184,6 +186,8 @@ def sweep(models, grid=None, *, points=None, method="ode", conditions=None, dose
         Directory that makes the sweep resumable.
     progress : bool, optional
         tqdm progress bar (default: when stderr is a terminal).
+    boluses, sources : sequences of fentonsim.Bolus / fentonsim.Source
+        Inputs applied at every point, after the model's own events at equal times (as simulate()).
 
     Returns
     -------
@@ -230,13 +234,13 @@ def sweep(models, grid=None, *, points=None, method="ode", conditions=None, dose
     if method == "ode" and any("volume" in a for a in assignments):
         raise ConditionsError("`volume` is a stochastic setting; sweep it with method='ssa' (or tau-leap/auto)")
 
-    # Group by mechanism: model, parameter set and rate overrides decide the compiled network.
+    # Group by mechanism: model and parameter set decide the compiled network (rates act on k).
     groups = {}
     for index, assignment in enumerate(assignments):
         name = assignment.get("model") if named else None
         files, dose_species, _ = specs[name]
         point = _point(assignment, dose_species, dose_m)
-        key = (name, point["parameter_set"], tuple(sorted(point["rates"].items())))
+        key = (name, point["parameter_set"])
         point["index"] = index
         groups.setdefault(key, []).append(point)
     settings = {"method": method, "t_end": t_end_s, "n_points": int(n_points), "rtol": float(rtol),
@@ -249,13 +253,13 @@ def sweep(models, grid=None, *, points=None, method="ode", conditions=None, dose
         raise ConditionsError(f"`chunk_size` must be a positive integer, found {chunk_size!r}")
     size = int(chunk_size or DEFAULT_CHUNK)
     tasks = []
-    for (name, parameter_set, rates), members in groups.items():
+    for (name, parameter_set), members in groups.items():
         files = specs[name][0]
         for offset in range(0, len(members), size):
             chunk = members[offset:offset + size]
-            tasks.append({"files": files, "parameter_set": parameter_set, "rates": rates, "preset": preset,
-                          "points": [{k: v for k, v in p.items() if k not in ("rates", "parameter_set")}
-                                     for p in chunk],
+            tasks.append({"files": files, "parameter_set": parameter_set, "preset": preset,
+                          "boluses": tuple(boluses), "sources": tuple(sources),
+                          "points": [{k: v for k, v in p.items() if k != "parameter_set"} for p in chunk],
                           "settings": settings})
     chunk_indices = [[p["index"] for p in t["points"]] for t in tasks]
 
@@ -268,6 +272,7 @@ def sweep(models, grid=None, *, points=None, method="ode", conditions=None, dose
                        "mechanisms": {str(k): [_file_digest(f) for f in load(list(v[0])).files]
                                       for k, v in specs.items()},
                        "assignments": assignments, "dose": dose_m,
+                       "inputs": [repr(i) for i in tuple(boluses) + tuple(sources)],
                        "settings": {k: v for k, v in settings.items() if k != "threads"},
                        "preset": repr(resolve_conditions(preset)) if preset is not None else "",
                        "chunks": chunk_indices}

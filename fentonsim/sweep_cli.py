@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .cli import EXIT_OK, _number_or_quantity
+from .cli_args import EXIT_OK, number_or_quantity
 from .errors import ConditionsError
 from .sweep import BACKENDS, parse_range, sweep
 from .validity import validity_warnings
@@ -63,9 +63,9 @@ def cmd_sweep(args) -> int:
     for flag, key in (("ph", "pH"), ("temperature", "temperature"), ("h2o2", "H2O2"), ("gsh", "GSH")):
         text = getattr(args, flag)
         if text is not None:
-            grid[key] = [_number_or_quantity(v) if isinstance(v, str) else v for v in parse_range(text)]
+            grid[key] = [number_or_quantity(v) if isinstance(v, str) else v for v in parse_range(text)]
     for name, text in args.grid or []:
-        grid[name] = [_number_or_quantity(v) if isinstance(v, str) else v for v in parse_range(text)]
+        grid[name] = [number_or_quantity(v) if isinstance(v, str) else v for v in parse_range(text)]
     if not grid:
         raise ConditionsError("give at least one grid axis (--ph, --temperature, --h2o2, --gsh or --grid)")
     client = None
@@ -80,7 +80,7 @@ def cmd_sweep(args) -> int:
     models = args.models if len(args.models) > 1 else args.models[0]
     try:
         result = sweep(models, grid, method=args.method, conditions=args.conditions,
-                       dose=_number_or_quantity(args.dose), t_end=_number_or_quantity(args.t_end),
+                       dose=number_or_quantity(args.dose), t_end=number_or_quantity(args.t_end),
                        n_points=args.n_points, output="full" if args.full else "metrics", runs=args.runs,
                        seed=args.seed, backend=args.backend, client=client, n_workers=args.workers,
                        chunk_size=args.chunk_size, store=args.store, progress=False if args.no_progress else None)

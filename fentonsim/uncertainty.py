@@ -12,16 +12,18 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from .compare import DEFAULT_CATALYSTS, DEFAULT_DOSE, DEFAULT_METRIC, parse_catalyst
+from .catalysts import DEFAULT_CATALYSTS, DEFAULT_DOSE, parse_catalyst
+from .compare import DEFAULT_METRIC
 from .errors import ConditionsError
-from .models import load
+from .problem import resolve_mechanism
 from .sampling import latin_hypercube, mechanism_ranges
 from .sweep import sweep
 
 
 def contested_ranges(catalysts=DEFAULT_CATALYSTS, include_factors=False) -> dict:
     """{reaction id: (low, high)} [M^(1−m) s⁻¹, the r = k·Π convention] over the catalysts' mechanisms."""
-    return mechanism_ranges([load([str(f) for f in parse_catalyst(c).files]) for c in catalysts], include_factors)
+    return mechanism_ranges([resolve_mechanism([str(f) for f in parse_catalyst(c).files]) for c in catalysts],
+                            include_factors)
 
 
 def propagate(catalysts=("iron", "copper"), ph=(6.5, 7.4), n_samples=32, *, metric=DEFAULT_METRIC,
@@ -38,8 +40,10 @@ def propagate(catalysts=("iron", "copper"), ph=(6.5, 7.4), n_samples=32, *, metr
     if not ranges:
         raise ConditionsError("no reaction of these catalysts has a documented range to sample")
     samples = latin_hypercube(ranges, n_samples, seed)
-    own_ids = {parse_catalyst(c).name: {r.id for r in load([str(f) for f in parse_catalyst(c).files]).reactions}
-               for c in catalysts}
+    own_ids = {}
+    for c in catalysts:
+        catalyst = parse_catalyst(c)
+        own_ids[catalyst.name] = {r.id for r in resolve_mechanism([str(f) for f in catalyst.files]).reactions}
     points = []
     for s, sample in enumerate(samples):
         for name in names:

@@ -12,6 +12,7 @@ Dimensions are vectors of exponents over the base quantities
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from dataclasses import dataclass
 
@@ -86,7 +87,11 @@ _CELSIUS = ("°C", "degC", "C")
 
 _SUPERSCRIPTS = str.maketrans("⁻⁺⁰¹²³⁴⁵⁶⁷⁸⁹·×", "-+0123456789**")
 _NUMBER = re.compile(r"^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*(.*?)\s*$")
-_FACTOR = re.compile(r"^([A-Za-zµμ°]+)(?:\^?([+-]?\d+(?:\.\d+)?))?$")
+#: Largest unit exponent accepted. Rate constants need |1 − order| plus power-law exponents, far below this;
+#: an exponent like 1e6 is a typo, and prefixes raised that far overflow a double.
+MAX_UNIT_EXPONENT = 30.0
+# Exponents may use e-notation only so that `M^-1e6` is reported as an exponent out of range, not a symbol.
+_FACTOR = re.compile(r"^([A-Za-zµμ°]+)(?:\^?([+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?))?$")
 
 
 def known_symbols() -> list[str]:
@@ -107,7 +112,16 @@ def _parse_product(text: str, original: str) -> Unit:
                 f"{', '.join(known_symbols())} (u, µ or μ for micro) with exponents like `M^-1 s^-1`"
             )
         exponent = float(match.group(2)) if match.group(2) else 1.0
-        unit = unit * (_SYMBOLS[match.group(1)] ** exponent)
+        if abs(exponent) > MAX_UNIT_EXPONENT:
+            raise UnitError(f"exponent {match.group(2)} of `{match.group(1)}` in `{original}` is out of range; "
+                            f"expected at most {MAX_UNIT_EXPONENT:g} in magnitude, as in `M^-1 s^-1`")
+        try:
+            unit = unit * (_SYMBOLS[match.group(1)] ** exponent)
+        except OverflowError:
+            unit = Unit(math.inf, unit.dims)
+    if not (math.isfinite(unit.factor) and unit.factor > 0):
+        raise UnitError(f"unit `{original}` has a scale factor beyond what a double holds; expected a unit "
+                        "with moderate prefixes and exponents such as `M^-1 s^-1`")
     return unit
 
 
@@ -186,8 +200,11 @@ def parse_quantity(value, dims: tuple[float, ...], default_unit: "str | Unit", w
     """
     if isinstance(value, bool):
         raise UnitError(f"{what}: expected a number, found boolean `{value}`")
-    if isinstance(value, (int, float)):
-        number, unit_text = float(value), None
+    if isinstance(value, numbers.Real):  # numpy integers and floats too (a t_eval from np.arange)
+        try:
+            number, unit_text = float(value), None
+        except OverflowError:  # an int of hundreds of digits
+            raise UnitError(f"{what}: expected a finite number, found a {len(str(value))}-digit integer") from None
     elif isinstance(value, str):
         match = _NUMBER.match(value.translate(str.maketrans("−", "-")))
         if match is None:
@@ -213,7 +230,13 @@ def parse_quantity(value, dims: tuple[float, ...], default_unit: "str | Unit", w
             f"{what}: unit `{unit_text}` has dimension {format_dims(unit.dims)}, "
             f"expected {format_dims(dims)}"
         )
-    return number * unit.factor
+    converted = number * unit.factor
+    # Overflow only: values that underflow stay this function's result (tests/test_units.py holds it for any
+    # finite x); FileReader.quantity refuses them in files, where the number was meant to be non-zero.
+    if not math.isfinite(converted):
+        raise UnitError(f"{what}: `{value}` is infinite in canonical units ({format_dims(dims)}); "
+                        "expected a value a double can hold")
+    return converted
 
 
 def format_concentration(value: float) -> str:

@@ -18,7 +18,7 @@ make this so come from ``fentonsim/mechanism/load.py`` and ``dump.py``:
   compiler can supply (the clamped plain species, H+, OH-, forms of a clamped
   pool — not the solvent, see the report on ``compile_network``).
 * ``orders`` only for buffered reactants; total rate-law order ≤ 3.
-* ``tabulated_2k`` only with a reactant of coefficient 2 (k, the uncertainty
+* ``tabulated_2k`` only with a reactant other than H+, OH- or water of coefficient 2 (k, the uncertainty
   range and parameter-set ``k`` are halved on load and doubled on dump, exact
   for normal floats).
 * A reaction with one branch whose id equals the reaction id is written as an
@@ -316,7 +316,8 @@ def mechanisms(draw, max_reactions: int = 8):
             if total > 3:
                 orders = ()
 
-        tabulated_2k = any(c == 2 for _, c in reactants) and draw(st.booleans())
+        # The 2k convention belongs to self-reactions of a real species (2 A => ...), not to 2 H+ (the loader refuses it).
+        tabulated_2k = any(c == 2 and n not in (H_PLUS, OH_MINUS, WATER) for n, c in reactants) and draw(st.booleans())
         reactions.append(Reaction(
             id=rid, reactants=reactants, branches=branches,
             rate=draw(rate_laws(factor_names)),

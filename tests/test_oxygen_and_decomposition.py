@@ -154,7 +154,7 @@ def test_overrides_are_recorded(tmp_path):
     """compare records rate overrides, parameter set and temperature in attrs, Markdown and footer."""
     r = compare(["iron"], ("tme", "normal"), rates={"F5": 3.2e8}, parameter_set="ferryl-neutral",
                 temperature="25 °C", decompose=False)
-    assert r.attrs["rate_overrides"] == "F5 = 320000000.0"
+    assert r.attrs["rate_overrides"] == "F5 = 3.2e+08 M^-1 s^-1"
     assert r.attrs["parameter_set"] == "ferryl-neutral" and r.attrs["temperature_override"] == "298.15 K"
     assert "ferryl-neutral" in markdown_table(r) and "F5 = " in figure_footer(r)
     with pytest.raises(ConditionsError, match="unknown parameter set `nope`"):

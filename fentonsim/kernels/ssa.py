@@ -44,6 +44,9 @@ from .rng import STATE_WORDS, exponential, poisson, seed_stream, stochastic_roun
 
 DIRECT, NEXT_REACTION, TAU_LEAP = 0, 1, 2
 SUCCESS, MAX_EVENTS_EXCEEDED, COUNT_OVERFLOW = 0, 1, 2
+#: A total propensity that is infinite or NaN (a huge rate constant or count): no waiting time or leap can be
+#: drawn from it, so the run stops instead of firing forever at one instant. (3 is stochastic.NOT_RUN.)
+PROPENSITY_OVERFLOW = 4
 
 #: counters per trajectory: events fired, exact SSA steps, leaps, rejected leaps
 N_COUNTERS = 4
@@ -57,6 +60,10 @@ SSA_FALLBACK_FACTOR = 10.0
 SSA_FALLBACK_STEPS = 100
 #: Largest count the kernels accept; above it a run stops with COUNT_OVERFLOW (int64 max is 9.2e18).
 COUNT_LIMIT = 2 ** 62
+#: Largest mean number of firings of one reaction in a leap. Beyond it the Poisson draw (exact in float64 only up
+#: to 2^53, endless for an infinite mean) or the int64 update could not be trusted, and the counts would be near
+#: COUNT_LIMIT anyway, so the run stops with COUNT_OVERFLOW.
+MAX_LEAP_FIRINGS = float(COUNT_LIMIT // 8)
 _RESUM_INTERVAL = 1024
 
 
@@ -184,6 +191,8 @@ def _direct_steps(t, seg_end, max_steps, c, cg, a, y, order, resort, x, slot0, s
     counted against ``max_events`` (events for the SSA, steps for tau-leaping);
     reaching the limit stops with MAX_EVENTS_EXCEEDED.
 
+    An infinite or NaN total propensity stops with PROPENSITY_OVERFLOW.
+
     Returns (t, out_i, status, done) where done says seg_end was reached. The
     sum ``a0`` is kept up to date incrementally after sparse updates and
     re-summed after dense ones, periodically, and whenever selection
@@ -213,6 +222,9 @@ def _direct_steps(t, seg_end, max_steps, c, cg, a, y, order, resort, x, slot0, s
     status = SUCCESS
     done = False
     while True:
+        if not a0 < math.inf:
+            status = PROPENSITY_OVERFLOW
+            break
         if a0 > 0.0:
             t_next = t + exponential(state) / a0
         else:
@@ -472,8 +484,10 @@ def tau_leap(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr, 
     Leaps are cut at output and input times.
 
     Other arguments as :func:`ssa_direct`, except that ``max_events`` limits
-    steps (leaps plus exact steps), the unit of work here; ``counters`` also
-    count leaps and rejected leaps.
+    steps (leaps, rejected leaps and exact steps), the unit of work here;
+    ``counters`` also count leaps and rejected leaps. An infinite or NaN total
+    propensity stops the run with PROPENSITY_OVERFLOW, a leap whose mean
+    firings of a reaction exceed MAX_LEAP_FIRINGS with COUNT_OVERFLOW.
     """
     n_r = c_base.size
     n_x = x.size - 1
@@ -503,12 +517,15 @@ def tau_leap(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr, 
             while out_i < n_out and t_out[out_i] <= t and t_out[out_i] < seg_end:
                 _record(out_x, out_i, x)
                 out_i += 1
-            if counters[C_LEAPS] + counters[C_SSA_STEPS] >= max_events:
+            # Rejected leaps are work too: counting them bounds every path through this loop.
+            if counters[C_LEAPS] + counters[C_SSA_STEPS] + counters[C_REJECTED] >= max_events:
                 return _stopped(MAX_EVENTS_EXCEEDED, t, out_i, out_x, x)
             a0 = 0.0
             for j in range(n_r):
                 a[j] = propensity(j, c, slot_idx, slot_off, x)
                 a0 += a[j]
+            if not a0 < math.inf:
+                return _stopped(PROPENSITY_OVERFLOW, t, out_i, out_x, x)
             if a0 <= 0.0:
                 break
             a0_critical = 0.0
@@ -546,7 +563,7 @@ def tau_leap(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr, 
                     t, seg_end, SSA_FALLBACK_STEPS, c, cg, a_group, y, search_order, False, x, grp_slot0,
                     grp_slot1, grp_slot2, n_live, dense, grp_ptr, grp_member, change_ptr, change_idx, change_val,
                     grp_dep_ptr, grp_dep_idx, t_out, out_i, out_x, events, counters,
-                    counters[C_LEAPS] + counters[C_SSA_STEPS], max_events, state)
+                    counters[C_LEAPS] + counters[C_SSA_STEPS] + counters[C_REJECTED], max_events, state)
                 tau_cap = math.inf
                 if status != SUCCESS:
                     return _stopped(status, t, out_i, out_x, x)
@@ -562,7 +579,10 @@ def tau_leap(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr, 
             for j in range(n_r):
                 fired[j] = 0
                 if a[j] > 0.0 and not critical[j]:
-                    fired[j] = np.int64(poisson(a[j] * tau, state))
+                    mean = a[j] * tau
+                    if not mean <= MAX_LEAP_FIRINGS:
+                        return _stopped(COUNT_OVERFLOW, t, out_i, out_x, x)
+                    fired[j] = np.int64(poisson(mean, state))
             if tau2 <= tau1 and tau2 <= horizon:
                 target = uniform(state) * a0_critical
                 chosen = -1

@@ -47,7 +47,7 @@ from .schema import (
     Uncertainty,
     Validity,
 )
-from .yamlio import FileReader, read_mapping
+from .yamlio import FileReader, file_problem, read_mapping
 
 TOP_LEVEL_KEYS = (
     "kind", "name", "description", "units", "rate-convention", "ph-mode", "defaults",
@@ -79,6 +79,12 @@ REFERENCE_KEYS = ("citation", "doi", "note")
 PARAMETER_SET_KEYS = ("description", "ref", "reactions")
 OVERRIDE_KEYS = ("k", "k_ref", "T_ref", "Ea", "Ea_over_R", "fractions")
 DEFAULTS_KEYS = ("pH", "temperature", "volume", "initial")
+
+#: Largest stoichiometric coefficient: lumped steps need a handful (8 H+ for MnO4-); 10**400 overflows floats.
+MAX_COEFFICIENT = 1000
+#: Largest |Ea| (and pKa |dH|) accepted [J/mol]: 1000 kJ/mol is beyond any bond energy, and keeps
+#: exp(-Ea/RT) and 10^pKa(T) finite.
+MAX_ACTIVATION_ENERGY = 1.0e6
 
 _CHARGE_SUFFIX = re.compile(r"(?:([+-])(\d+)|([+-]+))$")
 
@@ -168,14 +174,17 @@ def _top_name(content) -> str:
 
 def _read_tree(path: Path, stack: list[Path], seen: set[Path], out: list[_FileContent],
                include_reader: FileReader | None = None, include_node=None, include_key=None) -> None:
-    resolved = path.resolve()
+    resolved = _resolve(path, include_reader, include_node, include_key)
     if resolved in stack:
         chain = " -> ".join(p.name for p in stack[stack.index(resolved):] + [resolved])
         raise include_reader.error(f"include cycle: {chain}", include_node, include_key)
     if resolved in seen:
         return
-    if not path.exists() and include_reader is not None:
-        raise include_reader.error(f"included file `{path}` not found", include_node, include_key)
+    problem = file_problem(path)
+    if problem is not None and include_reader is not None:
+        # Named at the `include:` line: the including file is where the user has to fix it.
+        what = "not found" if problem == "file not found" else problem
+        raise include_reader.error(f"included file `{path}` {what}", include_node, include_key)
     top = read_mapping(path)
     reader = FileReader(path, _units_header(path, top))
     if str(top.get("kind", "mechanism")) != "mechanism":
@@ -188,6 +197,7 @@ def _read_tree(path: Path, stack: list[Path], seen: set[Path], out: list[_FileCo
     if isinstance(includes, str):
         includes = CommentedSeq([includes])
         includes._yaml_set_line_col(reader.line(top, "include") - 1, 0)
+        includes._yaml_set_idx_line_col(0, [reader.line(top, "include") - 1, 0])
     if not isinstance(includes, (list, CommentedSeq)):
         raise reader.error("`include` must be a file name or a list of file names", top, "include")
     stack.append(resolved)
@@ -201,6 +211,17 @@ def _read_tree(path: Path, stack: list[Path], seen: set[Path], out: list[_FileCo
     stack.pop()
     seen.add(resolved)
     out.append(_parse_file(reader, top))
+
+
+def _resolve(path: Path, include_reader, include_node, include_key) -> Path:
+    """``path`` made absolute with links followed; a link loop is the user's error, not ours."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):  # Python < 3.13 raises RuntimeError("Symlink loop ...")
+        problem = "is a symbolic link loop (a link that leads back to itself); expected a YAML file"
+        if include_reader is None:
+            raise MechanismError(problem, path) from None
+        raise include_reader.error(f"included file `{path}` {problem}", include_node, include_key) from None
 
 
 def _units_header(path: Path, top) -> dict:
@@ -318,14 +339,18 @@ def _parse_group(reader: FileReader, node) -> SpeciationGroup:
     for index, item in enumerate(pkas_node):
         if isinstance(item, CommentedMap):
             reader.check_keys(item, PKA_KEYS, f"a pKa of {what}", required=("value",))
-            value = reader.number(item, "value", f"pKa of {what}")
+            value = reader.number(item, "value", f"pKa of {what}", required=True)
             dH = (reader.quantity(item, "dH", MOLAR_ENERGY, reader.units["energy"], f"dH of {what}")
                   if "dH" in item else 0.0)
+            if not abs(dH) <= MAX_ACTIVATION_ENERGY:  # 10^pKa(T) would overflow
+                raise reader.error(f"dH of {what} is {dH / 1e3:.3g} kJ/mol; expected at most "
+                                   f"{MAX_ACTIVATION_ENERGY / 1e3:g} kJ/mol in magnitude", item, "dH")
             T_ref = (reader.quantity(item, "T_ref", TEMPERATURE, reader.units["temperature"],
                                      f"T_ref of {what}", positive=True)
                      if "T_ref" in item else STANDARD_TEMPERATURE)
         elif isinstance(item, (int, float)) and not isinstance(item, bool):
-            value, dH, T_ref = float(item), 0.0, STANDARD_TEMPERATURE
+            value = reader.number(pkas_node, index, f"pKa of {what}", required=True)
+            dH, T_ref = 0.0, STANDARD_TEMPERATURE
         else:
             raise reader.error(f"pKa of {what} must be a number or `{{value, dH, T_ref}}`, found `{item}`",
                                pkas_node, index)
@@ -352,7 +377,22 @@ def _equation_side(reader, node, key, text, what, side):
         equation = parse_equation(f"{text} => " if side == "reactants" else f"=> {text}")
     except EquationError as exc:
         raise reader.error(f"{what}: {exc}", node, key) from None
-    return equation.reactants if side == "reactants" else equation.products
+    terms = equation.reactants if side == "reactants" else equation.products
+    _check_coefficients(reader, node, key, terms, what)
+    return terms
+
+
+def _check_coefficients(reader, node, key, terms, what) -> None:
+    """Coefficients stay small integers, so stoichiometry and orders are exact as floats."""
+    for name, coef in terms:
+        if coef > MAX_COEFFICIENT:
+            raise reader.error(f"{what}: coefficient {_short_int(coef)} of `{name}` is too large; expected at "
+                               f"most {MAX_COEFFICIENT}", node, key)
+
+
+def _short_int(value: int) -> str:
+    text = str(value)
+    return text if len(text) <= 12 else f"{text[:6]}… ({len(text)} digits)"
 
 
 def _parse_reaction(reader: FileReader, node) -> _PendingReaction:
@@ -374,6 +414,7 @@ def _parse_reaction(reader: FileReader, node) -> _PendingReaction:
         if "reactants" in node:
             raise reader.error(f"{what}: `reactants` goes with `branches`; the equation already names them",
                                node, "reactants")
+        _check_coefficients(reader, node, "equation", equation.reactants + equation.products, what)
         reactants = equation.reactants
         branches = (Branch(rid, equation.products, 1.0),)
         if equation.reversible:
@@ -415,7 +456,7 @@ def _parse_reaction(reader: FileReader, node) -> _PendingReaction:
                                orders_node, species)
         orders.append((str(species), float(order)))
     evidence = node.get("evidence")
-    if evidence is not None and evidence not in EVIDENCE:
+    if evidence is not None and (not isinstance(evidence, str) or evidence not in EVIDENCE):
         raise reader.error(f"`evidence` of {what} must be one of confirmed (✔), unconfirmed (~); "
                            f"found `{evidence}`", node, "evidence")
     propensity = reader.string(node, "propensity", what, default="falling-factorial")
@@ -441,7 +482,8 @@ def _parse_validity(reader: FileReader, node, what: str) -> Validity | None:
         return None
     reader.check_keys(vnode, VALIDITY_KEYS, f"the validity of {what}")
     ranges = {}
-    for key, parse in (("pH", lambda seq, i: reader.number(seq, i, f"`validity.pH` of {what}")),
+    for key, parse in (("pH", lambda seq, i: reader.number(seq, i, f"`validity.pH` of {what}",
+                                                           required=True)),
                        ("T", lambda seq, i: reader.quantity(seq, i, TEMPERATURE, reader.units["temperature"],
                                                             f"`validity.T` of {what}", positive=True))):
         if key not in vnode:
@@ -467,7 +509,7 @@ def _parse_reference(reader, references, key, node) -> Reference:
     if not isinstance(node, CommentedMap):
         raise reader.error(f"{what} must be a citation string or a mapping with `citation`", references, key)
     reader.check_keys(node, REFERENCE_KEYS, what, required=("citation",))
-    citation = reader.string(node, "citation", what)
+    citation = reader.string(node, "citation", what, required=True)
     if not citation.strip():
         raise reader.error(f"{what} has an empty `citation`", node, "citation")
     return Reference(str(key), citation, reader.string(node, "doi", what),
@@ -480,29 +522,33 @@ def _parse_reference(reader, references, key, node) -> Reference:
 def rate_unit(reader: FileReader, order: float) -> Unit:
     """Unit of a bare-number rate constant of ``order`` under the file's header."""
     conc, time = reader.units["concentration"], reader.units["time"]
-    return Unit(conc.factor ** (1.0 - order) / time.factor, rate_constant_dims(order))
+    try:
+        factor = conc.factor ** (1.0 - order) / time.factor
+    except OverflowError:  # caught as an infinite value by FileReader.quantity
+        factor = float("inf")
+    return Unit(factor, rate_constant_dims(order))
 
 
 def _parse_fraction(reader: FileReader, bnode, what: str) -> dict:
     """A branch fraction: a number, or a linear yield law ``{value, per-pH, pH_ref, per-K, T_ref}``."""
     if not isinstance(bnode["fraction"], CommentedMap):
-        fraction = reader.number(bnode, "fraction", what)
+        fraction = reader.number(bnode, "fraction", what, required=True)
         if not 0.0 <= fraction <= 1.0:
             raise reader.error(f"fraction of {what} must be in [0, 1], found `{fraction}`", bnode, "fraction")
         return {"fraction": fraction}
     node = bnode["fraction"]
     reader.check_keys(node, FRACTION_KEYS, f"the fraction law of {what}", required=("value",))
-    law = {"fraction": reader.number(node, "value", f"the fraction of {what}")}
+    law = {"fraction": reader.number(node, "value", f"the fraction of {what}", required=True)}
     if not 0.0 <= law["fraction"] <= 1.0:
         raise reader.error(f"fraction of {what} must be in [0, 1], found `{law['fraction']}`", node, "value")
     for slope, ref in (("per-pH", "pH_ref"), ("per-K", "T_ref")):
         if (slope in node) != (ref in node):
             raise reader.error(f"the fraction law of {what} needs both `{slope}` and `{ref}`", node)
     if "per-pH" in node:
-        law["per_pH"] = reader.number(node, "per-pH", f"`per-pH` of {what}")
-        law["pH_ref"] = reader.number(node, "pH_ref", f"`pH_ref` of {what}")
+        law["per_pH"] = reader.number(node, "per-pH", f"`per-pH` of {what}", required=True)
+        law["pH_ref"] = reader.number(node, "pH_ref", f"`pH_ref` of {what}", required=True)
     if "per-K" in node:
-        law["per_K"] = reader.number(node, "per-K", f"`per-K` of {what}")
+        law["per_K"] = reader.number(node, "per-K", f"`per-K` of {what}", required=True)
         law["T_ref"] = reader.quantity(node, "T_ref", TEMPERATURE, reader.units["temperature"],
                                        f"`T_ref` of {what}", positive=True)
     if "per-pH" not in node and "per-K" not in node:
@@ -529,7 +575,7 @@ def _parse_rate(reader: FileReader, node, order: float, what: str, buffered_name
     if declared is None:
         declared = "power-law" if "factors" in node else ("arrhenius" if "k_ref" in node or "Ea" in node
                                                           or "Ea_over_R" in node else "constant")
-    if declared not in RATE_KEYS:
+    if not isinstance(declared, str) or declared not in RATE_KEYS:
         raise reader.error(f"rate type of {what} must be one of {', '.join(RATE_KEYS)}, found `{declared}`",
                            node, "type")
     reader.check_keys(node, RATE_KEYS[declared], f"the `{declared}` rate of {what}")
@@ -560,13 +606,24 @@ def _parse_rate(reader: FileReader, node, order: float, what: str, buffered_name
                              positive=True) if "T_ref" in node else STANDARD_TEMPERATURE)
     if "Ea" in node and "Ea_over_R" in node:
         raise reader.error(f"the rate of {what} gives both `Ea` and `Ea_over_R`; give one", node, "Ea")
-    Ea = 0.0
-    if "Ea" in node:
-        Ea = reader.quantity(node, "Ea", MOLAR_ENERGY, reader.units["energy"], f"`Ea` of {what}")
-    elif "Ea_over_R" in node:
-        Ea = GAS_CONSTANT * reader.quantity(node, "Ea_over_R", TEMPERATURE, reader.units["temperature"],
-                                            f"`Ea_over_R` of {what}")
+    Ea = _activation_energy(reader, node, what)
     return RateLaw(declared, k, T_ref, Ea, tuple(factors))
+
+
+def _activation_energy(reader: FileReader, node, what: str) -> float:
+    """``Ea`` [J/mol] from ``Ea`` or ``Ea_over_R`` (0 without either), bounded by MAX_ACTIVATION_ENERGY."""
+    if "Ea" in node:
+        key, Ea = "Ea", reader.quantity(node, "Ea", MOLAR_ENERGY, reader.units["energy"], f"`Ea` of {what}")
+    elif "Ea_over_R" in node:
+        key, Ea = "Ea_over_R", GAS_CONSTANT * reader.quantity(
+            node, "Ea_over_R", TEMPERATURE, reader.units["temperature"], f"`Ea_over_R` of {what}")
+    else:
+        return 0.0
+    if not abs(Ea) <= MAX_ACTIVATION_ENERGY:
+        raise reader.error(f"`{key}` of {what} is {Ea / 1e3:.3g} kJ/mol; expected at most "
+                           f"{MAX_ACTIVATION_ENERGY / 1e3:g} kJ/mol in magnitude (beyond any bond energy, and "
+                           "exp(-Ea/RT) would overflow)", node, key)
+    return Ea
 
 
 def _parse_uncertainty(reader, node, order, what, halve) -> Uncertainty:
@@ -586,6 +643,8 @@ def _parse_uncertainty(reader, node, order, what, halve) -> Uncertainty:
         if halve:
             low, high = low / 2, high / 2
     log10_sd = reader.number(node, "log10-sd", f"uncertainty of {what}")
+    if log10_sd is not None and log10_sd < 0:
+        raise reader.error(f"`log10-sd` of {what} must not be negative, found `{log10_sd:g}`", node, "log10-sd")
     return Uncertainty(factor, low, high, log10_sd)
 
 
@@ -665,10 +724,13 @@ def _finalise_reaction(p: _PendingReaction, kinds, buffered_names, species, grou
     order = validate.rate_law_order(reaction, kinds, "reactants")
     rate = _parse_rate(reader, p.rate_node, order, what, buffered_names)
     if reaction.tabulated_2k:
-        if not any(coef == 2 for _, coef in reaction.reactants):
+        # H+, OH- and water enter the rate law at order 0 (or not at all), so `2 H+` makes no self-reaction.
+        if not any(coef == 2 and kinds.get(name) not in (validate.BUFFERED_PH, validate.BUFFERED_SOLVENT_KIND)
+                   for name, coef in reaction.reactants):
             raise reader.error(
-                f"{what} is marked `tabulated-as: 2k` but is not a self-reaction (no reactant with "
-                "coefficient 2); the 2k convention only applies to 2 A => products", node, "tabulated-as")
+                f"{what} is marked `tabulated-as: 2k` but is not a self-reaction (no reactant other than "
+                "H+, OH- or water with coefficient 2); the 2k convention only applies to 2 A => products",
+                node, "tabulated-as")
         rate = replace(rate, k=rate.k / 2.0)
     reverse = None
     if p.reverse_node is not None:
@@ -704,12 +766,11 @@ def _parse_parameter_set(reader, name, node, mechanism: Mechanism, pending, kind
         if "T_ref" in changes:
             values.append(("T_ref", reader.quantity(changes, "T_ref", TEMPERATURE, reader.units["temperature"],
                                                     f"`T_ref` of `{rid}` in {what}", positive=True)))
-        if "Ea" in changes:
-            values.append(("Ea", reader.quantity(changes, "Ea", MOLAR_ENERGY, reader.units["energy"],
-                                                 f"`Ea` of `{rid}` in {what}")))
-        if "Ea_over_R" in changes:
-                values.append(("Ea", GAS_CONSTANT * reader.quantity(
-                changes, "Ea_over_R", TEMPERATURE, reader.units["temperature"], f"`Ea_over_R` of `{rid}`")))
+        if "Ea" in changes and "Ea_over_R" in changes:
+            raise reader.error(f"the override of `{rid}` in {what} gives both `Ea` and `Ea_over_R`; give one",
+                               changes, "Ea")
+        if "Ea" in changes or "Ea_over_R" in changes:
+            values.append(("Ea", _activation_energy(reader, changes, f"`{rid}` in {what}")))
         fractions = reader.mapping(changes, "fractions", what) or {}
         branch_ids = {b.id for b in reaction.branches}
         new_fractions = {b.id: b.fraction for b in reaction.branches}
@@ -717,7 +778,7 @@ def _parse_parameter_set(reader, name, node, mechanism: Mechanism, pending, kind
             if bid not in branch_ids:
                 raise reader.error(f"{what} sets the fraction of `{bid}`, which is not a branch of `{rid}` "
                                    f"(branches: {', '.join(sorted(branch_ids))})", fractions, bid)
-            value = reader.number(fractions, bid, f"fraction of `{bid}` in {what}")
+            value = reader.number(fractions, bid, f"fraction of `{bid}` in {what}", required=True)
             if not 0 <= value <= 1:
                 raise reader.error(f"fraction of `{bid}` in {what} must be in [0, 1], found `{value}`",
                                    fractions, bid)
@@ -742,7 +803,7 @@ def _defaults(contents: list[_FileContent], species: dict) -> Defaults:
             raise reader.error("`defaults` must be a mapping with pH, temperature, volume", content.top, "defaults")
         reader.check_keys(node, DEFAULTS_KEYS, "`defaults`")
         if "pH" in node:
-            pH = reader.number(node, "pH", "`defaults`")
+            pH = reader.number(node, "pH", "`defaults`", required=True)
             if not 0 <= pH <= 14:
                 raise reader.error(f"default pH must be between 0 and 14, found `{pH}`", node, "pH")
             values["pH"] = pH

@@ -115,7 +115,7 @@ def _propensity_math(parent, c_id, factors):
 
 
 def export_sbml(network, k, y0, *, volume: float = 1.0, pH: float | None = None,
-                temperature: float | None = None, amounts: bool = False, references=None) -> str:
+                temperature: float | None = None, amounts: bool = False, references=None, rate_overrides="") -> str:
     """SBML L3V2 text of ``network`` with effective constants ``k`` and initial state ``y0``.
 
     Parameters
@@ -135,6 +135,8 @@ def export_sbml(network, k, y0, *, volume: float = 1.0, pH: float | None = None,
     references : mapping of str to str, optional
         Literature reference of each network reaction id, written as the
         reaction's annotation (``<fentonsim:reference>``) and notes.
+    rate_overrides : str
+        Run-time rate constants folded into ``k`` ("F1 = 70 M^-1 s^-1; …"), recorded in the notes.
     """
     references = dict(references or {})
     k = np.asarray(k, dtype=float)
@@ -154,9 +156,10 @@ def export_sbml(network, k, y0, *, volume: float = 1.0, pH: float | None = None,
                                        f"T {temperature:g} K" if temperature is not None else "") if x)
     ET.SubElement(body, f"{{{XHTML_NS}}}p").text = (
         f"Exported by fentonsim from mechanism '{network.name}' (sha256 {network.mechanism_sha256}) "
-        f"at {conditions or 'the mechanism defaults'}. Acid-base speciation, temperature and clamped "
-        f"species are folded into the rate constants at these conditions; speciation pools are single "
-        f"species holding the pool total. "
+        f"at {conditions or 'the mechanism defaults'}"
+        + (f" with the rate constants {rate_overrides}" if rate_overrides else "")
+        + ". Acid-base speciation, temperature and clamped species are folded into the rate constants at "
+        "these conditions; speciation pools are single species holding the pool total. "
         + ("Species are molecule counts; kinetic laws are propensities c * n(n-1)... with "
            "c = k (N_A V)^(1 - order)." if amounts else
            "Rate convention: r = k * prod([x]^nu), kinetic law = volume * r."))
@@ -238,11 +241,11 @@ def export_model(model, *, conditions=None, ph=None, temperature=None, volume=No
     Conditions resolve as in :func:`fentonsim.simulate` (explicit arguments over the preset over the
     mechanism defaults); the initial concentrations are the preset's and ``initial``'s.
     """
-    from ..network import compile_network
-    from ..simulate import resolve_mechanism, resolve_run
+    from ..problem import format_rates, resolve_mechanism, resolve_model, resolve_run
 
-    mechanism = resolve_mechanism(model, parameter_set, rates)
-    network = compile_network(mechanism)
-    run = resolve_run(network, conditions, ph, temperature, initial, buffered, volume)
+    mechanism = resolve_mechanism(model, parameter_set)
+    network = resolve_model(mechanism)
+    run = resolve_run(network, conditions, ph, temperature, initial, buffered, volume, rates)
     return export_sbml(network, run.k, run.y0, volume=run.volume, pH=run.pH, temperature=run.temperature,
-                       amounts=amounts, references=reaction_references(mechanism, network))
+                       amounts=amounts, references=reaction_references(mechanism, network),
+                       rate_overrides=format_rates(run.rates, network.rate_orders))

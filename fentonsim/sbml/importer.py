@@ -55,6 +55,8 @@ import dataclasses
 import math
 from pathlib import Path
 
+import numpy as np
+
 from ..constants import AVOGADRO, STANDARD_TEMPERATURE
 from ..errors import MechanismError
 from ..expression import affine, evaluate, num, op, substitute, sym, symbols, to_text
@@ -125,6 +127,207 @@ def _ast_to_expr(node, lib, where):
                     "+ - * /, power, exp, ln, log, root, abs; triggers time >= T)")
 
 
+# ----------------------------------------------------------------------------- limits
+
+# libsbml, the function-definition expansion and the tree walks here all recurse, so hostile nesting
+# would crash the interpreter (a segfault, not an exception) before any message could be written. The
+# limits are checked first, by loops, and sit far above any model fentonsim can simulate.
+
+#: Deepest nesting of elements in the file; libsbml builds its math trees recursively.
+MAX_XML_DEPTH = 1000
+#: Deepest math tree, before and after function definitions are expanded.
+MAX_MATH_DEPTH = 200
+#: Largest math tree once function definitions and assignment rules are expanded: f(f(f(…))) with f
+#: using its argument twice doubles at every call, the math form of XML's billion laughs.
+MAX_MATH_NODES = 100_000
+#: Largest stoichiometry read: generous for any chemistry, and far inside the int64 stoichiometry arrays
+#: downstream (1e300 molecules per event would overflow them).
+MAX_STOICHIOMETRY = 10 ** 6
+
+
+def _check_xml(path):
+    """Refuse entity declarations and runaway nesting before libsbml parses ``path``.
+
+    Entities are how XML reads local files (external entities) or multiplies a few bytes into gigabytes
+    (nested internal ones); SBML never needs them, so any declaration is refused rather than resolved.
+    A file that is not well-formed is left to libsbml, which says why.
+    """
+    from xml.parsers import expat
+
+    parser = expat.ParserCreate()
+    depth = [0]
+
+    class Refused(Exception):
+        pass
+
+    def start(name, attributes):
+        depth[0] += 1
+        if depth[0] > MAX_XML_DEPTH:
+            raise Refused(f"elements are nested more than {MAX_XML_DEPTH} deep (at <{name}>); expected SBML "
+                          "of sane depth", parser.CurrentLineNumber)
+
+    def end(name):
+        depth[0] -= 1
+
+    def entity(name, is_parameter, value, base, system_id, public_id, notation):
+        kind = "an external" if system_id or public_id else "an internal"
+        raise Refused(f"declares {kind} XML entity `{name}`; expected SBML without entity declarations "
+                      "(they are refused: they can read local files or expand without bound)",
+                      parser.CurrentLineNumber)
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.EntityDeclHandler = entity
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    try:
+        with open(path, "rb") as handle:
+            parser.ParseFile(handle)
+    except Refused as exc:
+        raise SBMLError(exc.args[0], str(path), exc.args[1]) from None
+    except (expat.ExpatError, ValueError):
+        return  # not well-formed: libsbml reports it
+    except OSError as exc:
+        raise SBMLError(f"cannot read the file: {exc.strerror or exc}", str(path)) from None
+
+
+def _math_depth(node):
+    """Depth of a libsbml AST, by an explicit stack (recursion is what hostile input exploits)."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if node is None:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_MATH_DEPTH:
+            return deepest
+        stack.extend((node.getChild(i), depth + 1) for i in range(node.getNumChildren()))
+    return deepest
+
+
+def _element_name(element):
+    kind = element.getElementName()
+    owner = element.getParentSBMLObject()
+    ident = element.getId() if element.isSetId() else ""
+    if not ident and owner is not None and owner.isSetId() and not owner.getElementName().startswith("listOf"):
+        return f"{kind} of {owner.getElementName()} `{owner.getId()}`"
+    if not ident and hasattr(element, "getVariable") and element.getVariable():
+        return f"{kind} for `{element.getVariable()}`"
+    if not ident and hasattr(element, "getSymbol") and element.getSymbol():
+        return f"{kind} for `{element.getSymbol()}`"
+    return f"{kind} `{ident}`" if ident else kind
+
+
+def _check_math(doc, path, lib):
+    """Refuse math too deep to walk, recursive function definitions and expansions that explode."""
+    def refuse(message, element):
+        raise SBMLError(message, str(path), element.getLine() or None)
+
+    with_math = [e for e in doc.getListOfAllElements() if hasattr(e, "isSetMath") and e.isSetMath()]
+    for element in with_math:
+        depth = _math_depth(element.getMath())
+        if depth > MAX_MATH_DEPTH:
+            refuse(f"math of {_element_name(element)} is nested more than {MAX_MATH_DEPTH} levels deep; "
+                   f"expected at most {MAX_MATH_DEPTH}", element)
+    model = doc.getModel()
+    functions = {model.getFunctionDefinition(i).getId(): model.getFunctionDefinition(i)
+                 for i in range(model.getNumFunctionDefinitions())}
+    if not functions:
+        return
+
+    def calls(node):
+        found, stack = set(), [node]
+        while stack:
+            node = stack.pop()
+            if node is None:
+                continue
+            if node.getType() == lib.AST_FUNCTION and node.getName() in functions:
+                found.add(node.getName())
+            stack.extend(node.getChild(i) for i in range(node.getNumChildren()))
+        return found
+
+    # Kahn's algorithm: definitions left over after peeling off those whose callees are done form cycles.
+    callees = {fid: calls(fd.getMath()) for fid, fd in functions.items()}
+    order, done = [], set()
+    ready = [fid for fid, called in callees.items() if not called]
+    while ready:
+        fid = ready.pop()
+        order.append(fid)
+        done.add(fid)
+        ready.extend(f for f, called in callees.items() if f not in done and f not in ready and called <= done)
+    cyclic = [fid for fid in functions if fid not in done]
+    if cyclic:
+        # Name a cycle, not just everything downstream of one: follow calls among the cyclic ones.
+        path_ids, fid = [], cyclic[0]
+        while fid not in path_ids:
+            path_ids.append(fid)
+            fid = sorted(callees[fid] & set(cyclic))[0]
+        loop = path_ids[path_ids.index(fid):] + [fid]
+        described = "calls itself" if len(loop) == 2 else "is recursive: " + " -> ".join(loop)
+        refuse(f"function definition `{loop[0]}` {described}; expected function definitions that end "
+               "(SBML forbids recursion)", functions[loop[0]])
+
+    # Per definition: expanded node count, depth, and per argument how often and how deep it occurs.
+    stats = {}
+
+    def measure(node, params, element):
+        t = node.getType()
+        if t == lib.AST_NAME and node.getName() in params:
+            name = node.getName()
+            return 1, 1, {name: 1}, {name: 1}
+        children = [measure(node.getChild(i), params, element) for i in range(node.getNumChildren())]
+        if t == lib.AST_FUNCTION and node.getName() not in stats:
+            refuse(f"{_element_name(element)} calls `{node.getName()}`, which is not a function definition of "
+                   "the model (or is defined after its use); expected a defined function", element)
+        if t == lib.AST_FUNCTION:
+            if stats[node.getName()] is None:
+                refuse(f"{_element_name(element)} calls `{node.getName()}`, whose function definition has no "
+                       "body; expected a lambda", element)
+            size, depth, arg_count, arg_depth, arity = stats[node.getName()]
+            if len(children) != arity:
+                refuse(f"{_element_name(element)} calls `{node.getName()}` with {len(children)} arguments; "
+                       f"expected {arity}", element)
+            total, deepest, occurs, reach = size, depth, {}, {}
+            for i, (c_size, c_depth, c_occurs, c_reach) in enumerate(children):
+                n, d = arg_count.get(i, 0), arg_depth.get(i, 0)
+                if not n:
+                    continue
+                total += n * (c_size - 1)
+                deepest = max(deepest, d - 1 + c_depth)
+                for name, count in c_occurs.items():
+                    occurs[name] = occurs.get(name, 0) + n * count
+                    reach[name] = max(reach.get(name, 0), d - 1 + c_reach[name])
+            return total, deepest, occurs, reach
+        total, deepest, occurs, reach = 1, 1, {}, {}
+        for c_size, c_depth, c_occurs, c_reach in children:
+            total += c_size
+            deepest = max(deepest, 1 + c_depth)
+            for name, count in c_occurs.items():
+                occurs[name] = occurs.get(name, 0) + count
+                reach[name] = max(reach.get(name, 0), 1 + c_reach[name])
+        return total, deepest, occurs, reach
+
+    def check(element, size, depth):
+        if depth > MAX_MATH_DEPTH or size > MAX_MATH_NODES:
+            refuse(f"math of {_element_name(element)} expands (function definitions inlined) to "
+                   f"{size} terms nested {depth} deep; expected at most {MAX_MATH_NODES} terms and "
+                   f"{MAX_MATH_DEPTH} levels", element)
+
+    for fid in order:
+        fd = functions[fid]
+        if not fd.isSetMath() or fd.getBody() is None:
+            stats[fid] = None  # allowed in L3V2 while nothing calls it
+            continue
+        params = [fd.getArgument(i).getName() for i in range(fd.getNumArguments())]
+        size, depth, occurs, reach = measure(fd.getBody(), set(params), fd)
+        check(fd, size, depth)
+        stats[fid] = (size, depth, {i: occurs.get(p, 0) for i, p in enumerate(params)},
+                      {i: reach.get(p, 0) for i, p in enumerate(params)}, len(params))
+    for element in with_math:
+        if element.getElementName() != "functionDefinition":
+            size, depth, _, _ = measure(element.getMath(), set(), element)
+            check(element, size, depth)
+
+
 # ----------------------------------------------------------------------------- units
 
 _KIND_FACTORS = {  # unit kind -> (dimension, factor to mol, L or s)
@@ -133,15 +336,23 @@ _KIND_FACTORS = {  # unit kind -> (dimension, factor to mol, L or s)
 }
 
 
+#: Level 2's predefined unit ids and what they mean until a unitDefinition of the same id redefines them
+#: (L2V4 §4.4.3); area and length are only here so that a wrong use names the right dimension.
+_L2_PREDEFINED = {"substance": ("substance", 1.0), "volume": ("volume", 1.0), "time": ("time", 1.0),
+                  "area": ("area", 1.0), "length": ("length", 1.0)}
+
+
 def _unit_factor(model, unit_id, dimension, lib, where):
     """Factor converting one ``unit_id`` of ``dimension`` to mol, L or s (None when unset)."""
     if not unit_id:
         return None
-    if unit_id in _KIND_FACTORS:
-        kind_dimension, factor = _KIND_FACTORS[unit_id]
+    definition = model.getUnitDefinition(unit_id)
+    builtin = _KIND_FACTORS.get(unit_id) or (
+        _L2_PREDEFINED.get(unit_id) if model.getLevel() == 2 and definition is None else None)
+    if builtin is not None:
+        kind_dimension, factor = builtin
         if kind_dimension == dimension:
             return factor
-    definition = model.getUnitDefinition(unit_id)
     if definition is not None:
         factor, dims = 1.0, {}
         for i in range(definition.getNumUnits()):
@@ -183,6 +394,19 @@ class _Reader:
         line = element.getLine() if element is not None and element.getLine() > 0 else None
         return SBMLError(message, self.path, line)
 
+    def arithmetic(self, compute, where, expr, element):
+        """``compute()``, with arithmetic gone wrong on the model's numbers (k/0, 10^400, ln(-1)) refused."""
+        try:
+            with np.errstate(divide="raise", over="raise", invalid="raise", under="ignore"):
+                return compute()
+        except (ArithmeticError, ValueError, TypeError) as exc:
+            text = to_text(expr)
+            text = text if len(text) <= 120 else text[:117] + "..."
+            reason = "division by zero" if isinstance(exc, ZeroDivisionError) else (
+                str(exc).strip() or type(exc).__name__).splitlines()[0]
+            raise self.error(f"{where} ({text}) cannot be evaluated: {reason}; expected finite arithmetic",
+                             element) from None
+
     def where(self, element, kind):
         return f"{kind} `{element.getId()}`" if element.getId() else kind
 
@@ -196,14 +420,21 @@ class _Reader:
 
     # -- units and compartment
 
+    def unit_factor(self, unit_id, dimension, where, element):
+        """:func:`_unit_factor`, its refusal located at ``element``'s line."""
+        try:
+            return _unit_factor(self.model, unit_id, dimension, self.lib, where)
+        except SBMLError as exc:
+            raise self.error(exc.message, element) from None
+
     def read_units(self):
         m = self.model
-        self.substance = _unit_factor(m, m.getSubstanceUnits() if m.isSetSubstanceUnits() else "", "substance",
-                                      self.lib, "model substanceUnits")
+        self.substance = self.unit_factor(m.getSubstanceUnits() if m.isSetSubstanceUnits() else "", "substance",
+                                          "model substanceUnits", m)
         if self.model.getLevel() == 2:
-            self.substance = _unit_factor(m, "substance", "substance", self.lib, "model") if \
+            self.substance = self.unit_factor("substance", "substance", "model", m) if \
                 m.getUnitDefinition("substance") is not None else 1.0
-        extent = _unit_factor(m, m.getExtentUnits(), "substance", self.lib, "model extentUnits") \
+        extent = self.unit_factor(m.getExtentUnits(), "substance", "model extentUnits", m) \
             if m.getLevel() == 3 and m.isSetExtentUnits() else None
         if self.substance is None:
             self.substance = extent if extent is not None else 1.0
@@ -214,18 +445,18 @@ class _Reader:
                              m)
         time_unit = m.getTimeUnits() if m.getLevel() == 3 and m.isSetTimeUnits() else (
             "time" if m.getUnitDefinition("time") is not None else "")
-        self.time_factor = _unit_factor(m, time_unit, "time", self.lib, "model timeUnits") or 1.0
+        self.time_factor = self.unit_factor(time_unit, "time", "model timeUnits", m) or 1.0
         self.volume_unit = m.getVolumeUnits() if m.getLevel() == 3 and m.isSetVolumeUnits() else (
             "volume" if m.getUnitDefinition("volume") is not None else "")
-        declared = {_unit_factor(m, m.getSpecies(i).getSubstanceUnits(), "substance", self.lib,
-                                 f"species `{m.getSpecies(i).getId()}`")
-                    for i in range(m.getNumSpecies()) if m.getSpecies(i).isSetSubstanceUnits()}
+        declared = {self.unit_factor(m.getSpecies(i).getSubstanceUnits(), "substance",
+                                     f"species `{m.getSpecies(i).getId()}`", m.getSpecies(i))
+                    for i in range(m.getNumSpecies()) if m.getSpecies(i).isSetSubstanceUnits()} - {None}
         if len(declared) == 1 and (m.getLevel() == 2 or not m.isSetSubstanceUnits()):
             self.substance = declared.pop()  # every species says it, the model-wide default does not
         for i in range(m.getNumSpecies()):
             s = m.getSpecies(i)
             if s.isSetSubstanceUnits() and s.getSubstanceUnits():
-                factor = _unit_factor(m, s.getSubstanceUnits(), "substance", self.lib, f"species `{s.getId()}`")
+                factor = self.unit_factor(s.getSubstanceUnits(), "substance", f"species `{s.getId()}`", s)
                 if not math.isclose(factor, self.substance, rel_tol=1e-12):
                     raise self.error(f"species `{s.getId()}` has substance units `{s.getSubstanceUnits()}`, "
                                      "unlike the model; mixed substance units are not supported", s)
@@ -256,8 +487,8 @@ class _Reader:
         if not compartment.getConstant():
             raise self.error(f"compartment `{self.compartment_id}` has a varying size; not supported", compartment)
         unit = compartment.getUnits() if compartment.isSetUnits() else self.volume_unit
-        self.volume_factor = _unit_factor(m, unit, "volume", self.lib,
-                                          f"compartment `{self.compartment_id}`") or 1.0
+        self.volume_factor = self.unit_factor(unit, "volume", f"compartment `{self.compartment_id}`",
+                                              compartment) or 1.0
         needs_size = self.compartment_id in used_symbols or any(
             not m.getSpecies(i).getHasOnlySubstanceUnits() or m.getSpecies(i).isSetInitialConcentration()
             for i in range(m.getNumSpecies()))
@@ -274,6 +505,10 @@ class _Reader:
             self.size = 1.0
         else:
             self.size = compartment.getSize()
+            # Checked here, not with the volume below: concentrations divide by it first.
+            if not (self.size > 0 and math.isfinite(self.size)):
+                raise self.error(f"compartment `{self.compartment_id}` has size {self.size}; expected a positive "
+                                 "finite size", compartment)
         for i in range(m.getNumCompartments()):
             other = m.getCompartment(i)
             if other.getId() != self.compartment_id and other.getId() in used_symbols:
@@ -333,7 +568,9 @@ class _Reader:
             for name, (expr, element) in list(pending.items()):
                 needed = symbols(expr) - {"time"}
                 if needed <= set(values):
-                    values[name] = float(evaluate(substitute(expr, {"time": 0.0}), values))
+                    where = f"the initial value of `{name}`"
+                    values[name] = float(self.arithmetic(lambda: evaluate(substitute(expr, {"time": 0.0}), values),
+                                                         where, expr, element))
                     del pending[name]
                     progressed = True
             if not progressed:
@@ -345,6 +582,9 @@ class _Reader:
         for s in self.species:
             if s.getId() not in values:
                 raise self.error(f"species `{s.getId()}` has no initial amount or concentration", s)
+            if not math.isfinite(values[s.getId()]):
+                raise self.error(f"species `{s.getId()}` starts at {values[s.getId()]}; expected a finite initial "
+                                 "amount or concentration", s)
         self.values = values
         # Species are called by their SBML names when every species has a distinct one (as fentonsim's own
         # exports do, so names survive a round trip), else by their ids.
@@ -363,7 +603,8 @@ class _Reader:
                               if not (s.getBoundaryCondition() or s.getConstant()) and s.getId() not in rules}
         self.constants = {k: v for k, v in values.items() if k not in self.state_species}
         for name, expr in rules.items():
-            if symbols(self.expand(expr)) & (self.state_species | {"time"}):
+            if symbols(self.expand(expr, f"assignment rule for `{name}`", self.rule_elements[name])) & (
+                    self.state_species | {"time"}):
                 del self.constants[name]
         events_touch = set()
         for i in range(m.getNumEvents()):
@@ -373,14 +614,36 @@ class _Reader:
         for name in events_touch - self.state_species:
             self.constants.pop(name, None)
 
-    def expand(self, expr, depth=0):
+    def expand(self, expr, where="a formula", element=None):
         """``expr`` with assignment-rule variables replaced by their formulas."""
-        if depth > 50:
-            raise self.error("assignment rules refer to each other in a cycle", self.model)
-        names = symbols(expr) & set(self.rules)
-        for name in names:
-            expr = _replace(expr, name, self.expand(self.rules[name], depth + 1))
+        expr = _replace_all(expr, {name: self.expanded_rule(name) for name in symbols(expr) & set(self.rules)})
+        self.check_extent(expr, where, element)
         return expr
+
+    def expanded_rule(self, name, trail=()):
+        """The formula of rule variable ``name`` with other rule variables replaced, built once.
+
+        Expansions are shared, not copied, so y2 = y1 + y1, y3 = y2 + y2, … costs nothing to build;
+        :meth:`check_extent` then refuses what it would cost to walk.
+        """
+        cache = self.__dict__.setdefault("_expanded", {})
+        if name not in cache:
+            if name in trail or len(trail) > 50:
+                raise self.error("assignment rules refer to each other in a cycle" + (
+                    f" ({' -> '.join(trail[trail.index(name):] + (name,))})" if name in trail else
+                    " or a chain longer than 50"), self.rule_elements.get(name, self.model))
+            body = self.rules[name]
+            cache[name] = _replace_all(body, {n: self.expanded_rule(n, trail + (name,))
+                                              for n in symbols(body) & set(self.rules)})
+            self.check_extent(cache[name], f"assignment rule for `{name}`", self.rule_elements.get(name))
+        return cache[name]
+
+    def check_extent(self, expr, where, element):
+        nodes, depth = _extent(expr)
+        if nodes > MAX_MATH_NODES or depth > MAX_MATH_DEPTH:
+            raise self.error(f"{where} expands (assignment rules substituted) to {nodes} terms nested {depth} "
+                             f"deep; expected at most {MAX_MATH_NODES} terms and {MAX_MATH_DEPTH} levels",
+                             element if element is not None else self.model)
 
     # -- species, reactions, rules, events
 
@@ -408,6 +671,9 @@ class _Reader:
             if s.getId() in self.rules and s.getId() not in in_reactions:
                 continue  # an assignment-rule species is an observable, not a clamped input
             concentration = self.to_molar(s, self.values[s.getId()])
+            if not math.isfinite(concentration):
+                raise self.error(f"species `{s.getId()}` starts at {self.values[s.getId()]:g} model units, "
+                                 f"{concentration} M; expected a finite concentration", s)
             note = f"SBML species `{s.getId()}`" + (f" ({s.getName()})" if s.getName() else "")
             name = self.name_of[s.getId()]
             if s.getId() in self.state_species:
@@ -434,8 +700,13 @@ class _Reader:
             for i in range(law.getNumLocalParameters()):
                 p = law.getLocalParameter(i)
                 local[p.getId()] = p.getValue()
-        expr = self.expand(self.laws[rid])
-        expr = substitute(expr, {**self.constants, **local})
+        law_where = f"kinetic law of {where}"
+        for pid, value in local.items():
+            if not math.isfinite(value):
+                raise self.error(f"{law_where}: local parameter `{pid}` is {value}; expected a finite number", law)
+        expr = self.expand(self.laws[rid], law_where, law)
+        raw = expr
+        expr = self.arithmetic(lambda: substitute(raw, {**self.constants, **local}), law_where, raw, law)
 
         def side(getter, count, role):
             terms = {}
@@ -449,9 +720,10 @@ class _Reader:
                 if m.getLevel() == 3 and ref.isSetId() and (ref.getId() in self.rules or not ref.getConstant()):
                     raise self.error(f"{where}: variable stoichiometry of `{sid}` is not supported", reaction)
                 nu = ref.getStoichiometry() if (m.getLevel() == 2 or ref.isSetStoichiometry()) else 1.0
-                if nu != int(nu) or nu < 0:
-                    raise self.error(f"{where}: stoichiometry of `{sid}` is {nu:g}; fentonsim needs whole "
-                                     "numbers of molecules", reaction)
+                # NaN and inf fail every comparison but this one; int() of them would raise.
+                if not (0 <= nu <= MAX_STOICHIOMETRY) or nu != int(nu):
+                    raise self.error(f"{where}: stoichiometry of `{sid}` is {nu:g}; expected a whole number of "
+                                     f"molecules from 0 to {MAX_STOICHIOMETRY}", ref if ref.getLine() else reaction)
                 terms[sid] = terms.get(sid, 0) + int(nu)
             return {k: v for k, v in terms.items() if v}
 
@@ -461,8 +733,9 @@ class _Reader:
         reverse = None
         if (reaction.getReversible() and expr[0] == "op" and expr[1] == "minus" and len(expr[2]) == 2):
             # A reversible mass-action law k1·Π reactants − k2·Π products: two directions of one reaction.
-            coefficient, powers, offsets = _mass_action(expr[2][0], self.state_species, fail)
-            reverse = _mass_action(expr[2][1], self.state_species, fail)
+            coefficient, powers, offsets = self.arithmetic(
+                lambda: _mass_action(expr[2][0], self.state_species, fail), law_where, expr, law)
+            reverse = self.arithmetic(lambda: _mass_action(expr[2][1], self.state_species, fail), law_where, expr, law)
             if reverse[2] or offsets:
                 raise fail("falling factorials in a reversible law are not supported")
             for sid, nu in products.items():
@@ -474,7 +747,12 @@ class _Reader:
             if set(reverse[1]) - set(products) or set(powers) - set(reactants):
                 raise fail("species outside the reaction's reactants and products appear in a reversible law")
         else:
-            coefficient, powers, offsets = _mass_action(expr, self.state_species, fail)
+            coefficient, powers, offsets = self.arithmetic(lambda: _mass_action(expr, self.state_species, fail),
+                                                           law_where, expr, law)
+        for value in (coefficient,) + (() if reverse is None else (reverse[0],)):
+            if not math.isfinite(value):
+                raise self.error(f"kinetic law of {where} ({to_text(expr)[:120]}) has rate coefficient {value}; "
+                                 "expected a finite number", law)
         if coefficient < 0 or (reverse is not None and reverse[0] < 0):
             raise self.error(f"kinetic law of {where} is negative ({to_text(expr)}); a law must be one mass-action "
                              "term, or k1·reactants − k2·products for a reversible reaction", law)
@@ -505,6 +783,9 @@ class _Reader:
             k = coef * self.substance / (self.volume_L * self.time_factor)
             for sid, nu in terms.items():
                 k *= (self.volume_L * g[sid] / self.substance) ** nu
+            if not math.isfinite(k):
+                raise self.error(f"kinetic law of {where} gives rate constant {k} in M and s (coefficient "
+                                 f"{coef:g}); expected a finite number", law)
             return RateLaw("constant", float(k), STANDARD_TEMPERATURE)
 
         name = self.name_of
@@ -529,7 +810,9 @@ class _Reader:
         for name, element in self.rule_elements.items():
             if name in self.constants:
                 continue
-            expr = substitute(self.expand(self.rules[name]), self.constants)
+            rule = self.expand(self.rules[name], f"assignment rule for `{name}`", element)
+            expr = self.arithmetic(lambda: substitute(rule, self.constants), f"assignment rule for `{name}`", rule,
+                                   element)
             state = sorted(symbols(expr) - {"time"})
             expr = _rename(expr, {sid: self.name_of[sid] for sid in state})
             scale = tuple((self.name_of[sid], self.symbol_scale(self.by_id[sid])) for sid in state)
@@ -559,16 +842,17 @@ class _Reader:
                 raise self.error(f"{where} has a delay; events with delays are not supported", ev)
             if not ev.isSetTrigger() or not ev.getTrigger().isSetMath():
                 raise self.error(f"{where} has no trigger", ev)
-            trigger = substitute(self.expand(self.math(ev.getTrigger(), f"trigger of {where}")), self.constants)
+            raw = self.expand(self.math(ev.getTrigger(), f"trigger of {where}"), f"trigger of {where}", ev)
+            trigger = self.arithmetic(lambda: substitute(raw, self.constants), f"trigger of {where}", raw, ev)
             time = _trigger_time(trigger)
             if time is None:
                 raise self.error(f"trigger of {where} is `{to_text(trigger)}`; "
                                  "only time triggers `time >= T` with a constant T are supported "
                                  "(state-dependent triggers are not)", ev)
             time *= self.time_factor
-            if not time > 0:
+            if not (time > 0 and math.isfinite(time)):
                 raise self.error(f"trigger of {where} fires at t = {time:g} s; only events after the start "
-                                 "(T > 0) are supported", ev)
+                                 "(finite T > 0) are supported", ev)
             for j in range(ev.getNumEventAssignments()):
                 assignment = ev.getEventAssignment(j)
                 target = assignment.getVariable()
@@ -577,9 +861,14 @@ class _Reader:
                                      "change (assigning parameters, compartments or boundary species is not "
                                      "supported)", assignment)
                 species = self.by_id[target]
-                expr = substitute(self.expand(self.math(assignment, f"assignment to `{target}` in {where}")),
-                                  self.constants)
-                linear = affine(expr)
+                what = f"assignment to `{target}` in {where}"
+                raw = self.expand(self.math(assignment, what), what, assignment)
+                expr = self.arithmetic(lambda: substitute(raw, self.constants), what, raw, assignment)
+                linear = self.arithmetic(lambda: affine(expr), what, expr, assignment)
+                if linear is not None and not all(math.isfinite(v) for v in (linear[0], *linear[1].values(),
+                                                                             self.to_molar(species, linear[0]))):
+                    raise self.error(f"{what} ({to_text(expr)[:120]}) is not finite; expected a finite value",
+                                     assignment)
                 name = self.name_of[target]
                 if linear is not None and not linear[1]:
                     events.append(Assignment(name, max(self.to_molar(species, linear[0]), 0.0), time))
@@ -591,12 +880,32 @@ class _Reader:
         return tuple(events)
 
 
-def _replace(expr, name, replacement):
+def _replace_all(expr, mapping):
+    """``expr`` with the symbols in ``mapping`` replaced; the replacements are inserted, not walked."""
+    if not mapping:
+        return expr
     if expr[0] == "sym":
-        return replacement if expr[1] == name else expr
+        return mapping.get(expr[1], expr)
     if expr[0] in ("op", "rel"):
-        return (expr[0], expr[1], tuple(_replace(a, name, replacement) for a in expr[2]))
+        return (expr[0], expr[1], tuple(_replace_all(a, mapping) for a in expr[2]))
     return expr
+
+
+def _extent(expr):
+    """(nodes, depth) of ``expr`` as a tree, counting shared subtrees once per use but visiting them once."""
+    seen = {}
+
+    def visit(node):
+        key = id(node)
+        if key not in seen:
+            if node[0] in ("op", "rel"):
+                parts = [visit(a) for a in node[2]]
+                seen[key] = (1 + sum(n for n, _ in parts), 1 + max((d for _, d in parts), default=0))
+            else:
+                seen[key] = (1, 1)
+        return seen[key]
+
+    return visit(expr)
 
 
 def _rename(expr, mapping):
@@ -651,7 +960,8 @@ def _mass_action(expr, species, error):
             visit(args[0], exponent)
             visit(args[1], -exponent)
         elif name == "power":
-            if args[1][0] != "num" or args[1][1] != int(args[1][1]) or (args[0][0] == "sym" and args[1][1] < 1):
+            if (args[1][0] != "num" or not math.isfinite(args[1][1]) or args[1][1] != int(args[1][1])
+                    or (args[0][0] == "sym" and args[1][1] < 1)):
                 raise error(f"power `{to_text(node)}` needs a positive whole exponent")
             visit(args[0], exponent * int(args[1][1]))
         elif (name == "minus" and len(args) == 2 and args[0][0] == "sym" and args[0][1] in species
@@ -683,10 +993,12 @@ def import_sbml(path) -> Mechanism:
     path = Path(path)
     if not path.is_file():
         raise SBMLError(f"no such file: {path}")
+    _check_xml(path)
     doc = lib.readSBMLFromFile(str(path))
     _raise_document_errors(doc, path, lib)
     if doc.getModel() is None:
         raise SBMLError("the document has no <model>", str(path))
+    _check_math(doc, path, lib)
     # Only packages the file declares count (libsbml attaches plugins on its own); layout and render are
     # drawing information and change nothing, and extended math is caught construct by construct.
     namespaces = doc.getNamespaces()

@@ -1,0 +1,71 @@
+"""Argument types and exit codes shared by the command-line modules (fentonsim.cli, fentonsim.compare_cli,
+fentonsim.sweep_cli), below all of them so that no command module imports another's internals."""
+from __future__ import annotations
+
+import argparse
+
+from .errors import FentonsimError
+from .units import TEMPERATURE, parse_quantity
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
+
+
+def temperature(text: str) -> float:
+    try:
+        value = parse_quantity(text if any(c.isalpha() or c == "°" for c in text) else float(text),
+                               TEMPERATURE, "K", "`--temperature`")
+    except (FentonsimError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"`--temperature` must be above 0 K, found {text}")
+    return value
+
+
+def ph(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`--ph` must be a number, found `{text}`") from None
+    if not 0 <= value <= 14:
+        raise argparse.ArgumentTypeError(f"`--ph` must be between 0 and 14, found {value}")
+    return value
+
+
+def integer(minimum: int, limit: int | None = None):
+    """An argparse type: an integer ≥ ``minimum`` (and < ``limit``)."""
+    expected = f"an integer ≥ {minimum}" + ("" if limit is None else f" and < {limit}")
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, found `{text}`") from None
+        if value < minimum or (limit is not None and value >= limit):
+            raise argparse.ArgumentTypeError(f"expected {expected}, found {value}")
+        return value
+    return parse
+
+
+positive_int = integer(1)
+seed = integer(0, 2 ** 64)
+
+
+def initial_assignment(text: str) -> tuple:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip() or not value.strip():
+        raise argparse.ArgumentTypeError(f"`--initial` expects NAME=CONCENTRATION (e.g. 'H2O2=100 uM'), found `{text}`")
+    return name.strip(), value.strip()
+
+
+def rate_assignment(text: str) -> tuple:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip() or not value.strip():
+        raise argparse.ArgumentTypeError(f"`--rate` expects REACTION=K (e.g. 'F1=63 M^-1 s^-1'), found `{text}`")
+    return name.strip(), number_or_quantity(value.strip())
+
+
+def number_or_quantity(text: str):
+    try:
+        return float(text)
+    except ValueError:
+        return text

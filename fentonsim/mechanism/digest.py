@@ -1,0 +1,18 @@
+"""A mechanism's identity: the SHA-256 of its canonical form.
+
+The canonical form is the ``repr`` of the Mechanism's tree of frozen dataclasses, tuples and floats
+(``repr`` of a float round-trips): it covers every value that reaches the numbers and every reference,
+but not where the files were or how they were laid out (``Mechanism.files`` is left out of the repr).
+It costs about half a millisecond for iron + glutathione, against ~60 ms for a YAML dump, so a compile
+cache can key on it (fentonsim.problem) and results can record it (``mechanism_sha256``).
+"""
+from __future__ import annotations
+
+import hashlib
+
+from .schema import Mechanism
+
+
+def mechanism_digest(mechanism: Mechanism) -> str:
+    """Hex SHA-256 of ``repr(mechanism)``, the canonical form described in the module docstring."""
+    return hashlib.sha256(repr(mechanism).encode()).hexdigest()
