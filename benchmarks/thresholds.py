@@ -8,7 +8,8 @@ graph) does. A check whose peer is not installed is reported as skipped; a peer 
 with fentonsim fails the check, because a fast wrong answer is a failure.
 
 ``speedup``  = peer time / fentonsim time (bigger is better): must be ≥ the threshold.
-``slowdown`` = Dask time / in-process time (smaller is better): must be ≤ the threshold.
+``slowdown`` = time / baseline time (smaller is better; the Dask backend against the in-process one,
+simulate() on a path or Mechanism against simulate() on the compiled Network): must be ≤ the threshold.
 """
 from __future__ import annotations
 
@@ -29,9 +30,14 @@ MIN_SPEEDUP = {
     # 26 ms in one quick run and 53 ms in the next, the libRoadRunner loop 158–166 ms in both).
     "iron: libRoadRunner loop of 100": 1.5,
     "copper: libRoadRunner gillespie": 5.0,
+    # Set 2026-12-03 with the one run path: 2.1x measured in quick mode (8 samples), 1 would mean the batch is lost.
+    "uncertainty.propagate(iron, copper), samples batched on k": 1.2,
 }
 MAX_SLOWDOWN = {
     "1,000 conditions, Dask LocalCluster (2 workers)": 2.5,
+    # The compile cache (fentonsim.problem): 1.01-1.02x measured; a recompilation per call would be ~20x.
+    "simulate(path), iron + GSH": 1.3,
+    "simulate(Mechanism), iron + GSH": 1.3,
 }
 
 
@@ -57,5 +63,5 @@ def check(results: dict) -> list[str]:
         if not row.get("agrees", True):
             failures.append(f"{case}: results differ from the in-process backend")
         elif row["slowdown"] > limit:
-            failures.append(f"{case}: {row['slowdown']:.2f}x the in-process time, threshold {limit}x")
+            failures.append(f"{case}: {row['slowdown']:.2f}x its baseline's time, threshold {limit}x")
     return failures

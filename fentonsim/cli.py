@@ -128,10 +128,21 @@ def cmd_info(args) -> int:
     return EXIT_OK
 
 
+def _inputs(*values) -> list:
+    """The files a run reads, for the output check (names of shipped mechanisms and presets are not paths)."""
+    out = []
+    for value in values:
+        for item in (value if isinstance(value, (list, tuple)) else [value]):
+            if item is not None and Path(str(item)).exists():
+                out.append(str(item))
+    return out
+
+
 def cmd_simulate(args) -> int:
     from .simulate import simulate
-    from .tables import write_csv
+    from .tables import check_output, write_csv
 
+    check_output(args.out, inputs=_inputs(args.model, args.conditions), overwrite=args.overwrite)
     initial = dict(args.initial or [])
     with warnings.catch_warnings():
         # Printed below from the result, one line each, even with --quiet: never extrapolate silently.
@@ -153,15 +164,17 @@ def cmd_simulate(args) -> int:
         detail = (f"{attrs['algorithm']}, {attrs['runs']} run(s), {attrs['n_events']:,} events, "
                   f"V = {attrs['volume_L']:g} L" + (f", {attrs['n_incomplete']} incomplete" if attrs['n_incomplete'] else ""))
     if not args.quiet:
-        print(f"wrote {path} ({attrs['mechanism']}, pH {attrs['pH']:g}, {attrs['method']}: {detail}; "
+        conditions = f"pH {attrs['pH']:g}, " if attrs.get("ph_dependent", 1) else ""
+        print(f"wrote {path} ({attrs['mechanism']}, {conditions}{attrs['method']}: {detail}; "
               f"{attrs['wall_time_s']:.3g} s)")
     return EXIT_OK
 
 
 def cmd_export(args) -> int:
     from .sbml.export import export_model
-    from .tables import atomic_output
+    from .tables import atomic_output, check_output
 
+    check_output(args.sbml, inputs=_inputs(args.mechanism, args.conditions), overwrite=args.overwrite)
     text = export_model(args.mechanism, conditions=args.conditions, ph=args.ph, temperature=args.temperature,
                         volume=None if args.volume is None else number_or_quantity(args.volume),
                         initial=dict(args.initial or []), parameter_set=args.parameter_set,
@@ -254,6 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
                           help="write ensemble mean and sd instead of runs (stochastic methods)")
     simulate.add_argument("--quiet", action="store_true", help="no summary line or progress bar")
     simulate.add_argument("--out", required=True, metavar="FILE.csv", help="output CSV file")
+    simulate.add_argument("--overwrite", action="store_true",
+                          help="replace an existing --out file that fentonsim did not write")
     simulate.set_defaults(run=cmd_simulate)
     from .compare_cli import add_compare_parser
     from .sweep_cli import add_sweep_parser
@@ -266,6 +281,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "preset and --initial, references as annotations.")
     export.add_argument("mechanism", metavar="MECH", help="mechanism file")
     export.add_argument("--sbml", required=True, metavar="OUT.xml", help="output SBML file")
+    export.add_argument("--overwrite", action="store_true",
+                        help="replace an existing --sbml file that fentonsim did not write")
     _add_condition_arguments(export, "compartment volume")
     export.add_argument("--amounts", action="store_true",
                         help="write molecule counts and propensities (for stochastic simulators)")

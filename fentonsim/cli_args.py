@@ -5,15 +5,14 @@ from __future__ import annotations
 import argparse
 
 from .errors import FentonsimError
-from .units import TEMPERATURE, parse_quantity
+from .units import TEMPERATURE, user_quantity
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 
 
 def temperature(text: str) -> float:
     try:
-        value = parse_quantity(text if any(c.isalpha() or c == "°" for c in text) else float(text),
-                               TEMPERATURE, "K", "`--temperature`")
+        value = user_quantity(text, TEMPERATURE, "K", "`--temperature`")
     except (FentonsimError, ValueError) as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     if value <= 0:

@@ -34,7 +34,7 @@ from .sampling import latin_hypercube, mechanism_ranges
 from .simulate import simulate
 from .sweep import sweep
 from .validity import ValidityWarning, validity_warnings
-from .units import CONCENTRATION, TEMPERATURE, TIME, VOLUME, format_concentration, parse_quantity
+from .units import CONCENTRATION, TEMPERATURE, TIME, VOLUME, format_concentration, parse_quantity, user_quantity
 
 DEFAULT_T_END = "1 h"
 DEFAULT_CONDITIONS = ("tme", "normal")
@@ -51,7 +51,7 @@ TABLE_METRICS = ("oh_produced", "oh_escaping_gsh", "oh_per_metal", "oh_per_h2o2"
 
 
 def _concentration(value, what):
-    number = parse_quantity(value, CONCENTRATION, "M", what)
+    number = user_quantity(value, CONCENTRATION, "M", what)
     if not number >= 0 or not math.isfinite(number):
         raise ConditionsError(f"{what} must be a non-negative concentration, found {value!r}")
     return number

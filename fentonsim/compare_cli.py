@@ -83,7 +83,10 @@ def add_compare_parser(sub) -> None:
 
 
 def cmd_compare(args) -> int:
+    from .tables import check_output
+
     start = time.perf_counter()
+    check_output(args.out, directory=True)  # before minutes of work, not after
     catalysts = [parse_catalyst(c) for c in (args.catalyst or ("iron", "copper", "manganese"))]
     conditions = list(args.conditions) + (["lysosome"] if args.lysosome else [])
     if args.runs < 2 and args.stochastic:

@@ -177,6 +177,22 @@ class Network:
     def n_reactions(self) -> int:
         return len(self.reaction_ids)
 
+    @property
+    def depends_on_ph(self) -> bool:
+        """True when some rate constant changes with pH: H+ or OH- in a rate law, a speciation form, a clamped
+        pool's form or a pH-dependent yield."""
+        ph_inputs = np.isin(self.buffered_kind, (BUFFERED_KIND_H, BUFFERED_KIND_OH, BUFFERED_KIND_FORM))
+        return bool(np.any(self.buffered_power[:, ph_inputs] != 0) or np.any(self.form_power != 0)
+                    or np.any(self.fraction_law[:, 0] != 0))
+
+    @property
+    def depends_on_temperature(self) -> bool:
+        """True when some rate constant changes with temperature: an activation energy, a pKa enthalpy, OH-
+        (through pKw) in a rate law or a temperature-dependent yield."""
+        oh = self.buffered_kind == BUFFERED_KIND_OH
+        return bool(np.any(self.Ea != 0) or (np.any(self.group_dH != 0) and self.depends_on_ph)
+                    or np.any(self.buffered_power[:, oh] != 0) or np.any(self.fraction_law[:, 2] != 0))
+
     def species_index(self, name: str) -> int:
         """Index of state variable ``name`` (a species, a pool, or a form of a pool).
 

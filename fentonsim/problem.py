@@ -48,7 +48,7 @@ from .observables import add_observables
 from .results import ode_dataset, stochastic_dataset
 from .stochastic import run_stochastic
 from .units import (CONCENTRATION, TEMPERATURE, TIME, VOLUME, format_concentration, format_dims, parse_quantity,
-                    rate_constant_dims)
+                    rate_constant_dims, user_quantity)
 from .validity import VALIDITY_ATTRIBUTE, yield_law_warnings
 from .version import __version__
 
@@ -264,14 +264,15 @@ def resolve_run(network, conditions=None, ph=None, temperature=None, initial=Non
     pH = preset.pH if ph is None else ph
     pH = network.defaults.pH if pH is None else pH
     if temperature is not None:
-        temperature = parse_quantity(temperature, TEMPERATURE, "K", "`temperature`")
+        temperature = user_quantity(temperature, TEMPERATURE, "K", "`temperature`")
     T = preset.temperature if temperature is None else temperature
     T = network.defaults.temperature if T is None else T
     if isinstance(pH, bool) or not isinstance(pH, (int, float, np.floating)) or not 0 <= pH <= 14:
         raise ConditionsError(f"`ph` must be a number between 0 and 14, found {pH!r}")
-    explicit_initial = {name: parse_quantity(v, CONCENTRATION, "M", f"initial `{name}`")
+    bare_rule = not network.counts  # in a molecule-count model 150 means 150 molecules
+    explicit_initial = {name: user_quantity(v, CONCENTRATION, "M", f"initial `{name}`", bare_rule=bare_rule)
                         for name, v in (initial or {}).items()}
-    explicit_buffered = {name: parse_quantity(v, CONCENTRATION, "M", f"buffered `{name}`")
+    explicit_buffered = {name: user_quantity(v, CONCENTRATION, "M", f"buffered `{name}`", bare_rule=bare_rule)
                          for name, v in (buffered or {}).items()}
     initial_values, ignored = _split_known(network, {**preset.initial, **explicit_initial}, explicit_initial,
                                            "initial concentration of")
@@ -389,6 +390,13 @@ def build_problem(network, points=({},), *, conditions=None, t_out=None, boluses
         if unknown:
             raise ConditionsError(f"unknown condition key(s) {', '.join(sorted(unknown))}; expected "
                                   f"{', '.join(sorted(POINT_KEYS))}")
+        # An explicit condition the model cannot feel would be recorded as if it mattered: refuse it.
+        if point.get("pH") is not None and not network.depends_on_ph:
+            raise ConditionsError(f"`ph` has no effect on `{network.name}`: none of its rate constants depends on "
+                                  "pH (no H+ or OH- in a rate law, no speciation, no pH-dependent yield); drop it")
+        if point.get("temperature") is not None and not network.depends_on_temperature:
+            raise ConditionsError(f"`temperature` has no effect on `{network.name}`: none of its rate constants "
+                                  "depends on temperature (no activation energy, pKa enthalpy or OH-); drop it")
         runs.append(resolve_run(network, point.get("conditions", preset), point.get("pH"),
                                 point.get("temperature"), point.get("initial"), point.get("buffered"),
                                 point.get("volume"), point.get("rates")))
@@ -497,6 +505,9 @@ def provenance(problem: Problem, index: int = 0) -> dict:
         "fentonsim_version": __version__,
         "pH": run.pH,
         "temperature_K": run.temperature,
+        # Whether the conditions above reach any rate constant (an SBML model usually feels neither).
+        "ph_dependent": int(network.depends_on_ph),
+        "temperature_dependent": int(network.depends_on_temperature),
         "conditions": run.preset.name,
         "mechanism": network.name,
         "mechanism_sha256": network.mechanism_sha256,

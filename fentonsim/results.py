@@ -32,7 +32,9 @@ Data variables
     ``concentration(t) = concentration(t0 before inputs) + extent(t)·net_stoich + delivered(t)``.
 Attributes
     ``fentonsim_version``; ``method`` ("ode"); ``solver``; ``rtol``; ``atol`` [M] (a number,
-    or a list per species); ``pH``; ``temperature_K``; ``conditions`` (preset name or "");
+    or a list per species); ``pH``; ``temperature_K``; ``ph_dependent`` and ``temperature_dependent``
+    (1 when some rate constant of the model changes with it, 0 otherwise — an SBML model usually feels
+    neither); ``conditions`` (preset name or "");
     ``mechanism`` (name); ``mechanism_sha256``; ``parameter_set`` (or ""); ``rate_overrides``
     (``rates=`` given to simulate, "id = value; …", or ""); ``inputs``
     (one line per bolus/source, or ""); ``ignored_inputs`` (preset species absent from the

@@ -51,10 +51,14 @@ from .problem import resolve_conditions
 from .simulate import METHODS
 from .sweep_store import ChunkStore, fingerprint
 from .sweep_worker import network_for, run_chunk
-from .units import CONCENTRATION, TEMPERATURE, TIME, VOLUME, parse_quantity
+from .units import CONCENTRATION, TEMPERATURE, TIME, VOLUME, parse_quantity, user_quantity
 from .validity import VALIDITY_ATTRIBUTE, yield_law_warnings
+from .version import __version__
 
 BACKENDS = ("batch", "process", "dask")
+#: Conditions a sweep accepts (checked before any list is built): 10⁷ conditions of metrics are ~1 GB of results
+#: and days of ODE solves on a workstation — a larger grid is a typo in a step or range.
+MAX_CONDITIONS = 10_000_000
 OUTPUTS = ("metrics", "full")
 DEFAULT_CHUNK = 256
 RESERVED = ("model", "pH", "temperature", "volume", "parameter_set")
@@ -115,7 +119,7 @@ def _values(key, values):
             raise ConditionsError(f"grid `pH` must lie between 0 and 14, found {bad[0]:g}")
         return out
     if key == "temperature":
-        return [parse_quantity(v, TEMPERATURE, "K", "grid `temperature`") for v in values]
+        return [user_quantity(v, TEMPERATURE, "K", "grid `temperature`") for v in values]
     if key == "volume":
         return [parse_quantity(v, VOLUME, "L", "grid `volume`") for v in values]
     if key == "parameter_set":
@@ -129,7 +133,7 @@ def _values(key, values):
             except (TypeError, ValueError):
                 out.append(str(v))
         return out
-    out = [parse_quantity(v, CONCENTRATION, "M", f"grid `{key}`") for v in values]
+    out = [user_quantity(v, CONCENTRATION, "M", f"grid `{key}`") for v in values]
     if any(v < 0 for v in out):
         raise ConditionsError(f"grid `{key}` concentrations must be ≥ 0")
     return out
@@ -205,7 +209,7 @@ def sweep(models, grid=None, *, points=None, method="ode", conditions=None, dose
     if (grid is None) == (points is None):
         raise ConditionsError("give either `grid` (a Cartesian product) or `points` (a list of conditions)")
     specs, named = _model_specs(models)
-    dose_m = parse_quantity(DEFAULT_DOSE if dose is None else dose, CONCENTRATION, "M", "`dose`")
+    dose_m = user_quantity(DEFAULT_DOSE if dose is None else dose, CONCENTRATION, "M", "`dose`")
     if not dose_m > 0:
         raise ConditionsError(f"`dose` must be positive, found {dose!r}")
     preset = None if conditions is None else conditions
@@ -222,6 +226,9 @@ def sweep(models, grid=None, *, points=None, method="ode", conditions=None, dose
         axes.update({key: _values(key, values) for key, values in grid.items()})
         dims = list(axes)
         shape = tuple(len(v) for v in axes.values())
+        if math.prod(shape) > MAX_CONDITIONS:
+            raise ConditionsError(f"the grid has {math.prod(shape):,} conditions ({' × '.join(map(str, shape))}), more "
+                                  f"than a sweep takes ({MAX_CONDITIONS:,}); use fewer values per axis")
         assignments = [dict(zip(dims, combo)) for combo in itertools.product(*axes.values())]
     else:
         assignments = []
@@ -279,7 +286,8 @@ def sweep(models, grid=None, *, points=None, method="ode", conditions=None, dose
         chunk_store = ChunkStore(store, fingerprint(description), chunk_indices)
     results = _execute(tasks, chunk_store, backend, client, n_workers, progress)
     dataset = _assemble(results, chunk_indices, dims, shape, axes, assignments, len(assignments), settings)
-    dataset.attrs.update({"n_conditions": len(assignments), "backend": backend, "method": method,
+    dataset.attrs.update({"fentonsim_version": __version__, "n_conditions": len(assignments), "backend": backend,
+                          "method": method,
                           "conditions": "" if preset is None else str(preset), "t_end_s": t_end_s,
                           "dose_M": dose_m if dose_m is not None else 0.0, "runs": runs if method != "ode" else 0,
                           "seed": seed, "n_chunks": len(tasks), "wall_time_s": time.perf_counter() - start,
@@ -480,6 +488,10 @@ def parse_range(text: str) -> list[float]:
                                   "use a comma list for values with units") from None
         if not step > 0 or stop < start:
             raise ConditionsError(f"`{text}`: need STEP > 0 and STOP ≥ START")
-        n = int(math.floor((stop - start) / step + 1e-9)) + 1
+        count = (stop - start) / step + 1e-9
+        if not math.isfinite(count) or count >= MAX_CONDITIONS:
+            raise ConditionsError(f"`{text}` has {count:.3g} values, more than a sweep takes ({MAX_CONDITIONS:,}); "
+                                  "use a larger STEP")
+        n = int(math.floor(count)) + 1
         return [round(start + i * step, 12) for i in range(n)]
     return [v.strip() for v in text.split(",") if v.strip()]

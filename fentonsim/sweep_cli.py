@@ -53,12 +53,18 @@ def add_sweep_parser(sub) -> None:
     parser.add_argument("--store", metavar="DIR", help="directory that makes the sweep resumable")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--out", required=True, metavar="FILE.nc", help="output NetCDF file")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing --out file that fentonsim did not write")
     parser.set_defaults(run=cmd_sweep)
 
 
 def cmd_sweep(args) -> int:
-    from .tables import atomic_output
+    from pathlib import Path
 
+    from .tables import atomic_output, check_output
+
+    check_output(args.out, inputs=[m for m in args.models + [args.conditions] if m and Path(m).exists()],
+                 overwrite=args.overwrite)
     grid = {}
     for flag, key in (("ph", "pH"), ("temperature", "temperature"), ("h2o2", "H2O2"), ("gsh", "GSH")):
         text = getattr(args, flag)

@@ -73,6 +73,62 @@ def atomic_output(path, binary=False):
         raise
 
 
+#: How each kind of output fentonsim writes begins (or what its first 64 KiB contain): an existing file that
+#: shows none of them was not written by fentonsim and is not overwritten without asking.
+_SIGNATURES = {".csv": (b"time,", b"run,time,"), ".nc": (b"fentonsim",), ".xml": (b"Exported by fentonsim",),
+               ".sbml": (b"Exported by fentonsim",)}
+
+
+def _written_by_fentonsim(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        head = fh.read(65536)
+    marks = _SIGNATURES.get(path.suffix.lower(), ())
+    return any(head.startswith(m) if m.endswith(b",") else m in head for m in marks)
+
+
+def check_output(path, *, inputs=(), overwrite=False, directory=False) -> Path:
+    """Refuse an output path before any work is done: a directory where a file is expected (or the reverse),
+    a missing or unwritable parent directory, one of the run's ``inputs``, a special file, or an existing file
+    fentonsim did not write (unless ``overwrite``).
+
+    Raises
+    ------
+    ConditionsError
+        Naming the path, what was expected and what was found.
+    """
+    path = Path(path)
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise ConditionsError(f"cannot write `{path}`: directory `{parent}` does not exist")
+    if not os.access(parent, os.W_OK):
+        raise ConditionsError(f"cannot write `{path}`: directory `{parent}` is not writable")
+    if directory:
+        if path.exists() and not path.is_dir():
+            raise ConditionsError(f"output `{path}` exists and is not a directory; expected a directory for the "
+                                  "outputs (give a new name)")
+        return path
+    if path.is_dir():
+        raise ConditionsError(f"output `{path}` is a directory; expected a file name such as `{path / 'result'}`"
+                              f"{path.suffix or ''}")
+    for source in inputs:
+        try:
+            same = Path(source).exists() and path.exists() and os.path.samefile(source, path)
+        except OSError:
+            same = False
+        if same:
+            raise ConditionsError(f"output `{path}` is an input of this run (`{source}`); writing it would destroy "
+                                  "the input — give another output name")
+    if path.exists() or path.is_symlink():
+        if not path.is_file():
+            raise ConditionsError(f"output `{path}` exists and is not a regular file; give another name")
+        if not overwrite and not _written_by_fentonsim(path):
+            raise ConditionsError(f"output `{path}` exists and was not written by fentonsim; give another name or "
+                                  "pass --overwrite")
+        if not os.access(path, os.W_OK):
+            raise ConditionsError(f"cannot write `{path}`: the file is read-only")
+    return path
+
+
 def write_csv(dataset, path) -> Path:
     """Write ``dataset`` to ``path`` (see the module docstring); returns the path."""
     header, rows = csv_rows(dataset)

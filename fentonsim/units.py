@@ -239,6 +239,43 @@ def parse_quantity(value, dims: tuple[float, ...], default_unit: "str | Unit", w
     return converted
 
 
+#: The rule for bare numbers (no unit) given where a dimensioned quantity is expected: they are taken in the
+#: canonical unit (K, M), except where that reading is almost certainly a mistake, which is refused with
+#: advice — a temperature below 200 K (`37` means 37 °C to a chemist, 37 K to a parser) and a concentration
+#: above 10 M (`20` means 20 µM, not 20 M; water itself is 55 M). With a unit, any value is taken as written.
+MIN_BARE_TEMPERATURE_K = 200.0
+MAX_BARE_CONCENTRATION_M = 10.0
+
+
+def _is_bare(value) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, numbers.Real):
+        return True
+    return isinstance(value, str) and (match := _NUMBER.match(value)) is not None and not match.group(2)
+
+
+def user_quantity(value, dims: tuple[float, ...], default_unit: "str | Unit", what: str, *,
+                  bare_rule: bool = True) -> float:
+    """:func:`parse_quantity` for a value a user typed, with the bare-number rule above (``bare_rule=False``
+    for models whose species are molecule counts, where 150 means 150 molecules).
+
+    Raises
+    ------
+    UnitError
+        For a bare temperature below 200 K or a bare concentration above 10 M, with the unit to write.
+    """
+    number = parse_quantity(value, dims, default_unit, what)
+    if bare_rule and _is_bare(value):
+        if _same_dims(dims, TEMPERATURE) and number < MIN_BARE_TEMPERATURE_K:
+            raise UnitError(f"{what}: a bare {value} is read as {number:g} K, below {MIN_BARE_TEMPERATURE_K:g} K; "
+                            f"write the unit, e.g. '{value} °C' or '{number + 273.15:g} K'")
+        if _same_dims(dims, CONCENTRATION) and number > MAX_BARE_CONCENTRATION_M:
+            raise UnitError(f"{what}: a bare {value} is read as {number:g} M, above {MAX_BARE_CONCENTRATION_M:g} M; "
+                            f"write the unit, e.g. '{value} uM' or '{value} M'")
+    return number
+
+
 def format_concentration(value: float) -> str:
     """A concentration [M] in the largest of M, mM, µM, nM that keeps it ≥ 1 ("50 µM"); 0 as "0"."""
     for scale, unit in ((1.0, "M"), (1e-3, "mM"), (1e-6, "µM"), (1e-9, "nM")):

@@ -9,10 +9,16 @@ cache can key on it (fentonsim.problem) and results can record it (``mechanism_s
 from __future__ import annotations
 
 import hashlib
+import re
 
 from .schema import Mechanism
 
+# A field written -0.0 (a generated or computed slope) loads back as 0.0 from a dump: the same value, so the
+# same mechanism. Only a whole field value is rewritten, never text inside a quoted string.
+_NEGATIVE_ZERO = re.compile(r"(?<=[=(\[, ])-0\.0(?=[,)\]])")
+
 
 def mechanism_digest(mechanism: Mechanism) -> str:
-    """Hex SHA-256 of ``repr(mechanism)``, the canonical form described in the module docstring."""
-    return hashlib.sha256(repr(mechanism).encode()).hexdigest()
+    """Hex SHA-256 of ``repr(mechanism)`` with signed zeros as zeros, the canonical form described in the module
+    docstring: a mechanism and the reload of its dump (fentonsim.mechanism.dump) have the same digest."""
+    return hashlib.sha256(_NEGATIVE_ZERO.sub("0.0", repr(mechanism)).encode()).hexdigest()
