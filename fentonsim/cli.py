@@ -34,11 +34,10 @@ import sys
 import warnings
 from pathlib import Path
 
+from .cli_args import (EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, initial_assignment, number_or_quantity,
+                       ph, positive_int, rate_assignment, seed, temperature)
 from .errors import FentonsimError
 from .validity import ValidityWarning, validity_warnings
-
-from .cli_args import (EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, initial_assignment, number_or_quantity,
-                       ph, positive_int, rate_assignment, seed, temperature)
 
 
 def _file_kind(path: Path) -> str:
@@ -299,6 +298,10 @@ def main(argv=None) -> int:
         return EXIT_INVALID
     except BrokenPipeError:
         return EXIT_OK
+    except KeyboardInterrupt:
+        # Outputs are written atomically (fentonsim.tables), so a stop leaves no partial file to mention.
+        print("fentonsim: interrupted; no output written by the unfinished step", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except Exception as exc:  # a bug in fentonsim, not bad input
         if os.environ.get("FENTONSIM_DEBUG"):
             raise

@@ -8,6 +8,8 @@ from .errors import FentonsimError
 from .units import TEMPERATURE, user_quantity
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
+#: The shell's convention for a run stopped by SIGINT (128 + 2).
+EXIT_INTERRUPTED = 130
 
 
 def temperature(text: str) -> float:

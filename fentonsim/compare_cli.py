@@ -71,8 +71,8 @@ def add_compare_parser(sub) -> None:
     parser.add_argument("--no-decomposition", action="store_true",
                         help="skip splitting the first/second-condition difference into pH, H2O2, GSH and the rest")
     parser.add_argument("--stochastic", action="store_true", help="SSA ensembles instead of the ODE")
-    parser.add_argument("--runs", type=int, default=DEFAULT_RUNS, help=f"ensemble size (default {DEFAULT_RUNS})")
-    parser.add_argument("--volume", default=DEFAULT_VOLUME, help=f"SSA volume (default {DEFAULT_VOLUME})")
+    parser.add_argument("--runs", type=int, help=f"ensemble size with --stochastic (default {DEFAULT_RUNS})")
+    parser.add_argument("--volume", help=f"SSA volume with --stochastic (default {DEFAULT_VOLUME})")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--rate", type=rate_assignment, action="append", metavar="ID=K",
                         help="replace a rate constant in every catalyst that has the reaction, e.g. 'M10=1e6'")
@@ -89,6 +89,12 @@ def cmd_compare(args) -> int:
     check_output(args.out, directory=True)  # before minutes of work, not after
     catalysts = [parse_catalyst(c) for c in (args.catalyst or ("iron", "copper", "manganese"))]
     conditions = list(args.conditions) + (["lysosome"] if args.lysosome else [])
+    given = [flag for flag, value in (("--runs", args.runs), ("--volume", args.volume)) if value is not None]
+    if given and not args.stochastic:
+        raise ConditionsError(f"{' and '.join(f'`{g}`' for g in given)} apply to stochastic comparisons; add "
+                              "`--stochastic` or drop them")
+    args.runs = DEFAULT_RUNS if args.runs is None else args.runs
+    args.volume = DEFAULT_VOLUME if args.volume is None else args.volume
     if args.runs < 2 and args.stochastic:
         raise ConditionsError(f"`--runs` must be at least 2 for confidence intervals, found {args.runs}")
     if args.uncertainty < 0 or args.uncertainty == 1:

@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
 
 from .errors import ConditionsError
+from .tables import atomic_output
 
 MANIFEST, RESULT = "manifest.json", "result.nc"
 #: Name of the npz entry holding a chunk's record; has no "__", so it never collides with an encoded array name.
@@ -40,15 +39,8 @@ def fingerprint(description) -> str:
 
 
 def _atomic_write(path: Path, write) -> None:
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as fh:
-            write(fh)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    with atomic_output(path, binary=True) as fh:
+        write(fh)
 
 
 def _checksum(record: dict, arrays: dict) -> str:

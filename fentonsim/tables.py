@@ -56,6 +56,12 @@ def csv_rows(dataset):
     return header, rows
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)  # the only way to read it is to set it; put it straight back
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_output(path, binary=False):
     """A text file (UTF-8; or ``binary``) at ``path`` that appears only complete: written beside it, then renamed."""
@@ -66,6 +72,8 @@ def atomic_output(path, binary=False):
     try:
         with (os.fdopen(handle, "wb") if binary else os.fdopen(handle, "w", newline="", encoding="utf-8")) as fh:
             yield fh
+        # mkstemp makes the file 0600; an output should have the permissions any new file gets here (the umask).
+        os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):

@@ -110,3 +110,43 @@ def test_options_and_conditions_a_model_cannot_use_are_refused(tmp_path, capsys)
     assert main(["simulate", str(xml), "--t-end", "10", "--n-points", "3", "--conditions", "lysosome", "--out",
                  str(tmp_path / "r.csv")]) == 0
     assert "pH" not in capsys.readouterr().out  # the preset's pH reached nothing: not claimed
+
+
+def test_outputs_follow_the_umask(tmp_path):
+    """Written outputs get the permissions of any new file (0666 minus the umask), not mkstemp's 0600."""
+    import os
+    from fentonsim.tables import atomic_output
+
+    old = os.umask(0o022)
+    try:
+        with atomic_output(tmp_path / "a.csv") as fh:
+            fh.write("time\n")
+        assert (tmp_path / "a.csv").stat().st_mode & 0o777 == 0o644
+        os.umask(0o077)
+        with atomic_output(tmp_path / "b.csv") as fh:
+            fh.write("time\n")
+        assert (tmp_path / "b.csv").stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(old)
+
+
+def test_ctrl_c_is_one_line_and_exit_130(capsys, monkeypatch, tmp_path):
+    """An interrupt during a run prints one line (no traceback), exits 130 and leaves no output file."""
+    import importlib
+
+    simulate_module = importlib.import_module("fentonsim.simulate")  # the package attribute is the function
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(simulate_module, "simulate", interrupted)
+    out = tmp_path / "r.csv"
+    assert main(["simulate", IRON, *FAST, "--out", str(out)]) == 130
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("fentonsim: interrupted") and len(err.splitlines()) == 1
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_compare_refuses_ensemble_options_without_stochastic(capsys):
+    """`compare --runs 0` (or --volume) without --stochastic is refused, not ignored."""
+    _one_line_error(capsys, ["compare", "--runs", "0", "--quiet"], "`--runs` apply to stochastic comparisons")
