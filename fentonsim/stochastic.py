@@ -44,6 +44,7 @@ stops an ensemble between blocks, leaving the remaining trajectories NOT_RUN.
 from __future__ import annotations
 
 import math
+import os
 import time as _time
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -534,6 +535,38 @@ def run_block(problem, algorithm, seed, first, size, epsilon, max_events):
     return counts, events, counters, status, t_reached
 
 
+#: Share of the machine's available memory an ensemble may plan to use (results and their Dataset copy).
+MEMORY_SHARE = 0.8
+
+
+def available_memory() -> float:
+    """Bytes of memory available to a new allocation (MemAvailable on Linux; physical memory elsewhere)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024.0
+    except OSError:
+        pass
+    try:
+        return float(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return math.inf
+
+
+def _check_memory(runs, n_out, n_s, n_r, stats) -> None:
+    """Refuse an ensemble whose results cannot fit before allocating them: kept trajectories cost
+    runs × n_out × n_s counts, and the result Dataset holds them again as concentrations and produced amounts."""
+    per_run = 3 * 8 + (0 if stats else 8 * (3 * n_out * n_s + n_r + n_s))
+    needed = float(runs) * per_run
+    available = available_memory()
+    if needed > MEMORY_SHARE * available:
+        advice = ("fewer runs" if stats else
+                  "stats=True (streaming mean, sd and quantiles: memory independent of runs) or fewer runs")
+        raise ConditionsError(f"{runs:,} runs would need about {needed / 2**30:,.1f} GiB for their results, more than "
+                              f"{MEMORY_SHARE:.0%} of the {available / 2**30:,.1f} GiB available; use {advice}")
+
+
 def run_stochastic(network, k, y0, t_out, *, volume, method="ssa", runs=1, seed=0, stats=False,
                    quantiles=DEFAULT_QUANTILES, boluses=(), sources=(), t0=0.0, epsilon=DEFAULT_EPSILON,
                    max_events=DEFAULT_MAX_EVENTS, ssa_algorithm="auto", time_budget_s=None, progress=False,
@@ -601,6 +634,7 @@ def run_stochastic(network, k, y0, t_out, *, volume, method="ssa", runs=1, seed=
         # Blocks bound the scratch memory and let the progress bar and time budget act between them.
         block_size = int(np.clip(_BLOCK_BYTES // (8 * cells), 16, 4096))
     block_size = _check_int(block_size, "block_size", 1)
+    _check_memory(runs, n_out, n_s, n_r, stats)
     positive = production_matrix(network)
 
     n_events = np.zeros(runs, dtype=np.int64)

@@ -25,6 +25,10 @@ def _grid_item(text: str) -> tuple:
     return name.strip(), values.strip()
 
 
+#: Seconds to wait for a Dask scheduler to answer before calling the address wrong (dask's default is 30).
+SCHEDULER_TIMEOUT_S = 5
+
+
 def add_sweep_parser(sub) -> None:
     parser = sub.add_parser(
         "sweep", help="run a grid of conditions (pH, H2O2, GSH, ...) and write NetCDF",
@@ -82,7 +86,12 @@ def cmd_sweep(args) -> int:
             from dask.distributed import Client
         except ImportError:
             raise ConditionsError("--backend dask needs dask.distributed: pip install -e '.[distributed]'") from None
-        client = Client(args.scheduler)
+        try:
+            client = Client(args.scheduler, timeout=SCHEDULER_TIMEOUT_S)
+        except (OSError, TimeoutError, ValueError) as exc:  # unreachable, refused, or not an address
+            raise ConditionsError(f"`--scheduler {args.scheduler}`: no Dask scheduler answered within "
+                                  f"{SCHEDULER_TIMEOUT_S} s ({type(exc).__name__}); check the address and that "
+                                  "the scheduler is running") from None
     models = args.models if len(args.models) > 1 else args.models[0]
     try:
         result = sweep(models, grid, method=args.method, conditions=args.conditions,

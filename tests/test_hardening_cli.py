@@ -150,3 +150,24 @@ def test_ctrl_c_is_one_line_and_exit_130(capsys, monkeypatch, tmp_path):
 def test_compare_refuses_ensemble_options_without_stochastic(capsys):
     """`compare --runs 0` (or --volume) without --stochastic is refused, not ignored."""
     _one_line_error(capsys, ["compare", "--runs", "0", "--quiet"], "`--runs` apply to stochastic comparisons")
+
+
+def test_an_ensemble_too_large_for_memory_is_refused_before_allocation(capsys):
+    """`compare --stochastic --runs 100000000` (about a TiB of trajectories) is refused at once with the memory
+    it would need and what to do instead, not attempted."""
+    start = time.perf_counter()
+    with pytest.raises(fs.ConditionsError, match="GiB for their results.*stats=True"):
+        fs.simulate(IRON, "ssa", runs=100_000_000, t_end=1, n_points=101, volume="0.1 fL")
+    _one_line_error(capsys, ["compare", "--stochastic", "--runs", "100000000", "--catalyst", "iron", "--quiet"],
+                    "GiB for their results")
+    assert time.perf_counter() - start < 30
+
+
+def test_an_unreachable_scheduler_is_a_user_error(capsys, tmp_path):
+    """`--scheduler` to an address nobody listens on is a one-line error within seconds, not an internal error
+    after dask's 30 s."""
+    pytest.importorskip("dask.distributed")
+    seconds = _one_line_error(capsys, ["sweep", "iron", "--ph", "6,7", "--backend", "dask", "--scheduler",
+                                       "tcp://127.0.0.1:9", "--out", str(tmp_path / "s.nc")],
+                              "no Dask scheduler answered")
+    assert seconds < 20 and list(tmp_path.iterdir()) == []
