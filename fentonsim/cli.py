@@ -34,8 +34,8 @@ import sys
 import warnings
 from pathlib import Path
 
-from .cli_args import (EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, initial_assignment, number_or_quantity,
-                       ph, positive_int, rate_assignment, seed, temperature)
+from .cli_args import (EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, initial_assignment, input_files,
+                       number_or_quantity, ph, positive_int, rate_assignment, seed, temperature)
 from .errors import FentonsimError
 from .validity import ValidityWarning, validity_warnings
 
@@ -127,21 +127,11 @@ def cmd_info(args) -> int:
     return EXIT_OK
 
 
-def _inputs(*values) -> list:
-    """The files a run reads, for the output check (names of shipped mechanisms and presets are not paths)."""
-    out = []
-    for value in values:
-        for item in (value if isinstance(value, (list, tuple)) else [value]):
-            if item is not None and Path(str(item)).exists():
-                out.append(str(item))
-    return out
-
-
 def cmd_simulate(args) -> int:
     from .simulate import simulate
     from .tables import check_output, write_csv
 
-    check_output(args.out, inputs=_inputs(args.model, args.conditions), overwrite=args.overwrite)
+    check_output(args.out, inputs=input_files(args.model, args.conditions), overwrite=args.overwrite)
     initial = dict(args.initial or [])
     with warnings.catch_warnings():
         # Printed below from the result, one line each, even with --quiet: never extrapolate silently.
@@ -173,7 +163,7 @@ def cmd_export(args) -> int:
     from .sbml.export import export_model
     from .tables import atomic_output, check_output
 
-    check_output(args.sbml, inputs=_inputs(args.mechanism, args.conditions), overwrite=args.overwrite)
+    check_output(args.sbml, inputs=input_files(args.mechanism, args.conditions), overwrite=args.overwrite)
     text = export_model(args.mechanism, conditions=args.conditions, ph=args.ph, temperature=args.temperature,
                         volume=None if args.volume is None else number_or_quantity(args.volume),
                         initial=dict(args.initial or []), parameter_set=args.parameter_set,

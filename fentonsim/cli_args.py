@@ -3,6 +3,7 @@ fentonsim.sweep_cli), below all of them so that no command module imports anothe
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from .errors import FentonsimError
 from .units import TEMPERATURE, user_quantity
@@ -70,3 +71,14 @@ def number_or_quantity(text: str):
         return float(text)
     except ValueError:
         return text
+
+
+def input_files(*values) -> list:
+    """The files a run reads, for the output check (fentonsim.tables.check_output): the given values and
+    lists of values that are existing paths (names of shipped mechanisms and presets are not)."""
+    out = []
+    for value in values:
+        for item in (value if isinstance(value, (list, tuple)) else [value]):
+            if item is not None and Path(str(item)).exists():
+                out.append(str(item))
+    return out

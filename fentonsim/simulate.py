@@ -19,9 +19,7 @@ import numpy as np
 
 from .deterministic import DEFAULT_MAX_STEPS, DEFAULT_RTOL
 from .errors import ConditionsError
-from .problem import (DEFAULT_N_POINTS, DEFAULT_T_END, PRESET_DIRECTORY, RunConditions,  # noqa: F401 (re-exported)
-                      build_problem, condition_dataset, oxygen_supply, preset_names, resolve_conditions,
-                      resolve_mechanism, resolve_model, resolve_run, run_condition, time_grid)
+from .problem import build_problem, condition_dataset, resolve_model, run_condition, time_grid
 from .stochastic import DEFAULT_EPSILON, DEFAULT_MAX_EVENTS, DEFAULT_QUANTILES, STATUS_NAMES, SUCCESS
 from .validity import validity_warnings, warn_validity
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .cli_args import EXIT_OK, number_or_quantity
+from .cli_args import EXIT_OK, input_files, number_or_quantity
 from .errors import ConditionsError
 from .sweep import BACKENDS, parse_range, sweep
 from .validity import validity_warnings
@@ -63,12 +63,9 @@ def add_sweep_parser(sub) -> None:
 
 
 def cmd_sweep(args) -> int:
-    from pathlib import Path
-
     from .tables import atomic_output, check_output
 
-    check_output(args.out, inputs=[m for m in args.models + [args.conditions] if m and Path(m).exists()],
-                 overwrite=args.overwrite)
+    check_output(args.out, inputs=input_files(args.models, args.conditions), overwrite=args.overwrite)
     grid = {}
     for flag, key in (("ph", "pH"), ("temperature", "temperature"), ("h2o2", "H2O2"), ("gsh", "GSH")):
         text = getattr(args, flag)

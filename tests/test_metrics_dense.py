@@ -13,7 +13,7 @@ from fentonsim import metrics, simulate
 from fentonsim.deterministic import metric_times, solve_ode
 from fentonsim.kernels import rosenbrock
 from fentonsim.metrics import _first_crossing
-from fentonsim.simulate import resolve_model, resolve_run
+from fentonsim.problem import resolve_model, resolve_run
 from fentonsim.sweep import sweep
 
 IRON = [MECHANISMS / "iron.yaml", MECHANISMS / "glutathione.yaml"]

@@ -14,6 +14,7 @@ from conftest import MECHANISMS, SHARED, require_module
 from fentonsim import compile_network, simulate
 from fentonsim.cli import main
 from fentonsim.constants import AVOGADRO
+from fentonsim.problem import resolve_run
 from fentonsim.sbml import SBMLError, export_model
 from fentonsim.stochastic import build_problem
 from strategies import mechanisms
@@ -100,7 +101,7 @@ def test_export_in_counts_imports_to_the_same_stochastic_constants(tmp_path):
                                  amounts=True), encoding="utf-8")
     imported = fentonsim.load(path)
     assert imported.counts
-    run = fentonsim.simulate.__globals__["resolve_run"](network, "tme", 6.5, None, {"Fe+2": DOSE}, None, volume)
+    run = resolve_run(network, "tme", 6.5, None, {"Fe+2": DOSE}, None, volume)
     original = build_problem(network, run.k, run.y0, np.array([0.0, 1.0]), volume)
     imported_net = compile_network(imported)
     k = imported_net.rate_constants()
