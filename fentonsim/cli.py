@@ -35,9 +35,31 @@ import warnings
 from pathlib import Path
 
 from .cli_args import (EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, initial_assignment, input_files,
-                       number_or_quantity, ph, positive_int, rate_assignment, seed, temperature)
-from .errors import FentonsimError
+                       n_points, number_or_quantity, ph, positive_int, rate_assignment, seed, temperature)
+from .errors import FentonsimError, MechanismError
 from .validity import ValidityWarning, validity_warnings
+
+
+#: Control characters (a file name with a newline or carriage return) escaped in messages, which are one line each.
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7f)} | {ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
+
+
+_CONTROL_BUT_NEWLINE = {c: v for c, v in _CONTROL.items() if c != ord("\n")}
+
+
+def one_line(message) -> str:
+    """``message`` on one line: control characters in quoted names (`a\\nb.yaml`) are written escaped."""
+    return str(message).translate(_CONTROL)
+
+
+def error_text(exc: FentonsimError) -> str:
+    """The line the CLI prints for a user error: ``fentonsim: message`` or ``file:line: message``, with control
+    characters of file names and values escaped (a name with a newline or a carriage return cannot split or
+    overwrite the line). A mechanism error's own text keeps its newlines: an unbalanced reaction is followed by
+    its table of element counts (fentonsim.mechanism.validate)."""
+    if isinstance(exc, MechanismError) and exc.path is not None:
+        return one_line(exc.location_prefix()) + str(exc.message).translate(_CONTROL_BUT_NEWLINE)
+    return one_line(f"fentonsim: {exc}" if not getattr(exc, "path", None) else exc)
 
 
 def _file_kind(path: Path) -> str:
@@ -62,7 +84,7 @@ def cmd_validate(args) -> int:
             mechanism = load(path)
             network = compile_network(mechanism)
         except FentonsimError as exc:
-            print(str(exc), file=sys.stdout)
+            print(error_text(exc).removeprefix("fentonsim: "), file=sys.stdout)
             status = EXIT_INVALID
             continue
         for warning in mechanism.warnings:
@@ -141,8 +163,8 @@ def cmd_simulate(args) -> int:
                            parameter_set=args.parameter_set, rates=dict(args.rate or []), runs=args.runs,
                            seed=args.seed,
                            volume=None if args.volume is None else number_or_quantity(args.volume),
-                           stats=args.stats, progress=(sys.stderr.isatty() and not args.quiet
-                                                       if args.method != "ode" else None))
+                           stats=args.stats,
+                           progress=None if args.method == "ode" else False if args.quiet else None)
     path = write_csv(dataset, args.out)
     for line in validity_warnings(dataset):
         print(f"warning: {line}")
@@ -250,7 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--runs", type=positive_int, help="stochastic trajectories (default 1; stochastic methods)")
     simulate.add_argument("--seed", type=seed, help="random seed (default 0; stochastic methods)")
     simulate.add_argument("--t-end", default="3600", help="end time in s, or a quantity such as '10 min' (default 3600)")
-    simulate.add_argument("--n-points", type=positive_int, default=201, help="output times (default 201)")
+    simulate.add_argument("--n-points", type=n_points, default=201, help="output times (default 201)")
     _add_condition_arguments(simulate, "volume")
     simulate.add_argument("--stats", action="store_true", default=None,
                           help="write ensemble mean and sd instead of runs (stochastic methods)")
@@ -284,7 +306,7 @@ def main(argv=None) -> int:
     try:
         return args.run(args)
     except FentonsimError as exc:
-        print(f"fentonsim: {exc}" if not getattr(exc, "path", None) else str(exc), file=sys.stderr)
+        print(error_text(exc), file=sys.stderr)
         return EXIT_INVALID
     except BrokenPipeError:
         return EXIT_OK

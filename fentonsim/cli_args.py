@@ -50,6 +50,21 @@ def integer(minimum: int, limit: int | None = None):
 
 positive_int = integer(1)
 seed = integer(0, 2 ** 64)
+#: Most output times a run writes: 10⁷ rows already make a CSV of gigabytes; `--n-points 1e20` is a typo, and
+#: numpy cannot even allocate its time grid (it was an internal error).
+MAX_N_POINTS = 10 ** 7
+
+
+def n_points(text: str) -> int:
+    """An argparse type: the number of output times, 2 to MAX_N_POINTS."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer number of output times (2 to {MAX_N_POINTS:,}), "
+                                         f"found `{text}`") from None
+    if not 2 <= value <= MAX_N_POINTS:
+        raise argparse.ArgumentTypeError(f"expected 2 to {MAX_N_POINTS:,} output times, found {value:,}")
+    return value
 
 
 def initial_assignment(text: str) -> tuple:

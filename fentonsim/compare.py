@@ -30,6 +30,7 @@ from .errors import ConditionsError
 from .metrics import DESCRIPTIONS, describe, metrics, summarize
 from .problem import (batch_metrics, build_problem, format_rates, provenance, resolve_conditions,
                       resolve_mechanism, resolve_model, solve_batch, time_grid)
+from .progress import Steps
 from .sampling import latin_hypercube, mechanism_ranges
 from .simulate import simulate
 from .sweep import sweep
@@ -101,8 +102,9 @@ def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=
         and condition (ODE only; 0 turns it off). Constants set by ``rates`` or ``parameter_set`` are not
         sampled. Adds ``samples_<metric>`` over (catalyst, condition, sample) and the 5/50/95 % quantiles
         ``range_<metric>`` over (catalyst, condition, quantile).
-    progress : callable, optional
-        Called with a one-line message before each run.
+    progress : bool or callable, optional
+        A progress bar with ETA over the comparison's steps (None: only when stderr is a terminal), or a
+        callable given a one-line description before each step.
     boluses, sources : sequences of fentonsim.Bolus / fentonsim.Source
         Inputs (a repeated H2O2 dose, a slow release) applied in every run, as in simulate().
 
@@ -150,64 +152,21 @@ def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=
             uncertainty == 1:
         raise ConditionsError(f"`uncertainty` must be 0 (off) or a number of samples ≥ 2, found {uncertainty!r}")
 
-    rows, caveats, oxygen_used, stages, alternative_rows = {}, [], {}, {}, {}
     ph_values = [ph[j] if ph is not None else preset.pH for j, preset in enumerate(presets)]
     t_out = time_grid(t_end_s, n_points)
     stage_conditions = ()
     if decompose and len(presets) >= 2:
         stage_conditions = _stage_conditions(presets[0].replace(pH=ph_values[0]), presets[1].replace(pH=ph_values[1]))
-    for catalyst in catalyst_list:
-        network = networks[catalyst.name]
-        common = dict(initial={catalyst.species: dose_m, **extra, **probe}, rates=own_rates[catalyst.name],
-                      metal_dose=dose_m)
-        # Every deterministic run of a catalyst (its conditions, then the decomposition stages) is one Problem,
-        # solved in one batched call: the numbers simulate() gives for each (tests/test_run_path.py).
-        main = [] if stochastic else [dict(conditions=preset.replace(pH=ph_values[j]), **common)
-                                      for j, preset in enumerate(presets)]
-        if progress is not None:
-            progress(f"{catalyst.name}: {'' if stochastic else f'{len(presets)} conditions, '}"
-                     f"{len(stage_conditions)} decomposition stages")
-        values, described = _batch_rows(network, main + [dict(conditions=c, **common) for c in stage_conditions],
-                                        t_out, boluses, sources)
-        for j in range(len(main)):
-            rows[catalyst.name, j] = values[j]
-            caveats += [w for w in described[j]["validity_warnings"].split("\n") if w and w not in caveats]
-            oxygen_used.setdefault(j, described[j]["oxygen_supply"])
-        for stage, stage_values in zip(STAGES, values[len(main):]):
-            stages[catalyst.name, stage] = stage_values
-        if catalyst.name in alternatives:
-            if progress is not None:
-                progress(f"{catalyst.name} with `{catalyst.alternative}`")
-            alternative_values, _ = _batch_rows(
-                alternatives[catalyst.name], [dict(conditions=preset.replace(pH=ph_values[j]), **common)
-                                              for j, preset in enumerate(presets)], t_out, boluses, sources)
-            alternative_rows.update({(catalyst.name, j): v for j, v in enumerate(alternative_values)})
-        if stochastic:
-            for j, preset in enumerate(presets):
-                if progress is not None:
-                    progress(f"{catalyst.name} at {preset.name or 'conditions'} (pH {ph_values[j]:g}): {runs} runs")
-                ds = _run(network, "ssa", runs=runs, seed=seed, volume=volume, conditions=preset, ph=ph_values[j],
-                          initial=common["initial"], t_end=t_end_s, n_points=n_points, rates=common["rates"],
-                          boluses=boluses, sources=sources)
-                caveats += [w for w in validity_warnings(ds) if w not in caveats]
-                oxygen_used.setdefault(j, ds.attrs.get("oxygen_supply", ""))
-                rows[catalyst.name, j] = summarize(metrics(ds, dose=dose_m))
-    samples, sampled, draws, failed = {}, {}, [], 0
-    if uncertainty and not stochastic:
-        fixed = set(rates or {}) | {rid for m in mechanisms.values() for p in m.parameter_sets
-                                    if p.name == parameter_set for rid, _ in p.overrides}
-        sampled = {rid: r for rid, r in mechanism_ranges(mechanisms.values()).items() if rid not in fixed}
-        draws = latin_hypercube(sampled, int(uncertainty), seed) if sampled else []
-        for catalyst in catalyst_list:
-            if not draws:
-                break
-            if progress is not None:
-                progress(f"{catalyst.name}: {len(draws)} samples of {len(sampled)} uncertain constants at "
-                         f"{len(presets)} conditions")
-            samples[catalyst.name], n_failed = _sample_metrics(
-                networks[catalyst.name], presets, ph_values, draws, own_rates[catalyst.name],
-                {catalyst.species: dose_m, **extra, **probe}, dose_m, t_end_s, n_points, boluses, sources)
-            failed += n_failed
+    sampling = bool(uncertainty) and not stochastic
+    steps = Steps(sum(1 + (c.name in alternatives) + (len(presets) if stochastic else 0) + sampling
+                      for c in catalyst_list), progress, "compare")
+    try:
+        rows, caveats, oxygen_used, stages, alternative_rows, samples, sampled, draws, failed = _compare_runs(
+            catalyst_list, presets, ph_values, networks, alternatives, mechanisms, own_rates, stage_conditions,
+            dose_m, extra, probe, t_out, t_end_s, n_points, stochastic, runs, seed, volume, rates, parameter_set,
+            uncertainty, boluses, sources, steps)
+    finally:
+        steps.close()
     # As the first catalyst's runs used it (starting O2, supply constants after any override).
     oxygen = [oxygen_used[j] for j in range(len(presets))]
     result = _assemble(catalyst_list, presets, ph_values, rows, dict(
@@ -236,6 +195,63 @@ def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=
     else:
         result = _add_samples(result, catalyst_list, len(presets), draws, samples, sampled, failed)
     return result
+
+
+
+def _compare_runs(catalyst_list, presets, ph_values, networks, alternatives, mechanisms, own_rates, stage_conditions,
+                  dose_m, extra, probe, t_out, t_end_s, n_points, stochastic, runs, seed, volume, rates, parameter_set,
+                  uncertainty, boluses, sources, steps):
+    """Every run of a comparison, each announced to ``steps``; returns what :func:`compare` assembles."""
+    rows, caveats, oxygen_used, stages, alternative_rows = {}, [], {}, {}, {}
+    samples, sampled, draws, failed = {}, {}, [], 0
+    for catalyst in catalyst_list:
+        network = networks[catalyst.name]
+        common = dict(initial={catalyst.species: dose_m, **extra, **probe}, rates=own_rates[catalyst.name],
+                      metal_dose=dose_m)
+        # Every deterministic run of a catalyst (its conditions, then the decomposition stages) is one Problem,
+        # solved in one batched call: the numbers simulate() gives for each (tests/test_run_path.py).
+        main = [] if stochastic else [dict(conditions=preset.replace(pH=ph_values[j]), **common)
+                                      for j, preset in enumerate(presets)]
+        steps.start(f"{catalyst.name}: {'' if stochastic else f'{len(presets)} conditions, '}"
+                    f"{len(stage_conditions)} decomposition stages")
+        values, described = _batch_rows(network, main + [dict(conditions=c, **common) for c in stage_conditions],
+                                        t_out, boluses, sources)
+        for j in range(len(main)):
+            rows[catalyst.name, j] = values[j]
+            caveats += [w for w in described[j]["validity_warnings"].split("\n") if w and w not in caveats]
+            oxygen_used.setdefault(j, described[j]["oxygen_supply"])
+        for stage, stage_values in zip(STAGES, values[len(main):]):
+            stages[catalyst.name, stage] = stage_values
+        if catalyst.name in alternatives:
+            steps.start(f"{catalyst.name} with `{catalyst.alternative}`")
+            alternative_values, _ = _batch_rows(
+                alternatives[catalyst.name], [dict(conditions=preset.replace(pH=ph_values[j]), **common)
+                                              for j, preset in enumerate(presets)], t_out, boluses, sources)
+            alternative_rows.update({(catalyst.name, j): v for j, v in enumerate(alternative_values)})
+        if stochastic:
+            for j, preset in enumerate(presets):
+                steps.start(f"{catalyst.name} at {preset.name or 'conditions'} (pH {ph_values[j]:g}): {runs} runs")
+                ds = _run(network, "ssa", runs=runs, seed=seed, volume=volume, conditions=preset, ph=ph_values[j],
+                          initial=common["initial"], t_end=t_end_s, n_points=n_points, rates=common["rates"],
+                          boluses=boluses, sources=sources, progress=False)  # the comparison's bar covers it
+                caveats += [w for w in validity_warnings(ds) if w not in caveats]
+                oxygen_used.setdefault(j, ds.attrs.get("oxygen_supply", ""))
+                rows[catalyst.name, j] = summarize(metrics(ds, dose=dose_m))
+    if uncertainty and not stochastic:
+        fixed = set(rates or {}) | {rid for m in mechanisms.values() for p in m.parameter_sets
+                                    if p.name == parameter_set for rid, _ in p.overrides}
+        sampled = {rid: r for rid, r in mechanism_ranges(mechanisms.values()).items() if rid not in fixed}
+        draws = latin_hypercube(sampled, int(uncertainty), seed) if sampled else []
+        for catalyst in catalyst_list:
+            if not draws:
+                break
+            steps.start(f"{catalyst.name}: {len(draws)} samples of {len(sampled)} uncertain constants at "
+                        f"{len(presets)} conditions")
+            samples[catalyst.name], n_failed = _sample_metrics(
+                networks[catalyst.name], presets, ph_values, draws, own_rates[catalyst.name],
+                {catalyst.species: dose_m, **extra, **probe}, dose_m, t_end_s, n_points, boluses, sources)
+            failed += n_failed
+    return rows, caveats, oxygen_used, stages, alternative_rows, samples, sampled, draws, failed
 
 
 def _add_alternatives(result, catalysts, n_conditions, rows) -> xr.Dataset:

@@ -7,7 +7,6 @@ compare.md into ./fentonsim-compare and prints the table.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 
 from .cli_args import EXIT_OK, number_or_quantity, ph, rate_assignment
@@ -20,6 +19,9 @@ from .plotting import FORMATS
 
 DEFAULT_OUT = "fentonsim-compare"
 
+
+#: Latin-hypercube samples per catalyst a comparison accepts (64 take about a second).
+MAX_UNCERTAINTY_SAMPLES = 10_000
 
 def _name_value(flag):
     def parse(text: str) -> tuple:
@@ -97,15 +99,14 @@ def cmd_compare(args) -> int:
     args.volume = DEFAULT_VOLUME if args.volume is None else args.volume
     if args.runs < 2 and args.stochastic:
         raise ConditionsError(f"`--runs` must be at least 2 for confidence intervals, found {args.runs}")
-    if args.uncertainty < 0 or args.uncertainty == 1:
-        raise ConditionsError(f"`--uncertainty` must be 0 (off) or at least 2 samples, found {args.uncertainty}")
+    if args.uncertainty < 0 or args.uncertainty == 1 or args.uncertainty > MAX_UNCERTAINTY_SAMPLES:
+        raise ConditionsError(f"`--uncertainty` must be 0 (off) or 2 to {MAX_UNCERTAINTY_SAMPLES:,} samples, "
+                              f"found {args.uncertainty}")
     if args.uncertainty and args.stochastic and args.uncertainty != DEFAULT_UNCERTAINTY_SAMPLES:
         raise ConditionsError("`--uncertainty` applies to the ODE comparison; with `--stochastic` the "
                               "ensembles' confidence intervals are the error bars (drop one of the two)")
     if args.n_points < 2:
         raise ConditionsError(f"`--n-points` must be at least 2, found {args.n_points}")
-    progress = None if args.quiet or not sys.stderr.isatty() else (
-        lambda message: print(f"  {message}", file=sys.stderr))
     result = compare(catalysts, conditions, dose=number_or_quantity(args.dose), ph=args.ph,
                      gsh=None if args.gsh is None else number_or_quantity(args.gsh),
                      h2o2=None if args.h2o2 is None else number_or_quantity(args.h2o2),
@@ -114,7 +115,8 @@ def cmd_compare(args) -> int:
                      seed=args.seed, rates=dict(args.rate or []), parameter_set=args.parameter_set,
                      temperature=None if args.temperature is None else number_or_quantity(args.temperature),
                      n_points=args.n_points, decompose=not args.no_decomposition,
-                     uncertainty=0 if args.stochastic else args.uncertainty, progress=progress)
+                     uncertainty=0 if args.stochastic else args.uncertainty,
+                     progress=False if args.quiet else None)
     paths = write_outputs(result, args.out, args.metric, tuple(args.format))
     if not args.quiet:
         print(markdown_table(result, args.metric), end="")

@@ -35,6 +35,9 @@ def load(path, parameter_set=None) -> Mechanism:
             raise ConditionsError(f"only fentonsim mechanism files can be merged; {sbml[0]} is SBML")
         return load_mechanism(list(path), parameter_set=parameter_set)
     if not isinstance(path, (list, tuple)):
+        if isinstance(path, str) and not path.strip():
+            raise ConditionsError("the model is empty; expected a mechanism file (.yaml), a shipped mechanism's "
+                                  "name (iron, copper, ...) or an SBML model (.xml)")
         path = resolve_mechanism_path(path)  # "iron" names the shipped file (fentonsim.data)
     if is_sbml(path):
         if parameter_set is not None:

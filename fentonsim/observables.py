@@ -13,6 +13,8 @@ per entry in the ``observable_units`` coordinate):
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from .expression import affine, evaluate
@@ -28,6 +30,27 @@ def _values(observable, concentration, species, time):
     return np.broadcast_to(np.asarray(result, dtype=float), concentration.shape[:-1]).copy()
 
 
+@lru_cache(maxsize=4096)
+def _has_symbols(expression) -> bool:
+    return expression[0] == "sym" or (expression[0] not in ("num", "sym") and
+                                      any(_has_symbols(a) for a in expression[2]))
+
+
+def observed_values(observables, concentration, species, time):
+    """Every observable on ``concentration`` (…, time, species) [M]; returns (…, time, observable).
+
+    An observable without symbols (an SBML model's constant parameter or compartment size) is one number,
+    filled in directly: an imported model can carry dozens of them, each a full evaluation otherwise.
+    """
+    out = np.empty(concentration.shape[:-1] + (len(observables),))
+    for j, o in enumerate(observables):
+        if _has_symbols(o.expression):
+            out[..., j] = _values(o, concentration, species, time)
+        else:
+            out[..., j] = float(evaluate(o.expression, {}))
+    return out
+
+
 def add_observables(dataset, observables):
     """``dataset`` with the observables' variables (see the module docstring); unchanged when there are none."""
     if not observables:
@@ -40,7 +63,7 @@ def add_observables(dataset, observables):
     dataset = dataset.assign_coords(coords)
     if "concentration" in dataset:
         conc = dataset.concentration.values
-        values = np.stack([_values(o, conc, species, time) for o in observables], axis=-1)
+        values = observed_values(observables, conc, species, time)
         dims = dataset.concentration.dims[:-1] + ("observable",)
         dataset["observed"] = (dims, values, {"units": "see observable_units", "long_name": "observable"})
         return dataset

@@ -119,6 +119,8 @@ def resolve_conditions(conditions) -> Conditions:
         return conditions
     if not isinstance(conditions, (str, Path)):
         raise ConditionsError(f"`conditions` must be a Conditions, a preset name or a path, found {conditions!r}")
+    if isinstance(conditions, str) and not conditions.strip():
+        raise ConditionsError("`conditions` is empty; expected a preset (tme, normal, lysosome) or a conditions file")
     path = Path(conditions)
     if not (path.suffix in (".yaml", ".yml") or path.exists()):
         path = PRESET_DIRECTORY / f"{conditions}.yaml"
@@ -195,6 +197,9 @@ def oxygen_supply(network, preset, y0, k) -> str:
                            k_in / k_out if k_out > 0 else 0.0, k_out)
 
 
+#: Output times a run may ask for: 10⁷ rows are already 80 MB per species.
+MAX_N_POINTS = 10 ** 7
+
 def time_grid(t_end=None, n_points=None, t_eval=None) -> np.ndarray:
     """Output times [s]: ``t_eval`` as given, or ``n_points`` evenly from 0 to ``t_end``."""
     if t_eval is not None:
@@ -206,8 +211,8 @@ def time_grid(t_end=None, n_points=None, t_eval=None) -> np.ndarray:
     if not t_end > 0:
         raise ConditionsError(f"`t_end` must be positive, found {t_end:g} s")
     n_points = DEFAULT_N_POINTS if n_points is None else n_points
-    if isinstance(n_points, bool) or not isinstance(n_points, (int, np.integer)) or n_points < 2:
-        raise ConditionsError(f"`n_points` must be an integer ≥ 2, found {n_points!r}")
+    if isinstance(n_points, bool) or not isinstance(n_points, (int, np.integer)) or not 2 <= n_points <= MAX_N_POINTS:
+        raise ConditionsError(f"`n_points` must be an integer from 2 to {MAX_N_POINTS:,}, found {n_points!r}")
     return np.linspace(0.0, t_end, int(n_points))
 
 
@@ -534,7 +539,5 @@ def condition_dataset(problem: Problem, index: int, method: str, solution):
         attrs["molecules_per_molar"] = AVOGADRO * float(problem.volume[index])
     k = problem.k[index]
     if method == "ode":
-        dataset = ode_dataset(network, solution, k, attrs)
-    else:
-        dataset = stochastic_dataset(network, solution, k, method, attrs)
-    return add_observables(dataset, network.observables)
+        return ode_dataset(network, solution, k, attrs)  # observables included
+    return add_observables(stochastic_dataset(network, solution, k, method, attrs), network.observables)

@@ -91,6 +91,7 @@ import weakref
 import numpy as np
 import xarray as xr
 
+from .observables import observed_values
 from .stochastic import production_matrix
 
 RATE_CONVENTION = ("r = k·Π[x]^ν over reactants (self-reactions 2A→P: r = k[A]², d[A]/dt = −2r); "
@@ -139,19 +140,67 @@ def _network_coords(network, time):
 _STATIC_COORDINATES = weakref.WeakKeyDictionary()
 
 
-def _coordinates(network, time, extra=None) -> xr.Coordinates:
-    """The result's coordinates: the network's (cached with their indexes) plus ``time`` and ``extra``."""
+def _static_coordinates(network) -> xr.Coordinates:
     static = _STATIC_COORDINATES.get(network)
     if static is None:
-        static = xr.Coordinates({name: value for name, value in _network_coords(network, time).items()
-                                 if name != "time"})
+        coords = {name: value for name, value in _network_coords(network, None).items() if name != "time"}
+        if network.observables:  # the labels observables.add_observables gives a result
+            coords["observable"] = ("observable", [o.name for o in network.observables])
+            coords["observable_units"] = ("observable", [o.units for o in network.observables])
+        static = xr.Coordinates(coords)
         _STATIC_COORDINATES[network] = static
+    return static
+
+
+def _coordinates(network, time, extra=None) -> xr.Coordinates:
+    """The result's coordinates: the network's (cached with their indexes) plus ``time`` and ``extra``."""
+    static = _static_coordinates(network)
     varying = xr.Coordinates({"time": _network_coords(network, time)["time"], **(extra or {})})
     # Index coordinates are immutable; the others are copied so that a user editing one result's labels
     # cannot change the next result's.
     own = {name: variable if name in static.xindexes else variable.copy(deep=True)
            for name, variable in static.variables.items()}
     return xr.Coordinates(coords={**own, **varying.variables}, indexes={**static.xindexes, **varying.xindexes})
+
+
+def _dataset(network, data_vars, axes, attrs) -> xr.Dataset:
+    """``xr.Dataset(data_vars, coords=...)`` for results whose parts are known to fit: the network's coordinates
+    plus ``axes`` ({dimension: (values, attrs)}: 1-D index coordinates such as time).
+
+    xarray's constructor aligns and merges its inputs, which cost 4× the whole solve of a small model; here
+    every dimension's length is checked once and the Dataset is put together from ready Variables and indexes
+    (``Dataset._construct_direct``, what xarray uses internally after such checks). tests/test_results.py
+    keeps it identical to the public constructor's result.
+    """
+    construct = getattr(xr.Dataset, "_construct_direct", None)
+    if construct is None:  # an xarray without it: the public constructor, slower but the same Dataset
+        return _public_dataset(network, data_vars, axes, attrs)
+    from xarray.core.indexes import PandasIndex
+
+    static = _static_coordinates(network)
+    variables, indexes = {}, dict(static.xindexes)
+    for name, variable in static.variables.items():
+        variables[name] = variable if name in static.xindexes else variable.copy(deep=True)
+    for dim, (values, var_attrs) in axes.items():
+        index = PandasIndex.from_variables({dim: xr.Variable(dim, np.asarray(values))}, options={})
+        (variable,) = index.create_variables().values()
+        variable.attrs.update(var_attrs)
+        variables[dim], indexes[dim] = variable, index
+    coord_names = set(variables)
+    sizes = {name: variables[name].size for name in indexes}
+    for name, (dims, data, var_attrs) in data_vars.items():
+        data = np.asarray(data)
+        if data.ndim != len(dims) or any(sizes.setdefault(d, n) != n for d, n in zip(dims, data.shape)):
+            raise ValueError(f"result variable {name}: shape {data.shape} does not fit dimensions {dims} "
+                             f"of sizes {sizes}")  # a fentonsim bug, never a user's input
+        variables[name] = xr.Variable(dims, data, dict(var_attrs), fastpath=True)
+    return construct(variables, coord_names, sizes, dict(attrs), indexes)
+
+
+def _public_dataset(network, data_vars, axes, attrs) -> xr.Dataset:
+    """What :func:`_dataset` builds, through xarray's public constructor (the reference it is tested against)."""
+    extra = {dim: (dim, values, var_attrs) for dim, (values, var_attrs) in axes.items() if dim != "time"}
+    return xr.Dataset(data_vars, coords=_coordinates(network, axes["time"][0], extra or None), attrs=attrs)
 
 
 def ode_dataset(network, solution, k, attrs) -> xr.Dataset:
@@ -171,33 +220,35 @@ def ode_dataset(network, solution, k, attrs) -> xr.Dataset:
         if solution.metric_exposure is not None:
             dense["metric_exposure"] = (("metric_time", "species"), solution.metric_exposure,
                                         {"units": "M s", "long_name": "exposure ∫[x] dt on the metric grid"})
-    coords = _coordinates(network, solution.time, {"metric_time": (
-        "metric_time", solution.metric_time, {"units": "s", "long_name": "metric grid (dense output)"})}
-                          if dense else None)
-    dataset = xr.Dataset(
-        data_vars={
-            "concentration": (("time", "species"), solution.concentration,
-                              {"units": "M", "long_name": "concentration"}),
-            **fluxes,
-            **dense,
-            "delivered": (("time", "species"), delivered,
-                          {"units": "M", "long_name": "cumulative amount added by boluses and sources"}),
-            **_network_variables(network, k),
-        },
-        coords=coords,
-    )
+    axes = {"time": (solution.time, {"units": "s", "long_name": "time"})}
+    if dense:
+        axes["metric_time"] = (solution.metric_time, {"units": "s", "long_name": "metric grid (dense output)"})
+    observed = {}
+    if network.observables:  # what observables.add_observables adds (labels: the network's coordinates)
+        observed["observed"] = (("time", "observable"),
+                                observed_values(network.observables, solution.concentration,
+                                                list(network.species), solution.time),
+                                {"units": "see observable_units", "long_name": "observable"})
     atol = solution.atol
-    dataset.attrs.update({
+    return _dataset(network, {
+        "concentration": (("time", "species"), solution.concentration, {"units": "M", "long_name": "concentration"}),
+        **fluxes,
+        **dense,
+        "delivered": (("time", "species"), delivered,
+                      {"units": "M", "long_name": "cumulative amount added by boluses and sources"}),
+        **_network_variables(network, k),
+        **observed,
+    }, axes, {
         "method": "ode",
         "solver": solution.solver,
         "rtol": float(solution.rtol),
-        "atol": float(atol[0]) if np.all(atol == atol[0]) else [float(a) for a in atol],
+        # A model whose every species is fixed (only rules and constants to report) has no tolerance at all.
+        "atol": float(atol[0]) if atol.size and np.all(atol == atol[0]) else [float(a) for a in atol],
         **{name: int(value) for name, value in solution.counters.items()},
         "wall_time_s": float(solution.wall_time_s),
         "rate_convention": RATE_CONVENTION,
         **attrs,
     })
-    return dataset
 
 
 def stochastic_dataset(network, solution, k, method_requested, attrs) -> xr.Dataset:

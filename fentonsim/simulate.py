@@ -112,8 +112,8 @@ def simulate(model, method="ode", *, t_end=None, n_points=None, t_eval=None, con
     time_budget_s : float, optional
         Stop starting new blocks of trajectories after this wall time; unrun
         trajectories have status 3.
-    progress : bool
-        Show a progress bar for long ensembles.
+    progress : bool, optional
+        A progress bar with ETA over an ensemble's trajectories (None: only when stderr is a terminal).
 
     Raises
     ------
@@ -150,7 +150,7 @@ def simulate(model, method="ode", *, t_end=None, n_points=None, t_eval=None, con
             quantiles=DEFAULT_QUANTILES if quantiles is None else quantiles,
             epsilon=DEFAULT_EPSILON if epsilon is None else epsilon,
             max_events=DEFAULT_MAX_EVENTS if max_events is None else max_events,
-            ssa_algorithm=ssa_algorithm or "auto", time_budget_s=time_budget_s, progress=bool(progress))
+            ssa_algorithm=ssa_algorithm or "auto", time_budget_s=time_budget_s, progress=progress)
         incomplete = np.flatnonzero(solution.status != SUCCESS)
         if incomplete.size:
             first = incomplete[0]

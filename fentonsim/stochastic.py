@@ -45,7 +45,10 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 import time as _time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -55,6 +58,7 @@ from .constants import AVOGADRO
 from .errors import ConditionsError
 from .inputs import CompiledInputs, compile_inputs
 from .kernels import ssa
+from .progress import bar as progress_bar
 from .kernels import stats as stats_kernels
 
 METHODS = ("ssa", "tau-leap", "auto")
@@ -515,24 +519,69 @@ def _resolve_method(method, ssa_algorithm, problem, estimate, max_events):
 _KERNEL_METHOD = {"direct": ssa.DIRECT, "next-reaction": ssa.NEXT_REACTION, "tau-leap": ssa.TAU_LEAP}
 
 
-def run_block(problem, algorithm, seed, first, size, epsilon, max_events):
-    """Run trajectories ``first … first+size−1``; returns (counts, events, counters, status, t_reached)."""
+def run_block(problem, algorithm, seed, first, size, epsilon, max_events, on_progress=None):
+    """Run trajectories ``first … first+size−1``; returns (counts, events, counters, status, t_reached).
+
+    Ctrl-C during the block ends it within ~1,000 events per trajectory and raises KeyboardInterrupt here.
+    ``on_progress(n)``, if given, hears every ~0.1 s how many of the block's trajectories have finished.
+    """
     n_out, n_x, n_rt = problem.t_out.size, problem.x0_mean.size, problem.n_total_reactions
     counts = np.empty((size, n_out, n_x), dtype=np.int64)
     events = np.empty((size, n_rt), dtype=np.int64)
     counters = np.empty((size, ssa.N_COUNTERS), dtype=np.int64)
-    status = np.empty(size, dtype=np.int64)
+    status = np.full(size, -1, dtype=np.int64)  # the kernel writes each trajectory's status as it ends
     t_reached = np.empty(size)
+    stop = np.zeros(1, dtype=np.int64)
     groups = problem.groups
-    ssa.ensemble(_KERNEL_METHOD[algorithm], first, np.uint64(seed), problem.c, problem.window_start,
-                 problem.window_stop, problem.slot_idx, problem.slot_off, problem.change_ptr,
-                 problem.change_idx, problem.change_val, problem.dep_ptr, problem.dep_idx, groups.slot0,
-                 groups.slot1, groups.slot2, groups.n_live, groups.dense, groups.ptr, groups.member, groups.dep_ptr,
-                 groups.dep_idx, problem.hor_order,
-                 problem.hor_coef, float(epsilon), problem.x0_mean, problem.t0, problem.t_out, problem.stops,
-                 problem.bolus_time, problem.bolus_species, problem.bolus_count, int(max_events), counts, events,
-                 counters, status, t_reached)
+
+    def kernel():
+        ssa.ensemble(_KERNEL_METHOD[algorithm], first, np.uint64(seed), problem.c, problem.window_start,
+                     problem.window_stop, problem.slot_idx, problem.slot_off, problem.change_ptr,
+                     problem.change_idx, problem.change_val, problem.dep_ptr, problem.dep_idx, groups.slot0,
+                     groups.slot1, groups.slot2, groups.n_live, groups.dense, groups.ptr, groups.member,
+                     groups.dep_ptr, groups.dep_idx, problem.hor_order, problem.hor_coef, float(epsilon),
+                     problem.x0_mean, problem.t0, problem.t_out, problem.stops, problem.bolus_time,
+                     problem.bolus_species, problem.bolus_count, int(max_events), counts, events, counters,
+                     status, t_reached, stop)
+
+    _interruptible(kernel, stop, None if on_progress is None else lambda: on_progress(int((status >= 0).sum())))
     return counts, events, counters, status, t_reached
+
+
+_KERNEL_THREAD = None
+
+
+def _interruptible(kernel, stop, poll=None) -> None:
+    """Run ``kernel`` so that Ctrl-C can end it early.
+
+    Python runs signal handlers only between bytecodes of the main thread, so a compiled kernel called
+    from it defers Ctrl-C until it returns (a copper trajectory takes seconds). The main thread therefore
+    waits on the (GIL-free) kernel in a worker thread; on KeyboardInterrupt it raises ``stop[0]``, which
+    the kernel reads every STOP_CHECK_INTERVAL events, waits the few microseconds for it to return and
+    re-raises. Called from any other thread, where no signal can arrive, the kernel runs in place. One
+    long-lived worker keeps the OpenMP thread team of the parallel kernel warm across blocks. ``poll()``
+    is called while waiting (progress reports).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        kernel()
+        return
+    global _KERNEL_THREAD
+    if _KERNEL_THREAD is None:
+        _KERNEL_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fentonsim-kernel")
+    future = _KERNEL_THREAD.submit(kernel)
+    try:
+        # A timed wait: should the signal land on another thread, the main thread still notices it at once.
+        while True:
+            try:
+                future.result(timeout=0.1)
+                break
+            except FutureTimeout:
+                if poll is not None:
+                    poll()
+    except KeyboardInterrupt:
+        stop[0] = 1
+        future.result()
+        raise
 
 
 #: Share of the machine's available memory an ensemble may plan to use (results and their Dataset copy).
@@ -604,8 +653,8 @@ def run_stochastic(network, k, y0, t_out, *, volume, method="ssa", runs=1, seed=
     time_budget_s : float, optional
         Start no new block of trajectories after this wall time [s] (the first
         block always runs); unrun trajectories get status NOT_RUN.
-    progress : bool
-        Show a tqdm progress bar over blocks.
+    progress : bool, optional
+        A tqdm bar over finished trajectories (None: only when stderr is a terminal; see fentonsim.progress).
     block_size : int, optional
         Trajectories per parallel block (memory only; never changes the numbers).
     """
@@ -658,17 +707,26 @@ def run_stochastic(network, k, y0, t_out, *, volume, method="ssa", runs=1, seed=
         all_events = np.zeros((runs, n_r), dtype=np.int64)
 
     starts = range(0, runs, block_size)
-    bar = None
-    if progress and len(starts) > 1:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=runs, unit="run", desc=f"{method} ensemble")
+    bar = progress_bar(runs, progress, unit="run", desc=f"{method} ensemble")
+    reported = [0]
+
+    def advance(done):
+        bar.update(done - reported[0])
+        reported[0] = done
+
     start_time = _time.perf_counter()
     for first in starts:
         if first > 0 and time_budget_s is not None and _time.perf_counter() - start_time > time_budget_s:
             break  # the first block always runs, so a budget never returns nothing
         size = min(block_size, runs - first)
-        counts, events, block_counters, block_status, block_t = run_block(
-            problem, algorithm, seed, first, size, epsilon, max_events)
+        reported[0] = 0
+        try:
+            counts, events, block_counters, block_status, block_t = run_block(
+                problem, algorithm, seed, first, size, epsilon, max_events, on_progress=advance)
+        except BaseException:
+            bar.close()
+            raise
+        advance(size)
         sl = slice(first, first + size)
         status[sl], t_reached[sl] = block_status, block_t
         n_events[sl] = block_counters[:, ssa.C_EVENTS]
@@ -690,11 +748,8 @@ def run_stochastic(network, k, y0, t_out, *, volume, method="ssa", runs=1, seed=
         else:
             all_counts[sl] = counts
             all_events[sl] = events
-        if bar is not None:
-            bar.update(size)
     wall = _time.perf_counter() - start_time
-    if bar is not None:
-        bar.close()
+    bar.close()
 
     if stats:
         def finish(key, shape):

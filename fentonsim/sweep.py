@@ -35,9 +35,9 @@ the points (fentonsim.validity; lines joined by "\\n", "" when none), as simulat
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -48,6 +48,7 @@ from .catalysts import DEFAULT_DOSE, Catalyst, parse_catalyst
 from .errors import ConditionsError
 from .metrics import describe
 from .problem import resolve_conditions
+from .progress import bar as progress_bar
 from .simulate import METHODS
 from .sweep_store import ChunkStore, fingerprint
 from .sweep_worker import network_for, run_chunk
@@ -132,7 +133,8 @@ def _values(key, values):
                 out.append(float(v))
             except (TypeError, ValueError):
                 out.append(str(v))
-        return out
+        # A coordinate holds one type: with any quantity written out, every value is kept as text.
+        return [str(v) for v in out] if any(isinstance(v, str) for v in out) else out
     out = [user_quantity(v, CONCENTRATION, "M", f"grid `{key}`") for v in values]
     if any(v < 0 for v in out):
         raise ConditionsError(f"grid `{key}` concentrations must be ≥ 0")
@@ -204,6 +206,9 @@ def sweep(models, grid=None, *, points=None, method="ode", conditions=None, dose
         raise ConditionsError(f"unknown method `{method}`; expected one of {', '.join(METHODS)}")
     if backend not in BACKENDS:
         raise ConditionsError(f"unknown backend `{backend}`; expected one of {', '.join(BACKENDS)}")
+    if n_workers is not None and (isinstance(n_workers, bool) or not isinstance(n_workers, (int, np.integer))
+                                  or n_workers < 1):
+        raise ConditionsError(f"`workers` must be a positive integer, found {n_workers!r}")
     if output not in OUTPUTS:
         raise ConditionsError(f"unknown output `{output}`; expected one of {', '.join(OUTPUTS)}")
     if (grid is None) == (points is None):
@@ -290,7 +295,8 @@ def sweep(models, grid=None, *, points=None, method="ode", conditions=None, dose
                           "method": method,
                           "conditions": "" if preset is None else str(preset), "t_end_s": t_end_s,
                           "dose_M": dose_m if dose_m is not None else 0.0, "runs": runs if method != "ode" else 0,
-                          "seed": seed, "n_chunks": len(tasks), "wall_time_s": time.perf_counter() - start,
+                          # NetCDF-3 attributes hold 32-bit integers; a larger seed is kept exactly as text.
+                          "seed": seed if -2 ** 31 <= seed < 2 ** 31 else str(seed), "n_chunks": len(tasks), "wall_time_s": time.perf_counter() - start,
                           VALIDITY_ATTRIBUTE: _validity_lines(tasks)})
     if chunk_store is not None:
         chunk_store.write_result(dataset)
@@ -325,12 +331,6 @@ def _file_digest(path) -> str:
     return fingerprint(Path(path).read_text(encoding="utf-8"))
 
 
-def _progress_bar(total, progress):
-    show = sys.stderr.isatty() if progress is None else bool(progress)
-    from tqdm.auto import tqdm
-    return tqdm(total=total, disable=not show, unit="chunk", desc="sweep", leave=False)
-
-
 def _execute(tasks, chunk_store, backend, client, n_workers, progress):
     """Run the tasks not already stored; returns {task index: arrays}."""
     results = {}
@@ -340,7 +340,7 @@ def _execute(tasks, chunk_store, backend, client, n_workers, progress):
             results[i] = chunk_store.load(i)
         else:
             pending.append(i)
-    bar = _progress_bar(len(tasks), progress)
+    bar = progress_bar(len(tasks), progress, unit="chunk", desc="sweep")
     bar.update(len(tasks) - len(pending))
 
     def finish(i, arrays):
@@ -381,8 +381,11 @@ def _run_dask(tasks, pending, client, n_workers, finish):
         raise ConditionsError("backend='dask' needs dask.distributed: pip install -e '.[distributed]'") from None
     own = client is None
     if own:
+        # Dask's scheduler and workers log INFO lines (startup, addresses, shutdown) that bury the result;
+        # they pass only when the caller turned fentonsim's logger to INFO (the CLI's --verbose).
+        verbose = logging.getLogger("fentonsim").isEnabledFor(logging.INFO)
         cluster = LocalCluster(n_workers=n_workers or 2, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+                               dashboard_address=None, silence_logs=False if verbose else logging.WARNING)
         client = Client(cluster)
     try:
         # A task lost with a killed worker is rerun on another (Dask reschedules it); retries also cover

@@ -10,9 +10,11 @@ canonical units (stop included) or a comma list whose values may carry units. Th
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+from pathlib import Path
 
-from .cli_args import EXIT_OK, input_files, number_or_quantity
+from .cli_args import EXIT_OK, input_files, number_or_quantity, seed
 from .errors import ConditionsError
 from .sweep import BACKENDS, parse_range, sweep
 from .validity import validity_warnings
@@ -46,7 +48,7 @@ def add_sweep_parser(sub) -> None:
     parser.add_argument("--dose", default="20 uM", help="metal dose of catalyst models (default 20 uM)")
     parser.add_argument("--method", choices=("ode", "ssa", "tau-leap", "auto"), default="ode")
     parser.add_argument("--runs", type=int, default=20, help="trajectories per condition (stochastic)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=seed, default=0)
     parser.add_argument("--t-end", default="1 h", help="simulated time (default 1 h)")
     parser.add_argument("--n-points", type=int, default=61)
     parser.add_argument("--full", action="store_true", help="keep time courses, not only metrics")
@@ -56,6 +58,10 @@ def add_sweep_parser(sub) -> None:
     parser.add_argument("--chunk-size", type=int, help="conditions per task (default 256)")
     parser.add_argument("--store", metavar="DIR", help="directory that makes the sweep resumable")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress bar and no summary line (warnings are still printed)")
+    parser.add_argument("--verbose", action="store_true",
+                        help="log what fentonsim and Dask's scheduler and workers do (INFO lines on stderr)")
     parser.add_argument("--out", required=True, metavar="FILE.nc", help="output NetCDF file")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace an existing --out file that fentonsim did not write")
@@ -66,6 +72,11 @@ def cmd_sweep(args) -> int:
     from .tables import atomic_output, check_output
 
     check_output(args.out, inputs=input_files(args.models, args.conditions), overwrite=args.overwrite)
+    if args.store is not None and Path(args.store).resolve() == Path(args.out).resolve():
+        raise ConditionsError(f"`--out {args.out}` is the `--store` directory; give the output another name")
+    if args.verbose:
+        logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(name)s %(levelname)s: %(message)s")
+        logging.getLogger("fentonsim").setLevel(logging.INFO)
     grid = {}
     for flag, key in (("ph", "pH"), ("temperature", "temperature"), ("h2o2", "H2O2"), ("gsh", "GSH")):
         text = getattr(args, flag)
@@ -95,7 +106,7 @@ def cmd_sweep(args) -> int:
                        dose=number_or_quantity(args.dose), t_end=number_or_quantity(args.t_end),
                        n_points=args.n_points, output="full" if args.full else "metrics", runs=args.runs,
                        seed=args.seed, backend=args.backend, client=client, n_workers=args.workers,
-                       chunk_size=args.chunk_size, store=args.store, progress=False if args.no_progress else None)
+                       chunk_size=args.chunk_size, store=args.store, progress=False if args.no_progress or args.quiet else None)
     finally:
         if client is not None:
             client.close()
@@ -103,9 +114,10 @@ def cmd_sweep(args) -> int:
         fh.write(result.to_netcdf(engine="scipy"))
     attrs = result.attrs
     failed = int((result["status"].values != 0).sum())
-    print(f"wrote {args.out}: {attrs['n_conditions']} conditions ({' × '.join(f'{d} {n}' for d, n in result['status'].sizes.items())}), "
-          f"{attrs['method']}, {attrs['backend']} backend, {attrs['n_chunks']} chunks, {attrs['wall_time_s']:.2f} s"
-          + (f", {failed} failed" if failed else ""), file=sys.stdout)
+    if not args.quiet:
+        print(f"wrote {args.out}: {attrs['n_conditions']} conditions ({' × '.join(f'{d} {n}' for d, n in result['status'].sizes.items())}), "
+              f"{attrs['method']}, {attrs['backend']} backend, {attrs['n_chunks']} chunks, {attrs['wall_time_s']:.2f} s"
+              + (f", {failed} failed" if failed else ""), file=sys.stdout)
     for line in validity_warnings(result):  # yield laws outside their measured range (fentonsim.validity)
         print(f"warning: {line}", file=sys.stdout)
     return EXIT_OK

@@ -26,6 +26,7 @@ import warnings
 import numpy as np
 
 from ._jit import set_threads
+from .errors import ConditionsError
 from .metrics import HYDROXYL, metrics, summarize
 from .problem import (batch_metrics, build_problem, condition_dataset, resolve_model, run_condition, solve_batch,
                       time_grid)
@@ -42,6 +43,9 @@ def network_for(task):
 
 def stochastic_seed(seed: int, index: int) -> int:
     """The seed of condition ``index``: depends only on (seed, index), so every backend draws the same runs."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2 ** 64:
+        # numpy's SeedSequence would say only "expected non-negative integer" (an internal error at the CLI)
+        raise ConditionsError(f"`seed` must be an integer between 0 and 2**64 − 1, found {seed!r}")
     return int(np.random.SeedSequence([int(seed), int(index)]).generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
 
 

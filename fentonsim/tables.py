@@ -68,6 +68,9 @@ def atomic_output(path, binary=False):
     path = Path(path)
     if path.parent and not path.parent.exists():
         raise ConditionsError(f"cannot write `{path}`: directory `{path.parent}` does not exist")
+    if path.is_dir():  # appeared since check_output (e.g. `sweep --store X --out X` created it)
+        raise ConditionsError(f"output `{path}` is a directory; expected a file name such as "
+                              f"`{path / 'result'}{path.suffix or ''}`")
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     try:
         with (os.fdopen(handle, "wb") if binary else os.fdopen(handle, "w", newline="", encoding="utf-8")) as fh:

@@ -125,8 +125,10 @@ def _parse_product(text: str, original: str) -> Unit:
     return unit
 
 
-def parse_unit(text: str) -> Unit:
+def parse_unit(text: str, *, original: "str | None" = None) -> Unit:
     """Parse a unit string such as ``"M^-1 s^-1"`` or ``"kJ/mol"``.
+
+    ``original`` is the text to quote in error messages (the whole quantity, e.g. ``"5 kg"``; default ``text``).
 
     Raises
     ------
@@ -135,16 +137,17 @@ def parse_unit(text: str) -> Unit:
     """
     if not isinstance(text, str) or not text.strip():
         raise UnitError(f"expected a unit string such as `M^-1 s^-1`, found `{text!r}`")
+    original = text if original is None else original
     normalised = text.translate(_SUPERSCRIPTS).strip()
     if normalised.count("/") > 1:
-        raise UnitError(f"unit `{text}` has more than one `/`; write it as `M^-1 s^-1`")
+        raise UnitError(f"unit `{original}` has more than one `/`; write it as `M^-1 s^-1`")
     numerator, _, denominator = normalised.partition("/")
-    unit = _parse_product(numerator, text)
+    unit = _parse_product(numerator, original)
     if denominator:
         denominator = denominator.strip()
         if denominator.startswith("(") and denominator.endswith(")"):
             denominator = denominator[1:-1]
-        unit = unit * (_parse_product(denominator, text) ** -1.0)
+        unit = unit * (_parse_product(denominator, original) ** -1.0)
     return unit
 
 
@@ -224,7 +227,10 @@ def parse_quantity(value, dims: tuple[float, ...], default_unit: "str | Unit", w
         unit_text = default_unit if unit_text is None else unit_text
         if unit_text.strip() in _CELSIUS and _same_dims(dims, TEMPERATURE):
             return number + 273.15
-        unit = parse_unit(unit_text)
+        try:
+            unit = parse_unit(unit_text, original=value if isinstance(value, str) else None)
+        except UnitError as exc:  # name the quantity: `unknown unit kg` alone does not say which argument
+            raise UnitError(f"{what}: {exc}") from None
     if not _same_dims(unit.dims, dims):
         raise UnitError(
             f"{what}: unit `{unit_text}` has dimension {format_dims(unit.dims)}, "
@@ -247,8 +253,16 @@ MIN_BARE_TEMPERATURE_K = 200.0
 MAX_BARE_CONCENTRATION_M = 10.0
 
 
+class Canonical(float):
+    """A value in canonical units that already passed :func:`user_quantity` (what it returns): handing it on to
+    another function that checks user input must not apply the bare-number rule again — `'11 M'` or
+    `'-100 °C'`, written with their units, are not bare numbers once converted."""
+
+    __slots__ = ()
+
+
 def _is_bare(value) -> bool:
-    if isinstance(value, bool):
+    if isinstance(value, (bool, Canonical)):
         return False
     if isinstance(value, numbers.Real):
         return True
@@ -259,6 +273,11 @@ def user_quantity(value, dims: tuple[float, ...], default_unit: "str | Unit", wh
                   bare_rule: bool = True) -> float:
     """:func:`parse_quantity` for a value a user typed, with the bare-number rule above (``bare_rule=False``
     for models whose species are molecule counts, where 150 means 150 molecules).
+
+    Returns
+    -------
+    Canonical
+        The value in canonical units, marked as checked so that passing it on does not apply the rule again.
 
     Raises
     ------
@@ -273,7 +292,7 @@ def user_quantity(value, dims: tuple[float, ...], default_unit: "str | Unit", wh
         if _same_dims(dims, CONCENTRATION) and number > MAX_BARE_CONCENTRATION_M:
             raise UnitError(f"{what}: a bare {value} is read as {number:g} M, above {MAX_BARE_CONCENTRATION_M:g} M; "
                             f"write the unit, e.g. '{value} uM' or '{value} M'")
-    return number
+    return Canonical(number)
 
 
 def format_concentration(value: float) -> str:

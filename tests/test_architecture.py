@@ -16,7 +16,8 @@ PACKAGE = REPO / "fentonsim"
 #: Lowest first. A module may import modules of its own layer or of lower ones (patterns: fnmatch on the
 #: dotted name below ``fentonsim``; "" is the package itself).
 LAYERS = (
-    ("foundation", ("version", "errors", "constants", "units", "data", "_jit", "expression", "validity")),
+    ("foundation", ("version", "errors", "constants", "units", "data", "_jit", "expression", "validity",
+                    "progress")),
     ("kernels", ("kernels", "kernels.*")),
     ("description", ("speciation", "mechanism", "mechanism.*", "conditions", "inputs", "observables",
                      "sbml.importer", "models", "catalysts")),
@@ -24,7 +25,7 @@ LAYERS = (
     ("solvers", ("solution", "deterministic", "scipy_solvers", "stochastic")),
     ("results", ("results", "metrics", "decomposition", "sampling", "tables")),
     ("run", ("problem", "simulate", "sweep_store", "sweep_worker", "sweep")),
-    ("jobs", ("compare", "uncertainty", "plotting", "sbml", "sbml.export")),
+    ("jobs", ("compare", "uncertainty", "plotting", "sbml", "sbml.export", "sensitivity")),
     ("interface", ("cli_args", "cli", "compare_cli", "sweep_cli", "__main__", "")),
 )
 #: Kernels are arrays in, arrays out: beyond their own layer they may use only these.

@@ -147,6 +147,33 @@ def test_ctrl_c_is_one_line_and_exit_130(capsys, monkeypatch, tmp_path):
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
+def test_ctrl_c_stops_a_running_ssa_ensemble_within_a_second(tmp_path):
+    """A real SIGINT to `fentonsim simulate --method ssa` while its trajectories run (each would take tens of
+    seconds) ends the process within a second with exit 130, one line and no output file."""
+    import signal
+    import subprocess
+    import sys
+
+    copper = str(MECHANISMS / "copper.yaml")
+    base = [sys.executable, "-m", "fentonsim", "simulate", copper, "--method", "ssa", "--conditions", "tme",
+            "--initial", "Cu+=20 uM", "--volume", "1 fL", "--stats", "--quiet"]
+    # Compile (or load) the kernel first, so that the signal below meets the running kernel, not the compiler.
+    subprocess.run([*base, "--runs", "2", "--t-end", "0.01", "--out", str(tmp_path / "warm.csv")], check=True,
+                   timeout=600)
+    out = tmp_path / "r.csv"
+    process = subprocess.Popen([*base, "--runs", "8", "--out", str(out)], stderr=subprocess.PIPE, text=True)
+    time.sleep(6.0)
+    assert process.poll() is None, "the run ended before the interrupt"
+    sent = time.perf_counter()
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert time.perf_counter() - sent < 1.0
+    assert process.returncode == 130
+    assert err.strip().startswith("fentonsim: interrupted") and len(err.strip().splitlines()) == 1, err
+    assert not out.exists()
+
+
 def test_compare_refuses_ensemble_options_without_stochastic(capsys):
     """`compare --runs 0` (or --volume) without --stochastic is refused, not ignored."""
     _one_line_error(capsys, ["compare", "--runs", "0", "--quiet"], "`--runs` apply to stochastic comparisons")

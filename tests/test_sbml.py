@@ -296,7 +296,8 @@ def test_local_parameter_shadows_the_global_one(tmp_path):
 
 
 def test_counts_model_csv_reports_molecules(tmp_path):
-    """`fentonsim simulate MODEL.xml` writes molecule counts for a model in items."""
+    """`fentonsim simulate MODEL.xml` writes molecule counts for a model in items (and its constant parameter,
+    reported as SBML outputs are, after the species)."""
     body = (f"<listOfSpecies>{species('X', 100)}</listOfSpecies>"
             '<listOfParameters><parameter id="mu" value="0.1" constant="true"/></listOfParameters>'
             f"<listOfReactions>{reaction('death', [('X', 1)], [], law(ci('mu'), ci('X')))}</listOfReactions>")
@@ -305,7 +306,9 @@ def test_counts_model_csv_reports_molecules(tmp_path):
     assert main(["simulate", str(path), "--method", "ode", "--t-end", "10", "--n-points", "2", "--out", str(out),
                  "--quiet"]) == 0
     rows = out.read_text().splitlines()
-    assert rows[0] == "time,X"
+    header = rows[0].split(",")
+    assert header[:2] == ["time", "X"] and "mu" in header
+    assert float(rows[2].split(",")[header.index("mu")]) == 0.1
     assert float(rows[1].split(",")[1]) == pytest.approx(100.0, rel=1e-12)
     assert float(rows[2].split(",")[1]) == pytest.approx(100 * math.exp(-1.0), rel=1e-5)
 

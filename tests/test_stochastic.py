@@ -471,3 +471,30 @@ def test_generated_networks_keep_counts_non_negative_and_conserve_elements(mecha
     if conservation.size:
         totals = np.einsum("rts,cs->rtc", counts[complete].astype(float), conservation)
         np.testing.assert_array_equal(totals, np.broadcast_to(totals[:, :1], totals.shape))
+
+
+@pytest.mark.skipif(JIT_DISABLED, reason="the stop flag is read by the compiled kernels")
+@pytest.mark.parametrize("method, algorithm", [*METHODS, ("tau-leap", "direct")])
+def test_ctrl_c_ends_a_running_ensemble_within_a_second(isomerisation, method, algorithm):
+    """SIGINT while the kernel runs trajectories that would take hours raises KeyboardInterrupt in under
+    a second: the kernel reads a stop flag every ~1,000 events instead of deferring the signal to its end."""
+    import os
+    import signal
+    import threading
+    import time
+
+    k, y0 = isomerisation.rate_constants(), np.zeros(2)
+    y0[0] = 2e5 / (AVOGADRO * 1e-15)  # 2×10⁵ molecules in 1 fL: ~3×10⁸ events per trajectory-second
+    sent = []
+
+    def interrupt():
+        time.sleep(1.0)
+        sent.append(time.perf_counter())
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=interrupt, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        run_stochastic(isomerisation, k, y0, [0.0, 1e8], volume=1e-15, method=method, ssa_algorithm=algorithm,
+                       runs=4, seed=1, max_events=10 ** 18)
+    assert sent, "the ensemble ended before the interrupt: the test no longer exercises a running kernel"
+    assert time.perf_counter() - sent[0] < 1.0

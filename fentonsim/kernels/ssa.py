@@ -47,6 +47,10 @@ SUCCESS, MAX_EVENTS_EXCEEDED, COUNT_OVERFLOW = 0, 1, 2
 #: A total propensity that is infinite or NaN (a huge rate constant or count): no waiting time or leap can be
 #: drawn from it, so the run stops instead of firing forever at one instant. (3 is stochastic.NOT_RUN.)
 PROPENSITY_OVERFLOW = 4
+#: The caller raised ``stop[0]`` (Ctrl-C): the run ends within ``STOP_CHECK_INTERVAL`` events. (3 is stochastic.NOT_RUN.)
+INTERRUPTED = 5
+#: Events (or leaps) between two reads of the stop flag: ~50 µs of work at 2×10⁷ events/s, free on the hot path.
+STOP_CHECK_INTERVAL = 1024
 
 #: counters per trajectory: events fired, exact SSA steps, leaps, rejected leaps
 N_COUNTERS = 4
@@ -64,7 +68,7 @@ COUNT_LIMIT = 2 ** 62
 #: to 2^53, endless for an infinite mean) or the int64 update could not be trusted, and the counts would be near
 #: COUNT_LIMIT anyway, so the run stops with COUNT_OVERFLOW.
 MAX_LEAP_FIRINGS = float(COUNT_LIMIT // 8)
-_RESUM_INTERVAL = 1024
+_RESUM_INTERVAL = STOP_CHECK_INTERVAL
 
 
 @njit(inline="always")
@@ -163,7 +167,7 @@ def _live_sum(a, n_live):
 @njit
 def _direct_steps(t, seg_end, max_steps, c, cg, a, y, order, resort, x, slot0, slot1, slot2, n_live, dense,
                   grp_ptr, grp_member, change_ptr, change_idx, change_val, dep_ptr, dep_idx, t_out, out_i, out_x,
-                  events, counters, used, max_events, state):
+                  events, counters, used, max_events, state, stop):
     """Gillespie's direct method from ``t`` until ``seg_end`` or ``max_steps`` events, over reaction groups.
 
     Reactions with the same reactant slots and input window have propensities
@@ -191,7 +195,8 @@ def _direct_steps(t, seg_end, max_steps, c, cg, a, y, order, resort, x, slot0, s
     counted against ``max_events`` (events for the SSA, steps for tau-leaping);
     reaching the limit stops with MAX_EVENTS_EXCEEDED.
 
-    An infinite or NaN total propensity stops with PROPENSITY_OVERFLOW.
+    An infinite or NaN total propensity stops with PROPENSITY_OVERFLOW; a
+    raised ``stop[0]``, read at every re-summation, with INTERRUPTED.
 
     Returns (t, out_i, status, done) where done says seg_end was reached. The
     sum ``a0`` is kept up to date incrementally after sparse updates and
@@ -295,6 +300,9 @@ def _direct_steps(t, seg_end, max_steps, c, cg, a, y, order, resort, x, slot0, s
         if until_resum == 0:
             until_resum = _RESUM_INTERVAL
             a0 = _live_sum(a, n_live) + a_static
+            if stop[0] != 0:
+                status = INTERRUPTED
+                break
     counters[C_EVENTS] += steps
     counters[C_SSA_STEPS] += steps
     return t, out_i, status, done
@@ -303,7 +311,7 @@ def _direct_steps(t, seg_end, max_steps, c, cg, a, y, order, resort, x, slot0, s
 @njit
 def ssa_direct(c_base, window_start, window_stop, grp_slot0, grp_slot1, grp_slot2, n_live, dense, grp_ptr,
                grp_member, change_ptr, change_idx, change_val, grp_dep_ptr, grp_dep_idx, x, t0, t_out, stops,
-               bolus_time, bolus_species, bolus_count, max_events, state, out_x, events, counters):
+               bolus_time, bolus_species, bolus_count, max_events, state, out_x, events, counters, stop):
     """One direct-method trajectory over reaction groups (see :func:`_direct_steps`).
 
     ``x`` (int64, n_x + 1, last entry 1) is the initial state, updated in
@@ -329,7 +337,7 @@ def ssa_direct(c_base, window_start, window_stop, grp_slot0, grp_slot1, grp_slot
         t, out_i, status, done = _direct_steps(
             t, seg_end, 1 << 62, c, cg, a, y, order, True, x, grp_slot0, grp_slot1, grp_slot2, n_live, dense,
             grp_ptr, grp_member, change_ptr, change_idx, change_val, grp_dep_ptr, grp_dep_idx, t_out, out_i, out_x,
-            events, counters, counters[C_EVENTS], max_events, state)
+            events, counters, counters[C_EVENTS], max_events, state, stop)
         if status != SUCCESS:
             return _stopped(status, t, out_i, out_x, x)
         out_i = _record_before(out_x, out_i, t_out, seg_end, x)
@@ -384,7 +392,7 @@ def _heap_update(heap, where, tau, r):
 @njit
 def ssa_next_reaction(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr, change_idx,
                       change_val, dep_ptr, dep_idx, x, t0, t_out, stops, bolus_time, bolus_species, bolus_count,
-                      max_events, state, out_x, events, counters):
+                      max_events, state, out_x, events, counters, stop):
     """One trajectory by Gibson & Bruck's next-reaction method (indexed binary heap).
 
     Same arguments and results as :func:`ssa_direct`. Each event costs one
@@ -417,6 +425,8 @@ def ssa_next_reaction(c_base, window_start, window_stop, slot_idx, slot_off, cha
                 break
             if counters[C_EVENTS] >= max_events:
                 return _stopped(MAX_EVENTS_EXCEEDED, t, out_i, out_x, x)
+            if counters[C_EVENTS] % STOP_CHECK_INTERVAL == 0 and stop[0] != 0:
+                return _stopped(INTERRUPTED, t, out_i, out_x, x)
             out_i = _record_before(out_x, out_i, t_out, t_next, x)
             t = t_next
             _fire(j, x, change_ptr, change_idx, change_val)
@@ -470,7 +480,7 @@ def _g_factor(order, coef, n):
 def tau_leap(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr, change_idx, change_val,
              grp_slot0, grp_slot1, grp_slot2, n_live, dense, grp_ptr, grp_member, grp_dep_ptr, grp_dep_idx,
              hor_order, hor_coef, epsilon, x, t0, t_out, stops, bolus_time, bolus_species, bolus_count, max_events,
-             state, out_x, events, counters):
+             state, out_x, events, counters, stop):
     """One trajectory by explicit tau-leaping with Cao, Gillespie & Petzold (2006) step selection.
 
     Reactions within N_CRITICAL firings of exhausting a reactant are critical:
@@ -520,6 +530,8 @@ def tau_leap(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr, 
             # Rejected leaps are work too: counting them bounds every path through this loop.
             if counters[C_LEAPS] + counters[C_SSA_STEPS] + counters[C_REJECTED] >= max_events:
                 return _stopped(MAX_EVENTS_EXCEEDED, t, out_i, out_x, x)
+            if stop[0] != 0:
+                return _stopped(INTERRUPTED, t, out_i, out_x, x)
             a0 = 0.0
             for j in range(n_r):
                 a[j] = propensity(j, c, slot_idx, slot_off, x)
@@ -563,7 +575,7 @@ def tau_leap(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr, 
                     t, seg_end, SSA_FALLBACK_STEPS, c, cg, a_group, y, search_order, False, x, grp_slot0,
                     grp_slot1, grp_slot2, n_live, dense, grp_ptr, grp_member, change_ptr, change_idx, change_val,
                     grp_dep_ptr, grp_dep_idx, t_out, out_i, out_x, events, counters,
-                    counters[C_LEAPS] + counters[C_SSA_STEPS] + counters[C_REJECTED], max_events, state)
+                    counters[C_LEAPS] + counters[C_SSA_STEPS] + counters[C_REJECTED], max_events, state, stop)
                 tau_cap = math.inf
                 if status != SUCCESS:
                     return _stopped(status, t, out_i, out_x, x)
@@ -636,7 +648,7 @@ def ensemble(method, first_index, seed, c_base, window_start, window_stop, slot_
              change_ptr, change_idx, change_val, dep_ptr, dep_idx, grp_slot0, grp_slot1, grp_slot2, n_live, dense,
              grp_ptr, grp_member, grp_dep_ptr, grp_dep_idx, hor_order, hor_coef, epsilon,
              x0_mean, t0, t_out, stops, bolus_time, bolus_species, bolus_count, max_events,
-             out_x, events, counters, status, t_reached):
+             out_x, events, counters, status, t_reached, stop):
     """Run trajectories ``first_index … first_index + B − 1`` in parallel.
 
     ``x0_mean`` (n_x) float: initial molecule numbers, stochastically rounded
@@ -646,9 +658,15 @@ def ensemble(method, first_index, seed, c_base, window_start, window_stop, slot_
     ``first_index + b`` uses stream (seed, first_index + b) only. Per-reaction
     slots and dependencies serve the next-reaction method and tau-leaping,
     the ``grp_*`` arrays (stochastic.ReactionGroups) the direct method.
+    ``stop`` (1,) int64: another thread sets ``stop[0]`` to end every
+    trajectory early with INTERRUPTED (those not started are not run).
     """
     n_traj = out_x.shape[0]
     for b in prange(n_traj):
+        if stop[0] != 0:
+            status[b] = INTERRUPTED
+            t_reached[b] = t0
+            continue
         state = np.empty(STATE_WORDS, dtype=np.uint64)
         seed_stream(seed, first_index + b, state)
         x = np.empty(x0_mean.size + 1, dtype=np.int64)
@@ -663,16 +681,16 @@ def ensemble(method, first_index, seed, c_base, window_start, window_stop, slot_
             s, tr = ssa_direct(c_base, window_start, window_stop, grp_slot0, grp_slot1, grp_slot2, n_live, dense,
                                grp_ptr, grp_member, change_ptr, change_idx, change_val, grp_dep_ptr, grp_dep_idx, x,
                                t0, t_out, stops, bolus_time, bolus_species, bolus_count, max_events, state, out_x[b],
-                               events[b], counters[b])
+                               events[b], counters[b], stop)
         elif method == NEXT_REACTION:
             s, tr = ssa_next_reaction(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr,
                                       change_idx, change_val, dep_ptr, dep_idx, x, t0, t_out, stops, bolus_time,
                                       bolus_species, bolus_count, max_events, state, out_x[b], events[b],
-                                      counters[b])
+                                      counters[b], stop)
         else:
             s, tr = tau_leap(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr, change_idx,
                              change_val, grp_slot0, grp_slot1, grp_slot2, n_live, dense, grp_ptr, grp_member,
                              grp_dep_ptr, grp_dep_idx, hor_order, hor_coef, epsilon, x, t0, t_out, stops, bolus_time,
-                             bolus_species, bolus_count, max_events, state, out_x[b], events[b], counters[b])
+                             bolus_species, bolus_count, max_events, state, out_x[b], events[b], counters[b], stop)
         status[b] = s
         t_reached[b] = tr

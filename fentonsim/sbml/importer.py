@@ -27,12 +27,21 @@ What is supported, and how it maps (anything else is refused with an
   deterministic rate law, whose stochastic reading is the chemical master
   equation's falling factorial (Gillespie 1977), as for fentonsim's own
   mechanisms and exports.
+- **Stoichiometries** that are whole numbers: attributes, or (Level 3) the
+  value an initial assignment gives a constant species reference at t0.
 - **Assignment rules** to species or parameters not used by any kinetic law
-  become observables (derived outputs); initial values follow them.
+  become observables (derived outputs); initial values follow them. Outputs
+  also report, constant over time, rules that reduce to a number, global
+  parameters, compartment sizes and boundary or constant species, all in the
+  model's units (a species as its symbol's value: amount or concentration).
 - **Events** without delay whose trigger is ``time >= T`` (or ``>``, ``<=``,
   ``<`` the other way round) with T > 0 a constant, assigning species a
-  constant (an :class:`~fentonsim.inputs.Assignment`) or ``X ± constant``
-  (a :class:`~fentonsim.inputs.Bolus`).
+  non-negative constant (an :class:`~fentonsim.inputs.Assignment`) or
+  ``X + constant`` (a :class:`~fentonsim.inputs.Bolus`). Events firing at the
+  same time execute in SBML's order, highest constant ``priority`` first;
+  where their order would change the result and is left to chance (equal or
+  missing priorities) or to the state, the model is refused.
+- At least one species that reactions change (an integrated state).
 
 Units: values are converted to fentonsim's M, s and L from the model's
 substance (mole, item or scaled mole), volume and time units; a model without
@@ -557,6 +566,17 @@ class _Reader:
             elif s.isSetInitialConcentration():
                 conc = s.getInitialConcentration()
                 values[s.getId()] = conc * self.size if s.getHasOnlySubstanceUnits() else conc
+        # Other compartments' sizes (never used in a formula, see read_compartment) and, in Level 3, the
+        # stoichiometries of species references with an id: their ids are symbols whose values initial
+        # assignments may set (and outputs may report).
+        for i in range(m.getNumCompartments()):
+            other = m.getCompartment(i)
+            if other.getId() != self.compartment_id and other.isSetSize():
+                values[other.getId()] = other.getSize()
+        if m.getLevel() == 3:
+            for ref in self.species_references():
+                if ref.isSetId() and ref.isSetStoichiometry():
+                    values[ref.getId()] = ref.getStoichiometry()
         initial_assignments = {}
         for i in range(m.getNumInitialAssignments()):
             ia = m.getInitialAssignment(i)
@@ -567,7 +587,9 @@ class _Reader:
             progressed = False
             for name, (expr, element) in list(pending.items()):
                 needed = symbols(expr) - {"time"}
-                if needed <= set(values):
+                # A symbol whose own rule or initial assignment is still pending has only its attribute value
+                # so far, which that assignment overrides: wait for it.
+                if needed <= set(values) and not needed & set(pending):
                     where = f"the initial value of `{name}`"
                     values[name] = float(self.arithmetic(lambda: evaluate(substitute(expr, {"time": 0.0}), values),
                                                          where, expr, element))
@@ -613,6 +635,14 @@ class _Reader:
                 events_touch.add(ev.getEventAssignment(j).getVariable())
         for name in events_touch - self.state_species:
             self.constants.pop(name, None)
+
+    def species_references(self):
+        """Every reactant and product reference of every reaction (modifiers have no stoichiometry)."""
+        m = self.model
+        for i in range(m.getNumReactions()):
+            r = m.getReaction(i)
+            yield from (r.getReactant(j) for j in range(r.getNumReactants()))
+            yield from (r.getProduct(j) for j in range(r.getNumProducts()))
 
     def expand(self, expr, where="a formula", element=None):
         """``expr`` with assignment-rule variables replaced by their formulas."""
@@ -719,7 +749,12 @@ class _Reader:
                     raise self.error(f"{where}: stoichiometryMath for `{sid}` is not supported", reaction)
                 if m.getLevel() == 3 and ref.isSetId() and (ref.getId() in self.rules or not ref.getConstant()):
                     raise self.error(f"{where}: variable stoichiometry of `{sid}` is not supported", reaction)
-                nu = ref.getStoichiometry() if (m.getLevel() == 2 or ref.isSetStoichiometry()) else 1.0
+                if m.getLevel() == 3 and ref.isSetId() and ref.getId() in self.values:
+                    # Its attribute, or the initial assignment that sets it once at t0 (the reference is
+                    # constant: checked above).
+                    nu = self.values[ref.getId()]
+                else:
+                    nu = ref.getStoichiometry() if (m.getLevel() == 2 or ref.isSetStoichiometry()) else 1.0
                 # NaN and inf fail every comparison but this one; int() of them would raise.
                 if not (0 <= nu <= MAX_STOICHIOMETRY) or nu != int(nu):
                     raise self.error(f"{where}: stoichiometry of `{sid}` is {nu:g}; expected a whole number of "
@@ -809,6 +844,9 @@ class _Reader:
         observables = []
         for name, element in self.rule_elements.items():
             if name in self.constants:
+                # A rule that reduces to a number: its value, constant over time.
+                observables.append(Observable(self.name_of.get(name, name), num(float(self.constants[name])), (),
+                                              self.value_units(name)))
                 continue
             rule = self.expand(self.rules[name], f"assignment rule for `{name}`", element)
             expr = self.arithmetic(lambda: substitute(rule, self.constants), f"assignment rule for `{name}`", rule,
@@ -821,6 +859,15 @@ class _Reader:
             if s.getId() not in self.state_species and s.getId() not in self.rule_elements:
                 observables.append(Observable(self.name_of[s.getId()], num(self.values[s.getId()]), (),
                                               self.value_units(s.getId())))
+        # Global parameters and compartments keep their values (no rate rules or events change them: those
+        # are refused), so they are reported as constants; only symbols with a value are.
+        m = self.model
+        for element in [m.getParameter(i) for i in range(m.getNumParameters())] + [
+                m.getCompartment(i) for i in range(m.getNumCompartments())]:
+            ident = element.getId()
+            if ident in self.rule_elements or ident not in self.constants:
+                continue
+            observables.append(Observable(ident, num(float(self.constants[ident])), (), self.value_units(ident)))
         return tuple(observables)
 
     def value_units(self, name):
@@ -833,10 +880,12 @@ class _Reader:
         return substance if species.getHasOnlySubstanceUnits() else f"{substance}/{volume}"
 
     def build_events(self):
-        events = []
+        """The events as inputs, simultaneous ones in the order SBML executes them (:meth:`order_events`)."""
+        parsed = []  # (event, where, time [s], [Assignment or Bolus, ...])
         m = self.model
         for i in range(m.getNumEvents()):
             ev = m.getEvent(i)
+            events = []
             where = self.where(ev, "event")
             if ev.isSetDelay():
                 raise self.error(f"{where} has a delay; events with delays are not supported", ev)
@@ -870,14 +919,92 @@ class _Reader:
                     raise self.error(f"{what} ({to_text(expr)[:120]}) is not finite; expected a finite value",
                                      assignment)
                 name = self.name_of[target]
+                if linear is not None and not linear[1] and linear[0] < 0:
+                    raise self.error(f"{where} sets `{target}` to {linear[0]:g}; a species cannot be negative "
+                                     "(expected a non-negative value)", assignment)
                 if linear is not None and not linear[1]:
-                    events.append(Assignment(name, max(self.to_molar(species, linear[0]), 0.0), time))
+                    events.append(Assignment(name, self.to_molar(species, linear[0]), time))
                 elif linear is not None and linear[1] == {target: 1.0} and linear[0] >= 0:
                     events.append(Bolus(name, self.to_molar(species, linear[0]), time))
                 else:
                     raise self.error(f"{where} sets `{target}` = {to_text(expr)}; supported: a constant, or "
                                      f"`{target}` plus a non-negative constant", assignment)
-        return tuple(events)
+            parsed.append((ev, where, time, events))
+        return tuple(item for group in self.order_events(parsed) for item in group)
+
+    def order_events(self, parsed):
+        """The events' inputs grouped per event, sorted by time and, among events firing at the same time,
+        in SBML's execution order.
+
+        Events firing together execute one after the other, highest ``priority`` first (L3 §4.12.7); an event
+        whose ``useValuesFromTriggerTime`` is false computes its values when it executes, after the events
+        before it, which is exactly how fentonsim applies same-time inputs in sequence. The order matters
+        only between events that assign the same species, unless both add to it and compute at execution
+        time; for such a pair both events need a constant priority, and different ones (equal or missing
+        priorities leave the order to chance). An event computing ``X + c`` from the values at the trigger
+        time cannot follow another event that changed X at that time: fentonsim would add to the changed value.
+        """
+        groups = {}
+        for item in parsed:
+            groups.setdefault(item[2], []).append(item)
+        ordered = []
+        for time in sorted(groups):
+            group = groups[time]
+            if len(group) > 1:
+                group = self.order_simultaneous(group)
+            ordered.extend(events for _, _, _, events in group)
+        return ordered
+
+    def trigger_time_values(self, ev):
+        """Whether ``ev`` computes its assignments from the values at its trigger time (L2's default)."""
+        if self.model.getLevel() == 2 and self.model.getVersion() < 4:
+            return True
+        return bool(ev.getUseValuesFromTriggerTime())
+
+    def order_simultaneous(self, group):
+        def targets(item):
+            return {(a.species, isinstance(a, Bolus)) for a in item[3]}
+
+        def conflict(a, b):
+            adds_a = {name: add for name, add in targets(a)}
+            adds_b = {name: add for name, add in targets(b)}
+            both_add_late = not (self.trigger_time_values(a[0]) or self.trigger_time_values(b[0]))
+            return any(not (adds_a[name] and adds_b[name] and both_add_late) for name in set(adds_a) & set(adds_b))
+
+        conflicting = [(a, b) for i, a in enumerate(group) for b in group[i + 1:] if conflict(a, b)]
+        if not conflicting:
+            return group
+        priority = {}
+        for ev, where, _, _ in {id(x): x for pair in conflicting for x in pair}.values():
+            if not ev.isSetPriority() or not ev.getPriority().isSetMath():
+                raise self.error(f"{where} fires together with another event assigning the same species, and has "
+                                 "no priority; SBML leaves their order to chance, which fentonsim does not "
+                                 "simulate (give both events different constant priorities)", ev)
+            what = f"priority of {where}"
+            raw = self.expand(self.math(ev.getPriority(), what), what, ev)
+            value = self.arithmetic(lambda: substitute(raw, self.constants), what, raw, ev)
+            if value[0] != "num" or not math.isfinite(value[1]):
+                raise self.error(f"{what} is `{to_text(value)}`; events firing together and assigning the same "
+                                 "species need constant priorities (a priority that changes with the state or "
+                                 "time is not supported)", ev.getPriority() if ev.getPriority().getLine() else ev)
+            priority[id(ev)] = value[1]
+        for a, b in conflicting:
+            if priority[id(a[0])] == priority[id(b[0])]:
+                raise self.error(f"{a[1]} and {b[1]} fire together, assign the same species and have the same "
+                                 f"priority ({priority[id(a[0])]:g}); SBML leaves their order to chance, which "
+                                 "fentonsim does not simulate", b[0])
+        # Events without a priority commute with every other one: they may go first.
+        group = sorted(group, key=lambda item: -priority.get(id(item[0]), math.inf))
+        for i, (ev, where, _, events) in enumerate(group):
+            if not self.trigger_time_values(ev):
+                continue
+            earlier = {a.species for _, _, _, before in group[:i] for a in before}
+            for a in events:
+                if isinstance(a, Bolus) and a.species in earlier:
+                    raise self.error(f"{where} adds to `{a.species}` from its value at the trigger time "
+                                     "(useValuesFromTriggerTime), after an event of higher priority firing at the "
+                                     "same time changed it; not supported", ev)
+        return group
 
 
 def _replace_all(expr, mapping):
@@ -1007,7 +1134,7 @@ def import_sbml(path) -> Mechanism:
                        if uri.startswith("http://www.sbml.org/sbml/level3/") and len(uri.split("/")) > 6
                        and uri.split("/")[6] not in ("core", "layout", "render", "extendedmath")})
     if packages:
-        raise SBMLError(f"SBML packages {', '.join(packages)} are not supported", str(path))
+        raise SBMLError(f"SBML packages {', '.join(packages)} are not supported", str(path), doc.getLine() or None)
     if doc.getModel().getNumFunctionDefinitions():
         props = lib.ConversionProperties()
         props.addOption("expandFunctionDefinitions", True)
@@ -1015,6 +1142,12 @@ def import_sbml(path) -> Mechanism:
             raise SBMLError("cannot expand the model's function definitions", str(path))
     reader = _Reader(doc, path, lib)
     reader.collect()
+    if not reader.state_species:
+        # Such a model could be run (its outputs are rules and constants), but its result has an empty species
+        # dimension, which NetCDF-3 files (sweep stores, to_netcdf with scipy) cannot hold readably.
+        raise reader.error("the model has no species that reactions change (every species is a boundary, "
+                           "constant or assignment-rule species, or there is none); fentonsim needs at least one "
+                           "integrated species", reader.model)
     species = reader.build_species()
     events = reader.build_events()
     reactions = tuple(reader.build_reaction(reader.model.getReaction(i))
