@@ -34,8 +34,8 @@ import sys
 import warnings
 from pathlib import Path
 
-from .cli_args import (EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, initial_assignment, input_files,
-                       n_points, number_or_quantity, ph, positive_int, rate_assignment, seed, temperature)
+from .cli_args import (EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, add_condition_arguments, input_files,
+                       n_points, number_or_quantity, ph, positive_int, seed, temperature)
 from .errors import FentonsimError, MechanismError
 from .validity import ValidityWarning, validity_warnings
 
@@ -197,20 +197,6 @@ def cmd_export(args) -> int:
     return EXIT_OK
 
 
-def _add_condition_arguments(parser, volume_name):
-    """The run conditions `simulate` and `export` share (precedence: flag, then preset, then mechanism)."""
-    parser.add_argument("--volume", help=f"{volume_name} in L, or a quantity such as '0.1 fL' "
-                                         "(default: preset, then mechanism)")
-    parser.add_argument("--ph", type=ph, help="pH (default: preset, then mechanism)")
-    parser.add_argument("--temperature", type=temperature, help="temperature, e.g. 310.15 or '37 °C'")
-    parser.add_argument("--conditions", help="condition preset (tme, normal, lysosome) or conditions file")
-    parser.add_argument("--initial", type=initial_assignment, action="append", metavar="NAME=CONC",
-                        help="initial concentration, e.g. 'Fe+2=20 uM' (repeatable)")
-    parser.add_argument("--parameter-set", help="apply a named alternative parameter set")
-    parser.add_argument("--rate", type=rate_assignment, action="append", metavar="ID=K",
-                        help="replace a reaction's rate constant, e.g. 'REL-Fe3O4=2e-4 s^-1' (repeatable)")
-
-
 def cmd_list(args) -> int:
     from .catalysts import BUILT_IN
     from .conditions import load_conditions
@@ -273,7 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--seed", type=seed, help="random seed (default 0; stochastic methods)")
     simulate.add_argument("--t-end", default="3600", help="end time in s, or a quantity such as '10 min' (default 3600)")
     simulate.add_argument("--n-points", type=n_points, default=201, help="output times (default 201)")
-    _add_condition_arguments(simulate, "volume")
+    add_condition_arguments(simulate, "volume")
     simulate.add_argument("--stats", action="store_true", default=None,
                           help="write ensemble mean and sd instead of runs (stochastic methods)")
     simulate.add_argument("--quiet", action="store_true", help="no summary line or progress bar")
@@ -282,9 +268,11 @@ def build_parser() -> argparse.ArgumentParser:
                           help="replace an existing --out file that fentonsim did not write")
     simulate.set_defaults(run=cmd_simulate)
     from .compare_cli import add_compare_parser
+    from .sensitivity_cli import add_sensitivity_parser
     from .sweep_cli import add_sweep_parser
     add_compare_parser(sub)
     add_sweep_parser(sub)
+    add_sensitivity_parser(sub)
     export = sub.add_parser(
         "export", help="write a mechanism at given conditions as SBML",
         description="Write MECH as SBML Level 3 Version 2 at the given conditions: effective rate constants "
@@ -294,7 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--sbml", required=True, metavar="OUT.xml", help="output SBML file")
     export.add_argument("--overwrite", action="store_true",
                         help="replace an existing --sbml file that fentonsim did not write")
-    _add_condition_arguments(export, "compartment volume")
+    add_condition_arguments(export, "compartment volume")
     export.add_argument("--amounts", action="store_true",
                         help="write molecule counts and propensities (for stochastic simulators)")
     export.set_defaults(run=cmd_export)

@@ -97,3 +97,19 @@ def input_files(*values) -> list:
             if item is not None and Path(str(item)).exists():
                 out.append(str(item))
     return out
+
+
+def add_condition_arguments(parser, volume_name):
+    """The run conditions `simulate`, `export` and `sensitivity` share (precedence: flag, then preset, then
+    mechanism); ``volume_name`` None leaves out --volume (a deterministic job that no volume changes)."""
+    if volume_name is not None:
+        parser.add_argument("--volume", help=f"{volume_name} in L, or a quantity such as '0.1 fL' "
+                                             "(default: preset, then mechanism)")
+    parser.add_argument("--ph", type=ph, help="pH (default: preset, then mechanism)")
+    parser.add_argument("--temperature", type=temperature, help="temperature, e.g. 310.15 or '37 °C'")
+    parser.add_argument("--conditions", help="condition preset (tme, normal, lysosome) or conditions file")
+    parser.add_argument("--initial", type=initial_assignment, action="append", metavar="NAME=CONC",
+                        help="initial concentration, e.g. 'Fe+2=20 uM' (repeatable)")
+    parser.add_argument("--parameter-set", help="apply a named alternative parameter set")
+    parser.add_argument("--rate", type=rate_assignment, action="append", metavar="ID=K",
+                        help="replace a reaction's rate constant, e.g. 'REL-Fe3O4=2e-4 s^-1' (repeatable)")

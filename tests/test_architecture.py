@@ -26,7 +26,7 @@ LAYERS = (
     ("results", ("results", "metrics", "decomposition", "sampling", "tables")),
     ("run", ("problem", "simulate", "sweep_store", "sweep_worker", "sweep")),
     ("jobs", ("compare", "uncertainty", "plotting", "sbml", "sbml.export", "sensitivity")),
-    ("interface", ("cli_args", "cli", "compare_cli", "sweep_cli", "__main__", "")),
+    ("interface", ("cli_args", "cli", "compare_cli", "sweep_cli", "sensitivity_cli", "__main__", "")),
 )
 #: Kernels are arrays in, arrays out: beyond their own layer they may use only these.
 KERNEL_ALLOWED = ("_jit", "constants")

@@ -140,6 +140,18 @@ GRAMMAR = {
                Flag("--parameter-set", IRON_SETS, st.just("nope")), Flag("--rate", RATE, RATE_BAD),
                Flag("--amounts", FLAG)],
         required=("--sbml",), outputs=("--sbml",)),
+    "sensitivity": dict(
+        positional=[(MODEL, HOSTILE_FILES)],
+        flags=[Flag("--target", st.sampled_from(["oh_produced", "H2O2", "Fe+2", "peroxide"]),
+                    st.sampled_from(["nope", "H2O2x", "oh"])),
+               Flag("--t-end", T_END, T_END_BAD), Flag("--top", st.integers(1, 40).map(str),
+                                                       st.sampled_from(["0", "-1", "x", "1.5"])),
+               Flag("--ph", PH, PH_BAD), Flag("--temperature", TEMPERATURE, TEMPERATURE_BAD),
+               Flag("--conditions", CONDITIONS, HOSTILE_FILES), Flag("--initial", INITIAL, INITIAL_BAD),
+               Flag("--parameter-set", IRON_SETS, st.just("nope")), Flag("--rate", RATE, RATE_BAD),
+               Flag("--quiet", FLAG), Flag("--overwrite", FLAG),
+               Flag("--out", st.just(f"{TMP}/sens.csv"), OUT_BAD)],
+        required=("--t-end",), outputs=("--out",)),
     "info": dict(
         positional=[(MODEL, HOSTILE_FILES)],
         flags=[Flag("--ph", PH, PH_BAD), Flag("--temperature", TEMPERATURE, TEMPERATURE_BAD),
@@ -459,7 +471,7 @@ CHEAP = ["simulate", "export", "info", "validate", "table"]
 
 
 @pytest.mark.parametrize("command, n", [("simulate", 80), ("export", 50), ("info", 30), ("validate", 20),
-                                        ("table", 15), ("list", 3)])
+                                        ("table", 15), ("list", 3), ("sensitivity", 30)])
 def test_hostile_flags_of_cheap_commands_are_clean_errors(command, n, capsys):
     """Property: any mix of omitted, valid, hostile and repeated flags exits 0, 1 or 2 with no traceback and no
     internal error, a one-line error for exit 1, no output or temporary file left by a refused run (and no
@@ -468,7 +480,7 @@ def test_hostile_flags_of_cheap_commands_are_clean_errors(command, n, capsys):
 
 
 @pytest.mark.parametrize("command, n", [("simulate", 60), ("export", 40), ("info", 25), ("validate", 15),
-                                        ("table", 10)])
+                                        ("table", 10), ("sensitivity", 20)])
 def test_one_bad_argument_is_named(command, n, capsys):
     """Property: valid flags plus exactly one hostile argument give a clean error (as above) that names the
     argument or quotes the value found — or are accepted, when the hostile value happens to be valid."""
@@ -476,7 +488,7 @@ def test_one_bad_argument_is_named(command, n, capsys):
 
 
 @pytest.mark.parametrize("command, n", [("simulate", 25), ("export", 15), ("info", 12), ("validate", 8),
-                                        ("table", 5), ("list", 1)])
+                                        ("table", 5), ("list", 1), ("sensitivity", 10)])
 def test_valid_arguments_are_never_refused(command, n, capsys):
     """Property: generated valid values only (units of any scale, °C, presets and files, parameter sets, rate
     overrides, stochastic methods with a small volume) exit 0 and write their outputs: no false rejection."""

@@ -34,7 +34,13 @@ quadratures.
 
 Hot loops are written out rather than calling helpers: numba keeps an atomic
 reference count for every array passed to even an inlined helper, and these
-took 15 % of a step.
+took 15 % of a step. The stage loop stays written out (as helpers, its solve
+and right-hand side kept those counts: +4–17 % per solve, measured). The
+per-step and set-up blocks are inlined helpers shared with the sensitivity
+kernel (kernels/sensitivity.py); numba's pruning removes their counts as long
+as a helper has no ``break`` or ``return`` inside a loop and no array used
+only in a branch (checked in the LLVM IR: one count pair per step is left, on
+``lu``).
 
 Inputs
 ------
@@ -217,6 +223,273 @@ def apply_bolus(y, code, amount):
         y[-1 - code] = amount
 
 
+# ---- Set-up pieces shared with kernels/sensitivity.py (once per solve or per segment).
+
+@njit(inline='always')
+def _live_network(k, reactant_idx, reactant_coef, net_stoich, seeded, y0, atol, bolus_species, source_species):
+    """The live subsystem (see "What is integrated") given ``seeded``, the species that start non-zero
+    (or are otherwise perturbed; the species boluses and sources feed are added here): (species_index
+    (n_sl,) the live species' network indices, group_of (n_r,) each reaction's rate group or −1,
+    group_slots (n_g, 3), weights (n_sl, n_g), then y0, atol, bolus_species and source_species in the
+    live numbering)."""
+    n_s = y0.shape[0]
+    for b in range(bolus_species.shape[0]):
+        code = bolus_species[b]
+        seeded[code if code >= 0 else -1 - code] = True
+    for j in range(source_species.shape[0]):
+        seeded[source_species[j]] = True
+    live_species, live_reactions = live_subsystem(k, reactant_idx, net_stoich, seeded)
+    species_index = np.nonzero(live_species)[0]
+    n_sl = species_index.shape[0]
+    position = np.full(n_s, -1, dtype=np.int64)
+    for p in range(n_sl):
+        position[species_index[p]] = p
+    all_slots = reactant_slots(reactant_idx, reactant_coef, n_s)
+    group_of, group_slots = rate_groups(all_slots, live_reactions, position, n_sl)
+    n_g = group_slots.shape[0]
+    # dy_a/dt = Σ_g weights[a, g]·Π_g x with weights[a, g] = Σ_{i in g} k_i·ν_ia: reactions with the
+    # same reactants share one product, which halves the rate work of the iron network (19 → 10).
+    weights = np.zeros((n_sl, n_g))
+    for i in range(k.shape[0]):
+        g = group_of[i]
+        if g < 0:
+            continue
+        for a in range(n_sl):
+            weights[a, g] += k[i] * net_stoich[i, species_index[a]]
+    y0_live = np.empty(n_sl)
+    atol_live = np.empty(n_sl)
+    for a in range(n_sl):
+        y0_live[a] = y0[species_index[a]]
+        atol_live[a] = atol[species_index[a]]
+    bolus_live = np.empty_like(bolus_species)
+    for b in range(bolus_species.shape[0]):
+        code = bolus_species[b]
+        bolus_live[b] = position[code] if code >= 0 else -1 - position[-1 - code]
+    source_live = np.empty_like(source_species)
+    for j in range(source_species.shape[0]):
+        source_live[j] = position[source_species[j]]
+    return species_index, group_of, group_slots, weights, y0_live, atol_live, bolus_live, source_live
+
+
+@njit(inline='always')
+def _method_constants(method):
+    """(stages, dense-output terms, γ, controller exponent e, 1e-2^e, a, b, c, d, nodes, H) of a method
+    (the tableaus.py index: a compile-time constant in this module's kernels)."""
+    exponent = ORDER_EXPONENT[method]
+    return (STAGES[method], DENSE_TERMS[method], GAMMA[method], exponent, 1e-2 ** exponent, A[method], B[method],
+            C[method], D[method], NODES[method], H[method])
+
+
+@njit(inline='always')
+def _bolus_due(bolus_time, b, t, first):
+    """Whether bolus b applies at t: at t exactly, or at or before it at the start (``first``)."""
+    return bolus_time[b] == t or first and bolus_time[b] <= t
+
+
+@njit(inline='always')
+def _apply_boluses(t, first, bolus_time, bolus_species, bolus_amount, y):
+    """Apply the boluses due at t (``_bolus_due``) to y, in their order."""
+    for b in range(bolus_time.shape[0]):
+        if _bolus_due(bolus_time, b, t, first):
+            apply_bolus(y, bolus_species[b], bolus_amount[b])
+
+
+# ---- Per-step pieces shared with kernels/sensitivity.py (one copy of the logic; inlined, and their
+# array arguments are touched once per step or less, not in the stage loops).
+
+@njit(inline='always')
+def _limit_step(t, t_stop, h, h_max, attempts, max_steps):
+    """(status, h) for the next attempt: h capped by h_max and stretched to land on t_stop when within
+    0.01 % of it; status MAX_STEPS_EXCEEDED (h as it was) or STEP_TOO_SMALL when the integration must
+    stop, else SUCCESS."""
+    if attempts >= max_steps:
+        return MAX_STEPS_EXCEEDED, h
+    h = min(h, h_max)
+    if t + 1.0001 * h >= t_stop:
+        h = t_stop - t
+    if h <= 16.0 * EPS * abs(t) or h <= 0.0:
+        return STEP_TOO_SMALL, h
+    return SUCCESS, h
+
+
+@njit(inline='always')
+def _record_failure(status, t, h, attempted, jac, y, estimate, y_new, rtol, atol, failure):
+    """Fill failure for a ``_limit_step`` status: the time, the step and the limiting species (the
+    stiffest one when the step limit was reached and no step named one, else the largest error ratio
+    of the last attempt, ``estimate`` being its error estimate)."""
+    failure[FAIL_TIME] = t
+    failure[FAIL_STEP] = h
+    if status == MAX_STEPS_EXCEEDED:
+        if failure[FAIL_SPECIES] < 0:
+            failure[FAIL_SPECIES] = _stiffest_species(jac, y)
+    elif attempted:
+        failure[FAIL_SPECIES] = _largest_error_species(estimate, y, y_new, rtol, atol)
+
+
+@njit(inline='always')
+def _segment_start(t, t_stop, h_max, y, f0, x_clipped, slots, weights, active, source_species, source_amplitude,
+                   source_decay, source_start, source_stop, rtol, atol, n_norm, exponent, y_probe, f_probe,
+                   rates0, rates):
+    """At the start of a segment [t, t_stop]: set which sources run in it, f0 = f(t, y), and return
+    the starting step (two evaluations of f)."""
+    for j in range(source_species.shape[0]):
+        active[j] = source_start[j] <= t and t < source_stop[j]
+    _derivatives(t, y, x_clipped, slots, weights, active, source_species,
+                 source_amplitude, source_decay, source_start, rates0, f0)
+    return _initial_step(t, y, f0, x_clipped, slots, weights, active, source_species,
+                         source_amplitude, source_decay, source_start, rtol, atol, n_norm, exponent,
+                         min(t_stop - t, h_max), y_probe, f_probe, rates)
+
+
+@njit(inline='always')
+def _rates_and_jacobian(t, y, x, slots, weights, jac_position, jac_start, jac_source, jac_coefficient,
+                        active, source_species, source_amplitude, source_decay, source_start,
+                        rates, drdx, f0, jac_flat, ft):
+    """At the step's start y: x = max(y, 0) (its padding slot left as it is), the group rates, their
+    slot derivatives (∂r_g/∂(slot s) at 3·g + s), f0 = f(t, y), the Jacobian (through its flat view,
+    jacobian_structure's entries) and, with sources, ft = ∂f/∂t. Written out (no _derivatives call):
+    the products are shared between rates and derivatives."""
+    n_s = y.shape[0]
+    for i in range(n_s):
+        x[i] = y[i] if y[i] > 0.0 else 0.0
+    for g in range(slots.shape[0]):
+        x0 = x[slots[g, 0]]
+        x1 = x[slots[g, 1]]
+        x2 = x[slots[g, 2]]
+        rates[g] = x0 * x1 * x2
+        drdx[3 * g] = x1 * x2
+        drdx[3 * g + 1] = x0 * x2
+        drdx[3 * g + 2] = x0 * x1
+    for a in range(n_s):
+        total = 0.0
+        for g in range(slots.shape[0]):
+            total += weights[a, g] * rates[g]
+        f0[a] = total
+    for e in range(jac_position.shape[0]):
+        total = 0.0
+        for p in range(jac_start[e], jac_start[e + 1]):
+            total += jac_coefficient[p] * drdx[jac_source[p]]
+        jac_flat[jac_position[e]] = total
+    # Unconditional (no loop runs without sources): an array used in a branch of an inlined helper keeps
+    # its reference count.
+    _add_sources(t, active, source_species, source_amplitude, source_decay, source_start, f0)
+    _source_time_derivative(t, active, source_species, source_amplitude, source_decay, source_start, ft)
+
+
+@njit(inline='always')
+def _step_matrix(h, gamma, n_stages, c_coef, c_over_h, jac, lu):
+    """c_over_h = c/h (divisions in the stage loops cost more than the rest) and lu = I/(hγ) − J, for
+    lu_factor (called by the kernel itself: inlined through this helper, its early returns would keep
+    reference counts on lu and pivots)."""
+    inverse_hgamma = 1.0 / (h * gamma)
+    inverse_h = 1.0 / h
+    n_s = jac.shape[0]
+    for a in range(n_s):
+        for b in range(n_s):
+            lu[a, b] = -jac[a, b]
+        lu[a, a] += inverse_hgamma
+    for a in range(n_stages):
+        for b in range(a):
+            c_over_h[a, b] = c_coef[a, b] * inverse_h
+
+
+@njit(inline='always')
+def _advance(y, u, b_coef, n_stages, rtol, atol, n_norm, y_new):
+    """y_new = y + Σ_j b_j·u_j and, in the same pass, the error norm of the embedded estimate u_last
+    (inf when y_new is not finite: every b_j is non-zero in both methods, so a non-finite stage
+    reaches y_new)."""
+    finite = True
+    total = 0.0
+    for i in range(y.shape[0]):
+        value = y[i]
+        for j in range(n_stages):
+            value += b_coef[j] * u[j, i]
+        y_new[i] = value
+        if not np.isfinite(value):
+            finite = False
+        scale = atol[i] + rtol * max(abs(y[i]), abs(value))
+        total += (u[n_stages - 1, i] / scale) ** 2
+    return np.sqrt(total / max(n_norm, 1.0)) if finite else np.inf
+
+
+@njit(inline='always')
+def _negative_species(err, y_new, atol):
+    """After a step with err ≤ 1: the first species below −atol (a rejection), else −1."""
+    limiting = -1
+    if err <= 1.0:
+        i = 0
+        # No break or return inside the loop: either keeps the arrays' reference counts when inlined.
+        while limiting < 0 and i < y_new.shape[0]:
+            if y_new[i] < -atol[i]:
+                limiting = i
+            i += 1
+    return limiting
+
+
+@njit(inline='always')
+def _retry_factor(err, limiting, y, y_new, estimate, rtol, atol, accepted_in_segment, last_rejected, exponent,
+                  failure):
+    """For a rejected step (err > 1, or species ``limiting`` below −atol): record the limiting species
+    (with err > 1, the largest error ratio of ``estimate``) and return the factor for the retry."""
+    failure[FAIL_SPECIES] = limiting if limiting >= 0 else _largest_error_species(estimate, y, y_new, rtol, atol)
+    if not np.isfinite(err) or err > 1.0 and accepted_in_segment == 0 and not last_rejected:
+        return 0.1 if np.isfinite(err) else 0.25
+    if err > 1.0:
+        return max(SHRINK_MIN, SAFETY * err ** -exponent)
+    return 0.5  # a negative concentration beyond atol: retry with a smaller step
+
+
+@njit(inline='always')
+def _step_end(t, h, t_stop):
+    """t + h, snapped onto t_stop when within rounding of it."""
+    t_new = t + h
+    if t_stop - t_new <= 16.0 * EPS * abs(t_stop):
+        t_new = t_stop
+    return t_new
+
+
+@njit(inline='always')
+def _after_acceptance(err, h, h_accepted, root_err_accepted, root_err_floor, exponent, accepted_in_segment,
+                      last_rejected):
+    """The step controller after an accepted step of size h with error norm err: (next h, h as the
+    last accepted step, max(1e-2, err)^e to remember, accepted_in_segment + 1).
+
+    One power per step (a pow costs about as much as a species' stage arithmetic): with g = err^−e,
+    the predictive factor (err_acc/err²)^e is err_acc^e·g²."""
+    g = max(err, 1e-10) ** -exponent
+    factor = min(GROWTH_MAX, max(SHRINK_MIN, SAFETY * g))
+    if accepted_in_segment > 0:
+        # Gustafsson's predictive controller (as in RODAS): damps step-size oscillation.
+        predictive = (h / h_accepted) * SAFETY * root_err_accepted * g * g
+        factor = min(factor, min(GROWTH_MAX, max(SHRINK_MIN, predictive)))
+    if last_rejected:
+        factor = min(factor, 1.0)  # no growth right after a rejection
+    return h * factor, h, max(root_err_floor, 1.0 / g), accepted_in_segment + 1
+
+
+@njit(inline='always')
+def _dense_weights(theta, h_dense, n_dense, n_stages, dense_weights):
+    """w_j = Σ_m θ^m·H[m, j]: Σ_m θ^m·K_m with K_m = Σ_j H[m, j]·(stage j) is Σ_j w_j·(stage j), so
+    forming the n_stages weights once per output time saves a factor n_dense per component."""
+    for j in range(n_stages):
+        w_j = 0.0
+        for m in range(n_dense - 1, -1, -1):
+            w_j = h_dense[m, j] + theta * w_j
+        dense_weights[j] = w_j
+
+
+@njit(inline='always')
+def _dense_output(theta, dense_weights, n_stages, stages, before, after, clip, out, row):
+    """out[row] = the continuous extension at θ of a quantity going from ``before`` to ``after`` with
+    increments ``stages`` (n_stages, n); clipped at 0 when ``clip``."""
+    for i in range(before.shape[0]):
+        total = 0.0
+        for j in range(n_stages):
+            total += dense_weights[j] * stages[j, i]
+        value = (1.0 - theta) * before[i] + theta * (after[i] + (1.0 - theta) * total)
+        out[row, i] = value if value > 0.0 or not clip else 0.0
+
+
 @njit
 def integrate(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
               bolus_time, bolus_species, bolus_amount,
@@ -247,42 +520,10 @@ def integrate(k, reactant_idx, reactant_coef, net_stoich, y0, t0, t_out, stops,
     literally(method)
     n_s = y0.shape[0]
     n_r = k.shape[0]
-    seeded = y0 > 0.0
-    for b in range(bolus_species.shape[0]):
-        code = bolus_species[b]
-        seeded[code if code >= 0 else -1 - code] = True
-    for j in range(source_species.shape[0]):
-        seeded[source_species[j]] = True
-    live_species, live_reactions = live_subsystem(k, reactant_idx, net_stoich, seeded)
-    species_index = np.nonzero(live_species)[0]
+    species_index, group_of, group_slots, weights, y0_live, atol_live, bolus_live, source_live = _live_network(
+        k, reactant_idx, reactant_coef, net_stoich, y0 > 0.0, y0, atol, bolus_species, source_species)
     n_sl = species_index.shape[0]
-    position = np.full(n_s, -1, dtype=np.int64)
-    for p in range(n_sl):
-        position[species_index[p]] = p
-    all_slots = reactant_slots(reactant_idx, reactant_coef, n_s)
-    group_of, group_slots = rate_groups(all_slots, live_reactions, position, n_sl)
     n_g = group_slots.shape[0]
-    # dy_a/dt = Σ_g weights[a, g]·Π_g x with weights[a, g] = Σ_{i in g} k_i·ν_ia: reactions with the
-    # same reactants share one product, which halves the rate work of the iron network (19 → 10).
-    weights = np.zeros((n_sl, n_g))
-    for i in range(n_r):
-        g = group_of[i]
-        if g < 0:
-            continue
-        for a in range(n_sl):
-            weights[a, g] += k[i] * net_stoich[i, species_index[a]]
-    y0_live = np.empty(n_sl)
-    atol_live = np.empty(n_sl)
-    for a in range(n_sl):
-        y0_live[a] = y0[species_index[a]]
-        atol_live[a] = atol[species_index[a]]
-    bolus_live = np.empty_like(bolus_species)
-    for b in range(bolus_species.shape[0]):
-        code = bolus_species[b]
-        bolus_live[b] = position[code] if code >= 0 else -1 - position[-1 - code]
-    source_live = np.empty_like(source_species)
-    for j in range(source_species.shape[0]):
-        source_live[j] = position[source_species[j]]
     n_out = t_out.shape[0]
     out_y_live = np.empty((n_out, n_sl))
     out_q_live = np.zeros((n_out, n_g + n_sl if quadratures else 0))
@@ -347,17 +588,8 @@ def _integrate_live(slots, weights, y0, t0, t_out, stops,
     jac_position, jac_start, jac_source, jac_coefficient = jacobian_structure(weights, slots)
     lu = np.empty((n_s, n_s))
     pivots = np.empty(n_s, dtype=np.int64)
-    n_stages = STAGES[method]
-    n_dense = DENSE_TERMS[method]
-    gamma = GAMMA[method]
-    exponent = ORDER_EXPONENT[method]
-    root_err_floor = 1e-2 ** exponent
-    a_coef = A[method]
-    b_coef = B[method]
-    c_coef = C[method]
-    d_coef = D[method]
-    nodes = NODES[method]
-    h_dense = H[method]
+    (n_stages, n_dense, gamma, exponent, root_err_floor, a_coef, b_coef, c_coef, d_coef, nodes,
+     h_dense) = _method_constants(method)
     c_over_h = np.empty((n_stages, n_stages))
     dense_weights = np.empty(n_stages)
     u = np.empty((n_stages, n_s))
@@ -375,9 +607,7 @@ def _integrate_live(slots, weights, y0, t0, t_out, stops,
     failure[FAIL_SPECIES] = -1.0
 
     t = t0
-    for b in range(bolus_time.shape[0]):
-        if bolus_time[b] <= t0:
-            apply_bolus(y, bolus_species[b], bolus_amount[b])
+    _apply_boluses(t, True, bolus_time, bolus_species, bolus_amount, y)
     next_out = 0
     while next_out < n_out and t_out[next_out] <= t0:
         for i in range(n_s):
@@ -388,78 +618,31 @@ def _integrate_live(slots, weights, y0, t0, t_out, stops,
         t_stop = stops[s]
         if t_stop <= t:
             continue
-        for j in range(n_src):
-            active[j] = source_start[j] <= t and t < source_stop[j]
-        _derivatives(t, y, x_clipped, slots, weights, active, source_species,
-                     source_amplitude, source_decay, source_start, rates0, f0)
+        h = _segment_start(t, t_stop, h_max, y, f0, x_clipped, slots, weights, active, source_species,
+                           source_amplitude, source_decay, source_start, source_stop, rtol, atol, n_norm, exponent,
+                           y_stage, f_probe, rates0, rates)
         n_rhs += 2
-        h = _initial_step(t, y, f0, x_clipped, slots, weights, active, source_species,
-                          source_amplitude, source_decay, source_start, rtol, atol, n_norm, exponent,
-                          min(t_stop - t, h_max),
-                          y_stage, f_probe, rates)
         need_jacobian = True
         accepted_in_segment = 0
         last_rejected = False
         h_accepted = 0.0
         root_err_accepted = 0.0
         while t < t_stop:
-            if n_steps + n_rejected >= max_steps:
-                failure[FAIL_TIME] = t
-                failure[FAIL_STEP] = h
-                if failure[FAIL_SPECIES] < 0:
-                    failure[FAIL_SPECIES] = _stiffest_species(jac, y)
+            status, h = _limit_step(t, t_stop, h, h_max, n_steps + n_rejected, max_steps)
+            if status != SUCCESS:
+                _record_failure(status, t, h, n_steps + n_rejected > 0, jac, y, u[n_stages - 1], y_new, rtol, atol,
+                                failure)
                 _store_counters(counters, n_steps, n_rejected, n_rhs, n_jac, n_lu)
-                return MAX_STEPS_EXCEEDED
-            h = min(h, h_max)
-            if t + 1.0001 * h >= t_stop:
-                h = t_stop - t
-            if h <= 16.0 * EPS * abs(t) or h <= 0.0:
-                failure[FAIL_TIME] = t
-                failure[FAIL_STEP] = h
-                if n_steps + n_rejected > 0:
-                    failure[FAIL_SPECIES] = _largest_error_species(u[n_stages - 1], y, y_new, rtol, atol)
-                _store_counters(counters, n_steps, n_rejected, n_rhs, n_jac, n_lu)
-                return STEP_TOO_SMALL
+                return status
             if need_jacobian:
-                # Rates, their slot derivatives, f and the Jacobian at y, written out (see the stage loop).
-                for i in range(n_s):
-                    x_clipped[i] = y[i] if y[i] > 0.0 else 0.0
-                for r in range(n_r):
-                    x0 = x_clipped[slots[r, 0]]
-                    x1 = x_clipped[slots[r, 1]]
-                    x2 = x_clipped[slots[r, 2]]
-                    rates0[r] = x0 * x1 * x2
-                    drdx[3 * r] = x1 * x2
-                    drdx[3 * r + 1] = x0 * x2
-                    drdx[3 * r + 2] = x0 * x1
-                for a in range(n_s):
-                    total = 0.0
-                    for r in range(n_r):
-                        total += weights[a, r] * rates0[r]
-                    f0[a] = total
-                for e in range(jac_position.shape[0]):
-                    total = 0.0
-                    for p in range(jac_start[e], jac_start[e + 1]):
-                        total += jac_coefficient[p] * drdx[jac_source[p]]
-                    jac_flat[jac_position[e]] = total
-                if n_src > 0:
-                    _add_sources(t, active, source_species, source_amplitude, source_decay, source_start, f0)
-                    _source_time_derivative(t, active, source_species, source_amplitude, source_decay,
-                                            source_start, ft)
+                _rates_and_jacobian(t, y, x_clipped, slots, weights, jac_position, jac_start, jac_source,
+                                    jac_coefficient, active, source_species, source_amplitude, source_decay,
+                                    source_start, rates0, drdx, f0, jac_flat, ft)
                 n_rhs += 1
                 n_jac += 1
                 need_jacobian = False
-
-            inverse_hgamma = 1.0 / (h * gamma)
-            inverse_h = 1.0 / h
-            for a in range(n_stages):
-                for b in range(a):
-                    c_over_h[a, b] = c_coef[a, b] * inverse_h  # divisions in the stage loops cost more than the rest
-            for a in range(n_s):
-                for b in range(n_s):
-                    lu[a, b] = -jac[a, b]
-                lu[a, a] += inverse_hgamma
             n_lu += 1
+            _step_matrix(h, gamma, n_stages, c_coef, c_over_h, jac, lu)
             if not lu_factor(lu, pivots):
                 n_rejected += 1
                 failure[FAIL_SPECIES] = _stiffest_species(jac, y)
@@ -540,39 +723,12 @@ def _integrate_live(slots, weights, y0, t0, t_out, stops,
                 for i in range(n_q):
                     v[stage, i] *= hgamma
 
-            # y_new = y + Σ_j b_j·u_j and the error norm of the embedded estimate u_last in one pass. A
-            # non-finite stage reaches y_new: every b_j is non-zero in both methods.
-            finite = True
-            total = 0.0
-            for i in range(n_s):
-                value = y[i]
-                for j in range(n_stages):
-                    value += b_coef[j] * u[j, i]
-                y_new[i] = value
-                if not np.isfinite(value):
-                    finite = False
-                scale = atol[i] + rtol * max(abs(y[i]), abs(value))
-                total += (u[n_stages - 1, i] / scale) ** 2
-            err = np.sqrt(total / max(n_norm, 1.0)) if finite else np.inf
-
-            limiting = -1
-            if err <= 1.0:
-                for i in range(n_s):
-                    if y_new[i] < -atol[i]:
-                        limiting = i
-                        break
+            err = _advance(y, u, b_coef, n_stages, rtol, atol, n_norm, y_new)
+            limiting = _negative_species(err, y_new, atol)
             if err > 1.0 or limiting >= 0:
                 n_rejected += 1
-                if limiting < 0:
-                    limiting = _largest_error_species(u[n_stages - 1], y, y_new, rtol, atol)
-                failure[FAIL_SPECIES] = limiting
-                if not np.isfinite(err) or err > 1.0 and accepted_in_segment == 0 and not last_rejected:
-                    factor = 0.1 if np.isfinite(err) else 0.25
-                elif err > 1.0:
-                    factor = max(SHRINK_MIN, SAFETY * err ** -exponent)
-                else:
-                    factor = 0.5  # a negative concentration beyond atol: retry with a smaller step
-                h *= factor
+                h *= _retry_factor(err, limiting, y, y_new, u[n_stages - 1], rtol, atol, accepted_in_segment,
+                                   last_rejected, exponent, failure)
                 last_rejected = True
                 continue
 
@@ -585,27 +741,13 @@ def _integrate_live(slots, weights, y0, t0, t_out, stops,
                     b_j = b_coef[j]
                     for i in range(n_q):
                         q_new[i] += b_j * v[j, i]
-            t_new = t + h
-            if t_stop - t_new <= 16.0 * EPS * abs(t_stop):
-                t_new = t_stop
+            t_new = _step_end(t, h, t_stop)
             while next_out < n_out and t_out[next_out] < t_new:
                 theta = (t_out[next_out] - t) / h
-                # Σ_m θ^m·K_m with K_m = Σ_j H[m, j]·(stage j) is Σ_j w_j·(stage j), w_j = Σ_m θ^m·H[m, j]:
-                # forming the n_stages weights once per output time saves a factor n_dense per component.
-                for j in range(n_stages):
-                    w_j = 0.0
-                    for m in range(n_dense - 1, -1, -1):
-                        w_j = h_dense[m, j] + theta * w_j
-                    dense_weights[j] = w_j
-                # Part 0 is y (clipped at 0), part 1 q.
-                for part in range(2 if quadratures else 1):
-                    stages, before, after, out = (u, y, y_new, out_y) if part == 0 else (v, q, q_new, out_q)
-                    for i in range(before.shape[0]):
-                        total = 0.0
-                        for j in range(n_stages):
-                            total += dense_weights[j] * stages[j, i]
-                        value = (1.0 - theta) * before[i] + theta * (after[i] + (1.0 - theta) * total)
-                        out[next_out, i] = value if value > 0.0 or part == 1 else 0.0
+                _dense_weights(theta, h_dense, n_dense, n_stages, dense_weights)
+                _dense_output(theta, dense_weights, n_stages, u, y, y_new, True, out_y, next_out)
+                if quadratures:
+                    _dense_output(theta, dense_weights, n_stages, v, q, q_new, False, out_q, next_out)
                 next_out += 1
             for i in range(n_s):
                 y[i] = y_new[i] if y_new[i] > 0.0 else 0.0
@@ -613,26 +755,12 @@ def _integrate_live(slots, weights, y0, t0, t_out, stops,
                 q[i] = q_new[i]
             t = t_new
 
-            # One power per step (a pow costs about as much as a species' stage arithmetic): with
-            # g = err^−e, the predictive factor (err_acc/err²)^e is err_acc^e·g².
-            g = max(err, 1e-10) ** -exponent
-            factor = min(GROWTH_MAX, max(SHRINK_MIN, SAFETY * g))
-            if accepted_in_segment > 0:
-                # Gustafsson's predictive controller (as in RODAS): damps step-size oscillation.
-                predictive = (h / h_accepted) * SAFETY * root_err_accepted * g * g
-                factor = min(factor, min(GROWTH_MAX, max(SHRINK_MIN, predictive)))
-            h_accepted = h
-            root_err_accepted = max(root_err_floor, 1.0 / g)  # max(1e-2, err)^e
-            if last_rejected:
-                factor = min(factor, 1.0)
-            accepted_in_segment += 1
+            h, h_accepted, root_err_accepted, accepted_in_segment = _after_acceptance(
+                err, h, h_accepted, root_err_accepted, root_err_floor, exponent, accepted_in_segment, last_rejected)
             last_rejected = False
-            h *= factor
             need_jacobian = True
 
-        for b in range(bolus_time.shape[0]):
-            if bolus_time[b] == t_stop:
-                apply_bolus(y, bolus_species[b], bolus_amount[b])
+        _apply_boluses(t_stop, False, bolus_time, bolus_species, bolus_amount, y)
         while next_out < n_out and t_out[next_out] <= t_stop:
             for i in range(n_s):
                 out_y[next_out, i] = y[i]
