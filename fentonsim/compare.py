@@ -158,15 +158,12 @@ def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=
     if decompose and len(presets) >= 2:
         stage_conditions = _stage_conditions(presets[0].replace(pH=ph_values[0]), presets[1].replace(pH=ph_values[1]))
     sampling = bool(uncertainty) and not stochastic
-    steps = Steps(sum(1 + (c.name in alternatives) + (len(presets) if stochastic else 0) + sampling
-                      for c in catalyst_list), progress, "compare")
-    try:
+    with Steps(sum(1 + (c.name in alternatives) + (len(presets) if stochastic else 0) + sampling
+                   for c in catalyst_list), progress, "compare") as steps:
         rows, caveats, oxygen_used, stages, alternative_rows, samples, sampled, draws, failed = _compare_runs(
             catalyst_list, presets, ph_values, networks, alternatives, mechanisms, own_rates, stage_conditions,
             dose_m, extra, probe, t_out, t_end_s, n_points, stochastic, runs, seed, volume, rates, parameter_set,
             uncertainty, boluses, sources, steps)
-    finally:
-        steps.close()
     # As the first catalyst's runs used it (starting O2, supply constants after any override).
     oxygen = [oxygen_used[j] for j in range(len(presets))]
     result = _assemble(catalyst_list, presets, ph_values, rows, dict(
@@ -195,7 +192,6 @@ def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=
     else:
         result = _add_samples(result, catalyst_list, len(presets), draws, samples, sampled, failed)
     return result
-
 
 
 def _compare_runs(catalyst_list, presets, ph_values, networks, alternatives, mechanisms, own_rates, stage_conditions,

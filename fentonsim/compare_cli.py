@@ -23,6 +23,7 @@ DEFAULT_OUT = "fentonsim-compare"
 #: Latin-hypercube samples per catalyst a comparison accepts (64 take about a second).
 MAX_UNCERTAINTY_SAMPLES = 10_000
 
+
 def _name_value(flag):
     def parse(text: str) -> tuple:
         name, sep, value = text.partition("=")
