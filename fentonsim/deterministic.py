@@ -53,6 +53,7 @@ import numpy as np
 from .errors import ConditionsError, SolverError
 from .inputs import compile_inputs
 from .kernels import checks, rosenbrock, tableaus
+from .kernels import laws as laws_kernel
 from .scipy_solvers import solve_with_scipy
 from .solution import COUNTER_NAMES, DEFAULT_MAX_STEPS, ODEBatch, ODESolution  # noqa: F401 (public here too)
 
@@ -87,6 +88,17 @@ def _kernel_array(values):
     handed to the kernels is brought to the one type they are compiled for."""
     array = np.ascontiguousarray(values, dtype=float)
     return array if array.flags.writeable else array.copy()
+
+
+def _check_initial(network, y0):
+    """Refuse non-finite initial values, and negative ones except for state variables that may be negative
+    (an imported SBML model's quantities under general laws and rate rules, fentonsim.laws)."""
+    if _finite_non_negative(y0):
+        return
+    signed = network.laws.signed if network.has_general_laws else np.zeros(network.n_species, dtype=bool)
+    if np.all(np.isfinite(y0)) and not np.any((y0 < 0) & ~signed):
+        return
+    raise ConditionsError("initial concentrations must be finite and non-negative")
 
 
 def _finite_non_negative(values):
@@ -243,8 +255,7 @@ def solve_ode(network, k, y0, t_out, *, boluses=(), sources=(), rtol=DEFAULT_RTO
     if k.shape != (network.n_reactions,) or y0.shape != (network.n_species,):
         raise ConditionsError(f"expected k of shape ({network.n_reactions},) and y0 of shape "
                               f"({network.n_species},), found {k.shape} and {y0.shape}")
-    if not _finite_non_negative(y0):
-        raise ConditionsError("initial concentrations must be finite and non-negative")
+    _check_initial(network, y0)
     _check_rate_constants(network, k)
     inputs = compile_inputs(network, boluses, sources, t0, t_out[-1])
     metric = metric_times(t_out, inputs.stops) if metric_grid else None
@@ -252,6 +263,7 @@ def solve_ode(network, k, y0, t_out, *, boluses=(), sources=(), rtol=DEFAULT_RTO
     if not (isinstance(max_steps, (int, np.integer)) and max_steps > 0):
         raise ConditionsError(f"`max_steps` must be a positive integer, found {max_steps!r}")
     if solver not in ROSENBROCK_SOLVERS:
+        network.require_mass_action(f"solver `{solver}`")
         return _split_solution(solve_with_scipy(network, k, y0, t_all, inputs, rtol, atol_arr, solver, t0,
                                                 max_steps=int(max_steps)), t_out, out_rows, metric, metric_rows)
     if not h_max > 0:
@@ -263,8 +275,8 @@ def solve_ode(network, k, y0, t_out, *, boluses=(), sources=(), rtol=DEFAULT_RTO
     counters = np.zeros(rosenbrock.N_COUNTERS, dtype=np.int64)
     failure = np.zeros(3)
     start = _time.perf_counter()
-    status = rosenbrock.INTEGRATE[solver](
-        k, network.reactant_idx, network.reactant_coef, network.net_stoich, y0, float(t0), t_all, inputs.stops,
+    status = _kernel(network, solver, rosenbrock.INTEGRATE, laws_kernel.INTEGRATE)(
+        k, *_structure(network), y0, float(t0), t_all, inputs.stops,
         inputs.bolus_time, inputs.bolus_species, inputs.bolus_amount,
         inputs.source_species, inputs.source_amplitude, inputs.source_decay, inputs.source_start,
         inputs.source_stop, rtol, atol_arr, float(h_max), int(max_steps), bool(fluxes),
@@ -275,6 +287,18 @@ def solve_ode(network, k, y0, t_out, *, boluses=(), sources=(), rtol=DEFAULT_RTO
     extent, exposure = (out_q[:, :n_r], out_q[:, n_r:]) if fluxes else (None, None)
     return _split_solution(ODESolution(t_all, out_y, extent, exposure, dict(zip(COUNTER_NAMES, counters.tolist())),
                                        solver, rtol, atol_arr, wall, inputs), t_out, out_rows, metric, metric_rows)
+
+
+def _kernel(network, solver, mass_action, general):
+    """The compiled entry point for ``solver``: the mass-action kernel, or the general-law one (kernels/laws.py)."""
+    return (general if network.has_general_laws else mass_action)[solver]
+
+
+def _structure(network) -> tuple:
+    """The network arrays the chosen kernel takes before y0: reactant tables or law programs, then net_stoich."""
+    if network.has_general_laws:
+        return (*network.laws.kernel_arguments(), network.net_stoich)
+    return network.reactant_idx, network.reactant_coef, network.net_stoich
 
 
 def _split_solution(solution, t_out, out_rows, metric, metric_rows) -> ODESolution:
@@ -336,8 +360,7 @@ def solve_ode_batch(network, k, y0, t_out, *, boluses=(), sources=(), bolus_amou
     y0 = _kernel_array(np.broadcast_to(np.asarray(y0, dtype=float), (n_c, network.n_species)))
     if k.shape != (n_c, network.n_reactions):
         raise ConditionsError(f"expected k of shape (n_c, {network.n_reactions}), found {k.shape}")
-    if not _finite_non_negative(y0):
-        raise ConditionsError("initial concentrations must be finite and non-negative")
+    _check_initial(network, y0)
     _check_rate_constants(network, k)
     inputs = compile_inputs(network, boluses, sources, t0, t_out[-1])
     metric = metric_times(t_out, inputs.stops) if metric_grid else None
@@ -359,8 +382,8 @@ def solve_ode_batch(network, k, y0, t_out, *, boluses=(), sources=(), bolus_amou
     failure = np.zeros((n_c, 3))
     status = np.zeros(n_c, dtype=np.int64)
     start = _time.perf_counter()
-    rosenbrock.INTEGRATE_BATCH[solver](
-        k, network.reactant_idx, network.reactant_coef, network.net_stoich, y0, float(t0), t_all, inputs.stops,
+    _kernel(network, solver, rosenbrock.INTEGRATE_BATCH, laws_kernel.INTEGRATE_BATCH)(
+        k, *_structure(network), y0, float(t0), t_all, inputs.stops,
         inputs.bolus_time, inputs.bolus_species, amounts,
         inputs.source_species, source_amplitude, inputs.source_decay, inputs.source_start,
         inputs.source_stop, rtol, atol_arr, float(h_max), int(max_steps), bool(fluxes),

@@ -13,6 +13,8 @@ dataclasses and in the canonical mechanism text.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 #: Operators and functions, with the numpy function evaluating them on arrays.
@@ -27,10 +29,42 @@ OPERATORS = {
     "log10": np.log10,
     "sqrt": np.sqrt,
     "abs": np.abs,
+    "min": lambda *a: np.minimum.reduce(np.broadcast_arrays(*a)) if len(a) > 1 else a[0],
+    "max": lambda *a: np.maximum.reduce(np.broadcast_arrays(*a)) if len(a) > 1 else a[0],
+    # piecewise(v1, c1, v2, c2, …, otherwise): the first vi whose ci holds (SBML's order), else otherwise.
+    "piecewise": lambda *a: _piecewise(a),
+    # Logic on conditions (relations give booleans, numbers count as true when non-zero).
+    "and": lambda *a: np.logical_and.reduce(np.broadcast_arrays(*a)) if len(a) > 1 else np.asarray(a[0], bool),
+    "or": lambda *a: np.logical_or.reduce(np.broadcast_arrays(*a)) if len(a) > 1 else np.asarray(a[0], bool),
+    "xor": lambda *a: np.logical_xor.reduce(np.broadcast_arrays(*a)) if len(a) > 1 else np.asarray(a[0], bool),
+    "not": np.logical_not,
+    "floor": np.floor,
+    "ceil": np.ceil,
+    "factorial": lambda a: _factorial(a),
+    "sin": np.sin, "cos": np.cos, "tan": np.tan, "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh,
+    "arcsin": np.arcsin, "arccos": np.arccos, "arctan": np.arctan, "arcsinh": np.arcsinh, "arccosh": np.arccosh,
+    "arctanh": np.arctanh,
 }
 
+#: Functions whose value changes only in jumps: their derivative is 0 wherever it exists.
+STEP_FUNCTIONS = ("and", "or", "xor", "not", "floor", "ceil")
+
+
+def _factorial(a):
+    """x! = Γ(x + 1) (SBML's factorial; numbers only: laws with a varying factorial are refused)."""
+    return np.vectorize(lambda v: math.gamma(v + 1.0), otypes=[float])(a)
+
 RELATIONS = {"geq": (np.greater_equal, ">="), "gt": (np.greater, ">"), "leq": (np.less_equal, "<="),
-             "lt": (np.less, "<")}
+             "lt": (np.less, "<"), "eq": (np.equal, "=="), "neq": (np.not_equal, "!=")}
+
+
+def _piecewise(args):
+    """piecewise(v1, c1, …, otherwise) on numbers or arrays (conditions evaluated to booleans)."""
+    pairs = [(args[i], args[i + 1]) for i in range(0, len(args) - 1, 2)]
+    result = args[-1] if len(args) % 2 else np.nan
+    for value, condition in reversed(pairs):
+        result = np.where(condition, value, result)
+    return result[()] if isinstance(result, np.ndarray) and result.ndim == 0 else result
 
 _INFIX = {"plus": " + ", "minus": " - ", "times": " * ", "divide": " / ", "power": "^"}
 
@@ -141,3 +175,117 @@ def to_text(expr) -> str:
     if name == "minus":
         return f"(-{to_text(args[0])})"
     return f"{name}(" + ", ".join(to_text(a) for a in args) + ")"
+
+
+# ---- Exact derivatives, for the Jacobians of general rate laws (fentonsim.laws).
+
+def _is_num(expr, value=None) -> bool:
+    return expr[0] == "num" and (value is None or expr[1] == value)
+
+
+def _plus(*terms):
+    terms = [t for t in terms if not _is_num(t, 0.0)]
+    numbers = [t[1] for t in terms if t[0] == "num"]
+    others = [t for t in terms if t[0] != "num"]
+    constant = sum(numbers)
+    if constant != 0.0 or not others:
+        others.append(num(constant))
+    return others[0] if len(others) == 1 else op("plus", *others)
+
+
+def _times(*factors):
+    if any(_is_num(f, 0.0) for f in factors):
+        return num(0.0)
+    constant = float(np.prod([f[1] for f in factors if f[0] == "num"])) if factors else 1.0
+    others = [f for f in factors if f[0] != "num"]
+    if constant != 1.0 or not others:
+        others.insert(0, num(constant))
+    return others[0] if len(others) == 1 else op("times", *others)
+
+
+def _negate(expr):
+    return num(-expr[1]) if expr[0] == "num" else _times(num(-1.0), expr)
+
+
+def _divide(a, b):
+    if _is_num(a, 0.0):
+        return num(0.0)
+    if _is_num(b, 1.0):
+        return a
+    return op("divide", a, b)
+
+
+def derivative(expr, name: str):
+    """∂expr/∂name as a tree, exact (symbolic rules; zeros and ones folded away).
+
+    Relations and the conditions of ``piecewise`` are piecewise constant, so their derivative is 0
+    almost everywhere and the pieces are differentiated one by one; ``abs``, ``min`` and ``max`` take
+    the derivative of the active branch (at a tie, the first argument's). ``power(a, b)`` with b free of
+    ``name`` is b·a^(b−1)·a'; otherwise a^b·(b'·ln a + b·a'/a).
+    """
+    kind = expr[0]
+    if kind == "num" or kind == "rel" or name not in symbols(expr):
+        return num(0.0)
+    if kind == "sym":
+        return num(1.0)
+    fn, args = expr[1], expr[2]
+    d = [derivative(a, name) for a in args]
+    if fn == "plus":
+        return _plus(*d)
+    if fn == "minus":
+        return _negate(d[0]) if len(args) == 1 else _plus(d[0], _negate(d[1]))
+    if fn == "times":
+        return _plus(*(_times(*(args[:i] + (d[i],) + args[i + 1:])) for i in range(len(args)) if not _is_num(d[i], 0.0)))
+    if fn == "divide":
+        a, b = args
+        numerator = _plus(_times(d[0], b), _negate(_times(a, d[1])))
+        return _divide(numerator, op("power", b, num(2.0)))
+    if fn == "power":
+        a, b = args
+        if name not in symbols(b):
+            exponent = _plus(b, num(-1.0))
+            if _is_num(exponent, 0.0):
+                return _times(b, d[0])
+            return _times(b, a if _is_num(exponent, 1.0) else op("power", a, exponent), d[0])
+        return _times(expr, _plus(_times(d[1], op("ln", a)), _divide(_times(b, d[0]), a)))
+    if fn == "exp":
+        return _times(expr, d[0])
+    if fn == "ln":
+        return _divide(d[0], args[0])
+    if fn == "log10":
+        return _divide(d[0], _times(num(math.log(10.0)), args[0]))
+    if fn == "sqrt":
+        return _divide(d[0], _times(num(2.0), expr))
+    if fn == "abs":
+        return op("piecewise", d[0], ("rel", "geq", (args[0], num(0.0))), _negate(d[0]))
+    if fn in ("min", "max"):
+        if len(args) == 1:
+            return d[0]
+        relation = "leq" if fn == "min" else "geq"
+        rest = op(fn, *args[1:]) if len(args) > 2 else args[1]
+        return op("piecewise", d[0], ("rel", relation, (args[0], rest)), derivative(rest, name))
+    if fn in STEP_FUNCTIONS:
+        return num(0.0)
+    inner = d[0]
+    chain = {
+        "sin": lambda a: op("cos", a), "cos": lambda a: _negate(op("sin", a)),
+        "tan": lambda a: op("divide", num(1.0), op("power", op("cos", a), num(2.0))),
+        "sinh": lambda a: op("cosh", a), "cosh": lambda a: op("sinh", a),
+        "tanh": lambda a: op("minus", num(1.0), op("power", op("tanh", a), num(2.0))),
+        "arcsin": lambda a: op("divide", num(1.0), op("sqrt", op("minus", num(1.0), op("power", a, num(2.0))))),
+        "arccos": lambda a: _negate(op("divide", num(1.0), op("sqrt", op("minus", num(1.0), op("power", a, num(2.0)))))),
+        "arctan": lambda a: op("divide", num(1.0), op("plus", num(1.0), op("power", a, num(2.0)))),
+        "arcsinh": lambda a: op("divide", num(1.0), op("sqrt", op("plus", op("power", a, num(2.0)), num(1.0)))),
+        "arccosh": lambda a: op("divide", num(1.0), op("sqrt", op("minus", op("power", a, num(2.0)), num(1.0)))),
+        "arctanh": lambda a: op("divide", num(1.0), op("minus", num(1.0), op("power", a, num(2.0)))),
+    }
+    if fn in chain:
+        return _times(chain[fn](args[0]), inner)
+    if fn == "piecewise":
+        pieces = list(args)
+        for i in range(0, len(pieces) - 1, 2):
+            pieces[i] = derivative(pieces[i], name)
+        if len(pieces) % 2:
+            pieces[-1] = derivative(pieces[-1], name)
+        return op("piecewise", *pieces)
+    raise ValueError(f"no derivative rule for `{fn}`")

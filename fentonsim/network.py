@@ -12,6 +12,7 @@ each reverse direction is one network reaction.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,8 @@ import numpy as np
 from .conditions import Conditions
 from .constants import GAS_CONSTANT, MAX_REACTION_ORDER, STANDARD_TEMPERATURE, pkw
 from .errors import ConditionsError, MechanismError
+from .expression import symbols, to_text
+from .laws import TIME_SYMBOL, LawError, LawPrograms, compile_laws, mass_action_law
 from .mechanism import validate
 from .mechanism.digest import mechanism_digest
 from .mechanism.equation import format_equation
@@ -114,6 +117,9 @@ class Network:
         Derived outputs (SBML assignment rules).
     counts : bool
         True when the source model's species are molecule counts.
+    laws : fentonsim.laws.LawPrograms or None
+        Programs of every reaction's g in r = k·g when some reaction has a general rate law (mass-action
+        reactions then carry g = Π x^ν); None for a mass-action network, which keeps the specialised kernels.
     yield_laws : tuple of fentonsim.validity.YieldLaw
         Reactions whose branch fractions vary with pH or T, with the range they were measured over
         (runs outside it carry ``validity_warnings``).
@@ -168,6 +174,21 @@ class Network:
     user_rates: tuple = ()
     yield_laws: tuple = ()
     rate_orders: dict = None
+    laws: LawPrograms | None = None
+
+    @property
+    def has_general_laws(self) -> bool:
+        """True when some reaction has a general rate law (fentonsim.laws): only the ODE solvers run it."""
+        return self.laws is not None
+
+    def require_mass_action(self, what: str) -> None:
+        """Raise ConditionsError naming ``what`` when the network has general rate laws."""
+        if self.laws is not None:
+            general = self.laws.general_reactions
+            raise ConditionsError(
+                f"{what} needs mass-action rate laws; `{self.name}` has general rate laws ({', '.join(general[:5])}"
+                f"{', …' if len(general) > 5 else ''}), which only the compiled ODE solvers (rodas5p, rodas4) "
+                "integrate")
 
     @property
     def n_species(self) -> int:
@@ -476,16 +497,19 @@ def compile_network(mechanism: Mechanism) -> Network:
 
     rows = []  # (id, source id, equation, reactants, products, rate, fraction, orders)
     power = []
+    row_laws = []
     for r in mechanism.reactions:
         for b in r.branches:
             rows.append((b.id, r.id, format_equation(r.reactants, b.products), r.reactants, b.products,
                          r.rate, b, dict(r.orders)))
             power.append(r.propensity == "power")
+            row_laws.append(r.law)
         if r.reversible:
             products = r.branches[0].products
             rows.append((f"{r.id}:reverse", r.id, format_equation(products, r.reactants), products,
                          r.reactants, r.reverse_rate, None, {}))
             power.append(r.propensity == "power")
+            row_laws.append(None)
 
     n_r, n_s = len(rows), len(state)
     reactant_idx = np.full((n_r, MAX_REACTION_ORDER), -1, dtype=np.int32)
@@ -523,6 +547,9 @@ def compile_network(mechanism: Mechanism) -> Network:
             fraction_law[i] = branch.per_pH, branch.pH_ref, branch.per_K, branch.T_ref
 
     conservation, conservation_names = _conservation(mechanism, state, kinds, net_stoich)
+    laws = None
+    if any(law is not None for law in row_laws):
+        laws = _law_programs(mechanism, rows, row_laws, state, reactant_idx, reactant_coef)
     return Network(
         name=mechanism.name,
         mechanism_sha256=mechanism_digest(mechanism),
@@ -552,7 +579,38 @@ def compile_network(mechanism: Mechanism) -> Network:
         user_rates=tuple(mechanism.user_rates),
         rate_orders={r.id: validate.rate_law_order(r, kinds) + sum(e for _, e in r.rate.factors)
                      for r in mechanism.reactions},
+        laws=laws,
     )
+
+
+def _law_programs(mechanism, rows, row_laws, state, reactant_idx, reactant_coef) -> LawPrograms:
+    """Programs of g for every network reaction: its general law, or Π x^ν of its state reactants."""
+    trees = []
+    allowed = set(state) | {TIME_SYMBOL}
+    for i, law in enumerate(row_laws):
+        unknown = set() if law is None else symbols(law) - allowed
+        if unknown:
+            reaction = mechanism.reaction(rows[i][1])
+            where = f"{reaction.location.path}:{reaction.location.line}: " if reaction.location.path else ""
+            raise MechanismError(f"{where}rate law of reaction `{reaction.id}` ({to_text(law)}) reads "
+                                 f"{', '.join(sorted(unknown))}; a law may read the integrated species "
+                                 f"({', '.join(state)}) and `time`")
+        if law is None:
+            terms = [(state[reactant_idx[i, s]], int(reactant_coef[i, s])) for s in range(reactant_idx.shape[1])
+                     if reactant_idx[i, s] >= 0]
+            trees.append(mass_action_law(terms))
+        else:
+            trees.append(law)
+    general = tuple(row[0] for row, law in zip(rows, row_laws) if law is not None)
+    by_name = mechanism.species_by_name()
+    signed = [name in by_name and by_name[name].signed for name in state]
+    try:
+        programs = compile_laws(trees, state, signed)
+    except LawError as error:
+        reaction = mechanism.reaction(rows[error.index][1])
+        where = f"{reaction.location.path}:{reaction.location.line}: " if reaction.location.path else ""
+        raise MechanismError(f"{where}reaction `{reaction.id}`: {error}") from None
+    return dataclasses.replace(programs, general_reactions=general)
 
 
 def _conservation(mechanism, state, kinds, net_stoich):

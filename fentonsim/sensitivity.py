@@ -194,6 +194,7 @@ def sensitivities(model, parameters=None, *, t_end=None, n_points=None, t_eval=N
     if error_control not in ERROR_CONTROL:
         raise ConditionsError(f"`error_control` must be one of {', '.join(ERROR_CONTROL)}, found {error_control!r}")
     network = resolve_model(model, parameter_set)
+    network.require_mass_action("fs.sensitivities")
     t_out = time_grid(t_end, n_points, t_eval)
     point = {"pH": ph, "temperature": temperature, "initial": initial, "buffered": buffered, "rates": rates}
     problem = build_problem(network, [point], conditions=conditions, t_out=t_out, boluses=boluses,

@@ -17,6 +17,7 @@ from pathlib import Path
 from .cli_args import EXIT_OK, input_files, number_or_quantity, seed
 from .errors import ConditionsError
 from .sweep import BACKENDS, parse_range, sweep
+from .sweep_store import netcdf3_bytes
 from .validity import validity_warnings
 
 
@@ -110,8 +111,9 @@ def cmd_sweep(args) -> int:
     finally:
         if client is not None:
             client.close()
+    content = netcdf3_bytes(result)
     with atomic_output(args.out, binary=True) as fh:
-        fh.write(result.to_netcdf(engine="scipy"))
+        fh.write(content)
     attrs = result.attrs
     failed = int((result["status"].values != 0).sum())
     if not args.quiet:

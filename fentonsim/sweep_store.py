@@ -198,5 +198,23 @@ class ChunkStore:
 
     def write_result(self, dataset) -> Path:
         path = self.directory / RESULT
-        _atomic_write(path, lambda fh: fh.write(dataset.to_netcdf(engine="scipy")))
+        content = netcdf3_bytes(dataset)
+        _atomic_write(path, lambda fh: fh.write(content))
         return path
+
+
+def netcdf3_bytes(dataset) -> bytes:
+    """``dataset`` as NetCDF-3 bytes (scipy's writer, no extra dependency).
+
+    Raises
+    ------
+    ConditionsError
+        When a dimension is empty (a model whose species are all clamped or rule-defined has no
+        ``species`` to integrate): NetCDF-3 writes such a file but cannot read it back.
+    """
+    empty = [str(name) for name, size in dataset.sizes.items() if size == 0]
+    if empty:
+        raise ConditionsError(f"the result has an empty `{empty[0]}` dimension (a model without integrated species "
+                              "has no species to store), which a NetCDF-3 file cannot hold readably; simulate the "
+                              "model and write its table (CSV) instead")
+    return dataset.to_netcdf(engine="scipy")

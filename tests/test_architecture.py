@@ -21,7 +21,7 @@ LAYERS = (
     ("kernels", ("kernels", "kernels.*")),
     ("description", ("speciation", "mechanism", "mechanism.*", "conditions", "inputs", "observables",
                      "sbml.importer", "models", "catalysts")),
-    ("network", ("network",)),
+    ("network", ("laws", "network")),
     ("solvers", ("solution", "deterministic", "scipy_solvers", "stochastic")),
     ("results", ("results", "metrics", "decomposition", "sampling", "tables")),
     ("run", ("problem", "simulate", "sweep_store", "sweep_worker", "sweep")),

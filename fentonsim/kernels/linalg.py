@@ -46,3 +46,27 @@ def lu_factor(a, pivots):
                     a[row, j] -= factor * a[col, j]
     return True
 
+
+
+@njit(inline='always')
+def lu_solve_row(lu, pivots, rhs, row_index):
+    """Solve lu·x = rhs[row_index] in place, with ``lu_factor``'s output (row swaps, then forward and back
+    substitution; the diagonal holds 1/U_ii). The mass-action integrator writes this loop out instead, for
+    the reference counts; the general-law kernel, dominated by its law programs, calls it."""
+    n = lu.shape[0]
+    for row in range(n):
+        p = pivots[row]
+        if p != row:
+            swap = rhs[row_index, row]
+            rhs[row_index, row] = rhs[row_index, p]
+            rhs[row_index, p] = swap
+    for row in range(n):
+        total = rhs[row_index, row]
+        for j in range(row):
+            total -= lu[row, j] * rhs[row_index, j]
+        rhs[row_index, row] = total
+    for row in range(n - 1, -1, -1):
+        total = rhs[row_index, row]
+        for j in range(row + 1, n):
+            total -= lu[row, j] * rhs[row_index, j]
+        rhs[row_index, row] = total * lu[row, row]

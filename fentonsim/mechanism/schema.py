@@ -46,7 +46,9 @@ class Species:
 
     ``composition`` is a sorted tuple of (element, count); ``buffered`` is
     None for an integrated species, one of BUFFERED_KEYWORDS, or a default
-    clamped concentration [M] that conditions may override.
+    clamped concentration [M] that conditions may override. ``signed`` marks a
+    state variable that may be negative (an imported SBML model's quantities
+    under general laws or rate rules); concentrations of chemistry are not.
     """
 
     name: str
@@ -55,6 +57,7 @@ class Species:
     radical: bool = False
     buffered: str | float | None = None
     note: str = ""
+    signed: bool = False
     location: Location = _location()
 
     @property
@@ -165,6 +168,10 @@ class Reaction:
     ``"falling-factorial"`` (c·n(n−1)… — the physical count, the default) or
     ``"power"`` (c·n^ν, what an SBML kinetic law written ``k*X*X`` means under the
     SBML test suite's stochastic semantics). It makes no difference to the ODE.
+
+    ``law`` is a general rate law (a fentonsim.expression tree g of state species names [M] and
+    ``time`` [s]): the reaction then proceeds at r = k·g instead of k·Π[c]^ν, and ``reactants`` give
+    only its stoichiometry (fentonsim.laws). Such reactions are integrated by the ODE solvers only.
     """
 
     id: str
@@ -181,6 +188,7 @@ class Reaction:
     note: str = ""
     propensity: str = "falling-factorial"
     validity: Validity | None = None
+    law: tuple | None = None
     location: Location = _location()
 
     @property

@@ -73,6 +73,8 @@ from ..inputs import Assignment, Bolus
 from ..mechanism.schema import Branch, Defaults, Location, Mechanism, Observable, RateLaw, Reaction, Species
 
 MAX_ORDER = 3
+#: Value of the `avogadro` csymbol fixed by the SBML Level 3 specifications.
+SBML_AVOGADRO = 6.02214179e23
 COUNT_ATOL = 1e-6  # molecules
 
 
@@ -103,7 +105,8 @@ def _ast_to_expr(node, lib, where):
     if t == lib.AST_NAME_TIME:
         return sym("time")
     if t == lib.AST_NAME_AVOGADRO:
-        return num(AVOGADRO)
+        # The csymbol's value as SBML Level 3 defines it (CODATA 2006), not the 2019 SI constant.
+        return num(SBML_AVOGADRO)
     if t == lib.AST_CONSTANT_E:
         return num(math.e)
     if t == lib.AST_CONSTANT_PI:
@@ -128,12 +131,52 @@ def _ast_to_expr(node, lib, where):
             return op("sqrt", args[0])
         return op("power", args[1], op("divide", num(1.0), args[0]))
     relational = {lib.AST_RELATIONAL_GEQ: "geq", lib.AST_RELATIONAL_GT: "gt", lib.AST_RELATIONAL_LEQ: "leq",
-                  lib.AST_RELATIONAL_LT: "lt"}
+                  lib.AST_RELATIONAL_LT: "lt", lib.AST_RELATIONAL_EQ: "eq", lib.AST_RELATIONAL_NEQ: "neq"}
     if t in relational and len(args) == 2:
         return ("rel", relational[t], tuple(args))
+    if t in relational and len(args) > 2:
+        # a < b < c: every neighbouring pair holds.
+        return op("and", *(("rel", relational[t], (args[i], args[i + 1])) for i in range(len(args) - 1)))
+    if t == lib.AST_CONSTANT_TRUE:
+        return num(1.0)
+    if t == lib.AST_CONSTANT_FALSE:
+        return num(0.0)
+    if t == lib.AST_FUNCTION_PIECEWISE and args:
+        return op("piecewise", *args)
+    logical = {lib.AST_LOGICAL_AND: "and", lib.AST_LOGICAL_OR: "or", lib.AST_LOGICAL_XOR: "xor"}
+    if t in logical:
+        if not args:
+            return num(1.0 if t == lib.AST_LOGICAL_AND else 0.0)
+        return op(logical[t], *args)
+    if t == lib.AST_LOGICAL_NOT and len(args) == 1:
+        return op("not", args[0])
+    functions = {lib.AST_FUNCTION_FLOOR: "floor", lib.AST_FUNCTION_CEILING: "ceil",
+                 lib.AST_FUNCTION_FACTORIAL: "factorial", lib.AST_FUNCTION_SIN: "sin", lib.AST_FUNCTION_COS: "cos",
+                 lib.AST_FUNCTION_TAN: "tan", lib.AST_FUNCTION_SINH: "sinh", lib.AST_FUNCTION_COSH: "cosh",
+                 lib.AST_FUNCTION_TANH: "tanh", lib.AST_FUNCTION_ARCSIN: "arcsin", lib.AST_FUNCTION_ARCCOS: "arccos",
+                 lib.AST_FUNCTION_ARCTAN: "arctan", lib.AST_FUNCTION_ARCSINH: "arcsinh",
+                 lib.AST_FUNCTION_ARCCOSH: "arccosh", lib.AST_FUNCTION_ARCTANH: "arctanh"}
+    if t in functions and len(args) == 1:
+        return op(functions[t], args[0])
+    # The reciprocal functions, written with the base ones.
+    reciprocal = {lib.AST_FUNCTION_SEC: ("cos", False), lib.AST_FUNCTION_CSC: ("sin", False),
+                  lib.AST_FUNCTION_COT: ("tan", False), lib.AST_FUNCTION_SECH: ("cosh", False),
+                  lib.AST_FUNCTION_CSCH: ("sinh", False), lib.AST_FUNCTION_COTH: ("tanh", False),
+                  lib.AST_FUNCTION_ARCSEC: ("arccos", True), lib.AST_FUNCTION_ARCCSC: ("arcsin", True),
+                  lib.AST_FUNCTION_ARCCOT: ("arctan", True), lib.AST_FUNCTION_ARCSECH: ("arccosh", True),
+                  lib.AST_FUNCTION_ARCCSCH: ("arcsinh", True), lib.AST_FUNCTION_ARCCOTH: ("arctanh", True)}
+    if t in reciprocal and len(args) == 1:
+        base, inverse = reciprocal[t]
+        if inverse:  # arcsec(x) = arccos(1/x)
+            return op(base, op("divide", num(1.0), args[0]))
+        return op("divide", num(1.0), op(base, args[0]))
+    extrema = {getattr(lib, "AST_FUNCTION_MAX", None): "max", getattr(lib, "AST_FUNCTION_MIN", None): "min"}
+    if t in extrema and t is not None and args:
+        return op(extrema[t], *args)
     formula = lib.formulaToL3String(node) or node.getName() or "?"
     raise SBMLError(f"{where} uses `{formula}`, which fentonsim does not support (supported: numbers, names, "
-                    "+ - * /, power, exp, ln, log, root, abs; triggers time >= T)")
+                    "+ - * /, power, exp, ln, log, root, abs, floor, ceiling, factorial, trigonometric and "
+                    "hyperbolic functions and their inverses, min, max, piecewise, relations and logic)")
 
 
 # ----------------------------------------------------------------------------- limits
@@ -477,7 +520,11 @@ class _Reader:
     def read_compartment(self, used_symbols):
         m = self.model
         if m.getNumCompartments() == 0:
-            raise self.error("the model has no compartment; species need one", m)
+            if m.getNumSpecies():
+                raise self.error("the model has no compartment; species need one", m)
+            # Parameters and rate rules only: no volume enters any value, so 1 L stands in.
+            self.compartment_id, self.size, self.volume_factor = None, 1.0, 1.0
+            return
         holding = {m.getSpecies(i).getCompartment() for i in range(m.getNumSpecies())}
         for cid in holding:
             if m.getCompartment(cid) is None:
@@ -490,14 +537,24 @@ class _Reader:
                              "simulates one well-mixed volume", m)
         compartment = m.getCompartment(holding.pop()) if holding else m.getCompartment(0)
         self.compartment_id = compartment.getId()
-        if compartment.isSetSpatialDimensions() and compartment.getSpatialDimensionsAsDouble() != 3:
-            raise self.error(f"compartment `{self.compartment_id}` has {compartment.getSpatialDimensionsAsDouble():g} "
-                             "spatial dimensions; fentonsim needs a volume", compartment)
+        dimensions = compartment.getSpatialDimensionsAsDouble() if compartment.isSetSpatialDimensions() else 3.0
+        if dimensions not in (0.0, 1.0, 2.0, 3.0):
+            raise self.error(f"compartment `{self.compartment_id}` has {dimensions:g} spatial dimensions; expected "
+                             "0, 1, 2 or 3", compartment)
         if not compartment.getConstant():
             raise self.error(f"compartment `{self.compartment_id}` has a varying size; not supported", compartment)
-        unit = compartment.getUnits() if compartment.isSetUnits() else self.volume_unit
-        self.volume_factor = self.unit_factor(unit, "volume", f"compartment `{self.compartment_id}`",
-                                              compartment) or 1.0
+        if dimensions == 3.0:
+            unit = compartment.getUnits() if compartment.isSetUnits() else self.volume_unit
+            self.volume_factor = self.unit_factor(unit, "volume", f"compartment `{self.compartment_id}`",
+                                                  compartment) or 1.0
+        else:
+            # A surface, line or point: concentrations are amounts per its size (SBML's rule for every
+            # dimension), so the size stands in for the volume in the model's own unit of size. Values in
+            # the model's units are exact; fentonsim's "M" then means mol per that unit.
+            self.volume_factor = 1.0
+            self.warnings.append(f"{self.path}:{compartment.getLine()}: warning: compartment "
+                                 f"`{self.compartment_id}` has {dimensions:g} spatial dimensions; its size is used as "
+                                 "the volume (concentrations are per unit of its size, not per litre)")
         needs_size = self.compartment_id in used_symbols or any(
             not m.getSpecies(i).getHasOnlySubstanceUnits() or m.getSpecies(i).isSetInitialConcentration()
             for i in range(m.getNumSpecies()))
@@ -530,15 +587,17 @@ class _Reader:
         m = self.model
         self.read_units()
         rules, self.rule_elements = {}, {}
+        self.rate_rules, self.rate_rule_elements = {}, {}
         for i in range(m.getNumRules()):
             rule = m.getRule(i)
             if rule.isAssignment():
                 rules[rule.getVariable()] = self.math(rule, f"assignment rule for `{rule.getVariable()}`")
                 self.rule_elements[rule.getVariable()] = rule
+            elif rule.isRate():
+                self.rate_rules[rule.getVariable()] = self.math(rule, f"rate rule for `{rule.getVariable()}`")
+                self.rate_rule_elements[rule.getVariable()] = rule
             else:
-                kind = "rate rule" if rule.isRate() else "algebraic rule"
-                target = f" for `{rule.getVariable()}`" if rule.isRate() else ""
-                raise self.error(f"{kind}{target}: only assignment rules are supported", rule)
+                raise self.error("algebraic rule: only assignment and rate rules are supported", rule)
         self.rules = rules
         self.laws = {}  # reaction id -> kinetic law, parsed once
         for i in range(m.getNumReactions()):
@@ -547,7 +606,7 @@ class _Reader:
                 self.laws[reaction.getId()] = self.math(reaction.getKineticLaw(),
                                                         f"kinetic law of reaction `{reaction.getId()}`")
         used = set().union(*(symbols(expr) for expr in self.laws.values()))
-        for expr in rules.values():
+        for expr in list(rules.values()) + list(self.rate_rules.values()):
             used |= symbols(expr)
         self.read_compartment(used)
 
@@ -557,7 +616,8 @@ class _Reader:
             p = m.getParameter(i)
             if p.isSetValue():
                 values[p.getId()] = p.getValue()
-        values[self.compartment_id] = self.size
+        if self.compartment_id is not None:
+            values[self.compartment_id] = self.size
         self.species = [m.getSpecies(i) for i in range(m.getNumSpecies())]
         for s in self.species:
             if s.isSetInitialAmount():
@@ -621,12 +681,15 @@ class _Reader:
 
         # Constants: parameters (global), the compartment, boundary/constant species, and rule variables
         # whose expressions reduce to numbers.
+        self.parameter_states = self.rate_rule_targets()
         self.state_species = {s.getId() for s in self.species
-                              if not (s.getBoundaryCondition() or s.getConstant()) and s.getId() not in rules}
-        self.constants = {k: v for k, v in values.items() if k not in self.state_species}
+                              if (not (s.getBoundaryCondition() or s.getConstant()) and s.getId() not in rules)
+                              or s.getId() in self.rate_rules}
+        self.constants = {k: v for k, v in values.items()
+                          if k not in self.state_species and k not in self.parameter_states}
         for name, expr in rules.items():
             if symbols(self.expand(expr, f"assignment rule for `{name}`", self.rule_elements[name])) & (
-                    self.state_species | {"time"}):
+                    self.state_species | self.parameter_states | {"time"}):
                 del self.constants[name]
         events_touch = set()
         for i in range(m.getNumEvents()):
@@ -635,6 +698,32 @@ class _Reader:
                 events_touch.add(ev.getEventAssignment(j).getVariable())
         for name in events_touch - self.state_species:
             self.constants.pop(name, None)
+
+    def rate_rule_targets(self):
+        """The parameters that rate rules drive (they become state variables); rate rules on anything but a
+        species or a parameter, and rate rules on a species that reactions also change, are refused."""
+        m = self.model
+        parameters = set()
+        in_reactions = {ref.getSpecies() for ref in self.species_references()}
+        for var, rule in self.rate_rule_elements.items():
+            species = m.getSpecies(var)
+            if species is not None:
+                if species.getConstant():
+                    raise self.error(f"rate rule for `{var}`: the species is constant", rule)
+                if var in in_reactions:
+                    raise self.error(f"rate rule for `{var}`: the species also takes part in reactions; a "
+                                     "boundary species with a rate rule in a reaction is not supported", rule)
+            elif m.getParameter(var) is not None:
+                if m.getParameter(var).getConstant():
+                    raise self.error(f"rate rule for `{var}`: the parameter is constant", rule)
+                if var not in self.values:
+                    raise self.error(f"rate rule for `{var}`: the parameter has no initial value", rule)
+                parameters.add(var)
+            else:
+                what = "a compartment (a varying size)" if m.getCompartment(var) is not None else "not a species " \
+                    "or a parameter"
+                raise self.error(f"rate rule for `{var}`: its variable is {what}; not supported", rule)
+        return parameters
 
     def species_references(self):
         """Every reactant and product reference of every reaction (modifiers have no stoichiometry)."""
@@ -764,6 +853,96 @@ class _Reader:
 
         reactants = side(reaction.getReactant, reaction.getNumReactants(), "reactant")
         products = side(reaction.getProduct, reaction.getNumProducts(), "product")
+        try:
+            return self.mass_action_reaction(reaction, where, law, expr, reactants, products)
+        except SBMLError as refusal:
+            return self.general_reaction(reaction, where, law, expr, reactants, products, refusal)
+
+    def law_in_state_units(self, expr, refusal):
+        """``expr`` (model units, constants substituted) with species symbols as scale·[X] [M] of the state,
+        rate-rule parameters as their state variables and model time as t [s] / (s per model time unit);
+        ``refusal`` is raised for any other symbol."""
+        replacements = {}
+        for name in symbols(expr):
+            if name == "time":
+                # The law reads model time, t_s / (seconds per model time unit).
+                replacements[name] = sym("time") if self.time_factor == 1 else op(
+                    "times", num(1.0 / self.time_factor), sym("time"))
+            elif name in self.parameter_states:
+                replacements[name] = sym(name)
+            elif name in self.state_species:
+                scale = self.symbol_scale(self.by_id[name])
+                replacements[name] = sym(self.name_of[name]) if scale == 1 else op("times", num(scale),
+                                                                                   sym(self.name_of[name]))
+            elif name in self.by_id and name in self.values and name not in self.rules:
+                # A boundary or constant species: clamped at its value (events on it are refused elsewhere).
+                replacements[name] = num(self.values[name])
+            else:
+                raise refusal
+        g = _replace_all(expr, replacements)
+        # A law that is not finite at the start (k/0, a NaN or infinite parameter) would only fail later, in the
+        # solver, without naming the element: refuse it here.
+        start = {self.name_of.get(sid, sid): (float(self.values[sid]) if sid in self.parameter_states
+                                              else self.to_molar(self.by_id[sid], self.values[sid]))
+                 for sid in self.state_species | self.parameter_states}
+        with np.errstate(all="ignore"):
+            try:
+                value = float(evaluate(g, {**start, "time": 0.0}))
+            except (ArithmeticError, ValueError):
+                value = math.nan
+        if not math.isfinite(value):
+            raise refusal
+        return g
+
+    def rate_rule_reaction(self, var, taken):
+        """A rate rule dX/dt = f as a reaction producing X at r = k·f: k = 1/(scale·t_u) turns the model's
+        symbol per time unit into the state's unit per second (scale 1 for a parameter)."""
+        element = self.rate_rule_elements[var]
+        where = f"rate rule for `{var}`"
+        expr = self.expand(self.rate_rules[var], where, element)
+        raw = expr
+        expr = self.arithmetic(lambda: substitute(raw, self.constants), where, raw, element)
+        unknown = sorted(symbols(expr) - self.state_species - self.parameter_states - {"time"}
+                         - {n for n in self.by_id if n in self.values and n not in self.rules})
+        g = self.law_in_state_units(expr, self.error(f"{where} reads {', '.join(unknown)}, whose value is not "
+                                                     "known over time", element))
+        scale = 1.0 if var in self.parameter_states else self.symbol_scale(self.by_id[var])
+        k = 1.0 / (scale * self.time_factor)
+        rid = f"rate_rule_{var}"
+        while rid in taken:
+            rid += "_"
+        name = var if var in self.parameter_states else self.name_of[var]
+        return Reaction(id=rid, reactants=(), branches=(Branch(rid, ((name, 1),)),),
+                        rate=RateLaw("constant", float(k), STANDARD_TEMPERATURE), duplicate=True,
+                        note=f"SBML rate rule: d{var}/dt = {to_text(raw)}", law=g,
+                        location=Location(self.path, element.getLine() or None))
+
+    def general_reaction(self, reaction, where, law, expr, reactants, products, refusal):
+        """The reaction with its kinetic law kept as a general rate law (fentonsim.laws), for a law that is
+        not one mass-action term: r = k·g with g the law in M and s and k = s/(V·t_u) converting the
+        model's substance per time unit to M s⁻¹. ``refusal`` (why it is not mass action) is raised when the
+        law reads something a general law cannot (a symbol that changes other than as a species)."""
+        rid = reaction.getId()
+        law_where = f"kinetic law of {where}"
+        g = self.law_in_state_units(expr, refusal)
+        scale = self.substance / (self.volume_L * self.time_factor)
+        if not (math.isfinite(scale) and scale > 0):
+            raise self.error(f"{law_where} converts to M s⁻¹ with factor {scale}; expected a finite positive "
+                             "number", law)
+        name = self.name_of
+        reactant_terms = tuple(sorted((name[sid], nu) for sid, nu in reactants.items() if sid in self.state_species))
+        product_terms = tuple(sorted((name[sid], nu) for sid, nu in products.items() if nu and sid in self.state_species))
+        return Reaction(
+            id=rid, reactants=reactant_terms, branches=(Branch(rid, product_terms),),
+            rate=RateLaw("constant", float(scale), STANDARD_TEMPERATURE), duplicate=True,
+            note=f"SBML kinetic law (general): {to_text(expr)}", law=g,
+            location=Location(self.path, reaction.getLine() or None))
+
+    def mass_action_reaction(self, reaction, where, law, expr, reactants, products):
+        """The reaction as one mass-action term (or two, reversible) of fentonsim's rate convention."""
+        m = self.model
+        rid = reaction.getId()
+        law_where = f"kinetic law of {where}"
         fail = (lambda msg: self.error(f"kinetic law of {where}: {msg}", law))
         reverse = None
         if (reaction.getReversible() and expr[0] == "op" and expr[1] == "minus" and len(expr[2]) == 2):
@@ -852,8 +1031,10 @@ class _Reader:
             expr = self.arithmetic(lambda: substitute(rule, self.constants), f"assignment rule for `{name}`", rule,
                                    element)
             state = sorted(symbols(expr) - {"time"})
-            expr = _rename(expr, {sid: self.name_of[sid] for sid in state})
-            scale = tuple((self.name_of[sid], self.symbol_scale(self.by_id[sid])) for sid in state)
+            # Species by their names and symbol scales; rate-rule parameters are state variables of scale 1.
+            expr = _rename(expr, {sid: self.name_of.get(sid, sid) for sid in state})
+            scale = tuple((self.name_of.get(sid, sid),
+                           1.0 if sid in self.parameter_states else self.symbol_scale(self.by_id[sid])) for sid in state)
             observables.append(Observable(self.name_of.get(name, name), expr, scale, self.value_units(name)))
         for s in self.species:
             if s.getId() not in self.state_species and s.getId() not in self.rule_elements:
@@ -1142,24 +1323,30 @@ def import_sbml(path) -> Mechanism:
             raise SBMLError("cannot expand the model's function definitions", str(path))
     reader = _Reader(doc, path, lib)
     reader.collect()
-    if not reader.state_species:
-        # Such a model could be run (its outputs are rules and constants), but its result has an empty species
-        # dimension, which NetCDF-3 files (sweep stores, to_netcdf with scipy) cannot hold readably.
-        raise reader.error("the model has no species that reactions change (every species is a boundary, "
-                           "constant or assignment-rule species, or there is none); fentonsim needs at least one "
-                           "integrated species", reader.model)
     species = reader.build_species()
     events = reader.build_events()
     reactions = tuple(reader.build_reaction(reader.model.getReaction(i))
                       for i in range(reader.model.getNumReactions()))
+    taken = {r.id for r in reactions}
+    reactions += tuple(reader.rate_rule_reaction(var, taken) for var in reader.rate_rules)
     observables = reader.build_observables()
+    parameter_states = sorted(reader.parameter_states)
+    if any(r.law is not None for r in reactions):
+        # Under general laws and rate rules the model's quantities follow SBML's arithmetic, signs included:
+        # nothing floors them at 0 (kernels/laws.py).
+        species = tuple(dataclasses.replace(s, signed=True) if s.buffered is None else s for s in species)
+    species += tuple(Species(pid, 0, (), note=f"SBML parameter `{pid}` (driven by a rate rule)", signed=True)
+                     for pid in parameter_states)
+    observables += tuple(Observable(pid, sym(pid), ((pid, 1.0),), "model units") for pid in parameter_states)
+    initial = tuple((reader.name_of[s.getId()], float(reader.to_molar(s, reader.values[s.getId()])))
+                    for s in reader.species if s.getId() in reader.state_species)
+    initial += tuple((pid, float(reader.values[pid])) for pid in parameter_states)
     counts = math.isclose(reader.substance, 1.0 / AVOGADRO)
     model = reader.model
     mechanism = Mechanism(
         name=model.getId() or model.getName() or path.stem, species=species, reactions=reactions,
         defaults=Defaults(volume=reader.volume_L, atol=COUNT_ATOL / (AVOGADRO * reader.volume_L) if counts else None,
-                          initial=tuple((reader.name_of[s.getId()], float(reader.to_molar(s, reader.values[s.getId()])))
-                                        for s in reader.species if s.getId() in reader.state_species)),
+                          initial=initial),
         description=f"Imported from SBML Level {model.getLevel()} Version {model.getVersion()}: {path.name}"
                     + (f" ({model.getName()})" if model.getName() else ""),
         events=events, observables=observables, counts=counts, files=(str(path),))

@@ -1,0 +1,524 @@
+"""Rosenbrock integration of networks with general rate laws (r_i = k_i·g_i(x, t), fentonsim.laws).
+
+The laws arrive as postfix programs (fentonsim.laws: opcodes, operands, a constant pool and program
+offsets) run by :func:`run_program`, so this module is compiled once for every model; mass-action
+networks keep the specialised kernel of kernels/rosenbrock.py, which this one follows step for step
+(same methods, step controller, error norm, boluses, sources, dense output and status codes; the
+per-step helpers are shared). What differs:
+
+* f(y) = Σ_i k_i·ν_i·g_i(x) with x = max(y, 0), every reaction evaluated by its program, and the
+  Jacobian J = Σ_i k_i·ν_i ⊗ ∂g_i/∂x from the exact derivative programs (only the non-zero ones);
+* no live-subsystem reduction: a general law may be non-zero where every reactant is 0;
+* ∂f/∂t includes the laws that read t, so time-dependent laws keep the method's order;
+* quadratures are the reactions' extents ∫ k_i·g_i dt [M] and exposures ∫ y dt [M s].
+
+Argument shapes as in kernels/rosenbrock.integrate, with (code, operand, constants, rate_start,
+deriv_reaction, deriv_species, deriv_start, time_start, stack_size, signed) in place of
+(reactant_idx, reactant_coef). ``signed`` (n_s,) bool marks the state variables that may be negative
+(quantities of an imported SBML model other than concentrations, whose rules may drive them below 0):
+they are neither floored at 0 in the laws nor a reason to reject a step. The others are concentrations,
+treated as in kernels/rosenbrock.py.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .._jit import literally, njit, prange
+from .linalg import lu_factor, lu_solve_row
+from .tableaus import NAMES, RODAS4, RODAS5P
+from .rosenbrock import (FAIL_SPECIES, FAIL_STEP, FAIL_TIME, SUCCESS, _add_sources,
+                         _advance, _after_acceptance, _apply_boluses, _dense_output, _dense_weights,
+                         _limit_step, _method_constants, _record_failure, _retry_factor,
+                         _source_time_derivative, _step_end, _step_matrix, _stiffest_species, _store_counters,
+                         _weighted_rms)
+
+# Opcodes: fentonsim.laws holds the same table.
+CONST, STATE, TIME = 0, 1, 2
+ADD, SUB, MUL, DIV, POW, NEG = 10, 11, 12, 13, 14, 15
+EXP, LN, LOG10, SQRT, ABS, NOT, FLOOR, CEIL = 20, 21, 22, 23, 24, 25, 26, 27
+MIN, MAX = 30, 31
+GT, GEQ, LT, LEQ, EQ, NEQ, AND, OR, XOR = 40, 41, 42, 43, 44, 45, 46, 47, 48
+SELECT = 50
+SIN, COS, TAN, SINH, COSH, TANH, ASIN, ACOS, ATAN, ASINH, ACOSH, ATANH = 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 71
+
+
+@njit
+def run_program(code, operand, constants, start, stop, x, t, stack):
+    """Value of the program code[start:stop] at state x [M] and time t [s] (0 for an empty program)."""
+    if start == stop:
+        return 0.0
+    top = 0
+    for pc in range(start, stop):
+        opcode = code[pc]
+        if opcode == CONST:
+            stack[top] = constants[operand[pc]]
+            top += 1
+        elif opcode == STATE:
+            stack[top] = x[operand[pc]]
+            top += 1
+        elif opcode == TIME:
+            stack[top] = t
+            top += 1
+        elif opcode < EXP:
+            if opcode == NEG:
+                stack[top - 1] = -stack[top - 1]
+                continue
+            top -= 1
+            a = stack[top - 1]
+            b = stack[top]
+            if opcode == ADD:
+                stack[top - 1] = a + b
+            elif opcode == SUB:
+                stack[top - 1] = a - b
+            elif opcode == MUL:
+                stack[top - 1] = a * b
+            elif opcode == DIV:
+                stack[top - 1] = a / b
+            else:
+                stack[top - 1] = a ** b
+        elif opcode < MIN:
+            a = stack[top - 1]
+            if opcode == EXP:
+                stack[top - 1] = np.exp(a)
+            elif opcode == LN:
+                stack[top - 1] = np.log(a)
+            elif opcode == LOG10:
+                stack[top - 1] = np.log10(a)
+            elif opcode == SQRT:
+                stack[top - 1] = np.sqrt(a)
+            elif opcode == ABS:
+                stack[top - 1] = abs(a)
+            elif opcode == NOT:
+                stack[top - 1] = 1.0 if a == 0.0 else 0.0
+            elif opcode == FLOOR:
+                stack[top - 1] = np.floor(a)
+            else:
+                stack[top - 1] = np.ceil(a)
+        elif opcode < SELECT:
+            top -= 1
+            a = stack[top - 1]
+            b = stack[top]
+            if opcode == MIN:
+                value = a if a <= b else b
+            elif opcode == MAX:
+                value = a if a >= b else b
+            elif opcode == GT:
+                value = 1.0 if a > b else 0.0
+            elif opcode == GEQ:
+                value = 1.0 if a >= b else 0.0
+            elif opcode == LT:
+                value = 1.0 if a < b else 0.0
+            elif opcode == LEQ:
+                value = 1.0 if a <= b else 0.0
+            elif opcode == EQ:
+                value = 1.0 if a == b else 0.0
+            elif opcode == NEQ:
+                value = 1.0 if a != b else 0.0
+            elif opcode == AND:
+                value = 1.0 if a != 0.0 and b != 0.0 else 0.0
+            elif opcode == OR:
+                value = 1.0 if a != 0.0 or b != 0.0 else 0.0
+            else:
+                value = 1.0 if (a != 0.0) != (b != 0.0) else 0.0
+            stack[top - 1] = value
+        elif opcode == SELECT:
+            top -= 2
+            otherwise = stack[top + 1]
+            condition = stack[top]
+            if condition == 0.0:
+                stack[top - 1] = otherwise
+        else:
+            a = stack[top - 1]
+            if opcode == SIN:
+                value = np.sin(a)
+            elif opcode == COS:
+                value = np.cos(a)
+            elif opcode == TAN:
+                value = np.tan(a)
+            elif opcode == SINH:
+                value = np.sinh(a)
+            elif opcode == COSH:
+                value = np.cosh(a)
+            elif opcode == TANH:
+                value = np.tanh(a)
+            elif opcode == ASIN:
+                value = np.arcsin(a)
+            elif opcode == ACOS:
+                value = np.arccos(a)
+            elif opcode == ATAN:
+                value = np.arctan(a)
+            elif opcode == ASINH:
+                value = np.arcsinh(a)
+            elif opcode == ACOSH:
+                value = np.arccosh(a)
+            else:
+                value = np.arctanh(a)
+            stack[top - 1] = value
+    return stack[0]
+
+
+@njit
+def law_rates(code, operand, constants, rate_start, k, x, t, stack, rates):
+    """rates[i] = k_i·g_i(x, t) [M s⁻¹]."""
+    for i in range(k.shape[0]):
+        rates[i] = k[i] * run_program(code, operand, constants, rate_start[i], rate_start[i + 1], x, t, stack)
+
+
+@njit
+def _clip(y, signed, x):
+    """x = y, with the concentrations that cannot be negative (not ``signed``) floored at 0."""
+    for i in range(y.shape[0]):
+        x[i] = y[i] if y[i] > 0.0 or signed[i] else 0.0
+
+
+@njit
+def _negative(err, y_new, atol, signed):
+    """After a step with err ≤ 1: the first unsigned variable below −atol (a rejection), else −1."""
+    if err <= 1.0:
+        for i in range(y_new.shape[0]):
+            if not signed[i] and y_new[i] < -atol[i]:
+                return i
+    return -1
+
+
+@njit
+def _derivatives(t, y, x, signed, k, weights, code, operand, constants, rate_start, active, source_species,
+                 source_amplitude, source_decay, source_start, stack, rates, dydt):
+    """dy/dt [M s⁻¹] into dydt; the rates k_i·g_i into rates."""
+    _clip(y, signed, x)
+    law_rates(code, operand, constants, rate_start, k, x, t, stack, rates)
+    for a in range(dydt.shape[0]):
+        total = 0.0
+        for i in range(rates.shape[0]):
+            total += weights[a, i] * rates[i]
+        dydt[a] = total
+    _add_sources(t, active, source_species, source_amplitude, source_decay, source_start, dydt)
+
+
+@njit
+def _jacobian(t, x, k, net_stoich, code, operand, constants, deriv_reaction, deriv_species, deriv_start,
+              time_start, stack, drdx, jac, ft):
+    """jac = ∂f/∂y from the derivative programs; drdx[d] = k_i·∂g_i/∂x_j of entry d; ft += Σ_i ν_i·k_i·∂g_i/∂t."""
+    n_s = jac.shape[0]
+    for a in range(n_s):
+        for b in range(n_s):
+            jac[a, b] = 0.0
+    for d in range(deriv_reaction.shape[0]):
+        i = deriv_reaction[d]
+        value = k[i] * run_program(code, operand, constants, deriv_start[d], deriv_start[d + 1], x, t, stack)
+        drdx[d] = value
+        if value == 0.0:
+            continue
+        j = deriv_species[d]
+        for a in range(n_s):
+            nu = net_stoich[i, a]
+            if nu != 0:
+                jac[a, j] += nu * value
+    for i in range(k.shape[0]):
+        if time_start[i + 1] > time_start[i]:
+            value = k[i] * run_program(code, operand, constants, time_start[i], time_start[i + 1], x, t, stack)
+            for a in range(n_s):
+                nu = net_stoich[i, a]
+                if nu != 0:
+                    ft[a] += nu * value
+
+
+@njit
+def _initial_step(t, y, f0, x, signed, k, weights, code, operand, constants, rate_start, active, source_species,
+                  source_amplitude, source_decay, source_start, rtol, atol, n_norm, exponent, span, y_probe,
+                  f_probe, stack, rates):
+    """Hairer–Wanner's starting-step heuristic, as in kernels/rosenbrock.py."""
+    d0 = _weighted_rms(y, y, y, rtol, atol, n_norm)
+    d1 = _weighted_rms(f0, y, y, rtol, atol, n_norm)
+    if d0 < 1e-5 or d1 < 1e-5:
+        h0 = 1e-6 * span
+    else:
+        h0 = min(0.01 * d0 / d1, span)
+    for i in range(y.shape[0]):
+        y_probe[i] = y[i] + h0 * f0[i]
+    _derivatives(t + h0, y_probe, x, signed, k, weights, code, operand, constants, rate_start, active, source_species,
+                 source_amplitude, source_decay, source_start, stack, rates, f_probe)
+    for i in range(y.shape[0]):
+        f_probe[i] -= f0[i]
+    d2 = _weighted_rms(f_probe, y, y, rtol, atol, n_norm) / h0
+    largest = max(d1, d2)
+    if largest <= 1e-15:
+        h1 = max(1e-6, h0 * 1e-3)
+    else:
+        h1 = (0.01 / largest) ** exponent
+    return min(100.0 * h0, h1, span)
+
+
+@njit
+def integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start, time_start,
+              stack_size, signed, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species, bolus_amount,
+              source_species, source_amplitude, source_decay, source_start, source_stop,
+              rtol, atol, h_max, max_steps, quadratures, method, out_y, out_q, counters, failure):
+    """Integrate one trajectory (module docstring); return a status code of kernels/rosenbrock.py.
+
+    out_y (n_out, n_s) [M]; out_q (n_out, n_r + n_s): extents [M] then exposures [M s] (0 columns
+    without quadratures); counters (N_COUNTERS,); failure (3,).
+    """
+    literally(method)
+    n_r = k.shape[0]
+    n_s = y0.shape[0]
+    n_q = n_r + n_s
+    n_d = deriv_reaction.shape[0]
+    n_out = t_out.shape[0]
+    n_src = source_species.shape[0]
+    n_norm = float(n_s)
+    # f = weights·rates with the rates already k_i·g_i: the weights are the stoichiometry, transposed for
+    # the contiguous rows of the mat-vec.
+    weights = np.empty((n_s, n_r))
+    for a in range(n_s):
+        for i in range(n_r):
+            weights[a, i] = net_stoich[i, a]
+    stack = np.empty(max(stack_size, 1))
+    x = np.empty(n_s)
+    y = y0.copy()
+    q = np.zeros(n_q)
+    y_new = np.empty(n_s)
+    q_new = np.empty(n_q)
+    y_stage = np.empty(n_s)
+    f0 = np.empty(n_s)
+    f_probe = np.empty(n_s)
+    ft = np.zeros(n_s)
+    rates0 = np.empty(n_r)
+    rates = np.empty(n_r)
+    drdx = np.empty(n_d)
+    jac = np.zeros((n_s, n_s))
+    lu = np.empty((n_s, n_s))
+    pivots = np.empty(n_s, dtype=np.int64)
+    (n_stages, n_dense, gamma, exponent, root_err_floor, a_coef, b_coef, c_coef, d_coef, nodes,
+     h_dense) = _method_constants(method)
+    c_over_h = np.empty((n_stages, n_stages))
+    dense_weights = np.empty(n_stages)
+    u = np.empty((n_stages, n_s))
+    v = np.empty((n_stages, n_q))
+    active = np.zeros(n_src, dtype=np.bool_)
+    n_steps = 0
+    n_rejected = 0
+    n_rhs = 0
+    n_jac = 0
+    n_lu = 0
+    failure[FAIL_TIME] = np.nan
+    failure[FAIL_STEP] = np.nan
+    failure[FAIL_SPECIES] = -1.0
+
+    t = t0
+    _apply_boluses(t, True, bolus_time, bolus_species, bolus_amount, y)
+    next_out = 0
+    while next_out < n_out and t_out[next_out] <= t0:
+        for i in range(n_s):
+            out_y[next_out, i] = y[i]
+        if quadratures:
+            for i in range(n_q):
+                out_q[next_out, i] = 0.0
+        next_out += 1
+
+    for s in range(stops.shape[0]):
+        t_stop = stops[s]
+        if t_stop <= t:
+            continue
+        for j in range(n_src):
+            active[j] = source_start[j] <= t and t < source_stop[j]
+        _derivatives(t, y, x, signed, k, weights, code, operand, constants, rate_start, active, source_species,
+                     source_amplitude, source_decay, source_start, stack, rates0, f0)
+        h = _initial_step(t, y, f0, x, signed, k, weights, code, operand, constants, rate_start, active, source_species,
+                          source_amplitude, source_decay, source_start, rtol, atol, n_norm, exponent,
+                          min(t_stop - t, h_max), y_stage, f_probe, stack, rates)
+        n_rhs += 2
+        need_jacobian = True
+        accepted_in_segment = 0
+        last_rejected = False
+        h_accepted = 0.0
+        root_err_accepted = 0.0
+        while t < t_stop:
+            status, h = _limit_step(t, t_stop, h, h_max, n_steps + n_rejected, max_steps)
+            if status != SUCCESS:
+                _record_failure(status, t, h, n_steps + n_rejected > 0, jac, y, u[n_stages - 1], y_new, rtol, atol,
+                                failure)
+                _store_counters(counters, n_steps, n_rejected, n_rhs, n_jac, n_lu)
+                return status
+            if need_jacobian:
+                _derivatives(t, y, x, signed, k, weights, code, operand, constants, rate_start, active,
+                             source_species, source_amplitude, source_decay, source_start, stack, rates0, f0)
+                _source_time_derivative(t, active, source_species, source_amplitude, source_decay, source_start,
+                                        ft)
+                _jacobian(t, x, k, net_stoich, code, operand, constants, deriv_reaction, deriv_species,
+                          deriv_start, time_start, stack, drdx, jac, ft)
+                n_rhs += 1
+                n_jac += 1
+                need_jacobian = False
+            n_lu += 1
+            _step_matrix(h, gamma, n_stages, c_coef, c_over_h, jac, lu)
+            if not lu_factor(lu, pivots):
+                n_rejected += 1
+                failure[FAIL_SPECIES] = _stiffest_species(jac, y)
+                last_rejected = True
+                h *= 0.5
+                continue
+
+            hgamma = h * gamma
+            for stage in range(n_stages):
+                if stage == 0:
+                    for i in range(n_s):
+                        y_stage[i] = y[i]
+                        u[0, i] = f0[i]
+                else:
+                    for i in range(n_s):
+                        value = y[i]
+                        for j in range(stage):
+                            value += a_coef[stage, j] * u[j, i]
+                        y_stage[i] = value
+                    _derivatives(t + nodes[stage] * h, y_stage, x, signed, k, weights, code, operand, constants,
+                                 rate_start, active, source_species, source_amplitude, source_decay,
+                                 source_start, stack, rates, u[stage])
+                    for a in range(n_s):
+                        total = u[stage, a]
+                        for j in range(stage):
+                            total += c_over_h[stage, j] * u[j, a]
+                        u[stage, a] = total
+                    n_rhs += 1
+                hd = h * d_coef[stage]
+                for i in range(n_s):
+                    u[stage, i] += hd * ft[i]
+                lu_solve_row(lu, pivots, u, stage)
+                if not quadratures:
+                    continue
+                # v = hγ·(r(y_stage) + ∂r/∂y·u_stage + Σ c_ij/h·v_j) for the extents, then the exposures.
+                for i in range(n_r):
+                    v[stage, i] = rates0[i] if stage == 0 else rates[i]
+                for d in range(n_d):
+                    v[stage, deriv_reaction[d]] += drdx[d] * u[stage, deriv_species[d]]
+                for i in range(n_s):
+                    v[stage, n_r + i] = y_stage[i] + u[stage, i]
+                for j in range(stage):
+                    c_sj = c_over_h[stage, j]
+                    for i in range(n_q):
+                        v[stage, i] += c_sj * v[j, i]
+                for i in range(n_q):
+                    v[stage, i] *= hgamma
+
+            err = _advance(y, u, b_coef, n_stages, rtol, atol, n_norm, y_new)
+            limiting = _negative(err, y_new, atol, signed)
+            if err > 1.0 or limiting >= 0:
+                n_rejected += 1
+                h *= _retry_factor(err, limiting, y, y_new, u[n_stages - 1], rtol, atol, accepted_in_segment,
+                                   last_rejected, exponent, failure)
+                last_rejected = True
+                continue
+
+            n_steps += 1
+            for i in range(n_q):
+                q_new[i] = q[i]
+            if quadratures:
+                for j in range(n_stages):
+                    b_j = b_coef[j]
+                    for i in range(n_q):
+                        q_new[i] += b_j * v[j, i]
+            t_new = _step_end(t, h, t_stop)
+            while next_out < n_out and t_out[next_out] < t_new:
+                theta = (t_out[next_out] - t) / h
+                _dense_weights(theta, h_dense, n_dense, n_stages, dense_weights)
+                _dense_output(theta, dense_weights, n_stages, u, y, y_new, False, out_y, next_out)
+                for i in range(n_s):
+                    if not signed[i] and out_y[next_out, i] < 0.0:
+                        out_y[next_out, i] = 0.0
+                if quadratures:
+                    _dense_output(theta, dense_weights, n_stages, v, q, q_new, False, out_q, next_out)
+                next_out += 1
+            for i in range(n_s):
+                y[i] = y_new[i] if y_new[i] > 0.0 or signed[i] else 0.0
+            for i in range(n_q):
+                q[i] = q_new[i]
+            t = t_new
+            h, h_accepted, root_err_accepted, accepted_in_segment = _after_acceptance(
+                err, h, h_accepted, root_err_accepted, root_err_floor, exponent, accepted_in_segment, last_rejected)
+            last_rejected = False
+            need_jacobian = True
+
+        _apply_boluses(t_stop, False, bolus_time, bolus_species, bolus_amount, y)
+        while next_out < n_out and t_out[next_out] <= t_stop:
+            for i in range(n_s):
+                out_y[next_out, i] = y[i]
+            if quadratures:
+                for i in range(n_q):
+                    out_q[next_out, i] = q[i]
+            next_out += 1
+    _store_counters(counters, n_steps, n_rejected, n_rhs, n_jac, n_lu)
+    return SUCCESS
+
+
+@njit(parallel=True)
+def integrate_batch(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start, time_start,
+                    stack_size, signed, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species, bolus_amount,
+                    source_species, source_amplitude, source_decay, source_start, source_stop,
+                    rtol, atol, h_max, max_steps, quadratures, method, order, out_y, out_q, counters, failure,
+                    status):
+    """n_c conditions in parallel, per-condition arrays as in kernels/rosenbrock.integrate_batch."""
+    literally(method)
+    for j in prange(k.shape[0]):
+        c = order[j]
+        status[c] = integrate(k[c], code, operand, constants, rate_start, deriv_reaction, deriv_species,
+                              deriv_start, time_start, stack_size, signed, net_stoich, y0[c], t0, t_out, stops,
+                              bolus_time, bolus_species, bolus_amount[c], source_species, source_amplitude[c],
+                              source_decay, source_start, source_stop, rtol, atol, h_max, max_steps, quadratures,
+                              method, out_y[c], out_q[c], counters[c], failure[c])
+
+
+@njit
+def integrate_rodas5p(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start,
+                      time_start, stack_size, signed, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
+                      bolus_amount, source_species, source_amplitude, source_decay, source_start, source_stop,
+                      rtol, atol, h_max, max_steps, quadratures, out_y, out_q, counters, failure):
+    """:func:`integrate` with RODAS5P."""
+    return integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start,
+                     time_start, stack_size, signed, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
+                     bolus_amount, source_species, source_amplitude, source_decay, source_start, source_stop,
+                     rtol, atol, h_max, max_steps, quadratures, RODAS5P, out_y, out_q, counters, failure)
+
+
+@njit
+def integrate_rodas4(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start,
+                     time_start, stack_size, signed, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
+                     bolus_amount, source_species, source_amplitude, source_decay, source_start, source_stop,
+                     rtol, atol, h_max, max_steps, quadratures, out_y, out_q, counters, failure):
+    """:func:`integrate` with RODAS4."""
+    return integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start,
+                     time_start, stack_size, signed, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
+                     bolus_amount, source_species, source_amplitude, source_decay, source_start, source_stop,
+                     rtol, atol, h_max, max_steps, quadratures, RODAS4, out_y, out_q, counters, failure)
+
+
+@njit
+def integrate_batch_rodas5p(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start,
+                            time_start, stack_size, signed, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
+                            bolus_amount, source_species, source_amplitude, source_decay, source_start,
+                            source_stop, rtol, atol, h_max, max_steps, quadratures, order, out_y, out_q,
+                            counters, failure, status):
+    """:func:`integrate_batch` with RODAS5P."""
+    integrate_batch(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start,
+                    time_start, stack_size, signed, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
+                    bolus_amount, source_species, source_amplitude, source_decay, source_start, source_stop,
+                    rtol, atol, h_max, max_steps, quadratures, RODAS5P, order, out_y, out_q, counters, failure,
+                    status)
+
+
+@njit
+def integrate_batch_rodas4(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start,
+                           time_start, stack_size, signed, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
+                           bolus_amount, source_species, source_amplitude, source_decay, source_start,
+                           source_stop, rtol, atol, h_max, max_steps, quadratures, order, out_y, out_q,
+                           counters, failure, status):
+    """:func:`integrate_batch` with RODAS4."""
+    integrate_batch(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start,
+                    time_start, stack_size, signed, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
+                    bolus_amount, source_species, source_amplitude, source_decay, source_start, source_stop,
+                    rtol, atol, h_max, max_steps, quadratures, RODAS4, order, out_y, out_q, counters, failure,
+                    status)
+
+
+#: Entry points by solver name, for fentonsim.deterministic.
+INTEGRATE = {NAMES[RODAS5P]: integrate_rodas5p, NAMES[RODAS4]: integrate_rodas4}
+INTEGRATE_BATCH = {NAMES[RODAS5P]: integrate_batch_rodas5p, NAMES[RODAS4]: integrate_batch_rodas4}

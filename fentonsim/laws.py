@@ -1,0 +1,224 @@
+"""General rate laws compiled to programs for one fixed interpreter kernel.
+
+A reaction with a general law proceeds at r = k · g(x, t): k is its rate constant (Arrhenius, pH
+and overrides act on it as on any constant) and g an expression (fentonsim.expression) of the state
+concentrations x [M] and time t [s]. Reactions without a law have g = Π x^ν (mass action), so one
+convention, r = k·g, covers the whole network.
+
+Each g, each non-zero ∂g/∂x_j and each ∂g/∂t is written as a postfix program (opcodes and operands
+in flat arrays, numbers in a constant pool) that kernels/laws.py interprets. The kernel is compiled
+once for every model: a new law, a new parameter value or new conditions change only the arrays,
+never the machine code. The derivatives are exact: fentonsim.expression.derivative differentiates
+the trees symbolically when the programs are built, and the Jacobian sparsity comes from the
+variables each law reads.
+
+Arrays of :class:`LawPrograms` (n_r reactions, n_d non-zero derivatives):
+``code``, ``operand`` (n_code,) int64; ``constants`` (n_const,) [mixed units]; ``rate_start``
+(n_r + 1,) — program of g_i is code[rate_start[i]:rate_start[i+1]]; ``deriv_reaction``,
+``deriv_species`` (n_d,), ``deriv_start`` (n_d + 1,) — program of ∂g_i/∂x_j [M^(order−1)];
+``time_start`` (n_r + 1,) — program of ∂g_i/∂t [M^order s⁻¹], empty when g does not read t;
+``stack_size`` the deepest stack any program needs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .expression import derivative, num, op, sym, symbols, to_text
+
+# Opcodes (kernels/laws.py interprets them; the numbers are part of the two modules' contract).
+CONST, STATE, TIME = 0, 1, 2
+ADD, SUB, MUL, DIV, POW, NEG = 10, 11, 12, 13, 14, 15
+EXP, LN, LOG10, SQRT, ABS, NOT, FLOOR, CEIL = 20, 21, 22, 23, 24, 25, 26, 27
+MIN, MAX = 30, 31
+GT, GEQ, LT, LEQ, EQ, NEQ, AND, OR, XOR = 40, 41, 42, 43, 44, 45, 46, 47, 48
+SELECT = 50  # pops otherwise, condition, value: value if condition != 0 else otherwise
+SIN, COS, TAN, SINH, COSH, TANH, ASIN, ACOS, ATAN, ASINH, ACOSH, ATANH = range(60, 72)
+
+_UNARY = {"exp": EXP, "ln": LN, "log10": LOG10, "sqrt": SQRT, "abs": ABS, "not": NOT, "floor": FLOOR, "ceil": CEIL,
+          "sin": SIN, "cos": COS, "tan": TAN, "sinh": SINH, "cosh": COSH, "tanh": TANH, "arcsin": ASIN,
+          "arccos": ACOS, "arctan": ATAN, "arcsinh": ASINH, "arccosh": ACOSH, "arctanh": ATANH}
+_BINARY = {"plus": ADD, "times": MUL, "divide": DIV, "power": POW, "min": MIN, "max": MAX, "and": AND, "or": OR,
+           "xor": XOR}
+_RELATION = {"gt": GT, "geq": GEQ, "lt": LT, "leq": LEQ, "eq": EQ, "neq": NEQ}
+
+TIME_SYMBOL = "time"
+
+
+@dataclass(frozen=True, eq=False)
+class LawPrograms:
+    """Compiled rate laws of a network (module docstring for the arrays)."""
+
+    code: np.ndarray
+    operand: np.ndarray
+    constants: np.ndarray
+    rate_start: np.ndarray
+    deriv_reaction: np.ndarray
+    deriv_species: np.ndarray
+    deriv_start: np.ndarray
+    time_start: np.ndarray
+    stack_size: int
+    signed: np.ndarray  # (n_s,) bool: state variables that may be negative (kernels/laws.py)
+    texts: tuple  # g_i as infix text, for messages and results
+    general_reactions: tuple = ()  # network reaction ids whose g is a general law (the rest: mass action)
+
+    def kernel_arguments(self) -> tuple:
+        """The arrays in the order the kernels take them."""
+        return (self.code, self.operand, self.constants, self.rate_start, self.deriv_reaction,
+                self.deriv_species, self.deriv_start, self.time_start, np.int64(self.stack_size), self.signed)
+
+
+class LawError(ValueError):
+    """A law that cannot become a program; ``index`` is its position in the list given to compile_laws."""
+
+    def __init__(self, index, message):
+        super().__init__(message)
+        self.index = index
+
+
+class _Assembler:
+    def __init__(self, species_index):
+        self.species_index = species_index
+        self.code, self.operand, self.constants = [], [], []
+        self.constant_slot = {}
+        self.deepest = 1
+
+    def emit(self, opcode, argument=0):
+        self.code.append(opcode)
+        self.operand.append(argument)
+
+    def program(self, expr) -> None:
+        depth = self._write(expr)
+        self.deepest = max(self.deepest, depth)
+
+    def _constant(self, value) -> int:
+        key = float(value)
+        # NaN != NaN, so key NaN by its bit pattern.
+        slot_key = ("nan",) if key != key else key
+        if slot_key not in self.constant_slot:
+            self.constant_slot[slot_key] = len(self.constants)
+            self.constants.append(key)
+        return self.constant_slot[slot_key]
+
+    def _write(self, expr) -> int:
+        """Emit expr; return the stack depth it needs."""
+        kind = expr[0]
+        if kind == "num":
+            self.emit(CONST, self._constant(expr[1]))
+            return 1
+        if kind == "sym":
+            if expr[1] == TIME_SYMBOL:
+                self.emit(TIME)
+            else:
+                self.emit(STATE, self.species_index[expr[1]])
+            return 1
+        name, args = expr[1], expr[2]
+        if kind == "rel":
+            depth = max(self._write(args[0]), 1 + self._write(args[1]))
+            self.emit(_RELATION[name])
+            return depth
+        if name == "minus":
+            if len(args) == 1:
+                depth = self._write(args[0])
+                self.emit(NEG)
+                return depth
+            depth = max(self._write(args[0]), 1 + self._write(args[1]))
+            self.emit(SUB)
+            return depth
+        if name in _UNARY:
+            depth = self._write(args[0])
+            self.emit(_UNARY[name])
+            return depth
+        if name in _BINARY:
+            if len(args) == 1:
+                # One argument: the value itself (a condition for the logic functions).
+                depth = self._write(args[0])
+                if name in ("and", "or", "xor"):
+                    self.emit(NOT)
+                    self.emit(NOT)
+                return depth
+            depth = self._write(args[0])
+            for a in args[1:]:
+                depth = max(depth, 1 + self._write(a))
+                self.emit(_BINARY[name])
+            return depth
+        if name == "piecewise":
+            # v1, c1, rest → SELECT; the rest is the next piecewise or the otherwise value (NaN: undefined).
+            if len(args) == 1:
+                return self._write(args[0])
+            if len(args) == 0:
+                return self._write(num(float("nan")))
+            rest = op("piecewise", *args[2:]) if len(args) > 2 else num(float("nan"))
+            depth = max(self._write(args[0]), 1 + self._write(args[1]), 2 + self._write(rest))
+            self.emit(SELECT)
+            return depth
+        raise ValueError(f"`{name}` of a varying argument is not supported in rate laws (only of numbers)")
+
+
+def compile_laws(laws, species, signed=None) -> LawPrograms:
+    """Programs for g_i, ∂g_i/∂x_j and ∂g_i/∂t of every reaction.
+
+    Parameters
+    ----------
+    laws : sequence of expression trees, length n_r
+        g_i in state-variable names and ``time`` (every other symbol already replaced by its value).
+    species : sequence of str, length n_s
+        State-variable names, in the state's order.
+    signed : sequence of bool, length n_s, optional
+        State variables that may be negative (default: none; concentrations are floored at 0).
+
+    Raises
+    ------
+    ValueError
+        Naming the law and the symbol when a law reads something that is neither a state variable nor
+        ``time``.
+    """
+    species_index = {name: i for i, name in enumerate(species)}
+    assembler = _Assembler(species_index)
+    rate_start = [0]
+    deriv_reaction, deriv_species = [], []
+    for i, law in enumerate(laws):
+        unknown = symbols(law) - set(species_index) - {TIME_SYMBOL}
+        if unknown:
+            raise LawError(i, f"rate law {i} ({to_text(law)}) reads {', '.join(sorted(unknown))}, which is not a "
+                              "state variable or `time`")
+        try:
+            assembler.program(law)
+        except ValueError as error:
+            raise LawError(i, f"rate law {i} ({to_text(law)[:200]}): {error}") from None
+        rate_start.append(len(assembler.code))
+    # Each table of offsets starts where its programs start, after the previous table's.
+    deriv_start = [len(assembler.code)]
+    for i, law in enumerate(laws):
+        for name in sorted(symbols(law) - {TIME_SYMBOL}, key=species_index.get):
+            d = derivative(law, name)
+            if d == num(0.0):
+                continue
+            assembler.program(d)
+            deriv_reaction.append(i)
+            deriv_species.append(species_index[name])
+            deriv_start.append(len(assembler.code))
+    time_start = [len(assembler.code)]
+    for law in laws:
+        if TIME_SYMBOL in symbols(law):
+            d = derivative(law, TIME_SYMBOL)
+            if d != num(0.0):
+                assembler.program(d)
+        time_start.append(len(assembler.code))
+    return LawPrograms(
+        code=np.array(assembler.code, dtype=np.int64), operand=np.array(assembler.operand, dtype=np.int64),
+        constants=np.array(assembler.constants, dtype=float), rate_start=np.array(rate_start, dtype=np.int64),
+        deriv_reaction=np.array(deriv_reaction, dtype=np.int64),
+        deriv_species=np.array(deriv_species, dtype=np.int64), deriv_start=np.array(deriv_start, dtype=np.int64),
+        time_start=np.array(time_start, dtype=np.int64), stack_size=assembler.deepest,
+        signed=np.zeros(len(species), dtype=bool) if signed is None else np.array(signed, dtype=bool),
+        texts=tuple(to_text(law) for law in laws))
+
+
+def mass_action_law(reactants) -> tuple:
+    """g = Π x^ν as a tree, from (name, ν) pairs (the law of a reaction that has no general law)."""
+    factors = [sym(name) if nu == 1 else op("power", sym(name), num(nu)) for name, nu in reactants]
+    if not factors:
+        return num(1.0)
+    return factors[0] if len(factors) == 1 else op("times", *factors)
