@@ -132,24 +132,29 @@ def _morris(problem, x, y, num_levels, n_bootstrap, conf_level, seed) -> dict:
     from SALib.analyze import morris
     from scipy.stats import norm
 
-    d = problem["num_vars"]
     result = morris.analyze(problem, x, y, num_resamples=n_bootstrap, conf_level=conf_level,
                             num_levels=num_levels, seed=seed)
-    # Elementary effects per trajectory: consecutive runs differ in one factor by ±delta (unit coordinates).
-    xs = x.reshape(-1, d + 1, d)
-    ys = y.reshape(-1, d + 1)
-    dx = np.diff(xs, axis=1)
-    factor = np.argmax(np.abs(dx), axis=2)
-    step = np.take_along_axis(dx, factor[..., None], axis=2)[..., 0]
-    effects = np.empty((xs.shape[0], d))
-    np.put_along_axis(effects, factor, np.diff(ys, axis=1) / step, axis=1)
+    effects = elementary_effects(x, y)
     rng = np.random.default_rng(seed)
-    picks = rng.integers(0, xs.shape[0], size=(n_bootstrap, xs.shape[0]))
+    picks = rng.integers(0, effects.shape[0], size=(n_bootstrap, effects.shape[0]))
     sigma_boot = np.std(effects[picks], axis=1, ddof=1)
     z = norm.ppf(0.5 + conf_level / 2)
     return {"mu": np.asarray(result["mu"]), "mu_star": np.asarray(result["mu_star"]),
             "sigma": np.asarray(result["sigma"]), "mu_star_conf": np.asarray(result["mu_star_conf"]),
             "sigma_conf": z * np.std(sigma_boot, axis=0, ddof=1)}
+
+
+def elementary_effects(x, y) -> np.ndarray:
+    """Morris elementary effects (trajectory, factor) [y per unit coordinate] of a trajectory design ``x``
+    (runs, D) in unit coordinates and its outputs ``y``: consecutive runs of a trajectory differ in one factor."""
+    d = x.shape[1]
+    xs = x.reshape(-1, d + 1, d)
+    dx = np.diff(xs, axis=1)
+    factor = np.argmax(np.abs(dx), axis=2)
+    step = np.take_along_axis(dx, factor[..., None], axis=2)[..., 0]
+    effects = np.empty((xs.shape[0], d))
+    np.put_along_axis(effects, factor, np.diff(y.reshape(-1, d + 1), axis=1) / step, axis=1)
+    return effects
 
 
 def _sobol(problem, y, n_bootstrap, conf_level, seed) -> dict:

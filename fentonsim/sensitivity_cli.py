@@ -193,7 +193,7 @@ def _write_local_plot(rows, args, attrs):
 def cmd_global(args) -> int:
     """``fentonsim sensitivity MODEL --global morris|sobol``: a ranked table of global indices of ln y."""
     from .data import resolve_mechanism_path
-    from .global_sensitivity import DEFAULT_N, global_sensitivity, ranked_rows, require_salib
+    from .global_sensitivity import DEFAULT_N, _levels, global_sensitivity, ranked_rows, require_salib
     from .metrics import DESCRIPTIONS
     from .tables import atomic_output
 
@@ -206,9 +206,15 @@ def cmd_global(args) -> int:
     path = str(resolve_mechanism_path(args.model))
     name = path.rpartition("/")[2].rpartition(".")[0] or path
     n = args.samples if args.samples is not None else DEFAULT_N[args.global_method]
+    try:
+        _levels(args.global_method, n)
+    except ConditionsError as exc:
+        raise ConditionsError(f"`--samples {n}`: {exc}") from None
     result = global_sensitivity(
         {name: path}, [args.conditions], args.global_method, n, metric=args.target,
-        t_end=number_or_quantity(args.t_end), ph=args.ph, temperature=args.temperature,
+        t_end=number_or_quantity(args.t_end), ph=args.ph,
+        # Already in K: written with its unit, so that a sweep does not read a bare 150 as a slip for °C.
+        temperature=None if args.temperature is None else f"{args.temperature!r} K",
         initial=dict(args.initial or []), rates=dict(args.rate or []), parameter_set=args.parameter_set,
         include_factors=args.include_factors, seed=0 if args.seed is None else args.seed,
         progress=False if args.quiet else None)

@@ -97,6 +97,25 @@ def test_morris_effects_lie_between_the_extremes_of_the_derivative(toy):
     assert np.all(cell.sigma_conf.values > 0) and np.all(cell.mu_star_conf.values > 0)
 
 
+def test_elementary_effects_are_salibs():
+    """The trajectory bootstrap of sigma resamples fentonsim's own elementary effects: on a SALib Morris design
+    of 5 factors (20 trajectories) with y = x0² + 3·x1·x2 − x3, their mean, mean absolute value and standard
+    deviation (ddof 1) equal SALib's mu, mu* and sigma to 1e-12, and the effect of x4 (absent) is 0."""
+    from SALib.analyze import morris as analyse
+    from SALib.sample import morris as sample
+    from fentonsim.global_sensitivity import elementary_effects
+
+    problem = {"num_vars": 5, "names": list("abcde"), "bounds": [[0.0, 1.0]] * 5}
+    x = sample.sample(problem, 20, num_levels=4, seed=7)
+    y = x[:, 0] ** 2 + 3 * x[:, 1] * x[:, 2] - x[:, 3]
+    effects = elementary_effects(x, y)
+    reference = analyse.analyze(problem, x, y, num_levels=4, seed=7)
+    np.testing.assert_allclose(effects.mean(axis=0), reference["mu"], atol=1e-12)
+    np.testing.assert_allclose(np.abs(effects).mean(axis=0), reference["mu_star"], atol=1e-12)
+    np.testing.assert_allclose(effects.std(axis=0, ddof=1), reference["sigma"], atol=1e-12)
+    assert np.all(effects[:, 4] == 0) and np.allclose(effects[:, 3], -1)
+
+
 @pytest.fixture(scope="module")
 def metals():
     """Morris (n = 8) on the iron and copper catalysts with GSH depleted, at tme and normal, 10 min."""
