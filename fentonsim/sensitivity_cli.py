@@ -212,9 +212,7 @@ def cmd_global(args) -> int:
         raise ConditionsError(f"`--samples {n}`: {exc}") from None
     result = global_sensitivity(
         {name: path}, [args.conditions], args.global_method, n, metric=args.target,
-        t_end=number_or_quantity(args.t_end), ph=args.ph,
-        # Already in K: written with its unit, so that a sweep does not read a bare 150 as a slip for °C.
-        temperature=None if args.temperature is None else f"{args.temperature!r} K",
+        t_end=number_or_quantity(args.t_end), ph=args.ph, temperature=args.temperature,
         initial=dict(args.initial or []), rates=dict(args.rate or []), parameter_set=args.parameter_set,
         include_factors=args.include_factors, seed=0 if args.seed is None else args.seed,
         progress=False if args.quiet else None)
