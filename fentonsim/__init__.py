@@ -32,6 +32,7 @@ from .validity import ValidityWarning, validity_warnings  # noqa: E402
 __all__ = [
     "Assignment", "Bolus", "Conditions", "ConditionsError", "FentonsimError", "Mechanism", "MechanismError", "Network",
     "ODEBatch", "ODESolution", "SolverError", "Source", "StochasticSolution", "UnitError", "compile_network", "dump_mechanism",
-    "MECHANISMS", "compare", "global_sensitivity", "load", "load_conditions", "load_mechanism", "metrics", "run_stochastic", "sensitivities",
+    "MECHANISMS", "compare", "load", "load_conditions", "load_mechanism", "metrics", "run_stochastic", "sensitivities",
+    "global_sensitivity",
     "simulate", "solve_ode", "solve_ode_batch", "summarize", "sweep", "ValidityWarning", "validity_warnings", "__version__",
 ]

@@ -164,8 +164,8 @@ def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=
     if decompose and len(presets) >= 2:
         stage_conditions = _stage_conditions(presets[0].replace(pH=ph_values[0]), presets[1].replace(pH=ph_values[1]))
     sampling = bool(uncertainty) and not stochastic
-    with Steps(sum(1 + (c.name in alternatives) + (len(presets) if stochastic else 0) + sampling + bool(sensitivity)
-                   for c in catalyst_list), progress, "compare") as steps:
+    with Steps(sum(1 + (c.name in alternatives) + (len(presets) if stochastic else 0) + sampling
+                   + bool(sensitivity) for c in catalyst_list), progress, "compare") as steps:
         rows, caveats, oxygen_used, stages, alternative_rows, samples, sampled, draws, failed = _compare_runs(
             catalyst_list, presets, ph_values, networks, alternatives, mechanisms, own_rates, stage_conditions,
             dose_m, extra, probe, t_out, t_end_s, n_points, stochastic, runs, seed, volume, rates, parameter_set,
@@ -722,8 +722,9 @@ def sensitivity_lines(result: xr.Dataset, top=SENSITIVITY_TOP) -> list:
     reactions = [str(r) for r in result["sensitivity_reaction"].values]
     conditions = [str(c) for c in result["condition"].values]
     labels = [str(v) for v in result["label"].values]
-    lines = ["", f"Which constants drive total ·OH produced (local ∂ln ·OH/∂ln k at each catalyst's default constants, "
-                 f"the {top} largest; 0.5 means 10 % larger k gives ~5 % more ·OH; all in compare-sensitivity.csv):",
+    lines = ["", f"Which constants drive total ·OH produced (local ∂ln ·OH/∂ln k at each catalyst's default "
+                 f"constants, the {top} largest; 0.5 means 10 % larger k gives ~5 % more ·OH; all in "
+                 "compare-sensitivity.csv):",
              "", "| catalyst | " + " | ".join(conditions) + " |", "|---|" + "---|" * len(conditions)]
 
     def ranked(vector):
@@ -822,7 +823,8 @@ def write_outputs(result: xr.Dataset, directory, metric=DEFAULT_METRIC, formats=
             writer.writerow(header)
             writer.writerows(rows)
         paths["sensitivity"] = sensitivity_path
-        paths.update({f"sensitivity_{fmt}": path for fmt, path in _sensitivity_figure(result, directory, formats).items()})
+        figures = _sensitivity_figure(result, directory, formats)
+        paths.update({f"sensitivity_{fmt}": path for fmt, path in figures.items()})
     import matplotlib.pyplot as plt
 
     footer = figure_footer(result)

@@ -46,7 +46,8 @@ Sobol': ``S1``, ``ST`` [1, fractions of Var(y)] and ``S1_conf``, ``ST_conf`` (bo
 Also ``metric_value`` (model, condition, run) [metric unit], the metric of every run in the order of the
 model's design (NaN past a model's runs); coordinates ``k_low``, ``k_high`` [M^(1−m) s⁻¹] (reaction),
 ``is_factor`` (model, reaction: sampled for that model), ``n_runs`` (model, n: runs per condition) and ``pH``
-(condition; NaN where neither ``ph`` nor the preset sets it); attributes ``method``, ``metric``, ``metric_units``, ``scale``, ``seed``, ``conf_level``,
+(condition; NaN where neither ``ph`` nor the preset sets it); attributes ``method``, ``metric``,
+``metric_units``, ``scale``, ``seed``, ``conf_level``,
 ``n_bootstrap``, ``num_levels`` (Morris), ``design``, ``t_end_s``, ``dose_M``, ``wall_time_s`` and
 ``failed_cells`` (cells left NaN: failed runs, or a log scale over values ≤ 0). A cell whose runs all give
 the same value has mu* = sigma = 0 exactly (nothing moves it) and S1 = ST = NaN (no variance to share).

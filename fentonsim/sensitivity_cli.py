@@ -250,7 +250,8 @@ def cmd_global(args) -> int:
             early = ", ".join(f"{v:.3g}" for v in cell[key].sel(reaction=row["reaction"]).values[:-1])
             span = f"{row['k_low']:.3g}–{row['k_high']:.3g}"
             if args.global_method == "morris":
-                print(f"| {row['rank']} | {row['reaction']} | {span} | {row['mu_star']:.3g} ± {row['mu_star_conf']:.2g}"
+                print(f"| {row['rank']} | {row['reaction']} | {span} | {row['mu_star']:.3g} ± "
+                      f"{row['mu_star_conf']:.2g}"
                       f" | {row['sigma']:.3g} ± {row['sigma_conf']:.2g} | {row['mu_star_per_ln_k']:.3g} | {early} |")
             else:
                 print(f"| {row['rank']} | {row['reaction']} | {span} | {row['ST']:.3g} ± {row['ST_conf']:.2g} | "

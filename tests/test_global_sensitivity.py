@@ -198,3 +198,40 @@ def test_missing_salib_names_the_extra(monkeypatch):
     with pytest.raises(ConditionsError, match=r"pip install 'fentonsim\[analysis\]'") as info:
         global_sensitivity("iron", "tme")
     assert "\n" not in str(info.value)
+
+
+def test_tornado_orders_bars_by_magnitude_and_skips_nan():
+    """plot_tornado draws the `top` largest |values| from the top down, signed bars in two colours, NaN left
+    out; plot_global_sensitivity labels a Sobol' result's bars in ST order with S1 as the inner bar."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import xarray as xr
+    from fentonsim.plotting import PALETTE, plot_tornado
+
+    values = xr.DataArray([0.1, -0.5, np.nan, 0.3, 0.0], dims="reaction",
+                          coords={"reaction": ["a", "b", "c", "d", "e"]}, attrs={"long_name": "s", "units": "1"})
+    ax = plot_tornado(values, top=3)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    positions = [t for t in ax.get_yticks()]
+    ordered = [label for _, label in sorted(zip(positions, labels), reverse=True)]
+    assert ordered == ["b", "d", "a"]
+    widths = {label: patch.get_width() for label, patch in zip(ordered, sorted(ax.patches, key=lambda p: -p.get_y()))}
+    assert widths == {"b": -0.5, "d": 0.3, "a": 0.1}
+    colours = {matplotlib.colors.to_hex(p.get_facecolor()) for p in ax.patches}
+    assert colours == {PALETTE[0].lower(), PALETTE[5].lower()}
+    plt.close("all")
+
+
+def test_global_tornado_follows_the_ranking(toy):
+    """The tornado of a Sobol' result lists the model's factors from the largest ST down, as ranked_rows does."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from fentonsim.plotting import plot_global_sensitivity
+
+    ds = global_sensitivity(toy, [None], "sobol", 64, scale="linear", initial={"A": 1e-3, "B": 1e-3}, t_end=T_END)
+    ax = plot_global_sensitivity(ds)
+    labels = [t.get_text() for _, t in sorted(zip(ax.get_yticks(), ax.get_yticklabels()), key=lambda p: -p[0])]
+    assert labels == [r["reaction"] for r in ranked_rows(ds)] and len(labels) == 3
+    plt.close("all")

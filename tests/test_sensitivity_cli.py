@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import math
 
+import numpy as np
 import pytest
 
 import fentonsim as fs
@@ -201,10 +202,32 @@ def test_compare_sensitivity_matches_finite_differences_of_compare(tmp_path, cap
     for condition in ("tme", "normal"):
         cell = [r for r in rows if r["catalyst"] == "Cu⁺" and r["condition"] == condition]
         values = [abs(float(r["d_ln_oh_d_ln_k"])) for r in cell]
-        assert values == sorted(values, reverse=True) and [int(r["rank"]) for r in cell] == list(range(1, len(cell) + 1))
+        assert values == sorted(values, reverse=True)
+        assert [int(r["rank"]) for r in cell] == list(range(1, len(cell) + 1))
         row = next(r for r in cell if r["reaction"] in reference)
         k = reference[row["reaction"]]
         ln = [math.log(float(compare(["copper"], [condition], t_end=600, uncertainty=0, decompose=False,
                                      rates={row["reaction"]: k * factor}, progress=False)
                              ["oh_produced"].values[0, 0])) for factor in (1 + 1e-3, 1 - 1e-3)]
         assert float(row["d_ln_oh_d_ln_k"]) == pytest.approx((ln[0] - ln[1]) / 2e-3, abs=1e-3), row
+
+
+def test_compare_sensitivity_dataset_is_nan_where_undefined():
+    """fs.compare(sensitivity=True): `oh_sensitivity` over (catalyst, condition, sensitivity_reaction) is finite
+    on every reaction of iron (which makes ·OH), NaN on the reactions iron lacks (manganese's M10-MnIV) and NaN
+    throughout for manganese, which makes no ·OH (∂ln 0 is undefined) — shown as "—" in the Markdown — while
+    `oh_sensitivity_k` still gives manganese's constants."""
+    from fentonsim import compare
+    from fentonsim.compare import sensitivity_lines
+
+    result = compare(["iron", "manganese"], ["tme"], t_end=600, uncertainty=0, decompose=False, sensitivity=True,
+                     progress=False)
+    s = result["oh_sensitivity"]
+    assert s.dims == ("catalyst", "condition", "sensitivity_reaction") and s.attrs["units"] == "1"
+    iron_k = result["oh_sensitivity_k"].sel(catalyst="iron", condition="tme").values
+    iron_s = s.sel(catalyst="iron", condition="tme").values
+    assert np.all(np.isfinite(iron_s) == np.isfinite(iron_k)) and np.isfinite(iron_s).sum() > 20
+    assert np.isnan(s.sel(catalyst="iron", sensitivity_reaction="M10-MnIV").values).all()
+    assert np.isnan(s.sel(catalyst="manganese").values).all()
+    assert np.isfinite(result["oh_sensitivity_k"].sel(catalyst="manganese", sensitivity_reaction="M10-MnIV").values)
+    assert "| Mn²⁺ | — |" in "\n".join(sensitivity_lines(result))
