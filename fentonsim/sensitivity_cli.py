@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -44,7 +45,9 @@ def add_sensitivity_parser(sub) -> None:
         description="Integrate the forward sensitivities of MODEL's run to every rate constant and print "
                     "them ranked: ∂ln y/∂ln k, y the total ·OH produced by t_end (default) or a species' "
                     "concentration at t_end. --out writes every constant's row as CSV.")
-    parser.add_argument("model", metavar="MODEL", help="mechanism file (.yaml), shipped name, or SBML model")
+    parser.add_argument("model", metavar="MODEL", nargs="+",
+                        help="mechanism file (.yaml), shipped name, or SBML model; several mechanisms are merged "
+                             "(`copper glutathione` is compare's copper catalyst)")
     parser.add_argument("--target", default=OH_TARGET,
                         help=f"`{OH_TARGET}` (total ·OH produced; default) or a species, e.g. H2O2")
     parser.add_argument("--t-end", default="3600", help="end time in s, or a quantity such as '10 min' "
@@ -112,6 +115,11 @@ def ranked(dataset, target: str, network) -> list[dict]:
     return rows
 
 
+def _model(args):
+    """MODEL as fentonsim.problem takes it: one path or name, or the list of mechanisms to merge."""
+    return args.model[0] if len(args.model) == 1 else list(args.model)
+
+
 def _check_outputs(args):
     from .plotting import FORMATS
     from .tables import check_output
@@ -140,7 +148,7 @@ def cmd_sensitivity(args) -> int:
         raise ConditionsError(f"{' and '.join(f'`{g}`' for g in given)} apply to global sensitivities; add "
                               "`--global morris` (or sobol) or drop them")
     _check_outputs(args)
-    network = resolve_model(args.model, args.parameter_set)
+    network = resolve_model(_model(args), args.parameter_set)
     dataset = sensitivities(network, t_end=number_or_quantity(args.t_end), n_points=2, conditions=args.conditions,
                             ph=args.ph, temperature=args.temperature, initial=dict(args.initial or []),
                             rates=dict(args.rate or []), extents=args.target == OH_TARGET)
@@ -202,16 +210,16 @@ def cmd_global(args) -> int:
         raise ConditionsError(f"`--target {args.target}`: global sensitivities analyse a metric of the run "
                               f"({', '.join(DESCRIPTIONS)}), not a species' concentration")
     _check_outputs(args)
-    # The model is a mechanism as written, as in the local mode (a shipped name is its file, not a catalyst).
-    path = str(resolve_mechanism_path(args.model))
-    name = path.rpartition("/")[2].rpartition(".")[0] or path
+    # The model is the mechanism as written, as in the local mode (a shipped name is its file, not a catalyst).
+    paths = [str(resolve_mechanism_path(m)) for m in args.model]
+    name = "+".join(Path(p).stem or p for p in paths)
     n = args.samples if args.samples is not None else DEFAULT_N[args.global_method]
     try:
         _levels(args.global_method, n)
     except ConditionsError as exc:
         raise ConditionsError(f"`--samples {n}`: {exc}") from None
     result = global_sensitivity(
-        {name: path}, [args.conditions], args.global_method, n, metric=args.target,
+        {name: paths[0] if len(paths) == 1 else paths}, [args.conditions], args.global_method, n, metric=args.target,
         t_end=number_or_quantity(args.t_end), ph=args.ph, temperature=args.temperature,
         initial=dict(args.initial or []), rates=dict(args.rate or []), parameter_set=args.parameter_set,
         include_factors=args.include_factors, seed=0 if args.seed is None else args.seed,

@@ -231,3 +231,25 @@ def test_compare_sensitivity_dataset_is_nan_where_undefined():
     assert np.isnan(s.sel(catalyst="manganese").values).all()
     assert np.isfinite(result["oh_sensitivity_k"].sel(catalyst="manganese", sensitivity_reaction="M10-MnIV").values)
     assert "| Mn²⁺ | — |" in "\n".join(sensitivity_lines(result))
+
+
+def test_merged_model_is_compares_catalyst(tmp_path, capsys):
+    """MODEL may be several mechanisms, merged: `copper glutathione` with 20 µM Cu⁺ at tme is compare's copper
+    catalyst, so its local ∂ln ·OH/∂ln k equal compare --sensitivity's Cu⁺ row by row (to 1e-6 relative: the
+    same integration), and `--global` samples the ranges of both files (Cu–glutathione constants CG* included)
+    under the model name `copper+glutathione`."""
+    pytest.importorskip("SALib")
+    local, global_, directory = tmp_path / "l.csv", tmp_path / "g.csv", tmp_path / "cmp"
+    run = ["copper", "glutathione", "--conditions", "tme", "--initial", "Cu+=20 uM", "--t-end", "600", "--quiet"]
+    assert main(["sensitivity", *run, "--out", str(local)]) == 0
+    assert main(["compare", "--catalyst", "copper", "--conditions", "tme", "--t-end", "600", "--uncertainty", "0",
+                 "--sensitivity", "--quiet", "--out", str(directory)]) == 0
+    ours = {r["parameter"].removeprefix("rate:"): float(r["d_ln_target_d_ln_k"]) for r in _rows(local)}
+    theirs = {r["reaction"]: float(r["d_ln_oh_d_ln_k"]) for r in _rows(directory / "compare-sensitivity.csv")}
+    assert set(ours) == set(theirs)
+    for reaction, value in theirs.items():
+        assert ours[reaction] == pytest.approx(value, rel=1e-6, abs=1e-12), reaction
+    assert main(["sensitivity", *run, "--global", "morris", "--samples", "4", "--out", str(global_)]) == 0
+    rows = _rows(global_)
+    assert {r["model"] for r in rows} == {"copper+glutathione"}
+    assert {"CG2", "CG3", "CG4", "G4", "C1"} <= {r["reaction"] for r in rows}
