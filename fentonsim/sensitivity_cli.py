@@ -41,10 +41,12 @@ PLOT_TOP = 15
 
 def add_sensitivity_parser(sub) -> None:
     parser = sub.add_parser(
-        "sensitivity", help="rank the rate constants that control a run's ·OH output (local sensitivities)",
+        "sensitivity", help="rank the rate constants that control a run's ·OH output (local or --global)",
         description="Integrate the forward sensitivities of MODEL's run to every rate constant and print "
                     "them ranked: ∂ln y/∂ln k, y the total ·OH produced by t_end (default) or a species' "
-                    "concentration at t_end. --out writes every constant's row as CSV.")
+                    "concentration at t_end. --out writes every constant's row as CSV. With --global morris|sobol, "
+                    "rank the constants with a documented uncertainty range by Morris mu* or Sobol' ST of ln y "
+                    "over all the ranges at once instead (SALib: the `analysis` extra).")
     parser.add_argument("model", metavar="MODEL", nargs="+",
                         help="mechanism file (.yaml), shipped name, or SBML model; several mechanisms are merged "
                              "(`copper glutathione` is compare's copper catalyst)")
@@ -131,7 +133,7 @@ def _check_outputs(args):
         if args.plot.rpartition(".")[2].lower() not in FORMATS or "." not in args.plot:
             raise ConditionsError(f"`--plot {args.plot}`: the figure's suffix must be .png, .svg or .pdf")
         check_output(args.plot, inputs=inputs, overwrite=args.overwrite)
-        if args.out is not None and args.plot == args.out:
+        if args.out is not None and Path(args.plot).resolve() == Path(args.out).resolve():
             raise ConditionsError(f"`--plot` and `--out` are the same file `{args.out}`; give two names")
 
 
@@ -145,8 +147,9 @@ def cmd_sensitivity(args) -> int:
     given = [flag for flag, value in (("--samples", args.samples), ("--seed", args.seed),
                                       ("--include-factors", args.include_factors or None)) if value is not None]
     if given:
-        raise ConditionsError(f"{' and '.join(f'`{g}`' for g in given)} apply to global sensitivities; add "
-                              "`--global morris` (or sobol) or drop them")
+        raise ConditionsError(f"{' and '.join(f'`{g}`' for g in given)} appl{'y' if len(given) > 1 else 'ies'} to "
+                              "global sensitivities; add `--global morris` (or sobol) or drop "
+                              f"{'them' if len(given) > 1 else 'it'}")
     _check_outputs(args)
     network = resolve_model(_model(args), args.parameter_set)
     dataset = sensitivities(network, t_end=number_or_quantity(args.t_end), n_points=2, conditions=args.conditions,

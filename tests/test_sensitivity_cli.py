@@ -132,19 +132,22 @@ def test_global_sobol_csv_columns(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("extra, message", [
-    (["--samples", "8"], "`--samples` apply to global sensitivities"),
+    (["--samples", "8"], "`--samples` applies to global sensitivities"),
     (["--seed", "1", "--include-factors"], "`--seed` and `--include-factors` apply to global"),
     (["--global", "morris", "--target", "H2O2"], "`--target H2O2`: global sensitivities analyse a metric"),
     (["--global", "sobol", "--samples", "12"], "power of 2"),
     (["--plot", "x.bmp"], "`--plot x.bmp`: the figure's suffix must be .png, .svg or .pdf"),
+    (["--out", "f.png", "--plot", "./f.png"], "`--plot` and `--out` are the same file `f.png`"),
     (["--global", "morris", "--rate", "NOPE=1"], "NOPE"),
 ])
 def test_global_and_plot_mistakes_are_one_line_errors(extra, message, tmp_path, capsys, monkeypatch):
     """A flag of the other mode, a species target for a global analysis, a Sobol' N that is not a power of 2,
-    an unknown figure format or override: exit 1, one line naming it, and no file written."""
+    an unknown figure format, a figure written over the table, an unknown override: exit 1, one line naming
+    it, and no file written."""
     pytest.importorskip("SALib")
     monkeypatch.chdir(tmp_path)
-    assert main(["sensitivity", IRON, *RUN, *extra, "--out", "s.csv"]) == 1
+    out = [] if "--out" in extra else ["--out", "s.csv"]
+    assert main(["sensitivity", IRON, *RUN, *extra, *out]) == 1
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1, err
     assert list(tmp_path.iterdir()) == []
