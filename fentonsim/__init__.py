@@ -4,7 +4,8 @@ Data flow: mechanism file -> :func:`load_mechanism` (validated
 :class:`Mechanism`) -> :func:`compile_network` (dense arrays) -> solvers
 (:func:`solve_ode`, :func:`solve_ode_batch`, :func:`run_stochastic`) -> :func:`simulate`, which returns
 an ``xarray.Dataset`` (schema in :mod:`fentonsim.results`) -> :func:`metrics` (·OH yield and friends),
-:func:`compare` (catalysts × conditions), :func:`sensitivities` (∂c/∂ln k, forward, compiled) and
+:func:`compare` (catalysts × conditions), :func:`sensitivities` (∂c/∂ln k, forward, compiled),
+:func:`global_sensitivity` (Morris and Sobol' indices over the documented ranges; SALib) and
 :mod:`fentonsim.plotting`. ``MECHANISMS`` is the directory
 of the shipped mechanism files.
 """
@@ -24,6 +25,7 @@ from .catalysts import MECHANISM_DIRECTORY as MECHANISMS  # noqa: E402
 from .compare import compare  # noqa: E402
 from .sweep import sweep  # noqa: E402
 from .sensitivity import sensitivities  # noqa: E402
+from .global_sensitivity import global_sensitivity  # noqa: E402
 from .stochastic import StochasticSolution, run_stochastic  # noqa: E402
 from .validity import ValidityWarning, validity_warnings  # noqa: E402
 
@@ -31,5 +33,6 @@ __all__ = [
     "Assignment", "Bolus", "Conditions", "ConditionsError", "FentonsimError", "Mechanism", "MechanismError", "Network",
     "ODEBatch", "ODESolution", "SolverError", "Source", "StochasticSolution", "UnitError", "compile_network", "dump_mechanism",
     "MECHANISMS", "compare", "load", "load_conditions", "load_mechanism", "metrics", "run_stochastic", "sensitivities",
+    "global_sensitivity",
     "simulate", "solve_ode", "solve_ode_batch", "summarize", "sweep", "ValidityWarning", "validity_warnings", "__version__",
 ]

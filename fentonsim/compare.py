@@ -62,7 +62,7 @@ def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=
             gsh=None, h2o2=None, t_end=DEFAULT_T_END, n_points=121, probe=None, stochastic=False,
             runs=DEFAULT_RUNS, volume=DEFAULT_VOLUME, seed=0, rates=None, parameter_set=None, temperature=None,
             decompose=True, uncertainty=DEFAULT_UNCERTAINTY_SAMPLES, progress=None, boluses=(),
-            sources=()) -> xr.Dataset:
+            sources=(), sensitivity=False) -> xr.Dataset:
     """·OH metrics of each catalyst at each condition, at the same metal dose.
 
     Parameters
@@ -107,6 +107,12 @@ def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=
         callable given a one-line description before each step.
     boluses, sources : sequences of fentonsim.Bolus / fentonsim.Source
         Inputs (a repeated H2O2 dose, a slow release) applied in every run, as in simulate().
+    sensitivity : bool, default False
+        Also integrate the local sensitivities of the total ·OH produced to ln k of every reaction of each
+        catalyst at each condition (fentonsim.sensitivity, ODE, ``extents=True``): ``oh_sensitivity``
+        ∂ln(·OH produced)/∂ln k [1] and ``oh_sensitivity_k`` (the effective k [M^(1−m) s⁻¹]) over (catalyst,
+        condition, ``sensitivity_reaction``, the union of the catalysts' network reactions; NaN where a
+        catalyst lacks the reaction or makes no ·OH).
 
     Returns
     -------
@@ -159,11 +165,15 @@ def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=
         stage_conditions = _stage_conditions(presets[0].replace(pH=ph_values[0]), presets[1].replace(pH=ph_values[1]))
     sampling = bool(uncertainty) and not stochastic
     with Steps(sum(1 + (c.name in alternatives) + (len(presets) if stochastic else 0) + sampling
-                   for c in catalyst_list), progress, "compare") as steps:
+                   + bool(sensitivity) for c in catalyst_list), progress, "compare") as steps:
         rows, caveats, oxygen_used, stages, alternative_rows, samples, sampled, draws, failed = _compare_runs(
             catalyst_list, presets, ph_values, networks, alternatives, mechanisms, own_rates, stage_conditions,
             dose_m, extra, probe, t_out, t_end_s, n_points, stochastic, runs, seed, volume, rates, parameter_set,
             uncertainty, boluses, sources, steps)
+        local = {}
+        if sensitivity:
+            local = _local_sensitivities(catalyst_list, presets, ph_values, networks, own_rates, dose_m, extra,
+                                         probe, t_end_s, boluses, sources, steps)
     # As the first catalyst's runs used it (starting O2, supply constants after any override).
     oxygen = [oxygen_used[j] for j in range(len(presets))]
     result = _assemble(catalyst_list, presets, ph_values, rows, dict(
@@ -191,7 +201,54 @@ def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=
         result.attrs["uncertainty_samples"] = 0
     else:
         result = _add_samples(result, catalyst_list, len(presets), draws, samples, sampled, failed)
+    if local:
+        result = _add_local_sensitivities(result, catalyst_list, len(presets), local)
     return result
+
+
+def _local_sensitivities(catalyst_list, presets, ph_values, networks, own_rates, dose_m, extra, probe, t_end_s,
+                         boluses, sources, steps) -> dict:
+    """{(catalyst name, condition index): (network reaction ids, ∂ln ·OH/∂ln k, effective k)} from one
+    forward-sensitivity integration per catalyst and condition (the runs compare made, ODE)."""
+    from .sensitivity import sensitivities
+
+    out = {}
+    for catalyst in catalyst_list:
+        network = networks[catalyst.name]
+        steps.start(f"{catalyst.name}: local sensitivities of ·OH at {len(presets)} conditions")
+        for j, preset in enumerate(presets):
+            ds = sensitivities(network, t_end=t_end_s, n_points=2, conditions=preset.replace(pH=ph_values[j]),
+                               initial={catalyst.species: dose_m, **extra, **probe},
+                               rates=own_rates[catalyst.name], boluses=boluses, sources=sources, extents=True)
+            if "oh_produced" not in ds:
+                continue
+            total = float(ds["oh_produced"].values[-1])
+            raw = ds["oh_produced_sensitivity"].values[-1]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                normalised = raw / total if total > 0 else np.full_like(raw, np.nan)
+            out[catalyst.name, j] = ([label.removeprefix("rate:") for label in map(str, ds.parameter.values)],
+                                     normalised, ds["parameter_value"].values)
+    return out
+
+
+def _add_local_sensitivities(result, catalysts, n_conditions, local) -> xr.Dataset:
+    """``oh_sensitivity`` and ``oh_sensitivity_k`` over (catalyst, condition, sensitivity_reaction)."""
+    reactions = []
+    for ids, _, _ in local.values():
+        reactions += [r for r in ids if r not in reactions]
+    names = [c.name for c in catalysts]
+    values = np.full((len(names), n_conditions, len(reactions)), np.nan)
+    k = np.full_like(values, np.nan)
+    for (name, j), (ids, normalised, k_values) in local.items():
+        columns = [reactions.index(r) for r in ids]
+        values[names.index(name), j, columns] = normalised
+        k[names.index(name), j, columns] = k_values
+    return result.assign(
+        oh_sensitivity=(("catalyst", "condition", "sensitivity_reaction"), values, {
+            "units": "1", "long_name": "∂ln(total ·OH produced)/∂ln k (local, ODE)"}),
+        oh_sensitivity_k=(("catalyst", "condition", "sensitivity_reaction"), k, {
+            "units": "M^(1-order) s^-1", "long_name": "effective rate constant at the condition"}),
+    ).assign_coords(sensitivity_reaction=reactions)
 
 
 def _compare_runs(catalyst_list, presets, ph_values, networks, alternatives, mechanisms, own_rates, stage_conditions,
@@ -538,6 +595,7 @@ def markdown_table(result: xr.Dataset, metric=DEFAULT_METRIC) -> str:
         lines += [f"| {label} | {cond} = {_format(value)} |" for label, cond, value in ratios]
     lines += alternative_lines(result, metric)
     lines += uncertainty_lines(result, metric)
+    lines += sensitivity_lines(result)
     decomposition = decomposition_rows(result, metric)
     if decomposition:
         target, reference = result["condition"].values[:2]
@@ -632,6 +690,64 @@ def uncertainty_lines(result: xr.Dataset, metric=DEFAULT_METRIC) -> list:
     return lines
 
 
+#: Rows per catalyst × condition in compare's sensitivity tables and tornado panels.
+SENSITIVITY_TOP = 8
+
+
+def sensitivity_rows(result: xr.Dataset):
+    """Header and rows of ``compare-sensitivity.csv``: every reaction of each catalyst at each condition, ranked
+    by |∂ln ·OH/∂ln k| (reactions a catalyst lacks left out; NaN when it makes no ·OH)."""
+    header = ["catalyst", "condition", "pH", "rank", "reaction", "k", "k_units", "d_ln_oh_d_ln_k"]
+    rows = []
+    for i, label in enumerate(result["label"].values):
+        for j, condition in enumerate(result["condition"].values):
+            values = result["oh_sensitivity"].values[i, j]
+            k = result["oh_sensitivity_k"].values[i, j]
+            present = [r for r in range(values.size) if np.isfinite(k[r])]
+            present.sort(key=lambda r: -abs(values[r]) if np.isfinite(values[r]) else 0.0)
+            for rank, r in enumerate(present, 1):
+                rows.append([str(label), str(condition), f"{result['pH'].values[j]:g}", rank,
+                             str(result["sensitivity_reaction"].values[r]), repr(float(k[r])), "M^(1-order) s^-1",
+                             repr(float(values[r]))])
+    return header, rows
+
+
+def sensitivity_lines(result: xr.Dataset, top=SENSITIVITY_TOP) -> list:
+    """Markdown lines: the constants with the largest local control of each catalyst's ·OH at each condition,
+    and of each catalyst's ·OH relative to the first catalyst's (∂ln(ratio)/∂ln k = the difference of the two
+    sensitivities; a reaction one catalyst lacks has 0 for it)."""
+    if "oh_sensitivity" not in result:
+        return []
+    values = result["oh_sensitivity"].values
+    reactions = [str(r) for r in result["sensitivity_reaction"].values]
+    conditions = [str(c) for c in result["condition"].values]
+    labels = [str(v) for v in result["label"].values]
+    lines = ["", f"Which constants drive total ·OH produced (local ∂ln ·OH/∂ln k at each catalyst's default "
+                 f"constants, the {top} largest; 0.5 means 10 % larger k gives ~5 % more ·OH; all in "
+                 "compare-sensitivity.csv):",
+             "", "| catalyst | " + " | ".join(conditions) + " |", "|---|" + "---|" * len(conditions)]
+
+    def ranked(vector):
+        order = [r for r in np.argsort(-np.abs(np.nan_to_num(vector, nan=0.0))) if np.isfinite(vector[r])
+                 and vector[r] != 0][:top]
+        return ", ".join(f"{reactions[r]} {vector[r]:+.2g}" for r in order) or "—"
+
+    for i, label in enumerate(labels):
+        lines.append(f"| {label} | " + " | ".join(ranked(values[i, j]) for j in range(len(conditions))) + " |")
+    if len(labels) >= 2:
+        lines += ["", f"Which constants move each catalyst's ·OH relative to {labels[0]}'s (∂ln ratio/∂ln k; "
+                      f"robust when the band of the uncertainty table above stays on one side of 1):", "",
+                  "| ratio | " + " | ".join(conditions) + " |", "|---|" + "---|" * len(conditions)]
+        for i in range(1, len(labels)):
+            with np.errstate(invalid="ignore"):
+                # Where either catalyst makes no ·OH the ratio has no logarithm: the cell stays NaN.
+                made = np.isfinite(values[i]).any(axis=-1) & np.isfinite(values[0]).any(axis=-1)
+                ratio = np.nan_to_num(values[i], nan=0.0) - np.nan_to_num(values[0], nan=0.0)
+            cells = [ranked(ratio[j]) if made[j] else "—" for j in range(len(conditions))]
+            lines.append(f"| {labels[i]}/{labels[0]} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def _factor(value: float) -> str:
     if np.isnan(value):
         return "—"
@@ -699,6 +815,16 @@ def write_outputs(result: xr.Dataset, directory, metric=DEFAULT_METRIC, formats=
                 for stage, value in zip(result["stage"].values, result[f"stage_{metric}"].values[i]):
                     writer.writerow([str(label), str(stage), repr(float(value)), result[metric].attrs["units"]])
         paths["decomposition"] = stage_path
+    if "oh_sensitivity" in result:
+        header, rows = sensitivity_rows(result)
+        sensitivity_path = directory / "compare-sensitivity.csv"
+        with atomic_output(sensitivity_path) as fh:
+            writer = csv.writer(fh, lineterminator="\n")
+            writer.writerow(header)
+            writer.writerows(rows)
+        paths["sensitivity"] = sensitivity_path
+        figures = _sensitivity_figure(result, directory, formats)
+        paths.update({f"sensitivity_{fmt}": path for fmt, path in figures.items()})
     import matplotlib.pyplot as plt
 
     footer = figure_footer(result)
@@ -721,5 +847,31 @@ def write_outputs(result: xr.Dataset, directory, metric=DEFAULT_METRIC, formats=
     return paths
 
 
+def _sensitivity_figure(result, directory, formats) -> dict:
+    """``compare-sensitivity.<fmt>``: a tornado chart of ∂ln ·OH/∂ln k per catalyst (rows) and condition
+    (columns)."""
+    import matplotlib.pyplot as plt
+
+    from .plotting import plot_tornado, save_figure
+
+    n_cat, n_cond = result.sizes["catalyst"], result.sizes["condition"]
+    figure, axes = plt.subplots(n_cat, n_cond, figsize=(4.6 * n_cond, 0.28 * SENSITIVITY_TOP * n_cat + 1.2 * n_cat),
+                                squeeze=False, layout="constrained")
+    for i, label in enumerate(result["label"].values):
+        for j, condition in enumerate(result["condition"].values):
+            values = result["oh_sensitivity"].isel(catalyst=i, condition=j).drop_vars(
+                [c for c in ("catalyst", "condition", "label", "caveat", "pH", "alternative")
+                 if c in result.coords])
+            plot_tornado(values, ax=axes[i, j], top=SENSITIVITY_TOP,
+                         title=f"{label} at {condition} (pH {result['pH'].values[j]:g})",
+                         empty="no ·OH made: ∂ln ·OH/∂ln k undefined")
+    figure.suptitle("Which constants drive total ·OH produced: local ∂ln ·OH/∂ln k (ODE, default constants)",
+                    fontsize="medium")
+    paths = {fmt: save_figure(figure, directory / f"compare-sensitivity.{fmt}") for fmt in formats}
+    plt.close(figure)
+    return paths
+
+
 __all__ = ["BUILT_IN", "Catalyst", "DESCRIPTIONS", "STAGES", "STEPS", "compare", "condition_grid",
-           "decomposition_rows", "figure_footer", "markdown_table", "parse_catalyst", "ph_curve", "write_outputs"]
+           "decomposition_rows", "figure_footer", "markdown_table", "parse_catalyst", "ph_curve",
+           "sensitivity_lines", "sensitivity_rows", "write_outputs"]

@@ -73,6 +73,9 @@ def add_compare_parser(sub) -> None:
                              f"bands (default {DEFAULT_UNCERTAINTY_SAMPLES}; 0 = off; ODE only)")
     parser.add_argument("--no-decomposition", action="store_true",
                         help="skip splitting the first/second-condition difference into pH, H2O2, GSH and the rest")
+    parser.add_argument("--sensitivity", action="store_true",
+                        help="add local sensitivities ∂ln(·OH)/∂ln k of every reaction per catalyst and condition "
+                             "(ODE): a ranked table, compare-sensitivity.csv and a tornado figure")
     parser.add_argument("--stochastic", action="store_true", help="SSA ensembles instead of the ODE")
     parser.add_argument("--runs", type=int, help=f"ensemble size with --stochastic (default {DEFAULT_RUNS})")
     parser.add_argument("--volume", help=f"SSA volume with --stochastic (default {DEFAULT_VOLUME})")
@@ -117,7 +120,7 @@ def cmd_compare(args) -> int:
                      temperature=None if args.temperature is None else number_or_quantity(args.temperature),
                      n_points=args.n_points, decompose=not args.no_decomposition,
                      uncertainty=0 if args.stochastic else args.uncertainty,
-                     progress=False if args.quiet else None)
+                     progress=False if args.quiet else None, sensitivity=args.sensitivity)
     paths = write_outputs(result, args.out, args.metric, tuple(args.format))
     if not args.quiet:
         print(markdown_table(result, args.metric), end="")

@@ -333,6 +333,66 @@ def plot_flux_breakdown(ds, species="hydroxyl", ax=None, top=8):
     return ax
 
 
+def plot_tornado(values, ax=None, errors=None, inner=None, top=12, title=None, empty="no finite value"):
+    """Tornado chart: one horizontal bar per parameter, largest |value| at the top (``top`` of them).
+
+    Parameters
+    ----------
+    values : xarray.DataArray
+        One dimension (its coordinate labels the bars); ``long_name`` and ``units`` label the x axis.
+        Positive bars are blue, negative vermillion (a signed local ∂ln y/∂ln k), NaN entries are left out.
+    errors : xarray.DataArray, optional
+        Half-widths of each bar's interval (bootstrap confidence intervals of global indices), as error bars.
+    inner : xarray.DataArray, optional
+        A second value per parameter drawn as a narrow black bar inside the first (S1 inside ST).
+    title : str, optional
+    empty : str
+        What the panel says when no value is finite.
+    """
+    ax = _axes(ax)
+    if values.ndim != 1:
+        raise ConditionsError(f"a tornado chart takes values over one dimension, found {values.dims}")
+    dim = values.dims[0]
+    data = np.asarray(values.values, dtype=float)
+    order = [i for i in np.argsort(-np.abs(np.nan_to_num(data, nan=-np.inf))) if np.isfinite(data[i])][:top]
+    labels = [str(v) for v in values[dim].values]
+    y = np.arange(len(order))[::-1]
+    shown = data[order]
+    xerr = None if errors is None else np.nan_to_num(np.asarray(errors.values, dtype=float)[order])
+    ax.barh(y, shown, height=0.7, xerr=xerr, capsize=2, color=[PALETTE[0] if v >= 0 else PALETTE[5] for v in shown],
+            label=values.attrs.get("long_name", values.name))
+    if inner is not None:
+        ax.barh(y, np.asarray(inner.values, dtype=float)[order], height=0.25, color=PALETTE[7],
+                label=inner.attrs.get("long_name", inner.name))
+        ax.legend(fontsize="x-small", loc="lower right")
+    ax.set_yticks(y, [labels[i] for i in order], fontsize="small")
+    ax.axvline(0.0, color=PALETTE[7], linewidth=0.8)
+    unit = values.attrs.get("units")
+    name = values.attrs.get("long_name", values.name or "")
+    ax.set_xlabel(f"{name} [{unit}]" if unit else name, fontsize="small")
+    if not order:
+        ax.text(0.5, 0.5, empty, transform=ax.transAxes, ha="center", va="center", fontsize="small")
+    ax.set_title(title if title is not None else name, fontsize="small")
+    return ax
+
+
+def plot_global_sensitivity(result, model=None, condition=None, ax=None, top=12):
+    """Tornado chart of a :func:`fentonsim.global_sensitivity.global_sensitivity` result for one model and
+    condition at its largest N: Morris mu* with its bootstrap interval, or Sobol' ST with its interval and S1
+    as the inner bar. Defaults: the first model and condition."""
+    model = str(result.model.values[0]) if model is None else model
+    condition = str(result.condition.values[0]) if condition is None else condition
+    cell = result.sel(model=model, condition=condition).isel(n=-1)
+    cell = cell.isel(reaction=np.flatnonzero(cell["is_factor"].values))
+    n = int(result.n.values[-1])
+    what = "trajectories" if result.attrs["method"] == "morris" else "base samples"
+    title = (f"{model} at {condition}: {result.attrs['method'].capitalize()}, N = {n} {what}, "
+             f"{'ln ' if result.attrs['scale'] == 'log' else ''}{result.attrs['metric']}")
+    if result.attrs["method"] == "morris":
+        return plot_tornado(cell["mu_star"], ax=ax, errors=cell["mu_star_conf"], top=top, title=title)
+    return plot_tornado(cell["ST"], ax=ax, errors=cell["ST_conf"], inner=cell["S1"], top=top, title=title)
+
+
 def save_figure(figure, path) -> Path:
     """Save ``figure`` (a Figure or an Axes) to ``path``; the suffix picks PNG, SVG or PDF."""
     from .tables import atomic_output
@@ -343,5 +403,7 @@ def save_figure(figure, path) -> Path:
     if fmt not in FORMATS:
         raise ConditionsError(f"figure format `{path.suffix}` is not supported; use .png, .svg or .pdf")
     with atomic_output(path, binary=True) as fh:
-        figure.savefig(fh, format=fmt, dpi=150)
+        # The Creator mark lets a later run recognise the file as its own (fentonsim.tables.check_output); PDF
+        # keeps its metadata at the end of the file, past what the check reads, so it is not marked.
+        figure.savefig(fh, format=fmt, dpi=150, metadata={"Creator": "fentonsim"} if fmt in ("png", "svg") else None)
     return path

@@ -86,8 +86,10 @@ def atomic_output(path, binary=False):
 
 #: How each kind of output fentonsim writes begins (or what its first 64 KiB contain): an existing file that
 #: shows none of them was not written by fentonsim and is not overwritten without asking.
-_SIGNATURES = {".csv": (b"time,", b"run,time,", b"rank,parameter,"), ".nc": (b"fentonsim",), ".xml": (b"Exported by fentonsim",),
-               ".sbml": (b"Exported by fentonsim",)}
+_SIGNATURES = {".csv": (b"time,", b"run,time,", b"rank,parameter,", b"rank,model,condition,"),
+               ".nc": (b"fentonsim",), ".xml": (b"Exported by fentonsim",), ".sbml": (b"Exported by fentonsim",),
+               # Figures: the Creator mark fentonsim.plotting.save_figure writes (PNG text chunk, SVG metadata).
+               ".png": (b"tEXtCreator\x00fentonsim",), ".svg": (b"<dc:title>fentonsim</dc:title>",)}
 
 
 def _written_by_fentonsim(path: Path) -> bool:

@@ -150,8 +150,14 @@ GRAMMAR = {
                Flag("--conditions", CONDITIONS, HOSTILE_FILES), Flag("--initial", INITIAL, INITIAL_BAD),
                Flag("--parameter-set", IRON_SETS, st.just("nope")), Flag("--rate", RATE, RATE_BAD),
                Flag("--quiet", FLAG), Flag("--overwrite", FLAG),
-               Flag("--out", st.just(f"{TMP}/sens.csv"), OUT_BAD)],
-        required=("--t-end",), outputs=("--out",)),
+               Flag("--out", st.just(f"{TMP}/sens.csv"), OUT_BAD),
+               Flag("--plot", st.sampled_from([f"{TMP}/sens.png", f"{TMP}/sens.svg"]),
+                    OUT_BAD | st.sampled_from([f"{TMP}/sens.bmp", f"{TMP}/sens", f"{TMP}/sens.csv"])),
+               # The global mode's flags; the ones it alone takes get --global added in _sensitivity_extras.
+               Flag("--global", st.sampled_from(["morris", "sobol"]), st.sampled_from(["fast", "Morris", "none"])),
+               Flag("--samples", st.sampled_from(["8", "16"]), st.sampled_from(["0", "-1", "3", "1.5", "x", "12"])),
+               Flag("--seed", SEED, SEED_BAD), Flag("--include-factors", FLAG)],
+        required=("--t-end",), outputs=("--out", "--plot")),
     "info": dict(
         positional=[(MODEL, HOSTILE_FILES)],
         flags=[Flag("--ph", PH, PH_BAD), Flag("--temperature", TEMPERATURE, TEMPERATURE_BAD),
@@ -215,6 +221,7 @@ GRAMMAR = {
                Flag("--uncertainty", st.sampled_from(["0", "2"]), st.sampled_from(["-1", "1", "x"]),
                     generic=False),
                Flag("--no-decomposition", FLAG),
+               Flag("--sensitivity", FLAG),
                Flag("--seed", st.integers(0, 2 ** 32).map(str), st.sampled_from(["x", "1.5"])),
                Flag("--rate", RATE, RATE_BAD),
                Flag("--out", st.just(f"{TMP}/cmp"), st.sampled_from(["/dev/null", f"{TMP}/model.yaml",
@@ -311,6 +318,8 @@ def invocations(draw, command, mode):
         tokens += _simulate_method(draw, chosen, bad)
     if command == "compare":
         tokens += _compare_extras(draw, chosen, mode, bad)
+    if command == "sensitivity":
+        tokens += _sensitivity_extras(draw, chosen, mode, bad)
     argv += (positionals + tokens) if draw(st.booleans()) else (tokens + positionals)  # either order
     return argv, bad
 
@@ -328,6 +337,24 @@ def _simulate_method(draw, chosen, bad):
         extra += ["--volume", draw(VOLUME)]
     if "--stats" in chosen and "--runs" not in chosen:
         extra += ["--runs", "2"]
+    return extra
+
+
+GLOBAL_ONLY = ("--samples", "--seed", "--include-factors")
+
+
+def _sensitivity_extras(draw, chosen, mode, bad):
+    """sensitivity's coupled flags: --samples, --seed and --include-factors need --global, which analyses a
+    metric (a species --target is refused with it). Valid and one-bad runs stay valid apart from their bad value."""
+    if mode == "mixed":
+        return []
+    bad_flag = (bad or ("",))[0]
+    extra = []
+    if any(f in chosen for f in GLOBAL_ONLY) and "--global" not in chosen:
+        extra += ["--global", draw(st.sampled_from(["morris", "sobol"]))]
+    if ("--global" in chosen or extra) and chosen.get("--target", "oh_produced") != "oh_produced" \
+            and bad_flag != "--target":
+        extra += ["--target", "oh_produced"]  # argparse keeps the last
     return extra
 
 
