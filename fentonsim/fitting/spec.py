@@ -171,7 +171,7 @@ def _observable(reader, name, node, network) -> Observable:
         try:
             network.species_index(s)
         except KeyError as exc:
-            raise reader.error(f"{what}: unknown species {exc.args[0]}", node, "species") from None
+            raise reader.error(f"{what}: {exc.args[0]}", node, "species") from None
     absorbance = "epsilon" in node or "path-length" in node
     if absorbance and "yield" in node:
         raise reader.error(f"{what} gives both `yield` and `epsilon`; an absorbance is ε·l·c, a probe read-out "
@@ -228,7 +228,7 @@ def _parameter(reader, name, node, network, used) -> Parameter:
         try:
             network.species_index(rest)
         except KeyError as exc:
-            raise reader.error(f"{what}: unknown species {exc.args[0]}", node) from None
+            raise reader.error(f"{what}: {exc.args[0]}", node) from None
         dims = CONCENTRATION
     elif text not in used:
         raise reader.error(f"{what} is neither a reaction of `{network.name}` (`rate:<id>`), an initial "
@@ -295,7 +295,7 @@ def _experiment(reader, index, node, base, observables, network) -> Experiment:
         try:
             network.species_index(species)
         except KeyError as exc:
-            raise reader.error(f"dose {i + 1} of {what}: unknown species {exc.args[0]}", dose, "species") from None
+            raise reader.error(f"dose {i + 1} of {what}: {exc.args[0]}", dose, "species") from None
         amount = reader.quantity(dose, "amount", CONCENTRATION, "M", f"dose amount of {what}", non_negative=True)
         when = reader.quantity(dose, "time", TIME, "s", f"dose time of {what}", non_negative=True) \
             if "time" in dose else 0.0

@@ -1,0 +1,149 @@
+"""Reading fit inputs (fentonsim.fitting.data, fentonsim.fitting.spec): units in CSV headers, missing values,
+and every bad data file or specification as a one-line DataError naming file, line (and column)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fentonsim import DataError, MechanismError
+from fentonsim.fitting import read_spec, read_table
+from fentonsim.units import CONCENTRATION, DIMENSIONLESS
+import fitting_toy as toy
+
+EXPECTED = {"A": CONCENTRATION, "Abs": DIMENSIONLESS}
+
+
+def write(tmp_path, text, name="data.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_units_in_the_header_are_converted_and_empty_cells_are_missing(tmp_path):
+    """`time [min]` and `A [uM]` become s and M; a dimensionless absorbance takes no unit; comment and blank
+    lines are skipped; an empty cell is NaN; replicates may share a time."""
+    path = write(tmp_path, "# run 1\n\ntime [min], A [uM], Abs\n0, 100, 0.5\n1, 50,\n1, 51, 0.3\n")
+    table = read_table(path, EXPECTED)
+    np.testing.assert_array_equal(table.time, [0.0, 60.0, 60.0])
+    np.testing.assert_allclose(table.columns["A"], [1e-4, 5e-5, 5.1e-5])
+    assert np.isnan(table.columns["Abs"][1]) and table.columns["Abs"][2] == 0.3
+    assert table.lines.tolist() == [4, 5, 6]
+
+
+@pytest.mark.parametrize("text, line, pattern", [
+    ("", 1, "data file is empty"),
+    ("# only a comment\n\n", 1, "data file is empty"),
+    ("A [uM]\n1\n", 1, "missing column `time`"),
+    ("time [s]\n0\n1\n", 1, "no observable column besides `time`"),
+    ("time [s], A [uM]\n", 1, "no data rows"),
+    ("time [s], A [uM]\n0, 1\n5, abc\n", 3, r"column 2 \(`A`\): `abc` is not a finite number"),
+    ("time [s], A [uM]\n0, 1\n5, nan\n", 3, r"column 2 \(`A`\): `nan` is not a finite number"),
+    ("time [s], A [uM]\n0, 1\nx, 2\n", 3, r"column 1 \(`time`\): `x` is not a finite number"),
+    ("time [s], A [uM]\n-1, 1\n5, 2\n", 2, r"column 1 \(`time`\): negative time -1 s"),
+    ("time [s], A [uM]\n0, 1\n5, 2\n3, 1\n", 4, "3 s comes after 5 s"),
+    ("time [s], A [uM]\n0, 1\n5\n", 3, "1 cells, expected 2"),
+    ("time [s], Q [uM]\n0, 1\n", 1, r"column 2: unknown observable `Q`"),
+    ("time [s], A [uM], A\n0, 1, 2\n", 1, "`A` appears twice"),
+    ("time [kg], A\n0, 1\n", 1, r"column 1 \(`time`\)"),
+    ("time [s], A [s]\n0, 1\n5, 2\n", 1, r"column 2 \(`A`\): unit `s` is not"),
+    ("time [s], Abs [uM]\n0, 1\n5, 2\n", 1, r"column 2 \(`Abs`\): unit `uM` is not dimensionless"),
+    ("time [s], A\n0,\n5,\n", 1, r"column 2 \(`A`\) has no values"),
+    ("time [s], A\n0, 1\n, 2\n", 3, "every row needs a time"),
+    ("time [s], A\n0, 1\n0, 2\n", 3, "every time is 0"),
+])
+def test_bad_data_files_name_file_line_and_column(tmp_path, text, line, pattern):
+    """Each malformed file is a DataError whose one-line message starts with `file:line:` and names what is
+    wrong (and the column, where there is one)."""
+    path = write(tmp_path, text)
+    with pytest.raises(DataError, match=pattern) as info:
+        read_table(path, EXPECTED)
+    message = str(info.value)
+    assert message.startswith(f"{path}:{line}: ") and "\n" not in message
+
+
+def test_a_missing_or_binary_data_file_is_named(tmp_path):
+    """A missing file and a binary one are DataErrors naming the file."""
+    with pytest.raises(DataError, match="not found") as info:
+        read_table(tmp_path / "nope.csv", EXPECTED)
+    assert str(tmp_path / "nope.csv") in str(info.value)
+    path = tmp_path / "bin.csv"
+    path.write_bytes(b"time,A\n\x00\x01")
+    with pytest.raises(DataError, match="binary"):
+        read_table(path, EXPECTED)
+
+
+@pytest.fixture
+def directory(tmp_path):
+    toy.write_mechanism(tmp_path)
+    toy.write_spec(tmp_path)
+    return tmp_path
+
+
+def test_a_valid_spec_reads_with_its_data(directory):
+    """The spec names the model relative to itself; bounds with units are converted; data in min and µM
+    become s and M; the three experiments carry their initial concentrations."""
+    spec = read_spec(directory / "spec.yaml")
+    assert [e.name for e in spec.experiments] == ["e0", "e1", "e2"]
+    assert spec.experiments[0].initial == {"A": 1e-4, "B": 2e-4}
+    assert spec.experiments[0].time[-1] == pytest.approx(600.0)
+    assert spec.experiments[0].data["A"][0] == pytest.approx(1e-4)
+    assert [p.name for p in spec.parameters] == ["rate:R1", "rate:R2", "rate:R3", "rate:R4"]
+    assert spec.parameters[1].upper == 1.0
+
+
+def _replace_line(path, old, new):
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+    lines = text.replace(old, new).splitlines()
+    return next(i for i, line in enumerate(lines, 1) if line.startswith(new.splitlines()[0]))
+
+
+@pytest.mark.parametrize("old, new, pattern", [
+    ("  A: {species: A}", "  A: {species: Zz}", "observable `A`: `Zz` is not a state variable of `toyfit`"),
+    ("  R4: {bounds: [1e-5, 0.1], start: 0.003}", "  R9: {bounds: [1, 2]}", "parameter `R9` is neither a reaction"),
+    ("  R4: {bounds: [1e-5, 0.1], start: 0.003}", "  R4: {bounds: [0.1, 1e-5]}", "must have low < high"),
+    ("  R4: {bounds: [1e-5, 0.1], start: 0.003}", "  R4: {bounds: [1e-5, 0.1 s], start: 0.003}",
+     "bounds of parameter `R4`"),
+    ("  R4: {bounds: [1e-5, 0.1], start: 0.003}", "  R4: {bound: [1e-5, 0.1]}", "unknown key `bound`"),
+    ("- {name: e1, data: e1.csv,", "- {name: e1, data: e1.csv, conditions: nowhere,", "unknown conditions `nowhere`"),
+    ("- {name: e1, data: e1.csv,", "- {name: e1, data: e1.csv, x: 1,", "unknown key `x`"),
+    ("- {name: e2, data: e2.csv, initial: {A: 5e-05 M,", "- {name: e2, data: e2.csv, initial: {Qx: 5e-05 M,",
+     "initial concentration of `Qx`"),
+    ("- {name: e2, data: e2.csv,", "- {name: e2, data: e2.csv, pH: 5,", "`ph` has no effect"),
+    ("- {name: e2, data: e2.csv,", "- {name: e2, data: e2.csv, doses: [{species: Zq, amount: 1 uM}],",
+     "dose 1 of experiment `e2`: `Zq` is not a state variable"),
+    ("model: toy.yaml", "model: toy.yaml\npriors: maybe", "`priors`"),
+])
+def test_bad_specs_name_the_spec_line(directory, old, new, pattern):
+    """An unknown species, reaction, preset, key or initial species, a condition the model cannot feel, or
+    inverted bounds in the spec is a DataError at the spec's line of that entry."""
+    path = directory / "spec.yaml"
+    line = _replace_line(path, old, new)
+    with pytest.raises(DataError, match=pattern) as info:
+        read_spec(path)
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith(f"{path}:"), message
+    if "priors" not in new:
+        assert message.startswith(f"{path}:{line}: "), message
+
+
+def test_a_bad_data_file_named_by_a_spec_is_reported_at_its_own_line(directory):
+    """A spec whose data file has a non-numeric value reports the data file's line and column, not the
+    spec's."""
+    csv = directory / "e1.csv"
+    lines = csv.read_text().splitlines()
+    lines[5] = lines[5].split(",")[0] + ", 1.0e, 3"
+    csv.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataError, match=r"column 2 \(`A`\): `1.0e` is not a finite number") as info:
+        read_spec(directory / "spec.yaml")
+    assert str(info.value).startswith(f"{csv}:6: ")
+
+
+def test_a_missing_model_is_a_mechanism_error(directory):
+    """A model file that does not exist is refused at the spec's `model` line (a MechanismError)."""
+    path = directory / "spec.yaml"
+    path.write_text(path.read_text().replace("model: toy.yaml", "model: missing.yaml"))
+    with pytest.raises(MechanismError, match="missing.yaml"):
+        read_spec(path)
