@@ -98,3 +98,32 @@ class _nothing:
 
     def __exit__(self, *exc):
         return False
+
+
+def test_the_shipped_example_and_the_readme_spec_fit_the_constants_they_were_made_from(tmp_path, capsys):
+    """examples/fit (synthetic data from the shipped iron constants) fits to intervals containing those constants,
+    and the README's spec block is that file's content (it reads and fits the same); a value `n.d.` in a data
+    file gives the README's error line."""
+    import re
+    import shutil
+    from conftest import REPO
+
+    example = REPO / "examples" / "fit"
+    for path in example.iterdir():
+        shutil.copy(path, tmp_path / path.name)
+    readme = (REPO / "README.md").read_text()
+    block = re.search(r"```yaml\n(kind: fit\n.*?)```", readme.split("## Fitting", 1)[1], re.S).group(1)
+    (tmp_path / "readme.yaml").write_text(block)
+    mechanism = fs.load_mechanism("iron")
+    for spec in ("spec.yaml", "readme.yaml"):
+        result = fs.fit(tmp_path / spec, curve_points=2)
+        for rid in ("F1", "F2", "F5"):
+            j = result.parameters.index(f"rate:{rid}")
+            assert result.ci_low[j] <= mechanism.reaction(rid).rate.k <= result.ci_high[j], (spec, rid)
+    lines = (tmp_path / "pH3.csv").read_text().splitlines()
+    lines[6] = lines[6].split(",")[0] + ", n.d., " + lines[6].split(",")[2]
+    (tmp_path / "pH3.csv").write_text("\n".join(lines) + "\n")
+    assert main(["fit", str(tmp_path / "spec.yaml"), "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == f"{tmp_path / 'pH3.csv'}:7: column 2 (`A510`): `n.d.` is not a finite number"
+    assert "pH3.csv:7: column 2 (`A510`): `n.d.` is not a finite number" in readme

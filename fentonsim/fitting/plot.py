@@ -9,39 +9,48 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#0
 
 
 def plot_fit(result, path=None):
-    """A matplotlib Figure (Agg) with two rows of axes per experiment column; saved to ``path`` if given."""
+    """A matplotlib Figure (Agg): one column per experiment, one row per observable (measured points and the
+    fitted curve, in the observable's units) and a last row of weighted residuals; saved to ``path`` if
+    given."""
     import matplotlib
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
     curves = result.curves
-    fig, axes = plt.subplots(2, len(curves), figsize=(4.2 * len(curves), 5.6), squeeze=False,
-                             gridspec_kw={"height_ratios": [3, 1]}, sharex="col")
     observables = sorted({row[1] for curve in curves for row in curve["rows"]})
+    n_rows = len(observables) + 1
+    fig, axes = plt.subplots(n_rows, len(curves), figsize=(4.2 * len(curves), 2.4 * len(observables) + 1.8),
+                             squeeze=False, gridspec_kw={"height_ratios": [3] * len(observables) + [2]},
+                             sharex="col")
     colours = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(observables)}
     for c, curve in enumerate(curves):
-        top, bottom = axes[0, c], axes[1, c]
         rows = curve["rows"]
-        for name in observables:
+        residual_axes = axes[-1, c]
+        for r, name in enumerate(observables):
+            ax = axes[r, c]
             mine = [i for i, row in enumerate(rows) if row[1] == name]
+            units = result.spec.observables[name].units
+            if c == 0:
+                ax.set_ylabel(f"{name} [{units}]")
+            if r == 0:
+                ax.set_title(curve["name"])
             if not mine:
+                ax.text(0.5, 0.5, "not measured", ha="center", va="center", transform=ax.transAxes, color="0.5")
                 continue
             t = np.array([rows[i][2] for i in mine])
             observed = np.array([rows[i][3] for i in mine])
             sigma = np.array([rows[i][4] for i in mine])
             fitted = curve["fitted"][mine]
-            units = result.spec.observables[name].units
-            top.plot(t, observed, "o", color=colours[name], markersize=3.5, label=f"{name} [{units}] measured")
-            top.plot(curve["time"], curve["smooth"][name], "-", color=colours[name], linewidth=1.3,
-                     label=f"{name} fitted")
-            bottom.plot(t, (fitted - observed) / sigma, "o", color=colours[name], markersize=3)
-        bottom.axhline(0.0, color="0.5", linewidth=0.8)
-        top.set_title(curve["name"])
-        bottom.set_xlabel("time [s]")
+            ax.plot(t, observed, "o", color=colours[name], markersize=3.5, label="measured")
+            ax.plot(curve["time"], curve["smooth"][name], "-", color=colours[name], linewidth=1.3, label="fitted")
+            residual_axes.plot(t, (fitted - observed) / sigma, "o", color=colours[name], markersize=3, label=name)
+            if c == 0:
+                ax.legend(fontsize=7)
+        residual_axes.axhline(0.0, color="0.5", linewidth=0.8)
+        residual_axes.set_xlabel("time [s]")
         if c == 0:
-            top.set_ylabel("observable")
-            bottom.set_ylabel("residual / σ")
-        top.legend(fontsize=7)
+            residual_axes.set_ylabel("residual / σ")
+            residual_axes.legend(fontsize=7)
     fig.suptitle(f"{result.network_name}: cost {result.cost:.4g}, {result.n_data} values, "
                  f"{len(result.parameters)} parameters", fontsize=9)
     fig.tight_layout()
