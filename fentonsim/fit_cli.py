@@ -22,7 +22,7 @@ def add_fit_parser(sub) -> None:
         description="Fit the parameters named in SPEC.yaml (a `kind: fit` file: model, observables, parameters, "
                     "experiments with their CSV data) by least squares with the exact sensitivity Jacobian; "
                     "print estimates with confidence intervals and write CSV, YAML and PNG outputs.")
-    parser.add_argument("spec", metavar="SPEC.yaml", help="fit specification (README, Fitting)")
+    parser.add_argument("spec", metavar="SPEC.yaml", help="fit specification (README, Fitting) or a PEtab v1 problem")
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help=f"output directory (default {DEFAULT_OUT})")
     parser.add_argument("--starts", type=positive_int, default=1,
                         help="optimisations: the model's constants, then Latin-hypercube points in the bounds "
@@ -41,23 +41,28 @@ def _number(value: float) -> str:
 
 def cmd_fit(args) -> int:
     from .errors import ConditionsError
-    from .fitting import (IdentifiabilityWarning, fit, plot_fit, profile, read_spec, write_curves, write_estimates,
+    from .fitting import (IdentifiabilityWarning, fit, load_spec, plot_fit, profile, write_curves, write_estimates,
                           write_parameter_set)
+    from .models import is_sbml
     from .tables import atomic_output, check_output
 
     clock = time.perf_counter()
     out = check_output(args.out, directory=True)
     if not args.name.strip() or any(c in args.name for c in "\n\r:{}[]#"):
         raise ConditionsError(f"`--name` must be a plain parameter-set name, found `{args.name}`")
-    spec = read_spec(args.spec)
+    spec = load_spec(args.spec)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", IdentifiabilityWarning)  # printed below, one line each
         result = fit(spec, starts=args.starts, seed=args.seed)
     profiles = [profile(result, name) for name in (args.profile or [])]
     out.mkdir(exist_ok=True)
     paths = [write_estimates(result, out / "estimates.csv"), write_curves(result, out / "curves.csv")]
-    if any(kind == "rate" for kind in result.kinds):
+    notes = list(result.notes)
+    sbml = isinstance(spec.model, str) and is_sbml(spec.model)
+    if any(kind == "rate" for kind in result.kinds) and not sbml:
         paths.append(write_parameter_set(result, out / "parameter-set.yaml", args.name))
+    elif sbml:
+        notes.append("no parameter-set.yaml: parameter sets are a feature of fentonsim mechanisms, not SBML")
     figure = plot_fit(result)
     png = out / "fit.png"
     with atomic_output(png, binary=True) as fh:
@@ -77,7 +82,7 @@ def cmd_fit(args) -> int:
                   f"{_number(row['ci_high'])} | {_number(row['literature'])} |")
         for p in profiles:
             print(f"profile of {p['parameter']}: {level} interval {_number(p['ci_low'])} – {_number(p['ci_high'])}")
-        for note in result.notes:
+        for note in notes:
             print(f"note: {note}")
     for message in result.warnings:
         print(f"warning: {message}")

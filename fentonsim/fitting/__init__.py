@@ -8,14 +8,16 @@
 - fentonsim.fitting.result    — :class:`FitResult`
 - fentonsim.fitting.output    — parameter-set file and CSV tables
 - fentonsim.fitting.plot      — fit and residual figure
+- fentonsim.fitting.petab     — PEtab v1 import (TSV tables; SBML or fentonsim mechanism)
 """
 from .data import Table, read_table
-from .estimate import IdentifiabilityWarning, fit, profile
+from .estimate import IdentifiabilityWarning, fit, load_spec, profile
+from .petab import read_petab
 from .output import parameter_set_text, write_curves, write_estimates, write_parameter_set
 from .plot import plot_fit
 from .result import FitResult
 from .spec import Experiment, FitSpec, Observable, Parameter, read_spec
 
 __all__ = ["Experiment", "FitResult", "FitSpec", "IdentifiabilityWarning", "Observable", "Parameter", "Table",
-           "fit", "parameter_set_text", "plot_fit", "profile", "read_spec", "read_table", "write_curves",
+           "fit", "load_spec", "parameter_set_text", "plot_fit", "profile", "read_petab", "read_spec", "read_table", "write_curves",
            "write_estimates", "write_parameter_set"]

@@ -13,8 +13,8 @@ unknown (no ``sigma`` for some observable), or s² = 1 and normal quantiles when
 
 Identifiability warnings (:class:`IdentifiabilityWarning`, also in ``FitResult.warnings``): a
 near-singular information matrix (smallest/largest eigenvalue below 1e-10: a direction the data do not
-see), a parameter whose interval spans more than a factor of 10 either way (ln scale) or more than its
-own magnitude (linear), a correlation beyond ±0.95, an estimate on a bound.
+see), a parameter whose interval spans more than a factor of 10 either way (ln scale) or is wider than its
+bounds (linear scale), a correlation beyond ±0.95, an estimate on a bound.
 """
 from __future__ import annotations
 
@@ -79,6 +79,15 @@ def _starts(objective, n, seed):
     return starts
 
 
+def load_spec(path) -> FitSpec:
+    """A FitSpec from a fentonsim fit specification (``kind: fit``) or a PEtab v1 problem file
+    (``format_version: 1``; fentonsim.fitting.petab)."""
+    from ..mechanism.yamlio import read_mapping
+    from .petab import read_petab
+
+    return read_petab(path) if "format_version" in read_mapping(Path(path)) else read_spec(path)
+
+
 def fit(spec, *, starts=1, seed=0, priors=None, max_nfev=200, tolerance=DEFAULT_TOLERANCE, confidence=0.95,
         atol=None, curve_points=200) -> FitResult:
     """Fit the constants of ``spec`` to its experiments (module docstring).
@@ -86,7 +95,8 @@ def fit(spec, *, starts=1, seed=0, priors=None, max_nfev=200, tolerance=DEFAULT_
     Parameters
     ----------
     spec : FitSpec, str or Path
-        A :class:`fentonsim.fitting.FitSpec` or a fit specification file (fentonsim.fitting.spec).
+        A :class:`fentonsim.fitting.FitSpec`, a fit specification file (fentonsim.fitting.spec) or a PEtab v1
+        problem file (fentonsim.fitting.petab).
     starts : int, default 1
         Optimisations: the model's constants, then seeded Latin-hypercube points within the bounds.
     seed : int
@@ -110,7 +120,7 @@ def fit(spec, *, starts=1, seed=0, priors=None, max_nfev=200, tolerance=DEFAULT_
     FitResult
     """
     if isinstance(spec, (str, Path)):
-        spec = read_spec(spec)
+        spec = load_spec(spec)
     if not isinstance(spec, FitSpec):
         raise ConditionsError(f"`spec` must be a FitSpec or a fit specification file, found {spec!r}")
     if isinstance(starts, bool) or not isinstance(starts, (int, np.integer)) or starts < 1:
@@ -159,15 +169,7 @@ def fit(spec, *, starts=1, seed=0, priors=None, max_nfev=200, tolerance=DEFAULT_
         quantile = scipy.stats.t.ppf(0.5 + confidence / 2, dof)
     # Known noise (always so with priors): Cov = (JᵀJ)⁻¹; estimated noise: Cov = s²·(JᵀJ)⁻¹.
     information = jac.T @ jac / variance
-    covariance = np.linalg.pinv(information)
-    se = np.sqrt(np.clip(np.diag(covariance), 0, None))
-    eigen = np.linalg.eigvalsh(information)
-    singular = eigen.size and eigen[0] <= EIGEN_RATIO * max(eigen[-1], 0)
-    if singular:
-        # The pseudo-inverse hides a null direction: parameters in it are not determined at all.
-        values, vectors = np.linalg.eigh(information)
-        null = vectors[:, values <= EIGEN_RATIO * values[-1]]
-        se = np.where(np.abs(null).max(axis=1) > 1e-3, np.inf, se)
+    covariance, se, singular = _covariance(information)
     with np.errstate(divide="ignore", invalid="ignore"):
         correlation = covariance / np.outer(np.sqrt(np.diag(covariance)), np.sqrt(np.diag(covariance)))
     theta = objective.from_x(x)
@@ -197,6 +199,26 @@ def fit(spec, *, starts=1, seed=0, priors=None, max_nfev=200, tolerance=DEFAULT_
         objective=objective, network_name=network.name)
 
 
+def _covariance(information):
+    """(covariance, standard errors, singular?) from the Fisher information, judged and inverted on its
+    unit-diagonal scaling: entries of very different units (ln k next to an offset in M) must not make a
+    well-determined problem look singular. An entry the data do not touch, or one in a null direction of the
+    scaled information (eigenvalue ≤ EIGEN_RATIO), has an infinite standard error."""
+    diagonal = np.diag(information).copy()
+    seen = diagonal > 0
+    scale = np.where(seen, 1.0 / np.sqrt(np.where(seen, diagonal, 1.0)), 0.0)
+    scaled = information * np.outer(scale, scale)
+    values, vectors = np.linalg.eigh(scaled[np.ix_(seen, seen)])
+    null = vectors[:, values <= EIGEN_RATIO * max(values[-1], 0.0)] if values.size else np.zeros((0, 0))
+    covariance = np.outer(scale, scale) * np.linalg.pinv(scaled, rcond=EIGEN_RATIO, hermitian=True)
+    se = np.sqrt(np.clip(np.diag(covariance), 0, None))
+    unseen = ~seen
+    if null.size:
+        unseen[np.flatnonzero(seen)[np.abs(null).max(axis=1) > 1e-3]] = True
+    se = np.where(unseen, np.inf, se)
+    return covariance, se, bool(unseen.any())
+
+
 def _identifiability(objective, x, se, quantile, correlation, singular, lower, upper):
     messages = []
     names = objective.names
@@ -209,8 +231,8 @@ def _identifiability(objective, x, se, quantile, correlation, singular, lower, u
         if f.log and quantile * se[j] > LOG_WIDTH:
             messages.append(f"`{f.name}` is poorly identified: its interval spans more than a factor of 10 "
                             f"either way (sd of ln θ {se[j]:.2g})")
-        elif not f.log and quantile * se[j] > abs(x[j]):
-            messages.append(f"`{f.name}` is poorly identified: its interval is wider than its value")
+        elif not f.log and quantile * se[j] > 0.5 * (upper[j] - lower[j]):
+            messages.append(f"`{f.name}` is poorly identified: its interval is wider than its allowed range")
         span = upper[j] - lower[j]
         if np.isfinite(span) and (x[j] - lower[j] < 1e-6 * span or upper[j] - x[j] < 1e-6 * span):
             messages.append(f"`{f.name}` ended on a bound of its range; its interval is not meaningful")
