@@ -47,7 +47,8 @@ def test_noiseless_data_give_back_the_constants(noiseless):
 def test_the_jacobian_is_the_finite_difference_of_the_residuals(model):
     """The analytic Jacobian (forward sensitivities chained through the observables) agrees with central
     differences of the residual vector to 1e-5 of each column's scale, for every kind of entry: a shared and
-    a per-experiment ln k, an ln c0, and an absorbance's linear offset and log-scale scale."""
+    a per-experiment ln k, a k on a linear scale, an ln c0, and an absorbance's linear offset and log-scale
+    scale."""
     base = toy.spec(model)
     observables = {
         "A": Observable("A", (("A", 1.0),)),
@@ -58,14 +59,15 @@ def test_the_jacobian_is_the_finite_difference_of_the_residuals(model):
     parameters = (Parameter("rate:R1", 1, 1e3, start=40.0), Parameter("rate:R2", 1e-4, 1, per_experiment=True,
                                                                        start=0.02),
                   Parameter("initial:B", 1e-6, 1e-2, start=1.5e-4), Parameter("a0", -1, 1, start=0.003),
-                  Parameter("s", 0.1, 10, log=True, start=0.9))
+                  Parameter("s", 0.1, 10, log=True, start=0.9), Parameter("rate:R4", 1e-5, 0.1, log=False,
+                                                                           start=0.0012))
     spec = FitSpec(model, observables, parameters, experiments, rtol=1e-11)
     objective = Objective(spec, resolve_model(model), atol=1e-22)
     x = objective.start_x()
     jac = objective.jacobian(x).copy()
-    assert jac.shape == (objective.n_data, 1 + 3 + 1 + 1 + 1)
+    assert jac.shape == (objective.n_data, 1 + 3 + 1 + 1 + 1 + 1)
     for j in range(x.size):
-        h = 1e-5 * max(1.0, abs(x[j]))
+        h = 1e-5 * (abs(x[j]) or 1.0)
         up, down = x.copy(), x.copy()
         up[j] += h
         down[j] -= h
@@ -75,9 +77,10 @@ def test_the_jacobian_is_the_finite_difference_of_the_residuals(model):
         assert np.max(np.abs(jac[:, j] - fd)) < 1e-5 * scale, objective.names[j]
 
 
-def test_per_experiment_constants_are_fitted_one_per_experiment(model):
+def test_per_experiment_constants_are_fitted_one_per_experiment(model, tmp_path):
     """With R2 per experiment and data made with R2 = 0.01 everywhere, each experiment's own R2 comes back
-    (1e-5 relative) and the parameter-set writer makes one set per experiment."""
+    (1e-5 relative) and the parameter-set writer makes one set per experiment, each loading with its own R2
+    and the shared constants."""
     parameters = (Parameter("rate:R1", 1, 1e3, start=30.0), Parameter("rate:R2", 1e-4, 1, per_experiment=True,
                                                                        start=0.02),
                   Parameter("rate:R3", 1, 1e4, start=50.0), Parameter("rate:R4", 1e-5, 0.1, start=0.001))
@@ -85,6 +88,11 @@ def test_per_experiment_constants_are_fitted_one_per_experiment(model):
     assert result.parameters[1:4] == ("rate:R2[e0]", "rate:R2[e1]", "rate:R2[e2]")
     np.testing.assert_allclose(result.estimate[1:4], 0.01, rtol=1e-5)
     assert result.rates("e1")["R2"] == pytest.approx(0.01, rel=1e-5)
+    path = write_parameter_set(result, tmp_path / "sets.yaml")
+    for e in ("e0", "e1", "e2"):
+        mechanism = fs.load_mechanism(path, parameter_set=f"fit-{e}")
+        assert mechanism.reaction("R2").rate.k == result[f"rate:R2[{e}]"]
+        assert mechanism.reaction("R1").rate.k == result["R1"]
 
 
 def test_the_parameter_set_round_trips_through_load_mechanism(noiseless, tmp_path):
@@ -209,7 +217,8 @@ def test_profile_likelihood_interval_agrees_with_the_fisher_interval_near_linear
 
 
 def test_result_dataset_and_figure(noiseless, tmp_path):
-    """The Dataset has estimates, intervals and a symmetric unit-diagonal correlation; the figure has a panel
+    """The Dataset has estimates, intervals, a symmetric unit-diagonal correlation and every measurement with
+    its fitted value and residual (the result's residual vector); the figure has a panel
     per observable and one of residuals for each experiment, and saves as PNG."""
     ds = noiseless.to_dataset()
     assert list(ds.parameter.values) == [f"rate:{r}" for r in toy.TRUE]
@@ -217,6 +226,8 @@ def test_result_dataset_and_figure(noiseless, tmp_path):
     np.testing.assert_allclose(np.diag(corr), 1.0)
     np.testing.assert_allclose(corr, corr.T)
     assert ds.attrs["n_evaluations"] == noiseless.n_evaluations
+    assert ds.sizes["measurement"] == 3 * 13 * 2 and set(ds.experiment.values) == {"e0", "e1", "e2"}
+    np.testing.assert_allclose(ds.residual.values, noiseless.residuals)
     figure = plot_fit(noiseless, tmp_path / "fit.png")
     assert len(figure.axes) == 3 * 3 and (tmp_path / "fit.png").stat().st_size > 1000
 
@@ -233,3 +244,16 @@ def test_bad_arguments_are_refused(model):
         fs.fit(dataclasses.replace(spec, parameters=(Parameter("rate:R9", 1, 10),)))
     with pytest.raises(ConditionsError, match="log scale"):
         fs.fit(dataclasses.replace(spec, parameters=(Parameter("initial:B", -1, 1, log=True, start=0.0),)))
+
+
+def test_a_model_that_cannot_be_integrated_anywhere_is_a_solver_error(model, monkeypatch):
+    """When every integration fails (here forced), the optimiser sees large finite residuals and stops; the
+    fit then raises a SolverError instead of returning estimates that fit nothing."""
+    from fentonsim import SolverError
+
+    def fail(*args, **kwargs):
+        raise SolverError("forced failure")
+
+    monkeypatch.setattr(Objective, "simulate", fail)
+    with pytest.raises(SolverError, match="could not be integrated"):
+        fs.fit(toy.spec(model), starts=2)

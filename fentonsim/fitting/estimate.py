@@ -27,7 +27,7 @@ import numpy as np
 import scipy.optimize
 import scipy.stats
 
-from ..errors import ConditionsError
+from ..errors import ConditionsError, SolverError
 from ..problem import resolve_mechanism, resolve_model
 from .objective import Objective
 from .priors import literature, prior_of
@@ -155,6 +155,9 @@ def fit(spec, *, starts=1, seed=0, priors=None, max_nfev=200, tolerance=DEFAULT_
     best, x0_best, _ = runs[int(np.argmin(costs))]
     x = best.x
     residuals, jac, model = objective.evaluate(x)
+    if np.isnan(model).any():
+        raise SolverError(f"the model could not be integrated at any of the {len(runs)} start(s) or at the best "
+                          "parameters found; tighten the bounds or give better starting values")
     p = len(objective.free)
     n = objective.n_data
     data_r = residuals[:n]

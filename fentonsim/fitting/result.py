@@ -109,16 +109,25 @@ class FitResult:
                     self.standard_error, self.literature, self.lower, self.upper)]
 
     def to_dataset(self) -> xr.Dataset:
-        """Estimates, intervals and correlations over ``parameter``; attributes with cost and counts."""
+        """Estimates, intervals and correlations over ``parameter``; every measured value with the fitted one
+        and its weighted residual over ``measurement`` (coordinates ``experiment``, ``observable``, ``time``);
+        attributes with cost and counts."""
         names = list(self.parameters)
+        rows = self.curve_rows()
         ds = xr.Dataset(
             {"estimate": ("parameter", self.estimate, {"units": "k: M^(1-order) s^-1; c0: M; observable units"}),
              "ci_low": ("parameter", self.ci_low), "ci_high": ("parameter", self.ci_high),
              "standard_error": ("parameter", self.standard_error, {"description": "in the fitted scale (ln θ or θ)"}),
              "literature": ("parameter", self.literature),
-             "correlation": (("parameter", "parameter2"), self.correlation)},
+             "correlation": (("parameter", "parameter2"), self.correlation),
+             "observed": ("measurement", np.array([r[3] for r in rows])),
+             "fitted": ("measurement", np.array([r[4] for r in rows])),
+             "residual": ("measurement", np.array([r[5] for r in rows]), {"description": "(fitted − observed)/σ"})},
             coords={"parameter": names, "parameter2": names, "kind": ("parameter", list(self.kinds)),
-                    "log_scale": ("parameter", np.array(self.log, dtype=bool))},
+                    "log_scale": ("parameter", np.array(self.log, dtype=bool)),
+                    "experiment": ("measurement", [r[0] for r in rows]),
+                    "observable": ("measurement", [r[1] for r in rows]),
+                    "time": ("measurement", np.array([r[2] for r in rows]), {"units": "s"})},
             attrs={"confidence": self.confidence, "cost": self.cost, "n_data": self.n_data, "dof": self.dof,
                    "residual_variance": self.residual_variance, "sigma_known": int(self.sigma_known),
                    "n_evaluations": self.n_evaluations, "success": int(self.success), "message": self.message,
@@ -129,11 +138,9 @@ class FitResult:
     def curve_rows(self):
         """Rows (experiment, observable, time, observed, fitted, residual) for every measured value."""
         out = []
-        offset = 0
         for curve in self.curves:
             for r, (e, name, t, observed, sigma) in enumerate(curve["rows"]):
                 fitted = float(curve["fitted"][r])
                 out.append((curve["name"], name, t, observed, fitted, (fitted - observed) / sigma
                             if math.isfinite(fitted) else math.nan))
-            offset += len(curve["rows"])
         return out
