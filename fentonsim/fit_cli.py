@@ -73,8 +73,9 @@ def cmd_fit(args) -> int:
     if not args.quiet:
         level = f"{result.confidence:.0%}"
         scale = "s² estimated from the residuals" if not result.sigma_known else "σ given"
-        print(f"{result.network_name}: {len(spec.experiments)} experiments, {result.n_data} values, "
-              f"{len(result.parameters)} parameters; cost {result.cost:.4g} ({scale}); "
+        n_experiments = len(spec.experiments)
+        print(f"{result.network_name}: {n_experiments} experiment{'s' if n_experiments > 1 else ''}, "
+              f"{result.n_data} values, {len(result.parameters)} parameters; cost {result.cost:.4g} ({scale}); "
               f"{result.n_evaluations} evaluations, {len(result.start_costs)} start(s)")
         print(f"\n| parameter | estimate | {level} interval | literature |\n|---|---|---|---|")
         for row in result.table():

@@ -62,10 +62,13 @@ def test_bad_data_files_name_file_line_and_column(tmp_path, text, line, pattern)
 
 
 def test_a_missing_or_binary_data_file_is_named(tmp_path):
-    """A missing file and a binary one are DataErrors naming the file."""
+    """A missing file, a directory and a binary file are DataErrors naming the file."""
     with pytest.raises(DataError, match="not found") as info:
         read_table(tmp_path / "nope.csv", EXPECTED)
     assert str(tmp_path / "nope.csv") in str(info.value)
+    (tmp_path / "dir.csv").mkdir()
+    with pytest.raises(DataError, match="is a directory; expected a CSV file"):
+        read_table(tmp_path / "dir.csv", EXPECTED)
     path = tmp_path / "bin.csv"
     path.write_bytes(b"time,A\n\x00\x01")
     with pytest.raises(DataError, match="binary"):
@@ -114,6 +117,7 @@ def _replace_line(path, old, new):
     ("- {name: e2, data: e2.csv,", "- {name: e2, data: e2.csv, doses: [{species: Zq, amount: 1 uM}],",
      "dose 1 of experiment `e2`: `Zq` is not a state variable"),
     ("model: toy.yaml", "model: toy.yaml\npriors: maybe", "`priors`"),
+    ("kind: fit", "kind: mechanism", "`kind: mechanism` is not a fit specification"),
 ])
 def test_bad_specs_name_the_spec_line(directory, old, new, pattern):
     """An unknown species, reaction, preset, key or initial species, a condition the model cannot feel, or

@@ -47,7 +47,7 @@ def _table(path, required):
     path = Path(path)
     problem = file_problem(path)
     if problem is not None:
-        raise DataError(f"PEtab table {problem}", path)
+        raise DataError(f"PEtab table {problem}".replace("a YAML file", "a TSV file"), path)
     text = path.read_bytes().decode("utf-8-sig", errors="replace")
     rows = list(csv.reader(io.StringIO(text), delimiter="\t"))
     if not rows or not any(c.strip() for c in rows[0]):

@@ -340,10 +340,11 @@ def read_spec(path) -> FitSpec:
     path = Path(path)
     top = read_mapping(path)
     reader = _Reader(path, {})
+    if str(top.get("kind", "fit")) != "fit":
+        raise reader.error(f"`kind: {top.get('kind')}` is not a fit specification (expected `kind: fit`, or a PEtab "
+                           "problem with `format_version: 1`)", top, "kind")
     reader.check_keys(top, TOP_KEYS, "the fit specification", required=("model", "observables", "parameters",
                                                                           "experiments"))
-    if str(top.get("kind", "fit")) != "fit":
-        raise reader.error(f"`kind: {top.get('kind')}` is not a fit specification (expected `kind: fit`)", top, "kind")
     base = path.parent
     model = _model(reader, top, base)
     parameter_set = reader.string(top, "parameter-set", "the fit specification")
