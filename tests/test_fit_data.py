@@ -94,6 +94,21 @@ def test_a_valid_spec_reads_with_its_data(directory):
     assert spec.parameters[1].upper == 1.0
 
 
+def test_doses_and_conditions_in_a_spec_are_read(directory):
+    """`doses` become boluses with their units converted; `temperature` and `rates` of an experiment are
+    read in K and M^(1−m) s⁻¹."""
+    path = directory / "spec.yaml"
+    path.write_text(path.read_text().replace(
+        "- {name: e1, data: e1.csv,",
+        "- {name: e1, data: e1.csv, doses: [{species: B, amount: 50 uM, time: 5 min}], rates: {R4: 2e-3 s^-1},"))
+    spec = read_spec(path)
+    experiment = spec.experiments[1]
+    assert len(experiment.boluses) == 1
+    bolus = experiment.boluses[0]
+    assert (bolus.species, bolus.amount, bolus.time) == ("B", pytest.approx(5e-5), 300.0)
+    assert experiment.rates == {"R4": pytest.approx(2e-3)}
+
+
 def _replace_line(path, old, new):
     text = path.read_text()
     assert old in text
