@@ -1,8 +1,8 @@
 """Fitting (fentonsim.fit): a 4-constant, 3-experiment fit of the iron mechanism, warm.
 
 Synthetic Fe(II) and H₂O₂ time courses (16 points over 30 min) at pH 3, 5 and 6.5 from the shipped constants;
-F1, F2 (the Fe²⁺ and FeOH⁺ + H₂O₂ constants), F5 (Fe²⁺ + ·OH) and F3 (Fe(III) + H₂O₂) are fitted from starts
-a factor of 2 off, with 2 % noise (σ estimated). Cases:
+F1, F2 (the Fe²⁺ and FeOH⁺ + H₂O₂ constants), F5 (Fe²⁺ + ·OH) and F3 (Fe(III) + H₂O₂) are fitted from
+starts a factor of 2 off, with 2 % noise (σ estimated). Cases:
 
 1. ``fs.fit`` with one start — the issue's target: under 10 s warm.
 2. ``fs.fit`` with four starts (multi-start).

@@ -43,7 +43,7 @@ def test_fit_prints_estimates_and_writes_its_outputs(directory, capsys):
     for row in rows:
         assert mechanism.reaction(row["parameter"].removeprefix("rate:")).rate.k == float(row["estimate"])
     assert (result / "fit.png").stat().st_size > 1000
-    assert f"wrote result/estimates.csv" in out
+    assert "wrote result/estimates.csv" in out
 
 
 def test_quiet_prints_only_the_written_paths(directory, capsys):

@@ -95,10 +95,13 @@ def test_a_petab_problem_on_sbml_fits_the_parameters_as_rate_constants(directory
     ("parameters", "R2\tlog10\t1e-4\t1\t0.03\t1", "R2\tlog10\t1e-4\t1\tabc\t1", 3, "`abc` is not a number"),
     ("parameters", "R2\tlog10\t1e-4\t1\t0.03\t1", "R7\tlog10\t1e-4\t1\t0.03\t1", 3, "`R7` is neither"),
     ("conditions", "conditionId\tA\tB", "conditionId\tA\tWho", 1, "column `Who` is neither"),
+    ("measurements", "\t0.0\t1e-6\n", "\t0.0\t2e-6\n", 4, "changes between rows"),
+    ("observables", "\t1e-6\tlin", "\tsigma_D\tlin", 3, "noiseFormula `sigma_D` of `obs_D` is not supported"),
 ])
 def test_bad_petab_tables_name_file_and_line(directory, table, old, new, line, pattern):
-    """Unsupported transformations, non-linear or unknown formulas, unknown observables, conditions and
-    parameters, negative times and non-numeric values are DataErrors at `table.tsv:line`."""
+    """Unsupported transformations and noise formulas, non-linear or unknown formulas, unknown observables,
+    conditions and parameters, negative times, non-numeric values and a σ that changes between rows are
+    DataErrors at `table.tsv:line`."""
     problem = write_problem(directory, "toy.yaml")
     path = directory / f"{table}.tsv"
     text = path.read_text()

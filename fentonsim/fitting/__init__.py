@@ -19,5 +19,5 @@ from .result import FitResult
 from .spec import Experiment, FitSpec, Observable, Parameter, read_spec
 
 __all__ = ["Experiment", "FitResult", "FitSpec", "IdentifiabilityWarning", "Observable", "Parameter", "Table",
-           "fit", "load_spec", "parameter_set_text", "plot_fit", "profile", "read_petab", "read_spec", "read_table", "write_curves",
-           "write_estimates", "write_parameter_set"]
+           "fit", "load_spec", "parameter_set_text", "plot_fit", "profile", "read_petab", "read_spec", "read_table",
+           "write_curves", "write_estimates", "write_parameter_set"]

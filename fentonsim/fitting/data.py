@@ -27,7 +27,7 @@ import numpy as np
 
 from ..errors import DataError, UnitError
 from ..mechanism.yamlio import file_problem
-from ..units import CONCENTRATION, DIMENSIONLESS, TIME, format_dims, parse_unit
+from ..units import DIMENSIONLESS, TIME, format_dims, parse_unit
 
 _HEADER = re.compile(r"^\s*([^\[\]]*?)\s*(?:\[\s*([^\[\]]*?)\s*\])?\s*$")
 

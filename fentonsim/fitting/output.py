@@ -48,8 +48,8 @@ def parameter_set_text(result, name="fit") -> str:
         set_name = name if experiment is None else f"{name}-{experiment}"
         intervals = "; ".join(f"{row['parameter']} {row['estimate']:.4g} ({row['ci_low']:.3g}–{row['ci_high']:.3g})"
                               for row in result.table() if row["kind"] == "rate")
-        lines += [f"  {json.dumps(set_name)}:",
-                  f"    description: {json.dumps(f'fitted by fentonsim fit ({level} intervals): {intervals}', ensure_ascii=False)}",
+        description = json.dumps(f"fitted by fentonsim fit ({level} intervals): {intervals}", ensure_ascii=False)
+        lines += [f"  {json.dumps(set_name)}:", f"    description: {description}",
                   "    reactions:"]
         for rid, k in rates.items():
             written = 2.0 * k if mechanism.reaction(rid).tabulated_2k else k

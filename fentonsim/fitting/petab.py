@@ -184,7 +184,7 @@ def linear_observable(name, expr, species, estimated, path, line):
         rest = [f for f in factors if not (f[0] == "sym" and f[1] in estimated)]
         linear = affine(op("times", num(sign), *rest))
         if linear is None or linear[0] != 0.0 or set(linear[1]) - species:
-            refuse(f"a term is not linear in the species")
+            refuse("a term is not linear in the species")
         for s, w in linear[1].items():
             weights[s] = weights.get(s, 0.0) + w
     if offset_name is not None and offset != 0.0:
@@ -396,8 +396,9 @@ def read_petab(path) -> FitSpec:
             noise = _number(row.get("noiseParameters", ""), measurement_file, line, "noiseParameters",
                             "a number (the σ of noiseParameter1)")
             if noise_placeholder[oid] not in (None, noise):
-                raise DataError(f"column `noiseParameters`: σ of `{oid}` changes between rows ({noise_placeholder[oid]:g}"
-                                f", {noise:g}); one σ per observable is supported", measurement_file, line)
+                raise DataError(f"column `noiseParameters`: σ of `{oid}` changes between rows "
+                                f"({noise_placeholder[oid]:g}, {noise:g}); one σ per observable is supported",
+                                measurement_file, line)
             noise_placeholder[oid] = noise
         grouped.setdefault(cid, []).append((t, oid, value))
     for oid, noise in noise_placeholder.items():
