@@ -277,3 +277,12 @@ def test_doses_are_part_of_an_experiment(model):
         without = fs.fit(dataclasses.replace(with_dose, experiments=(dataclasses.replace(with_dose.experiments[0],
                                                                                           boluses=()),)))
     assert without.cost > 1e6 * max(result.cost, 1e-20)
+
+
+def test_an_estimate_on_its_bound_is_flagged(model):
+    """With R2's lower bound above the truth the estimate stops on the bound, and the fit says so."""
+    parameters = tuple(Parameter(f"rate:{rid}", 0.02 if rid == "R2" else k / 100, k * 100, start=0.03 if rid == "R2"
+                                 else k) for rid, k in toy.TRUE.items())
+    with pytest.warns(IdentifiabilityWarning, match="ended on a bound"):
+        result = fs.fit(toy.spec(model, parameters=parameters), curve_points=2)
+    assert result["R2"] == pytest.approx(0.02, rel=1e-6)

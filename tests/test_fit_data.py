@@ -166,3 +166,36 @@ def test_a_missing_model_is_a_mechanism_error(directory):
     path.write_text(path.read_text().replace("model: toy.yaml", "model: missing.yaml"))
     with pytest.raises(MechanismError, match="missing.yaml"):
         read_spec(path)
+
+
+def test_observable_maps_are_read(directory):
+    """A probe read-out (`yield`), an absorbance (ε·l, weights per species, an offset parameter and a numeric
+    scale) and their units: absorbance columns take no unit, concentration ones do."""
+    path = directory / "spec.yaml"
+    text = path.read_text().replace("  D: {species: D}", "  D: {species: D, yield: 0.5}\n"
+                                    "  Abs: {species: {C: 1, D: 2}, epsilon: 100, path-length: 2, offset: a0, "
+                                    "scale: 1.5, sigma: 0.01}")
+    path.write_text(text.replace("parameters:\n", "parameters:\n  a0: {bounds: [-1, 1], start: 0}\n"))
+    spec = read_spec(path)
+    d, absorbance = spec.observables["D"], spec.observables["Abs"]
+    assert (d.factor, d.absorbance, d.units) == (0.5, False, "M")
+    assert absorbance.species == (("C", 1.0), ("D", 2.0)) and absorbance.factor == 200.0
+    assert (absorbance.offset, absorbance.scale, absorbance.sigma, absorbance.units) == ("a0", 1.5, 0.01, "1")
+    assert spec.parameters[0].name == "a0" and spec.parameters[0].kind == "observable"
+
+
+@pytest.mark.parametrize("entry, pattern", [
+    ("{species: D, yield: 0.5, epsilon: 3, path-length: 1}", "both `yield` and `epsilon`"),
+    ("{species: D, epsilon: 3}", "`path-length` is missing"),
+    ("{species: D, yield: -1}", "must be positive"),
+    ("{species: D, offset: nowhere}", "`nowhere` is not a number and not listed"),
+    ("{species: D, sigma: 2 s}", "`sigma` of observable `D`"),
+])
+def test_bad_observables_are_refused(directory, entry, pattern):
+    """Contradictory or incomplete observable maps, a negative yield, an unlisted offset parameter and a σ in the
+    wrong unit are DataErrors in the spec file."""
+    path = directory / "spec.yaml"
+    path.write_text(path.read_text().replace("  D: {species: D}", f"  D: {entry}"))
+    with pytest.raises(DataError, match=pattern) as info:
+        read_spec(path)
+    assert str(info.value).startswith(f"{path}:")
