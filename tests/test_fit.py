@@ -107,6 +107,24 @@ def test_the_parameter_set_round_trips_through_load_mechanism(noiseless, tmp_pat
     assert default.reaction("R1").rate.k == 50.0  # the set is an alternative, not a silent change
 
 
+def test_the_parameter_set_keeps_the_set_the_fit_started_from(model, tmp_path):
+    """A fit of R1 and R2 on the model with parameter set `alt` (R3: k and Ea; R4: k) writes a set that is
+    `alt` with the fitted R1, R2: loading it gives alt's R3 (k, Ea, 2k convention) and R4, and the estimates."""
+    text = open(model).read() + ("parameter-sets:\n  alt:\n    reactions:\n      R3: {k: 80, Ea: 10 kJ/mol}\n"
+                                 "      R4: {k: 0.002}\n")
+    path = tmp_path / "toy_alt.yaml"
+    path.write_text(text)
+    data_model = fs.load_mechanism(path, parameter_set="alt")
+    spec = toy.spec(str(path), parameters=(Parameter("rate:R1", 1, 1e3, start=30.0),
+                                           Parameter("rate:R2", 1e-4, 1, start=0.02)))
+    spec = dataclasses.replace(spec, parameter_set="alt")
+    result = fs.fit(spec, curve_points=2)
+    written = fs.load_mechanism(write_parameter_set(result, tmp_path / "set.yaml"), parameter_set="fit")
+    assert written.reaction("R3").rate == data_model.reaction("R3").rate  # k = 40 (80 as 2k), Ea = 1e4 J/mol
+    assert written.reaction("R3").rate.Ea == 1e4 and written.reaction("R4").rate.k == 0.002
+    assert written.reaction("R1").rate.k == result["R1"] and written.reaction("R2").rate.k == result["R2"]
+
+
 def test_noise_gives_intervals_that_cover_the_truth_and_scale_with_the_noise(model):
     """With 2 % noise, a fit with known σ and one with estimated σ both contain the truth in their 95 %
     intervals of about the same width; quadrupling the noise about quadruples the standard errors (a

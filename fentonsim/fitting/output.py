@@ -2,8 +2,9 @@
 
 The parameter-set file is a small mechanism that ``include``s the fitted model's files and adds one
 ``parameter-sets`` entry with the estimates, so ``load_mechanism(path, parameter_set=name)`` is the model
-with the fitted constants. Values are written in the file's units (M, s) and in each reaction's own
-convention: a constant tabulated as 2k is written doubled, as the loader halves it again.
+with the fitted constants — on top of the parameter set the fit started from, whose other values the entry
+repeats. Values are written in the file's units (M, s, J/mol, K) and in each reaction's own convention: a
+constant tabulated as 2k is written doubled, as the loader halves it again.
 """
 from __future__ import annotations
 
@@ -28,6 +29,33 @@ def _model_files(model) -> list[str]:
     return [str(Path(n).resolve()) if Path(str(n)).exists() else str(n) for n in names]
 
 
+def _overrides(mechanism, rates) -> dict:
+    """{reaction id: {field: value}}: the active parameter set's overrides, with the fitted k in place."""
+    base = {}
+    if mechanism.active_parameter_set:
+        chosen = next(p for p in mechanism.parameter_sets if p.name == mechanism.active_parameter_set)
+        base = {rid: dict(changes) for rid, changes in chosen.overrides}
+    for rid, k in rates.items():
+        base.setdefault(rid, {})["k"] = k
+    return base
+
+
+def _fields(reaction, fields) -> str:
+    """The YAML flow mapping of one override (k in the reaction's convention, Ea in J/mol, T_ref in K)."""
+    parts, fractions = [], []
+    for key, value in fields.items():
+        if key == "k":
+            written = 2.0 * value if reaction.tabulated_2k else value
+            parts.append(f"k: {written!r}")
+        elif key in ("Ea", "T_ref"):
+            parts.append(f"{key}: {value!r}")
+        elif key.startswith("fraction:"):
+            fractions.append(f"{json.dumps(key.partition(':')[2])}: {value!r}")
+    if fractions:
+        parts.append(f"fractions: {{{', '.join(fractions)}}}")
+    return ", ".join(parts)
+
+
 def parameter_set_text(result, name="fit") -> str:
     """The YAML text of the parameter-set file (module docstring); one set ``name`` or, with per-experiment
     rate constants, one set ``name-<experiment>`` per experiment."""
@@ -38,7 +66,7 @@ def parameter_set_text(result, name="fit") -> str:
     lines = ["# Written by fentonsim fit: the fitted constants as a parameter set of the model below.",
              "kind: mechanism", f"name: {json.dumps(mechanism.name + '-fit')}",
              f"description: {json.dumps('fitted constants of ' + mechanism.name)}",
-             "units: {concentration: M, time: s, energy: kJ/mol, temperature: K, volume: L}",
+             "units: {concentration: M, time: s, energy: J/mol, temperature: K, volume: L}",
              f"include: [{', '.join(json.dumps(f) for f in files)}]", "parameter-sets:"]
     level = f"{result.confidence:.0%}"
     for experiment in experiments:
@@ -51,9 +79,8 @@ def parameter_set_text(result, name="fit") -> str:
         description = json.dumps(f"fitted by fentonsim fit ({level} intervals): {intervals}", ensure_ascii=False)
         lines += [f"  {json.dumps(set_name)}:", f"    description: {description}",
                   "    reactions:"]
-        for rid, k in rates.items():
-            written = 2.0 * k if mechanism.reaction(rid).tabulated_2k else k
-            lines.append(f"      {json.dumps(rid)}: {{k: {written!r}}}")
+        for rid, fields in _overrides(mechanism, rates).items():
+            lines.append(f"      {json.dumps(rid)}: {{{_fields(mechanism.reaction(rid), fields)}}}")
     return "\n".join(lines) + "\n"
 
 
