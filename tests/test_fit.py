@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -110,7 +111,7 @@ def test_the_parameter_set_round_trips_through_load_mechanism(noiseless, tmp_pat
 def test_the_parameter_set_keeps_the_set_the_fit_started_from(model, tmp_path):
     """A fit of R1 and R2 on the model with parameter set `alt` (R3: k and Ea; R4: k) writes a set that is
     `alt` with the fitted R1, R2: loading it gives alt's R3 (k, Ea, 2k convention) and R4, and the estimates."""
-    text = open(model).read() + ("parameter-sets:\n  alt:\n    reactions:\n      R3: {k: 80, Ea: 10 kJ/mol}\n"
+    text = Path(model).read_text() + ("parameter-sets:\n  alt:\n    reactions:\n      R3: {k: 80, Ea: 10 kJ/mol}\n"
                                  "      R4: {k: 0.002}\n")
     path = tmp_path / "toy_alt.yaml"
     path.write_text(text)
