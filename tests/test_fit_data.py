@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from fentonsim import DataError, MechanismError
 from fentonsim.fitting import read_spec, read_table
@@ -199,3 +200,23 @@ def test_bad_observables_are_refused(directory, entry, pattern):
     with pytest.raises(DataError, match=pattern) as info:
         read_spec(path)
     assert str(info.value).startswith(f"{path}:")
+
+
+_CELLS = st.sampled_from(["time", "time [min]", "A", "A [uM]", "Abs", "Abs [1]", "0", "1.5", "-2", "1e400", "nan",
+                          "x", "", " ", "#", "[", "]", "A [kg]", "1e-3", "60"])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(_CELLS, min_size=0, max_size=4), max_size=6), raw=st.text(max_size=40))
+def test_any_text_is_a_table_or_a_data_error(tmp_path, rows, raw):
+    """Whatever the file holds — CSV-like rows of header words, numbers and junk, or arbitrary text — reading it
+    gives a Table with finite, non-negative, sorted times or a one-line DataError naming the file, never another
+    exception."""
+    for text in ("\n".join(",".join(r) for r in rows), raw):
+        path = write(tmp_path, text, "fuzz.csv")
+        try:
+            table = read_table(path, EXPECTED)
+        except DataError as exc:
+            assert str(exc).startswith(str(path)) and "\n" not in str(exc)
+            continue
+        assert np.all(np.isfinite(table.time)) and np.all(table.time >= 0) and np.all(np.diff(table.time) >= 0)

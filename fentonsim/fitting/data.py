@@ -85,8 +85,14 @@ def read_table(path, expected: dict) -> Table:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise DataError("binary file; expected a UTF-8 CSV text file", path, 1) from None
-    rows = [(number, cells) for number, cells in enumerate(csv.reader(io.StringIO(text)), 1)
-            if cells and any(c.strip() for c in cells) and not cells[0].lstrip().startswith("#")]
+    reader = csv.reader(io.StringIO(text, newline=None))  # \r, \r\n and \n all end a line
+    rows = []
+    try:
+        for cells in reader:
+            if cells and any(c.strip() for c in cells) and not cells[0].lstrip().startswith("#"):
+                rows.append((reader.line_num, cells))
+    except csv.Error as exc:
+        raise DataError(f"not a CSV table: {exc}", path, reader.line_num or 1) from None
     if not rows:
         raise DataError("data file is empty; expected a header `time [s], <observable>, ...` and rows of numbers",
                         path, 1)

@@ -49,7 +49,11 @@ def _table(path, required):
     if problem is not None:
         raise DataError(f"PEtab table {problem}".replace("a YAML file", "a TSV file"), path)
     text = path.read_bytes().decode("utf-8-sig", errors="replace")
-    rows = list(csv.reader(io.StringIO(text), delimiter="\t"))
+    reader = csv.reader(io.StringIO(text, newline=None), delimiter="\t")
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise DataError(f"not a TSV table: {exc}", path, reader.line_num or 1) from None
     if not rows or not any(c.strip() for c in rows[0]):
         raise DataError("empty PEtab table; expected a tab-separated header", path, 1)
     header = [c.strip() for c in rows[0]]
