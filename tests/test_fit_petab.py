@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import fentonsim as fs
 from fentonsim import DataError
 from fentonsim.cli import main
 from fentonsim.fitting import read_petab
+from fentonsim.fitting.petab import linear_observable, parse_formula
 import fitting_toy as toy
 
 TIMES = np.linspace(0, 600, 11)
@@ -110,3 +112,28 @@ def test_bad_petab_tables_name_file_and_line(directory, table, old, new, line, p
     with pytest.raises(DataError, match=pattern) as info:
         read_petab(problem)
     assert str(info.value).startswith(f"{path}:{line}: ")
+
+
+_TOKENS = st.sampled_from(["A", "D", "off", "sc", "2", "0.5", "1e-3", "+", "-", "*", "/", "(", ")", "^", " ", "exp"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(tokens=st.lists(_TOKENS, max_size=12))
+def test_any_formula_parses_to_a_linear_observable_or_a_data_error(tokens):
+    """Any string of names, numbers and operators is parsed and reduced to (offset, scale, weights) or refused
+    with a one-line DataError at the table's line; when accepted, evaluating offset + scale·Σ w·species
+    reproduces the formula at random values (so the reduction is exact)."""
+    text = "".join(tokens)
+    try:
+        expr = parse_formula(text, "obs.tsv", 2, "observableFormula")
+        offset, scale, weights = linear_observable("o", expr, {"A", "D"}, {"off", "sc"}, "obs.tsv", 2)
+    except DataError as exc:
+        assert str(exc).startswith("obs.tsv:2: ") and "\n" not in str(exc)
+        return
+    from fentonsim.expression import evaluate
+    values = {"A": 0.3, "D": 1.7, "off": 0.11, "sc": 2.5}
+    expected = evaluate(expr, values)
+    got = (values[offset] if isinstance(offset, str) else offset) + (values[scale] if isinstance(scale, str)
+                                                                      else scale) * sum(
+        w * values[name] for name, w in weights.items())
+    assert got == pytest.approx(float(expected), rel=1e-9, abs=1e-12)
