@@ -24,8 +24,6 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import scipy.optimize
-import scipy.stats
 
 from ..errors import ConditionsError, SolverError
 from ..problem import resolve_mechanism, resolve_model
@@ -65,6 +63,7 @@ def _priors(objective, mechanism):
 
 
 def _starts(objective, n, seed):
+    import scipy.stats.qmc
     lower, upper = objective.bounds_x()
     x0 = objective.start_x()
     starts = [x0]
@@ -119,6 +118,9 @@ def fit(spec, *, starts=1, seed=0, priors=None, max_nfev=200, tolerance=DEFAULT_
     -------
     FitResult
     """
+    import scipy.optimize  # here, not at import: scipy.stats alone is a third of a second on `import fentonsim`
+    import scipy.stats
+
     if isinstance(spec, (str, Path)):
         spec = load_spec(spec)
     if not isinstance(spec, FitSpec):
@@ -275,6 +277,9 @@ def profile(result: FitResult, parameter: str, n_points=15, span=None, max_nfev=
     dict with ``value`` (natural units), ``delta_chi2``, ``threshold``, ``ci_low``, ``ci_high`` (NaN when the
     profile does not cross the threshold inside the grid: the interval is open on that side).
     """
+    import scipy.optimize
+    import scipy.stats
+
     objective = result.objective
     names = list(result.parameters)
     parameter = parameter if parameter in names else f"rate:{parameter}"  # a bare reaction id
