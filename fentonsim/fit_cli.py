@@ -3,10 +3,13 @@
 Prints the estimates with their confidence intervals beside the model's documented values, then any
 identifiability warning, and writes into ``--out`` (default ``fentonsim-fit/``): ``estimates.csv``,
 ``curves.csv`` (every measured value with the fitted one), ``parameter-set.yaml`` (the fitted constants as
-a parameter set of the model: ``load_mechanism(path, parameter_set="fit")``) and ``fit.png``.
+a parameter set of the model: ``load_mechanism(path, parameter_set="fit")``), ``fit.png`` and, per
+``--profile P``, ``profile-<P>.csv`` and ``.png`` (Δχ² against P).
 """
 from __future__ import annotations
 
+import csv
+import re
 import time
 import warnings
 from pathlib import Path
@@ -41,8 +44,8 @@ def _number(value: float) -> str:
 
 def cmd_fit(args) -> int:
     from .errors import ConditionsError
-    from .fitting import (IdentifiabilityWarning, fit, load_spec, plot_fit, profile, write_curves, write_estimates,
-                          write_parameter_set)
+    from .fitting import (IdentifiabilityWarning, fit, load_spec, plot_fit, plot_profile, profile, write_curves,
+                          write_estimates, write_parameter_set)
     from .models import is_sbml
     from .tables import atomic_output, check_output
 
@@ -70,6 +73,18 @@ def cmd_fit(args) -> int:
     import matplotlib.pyplot as plt
     plt.close(figure)
     paths.append(png)
+    for p in profiles:
+        stem = out / ("profile-" + re.sub(r"[^A-Za-z0-9_.+-]", "_", p["parameter"]))
+        with atomic_output(stem.with_suffix(".csv")) as fh:
+            writer = csv.writer(fh)
+            writer.writerow(("parameter", "value", "delta_chi2", "threshold"))
+            for value, delta in zip(p["value"], p["delta_chi2"]):
+                writer.writerow((p["parameter"], repr(float(value)), repr(float(delta)), repr(p["threshold"])))
+        figure = plot_profile(p)
+        with atomic_output(stem.with_suffix(".png"), binary=True) as fh:
+            figure.savefig(fh, format="png", dpi=120)
+        plt.close(figure)
+        paths += [stem.with_suffix(".csv"), stem.with_suffix(".png")]
     if not args.quiet:
         level = f"{result.confidence:.0%}"
         scale = "s² estimated from the residuals" if not result.sigma_known else "σ given"

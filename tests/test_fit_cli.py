@@ -23,7 +23,7 @@ def test_fit_prints_estimates_and_writes_its_outputs(directory, capsys):
     """Exit 0; the table lists every constant with its interval and the literature value; estimates.csv holds
     estimates containing the truth in their intervals, curves.csv every measured value (3 × 13 × 2), the
     parameter set loads with the fitted constants, and fit.png exists. A profile interval is printed on
-    request."""
+    request and its Δχ² curve written (minimum 0 at the estimate)."""
     code = main(["fit", "spec.yaml", "--out", "result", "--starts", "2", "--seed", "3", "--profile", "R2"])
     out = capsys.readouterr().out
     assert code == 0, out
@@ -44,6 +44,10 @@ def test_fit_prints_estimates_and_writes_its_outputs(directory, capsys):
         assert mechanism.reaction(row["parameter"].removeprefix("rate:")).rate.k == float(row["estimate"])
     assert (result / "fit.png").stat().st_size > 1000
     assert "wrote result/estimates.csv" in out
+    with open(result / "profile-rate_R2.csv") as fh:
+        profile = list(csv.DictReader(fh))
+    assert len(profile) == 15 and min(float(r["delta_chi2"]) for r in profile) == pytest.approx(0.0, abs=1e-6)
+    assert (result / "profile-rate_R2.png").stat().st_size > 1000
 
 
 def test_quiet_prints_only_the_written_paths(directory, capsys):

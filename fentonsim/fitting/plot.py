@@ -57,3 +57,29 @@ def plot_fit(result, path=None):
     if path is not None:
         fig.savefig(Path(path), dpi=120)
     return fig
+
+
+def plot_profile(profile, path=None):
+    """The profile likelihood of one parameter (fentonsim.fitting.profile): Δχ² against its value, the
+    threshold and the interval; log axis for a log-scale parameter. Saved to ``path`` if given."""
+    import matplotlib
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.5, 3.4))
+    value, delta = np.asarray(profile["value"]), np.asarray(profile["delta_chi2"])
+    ax.plot(value, delta, "o-", color=PALETTE[0], markersize=3.5)
+    ax.axhline(profile["threshold"], color=PALETTE[5], linewidth=0.9, linestyle="--",
+               label=f"Δχ² = {profile['threshold']:.2f}")
+    for bound in (profile["ci_low"], profile["ci_high"]):
+        if np.isfinite(bound):
+            ax.axvline(bound, color="0.5", linewidth=0.8)
+    if np.all(value > 0) and value.max() / value.min() > 3:
+        ax.set_xscale("log")
+    ax.set_xlabel(profile["parameter"])
+    ax.set_ylabel("Δχ²")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(Path(path), dpi=120)
+    return fig
