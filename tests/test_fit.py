@@ -252,8 +252,8 @@ def test_result_dataset_and_figure(noiseless, tmp_path):
 
 
 def test_bad_arguments_are_refused(model):
-    """starts < 1, a confidence outside (0, 1), an unknown fitted reaction and a log-scale parameter without
-    a positive start are ConditionsErrors naming the problem."""
+    """starts < 1, a confidence outside (0, 1), an unknown fitted reaction, equal bounds and a log-scale
+    parameter without a positive start are ConditionsErrors naming the problem."""
     spec = toy.spec(model)
     with pytest.raises(ConditionsError, match="starts"):
         fs.fit(spec, starts=0)
@@ -261,6 +261,8 @@ def test_bad_arguments_are_refused(model):
         fs.fit(spec, confidence=1.5)
     with pytest.raises(ConditionsError, match="no reaction `R9`"):
         fs.fit(dataclasses.replace(spec, parameters=(Parameter("rate:R9", 1, 10),)))
+    with pytest.raises(ConditionsError, match="lower < upper"):
+        fs.fit(dataclasses.replace(spec, parameters=(Parameter("rate:R1", 5.0, 5.0),)))
     with pytest.raises(ConditionsError, match="log scale"):
         fs.fit(dataclasses.replace(spec, parameters=(Parameter("initial:B", -1, 1, log=True, start=0.0),)))
 

@@ -90,6 +90,9 @@ class Objective:
                 if log and not (start > 0 and lower > 0):
                     raise ConditionsError(f"parameter `{name}` is fitted on a log scale and needs a positive start "
                                           "and lower bound; give `bounds` (or `scale: linear`)")
+                if not (lower < upper) or not math.isfinite(start):
+                    raise ConditionsError(f"parameter `{name}` needs lower < upper bounds and a finite start, found "
+                                          f"[{lower:g}, {upper:g}] and {start!r}")
                 free.append(Free(name, p, e, log, lower, upper, min(max(start, lower), upper)))
         names = [f.name for f in free]
         if len(set(names)) != len(names):
