@@ -5,15 +5,15 @@ Data flow: mechanism file -> :func:`load_mechanism` (validated
 (:func:`solve_ode`, :func:`solve_ode_batch`, :func:`run_stochastic`) -> :func:`simulate`, which returns
 an ``xarray.Dataset`` (schema in :mod:`fentonsim.results`) -> :func:`metrics` (·OH yield and friends),
 :func:`compare` (catalysts × conditions), :func:`sensitivities` (∂c/∂ln k, forward, compiled),
-:func:`global_sensitivity` (Morris and Sobol' indices over the documented ranges; SALib) and
-:mod:`fentonsim.plotting`. ``MECHANISMS`` is the directory
+:func:`global_sensitivity` (Morris and Sobol' indices over the documented ranges; SALib),
+:func:`fit` (constants from measured time courses, fentonsim.fitting) and :mod:`fentonsim.plotting`. ``MECHANISMS`` is the directory
 of the shipped mechanism files.
 """
 from .version import __version__  # noqa: E402
 
 from .conditions import Conditions, load_conditions  # noqa: E402
 from .deterministic import ODEBatch, ODESolution, solve_ode, solve_ode_batch  # noqa: E402
-from .errors import ConditionsError, FentonsimError, MechanismError, SolverError, UnitError  # noqa: E402
+from .errors import ConditionsError, DataError, FentonsimError, MechanismError, SolverError, UnitError  # noqa: E402
 from .inputs import Assignment, Bolus, Source  # noqa: E402
 from .models import load  # noqa: E402
 from .mechanism import Mechanism, load_mechanism  # noqa: E402
@@ -26,11 +26,13 @@ from .compare import compare  # noqa: E402
 from .sweep import sweep  # noqa: E402
 from .sensitivity import sensitivities  # noqa: E402
 from .global_sensitivity import global_sensitivity  # noqa: E402
+from .fitting import FitResult, fit  # noqa: E402
 from .stochastic import StochasticSolution, run_stochastic  # noqa: E402
 from .validity import ValidityWarning, validity_warnings  # noqa: E402
 
 __all__ = [
-    "Assignment", "Bolus", "Conditions", "ConditionsError", "FentonsimError", "Mechanism", "MechanismError", "Network",
+    "Assignment", "Bolus", "Conditions", "ConditionsError", "DataError", "FentonsimError", "FitResult", "fit",
+    "Mechanism", "MechanismError", "Network",
     "ODEBatch", "ODESolution", "SolverError", "Source", "StochasticSolution", "UnitError", "compile_network", "dump_mechanism",
     "MECHANISMS", "compare", "load", "load_conditions", "load_mechanism", "metrics", "run_stochastic", "sensitivities",
     "global_sensitivity",

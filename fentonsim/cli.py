@@ -19,6 +19,8 @@ Subcommands:
 - ``fentonsim list`` — shipped mechanisms, condition presets, catalysts and metrics, with where they live.
 - ``fentonsim compare [...]`` — the main job (fentonsim.compare_cli).
 - ``fentonsim sweep MODEL... --ph 4:8:0.05 [...] --out FILE.nc`` — a grid of conditions (fentonsim.sweep_cli).
+- ``fentonsim fit SPEC.yaml [--out DIR] [--starts N] [--seed S]`` — fit constants to measured time courses
+  (fentonsim.fit_cli).
 
 ``simulate`` and ``export`` take ``--rate ID=K`` (repeatable) to replace a reaction's
 rate constant, e.g. a nanoparticle's measured release constant.
@@ -268,11 +270,13 @@ def build_parser() -> argparse.ArgumentParser:
                           help="replace an existing --out file that fentonsim did not write")
     simulate.set_defaults(run=cmd_simulate)
     from .compare_cli import add_compare_parser
+    from .fit_cli import add_fit_parser
     from .sensitivity_cli import add_sensitivity_parser
     from .sweep_cli import add_sweep_parser
     add_compare_parser(sub)
     add_sweep_parser(sub)
     add_sensitivity_parser(sub)
+    add_fit_parser(sub)
     export = sub.add_parser(
         "export", help="write a mechanism at given conditions as SBML",
         description="Write MECH as SBML Level 3 Version 2 at the given conditions: effective rate constants "

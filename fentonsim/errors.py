@@ -38,6 +38,11 @@ class MechanismError(FentonsimError):
         return f"{self.path}:{self.line}: "
 
 
+class DataError(MechanismError):
+    """A measured-data file or fit specification is malformed: a missing column, a non-numeric value, an
+    unknown species or condition, a negative time (named by file, line and column)."""
+
+
 class UnitError(FentonsimError):
     """A unit string cannot be parsed or has the wrong dimension."""
 

@@ -25,8 +25,10 @@ LAYERS = (
     ("solvers", ("solution", "deterministic", "scipy_solvers", "stochastic")),
     ("results", ("results", "metrics", "decomposition", "sampling", "tables")),
     ("run", ("problem", "simulate", "sweep_store", "sweep_worker", "sweep")),
-    ("jobs", ("compare", "uncertainty", "plotting", "sbml", "sbml.export", "sensitivity", "global_sensitivity")),
-    ("interface", ("cli_args", "cli", "compare_cli", "sweep_cli", "sensitivity_cli", "__main__", "")),
+    ("jobs", ("compare", "uncertainty", "plotting", "sbml", "sbml.export", "sensitivity", "global_sensitivity",
+              "fitting", "fitting.*")),
+    ("interface", ("cli_args", "cli", "compare_cli", "sweep_cli", "sensitivity_cli", "fit_cli", "__main__",
+                   "")),
 )
 #: Kernels are arrays in, arrays out: beyond their own layer they may use only these.
 KERNEL_ALLOWED = ("_jit", "constants")
