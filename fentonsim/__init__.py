@@ -6,8 +6,8 @@ Data flow: mechanism file -> :func:`load_mechanism` (validated
 an ``xarray.Dataset`` (schema in :mod:`fentonsim.results`) -> :func:`metrics` (·OH yield and friends),
 :func:`compare` (catalysts × conditions), :func:`sensitivities` (∂c/∂ln k, forward, compiled),
 :func:`global_sensitivity` (Morris and Sobol' indices over the documented ranges; SALib),
-:func:`fit` (constants from measured time courses, fentonsim.fitting) and :mod:`fentonsim.plotting`. ``MECHANISMS`` is the directory
-of the shipped mechanism files.
+:func:`fit` (constants from measured time courses, fentonsim.fitting) and :mod:`fentonsim.plotting`.
+``MECHANISMS`` is the directory of the shipped mechanism files.
 """
 from .version import __version__  # noqa: E402
 

@@ -238,6 +238,8 @@ def derivative(expr, name: str):
         return _plus(*(_times(*(args[:i] + (d[i],) + args[i + 1:])) for i in range(len(args)) if not _is_num(d[i], 0.0)))
     if fn == "divide":
         a, b = args
+        if _is_num(d[1], 0.0):
+            return _divide(d[0], b)  # a constant denominator: no quotient rule, a shorter program
         numerator = _plus(_times(d[0], b), _negate(_times(a, d[1])))
         return _divide(numerator, op("power", b, num(2.0)))
     if fn == "power":

@@ -20,7 +20,7 @@ import numpy as np
 from .conditions import Conditions
 from .constants import GAS_CONSTANT, MAX_REACTION_ORDER, STANDARD_TEMPERATURE, pkw
 from .errors import ConditionsError, MechanismError
-from .expression import symbols, to_text
+from .expression import substitute, symbols, to_text
 from .laws import TIME_SYMBOL, LawError, LawPrograms, compile_laws, mass_action_law
 from .mechanism import validate
 from .mechanism.digest import mechanism_digest
@@ -503,13 +503,13 @@ def compile_network(mechanism: Mechanism) -> Network:
             rows.append((b.id, r.id, format_equation(r.reactants, b.products), r.reactants, b.products,
                          r.rate, b, dict(r.orders)))
             power.append(r.propensity == "power")
-            row_laws.append(r.law)
+            row_laws.append((r.law, r.law_constants))
         if r.reversible:
             products = r.branches[0].products
             rows.append((f"{r.id}:reverse", r.id, format_equation(products, r.reactants), products,
                          r.reactants, r.reverse_rate, None, {}))
             power.append(r.propensity == "power")
-            row_laws.append(None)
+            row_laws.append((None, ()))
 
     n_r, n_s = len(rows), len(state)
     reactant_idx = np.full((n_r, MAX_REACTION_ORDER), -1, dtype=np.int32)
@@ -539,8 +539,10 @@ def compile_network(mechanism: Mechanism) -> Network:
                 net_stoich[i, state_index[pool_of_form.get(name, name)]] += coef
         for name, exponent in rate.factors:
             buffered_power[i, buffered_index[name]] += exponent
-        for slot, (target, coef) in enumerate(sorted(state_coefs.items())):
-            reactant_idx[i, slot], reactant_coef[i, slot] = target, coef
+        if row_laws[i][0] is None:
+            # A general law's reactants set only its stoichiometry (fentonsim.laws): no mass-action slots.
+            for slot, (target, coef) in enumerate(sorted(state_coefs.items())):
+                reactant_idx[i, slot], reactant_coef[i, slot] = target, coef
         k_ref[i], T_ref[i], Ea[i] = rate.k, rate.T_ref, rate.Ea
         fraction[i] = 1.0 if branch is None else branch.fraction
         if branch is not None:
@@ -548,7 +550,7 @@ def compile_network(mechanism: Mechanism) -> Network:
 
     conservation, conservation_names = _conservation(mechanism, state, kinds, net_stoich)
     laws = None
-    if any(law is not None for law in row_laws):
+    if any(law is not None for law, _ in row_laws):
         laws = _law_programs(mechanism, rows, row_laws, state, reactant_idx, reactant_coef)
     return Network(
         name=mechanism.name,
@@ -587,6 +589,8 @@ def _law_programs(mechanism, rows, row_laws, state, reactant_idx, reactant_coef)
     """Programs of g for every network reaction: its general law, or Π x^ν of its state reactants."""
     trees = []
     allowed = set(state) | {TIME_SYMBOL}
+    row_laws = [law if law is None else substitute(law, {name: value for name, value, _ in constants})
+                for law, constants in row_laws]
     for i, law in enumerate(row_laws):
         unknown = set() if law is None else symbols(law) - allowed
         if unknown:

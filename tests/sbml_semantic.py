@@ -124,8 +124,8 @@ CONSTRUCTS = [
     (r"SBML packages? .*comp", "comp package"),
     (r"SBML packages?", "SBML package"),
     (r"which fentonsim does not support \(supported: numbers", "unsupported MathML"),
-    (r"rate rule", "rate rule"),
     (r"algebraic rule", "algebraic rule"),
+    (r"rate rule", "rate rule"),
     (r"has a delay", "event delay"),
     (r"priorit", "event priority"),
     (r"persistent", "event persistence"),
@@ -163,6 +163,8 @@ CONSTRUCTS = [
     (r"invalid SBML", "invalid SBML"),
     (r"no compartment", "model without compartment"),
     (r"no species that reactions change", "no integrated species"),
+    (r"of a varying argument is not supported", "function of a varying argument (factorial)"),
+    (r"has no trigger", "event without trigger"),
     (r"has no math", "element without math"),
 ]
 

@@ -137,3 +137,19 @@ def test_any_formula_parses_to_a_linear_observable_or_a_data_error(tokens):
                                                                       else scale) * sum(
         w * values[name] for name, w in weights.items())
     assert got == pytest.approx(float(expected), rel=1e-9, abs=1e-12)
+
+
+def test_a_parameter_inside_a_general_rate_law_is_refused(directory):
+    """An SBML parameter of a Michaelis–Menten law (K_m) is not a rate constant: scaling the reaction's k would
+    scale the whole law, a different model. The import refuses it, naming the parameter and the reaction."""
+    pytest.importorskip("libsbml")
+    from test_laws import _sbml
+
+    _sbml(directory / "mm.xml", [("A", 1e-3, False), ("B", 0.0, False), ("D", 0.0, False)],
+          [("R", {"A": 1}, {"D": 1}, "cell * V * A / (Km + A)")], parameters=[("V", 1e-4), ("Km", 2e-4)])
+    problem = write_problem(directory, "mm.xml")
+    lines = (directory / "parameters.tsv").read_text().splitlines()
+    (directory / "parameters.tsv").write_text("\n".join(
+        [lines[0], "Km\tlog10\t1e-6\t1e-2\t2e-4\t1", "off_A\tlin\t-1e-4\t1e-4\t0\t1"]) + "\n")
+    with pytest.raises(DataError, match="parameter `Km` is inside the general .* reaction `R`"):
+        read_petab(problem)

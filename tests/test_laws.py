@@ -13,7 +13,7 @@ from scipy.special import lambertw
 import fentonsim as fs
 from fentonsim.errors import ConditionsError
 from fentonsim.expression import derivative, evaluate, num, op, sym, to_text
-from fentonsim.kernels.laws import run_program
+from fentonsim.kernels.laws import evaluate_programs
 from fentonsim.laws import compile_laws
 
 libsbml = pytest.importorskip("libsbml")
@@ -47,14 +47,16 @@ def _run(programs, index, x, t, start_array, stop=None):
     stack = np.empty(programs.stack_size)
     start = start_array[index]
     end = start_array[index + 1] if stop is None else stop
-    return run_program(programs.code, programs.operand, programs.constants, start, end, np.asarray(x, float), t,
-                       stack)
+    out = np.empty(1)
+    evaluate_programs(programs.code, programs.operand, programs.constants, np.array([start, end]), np.ones(1),
+                      np.asarray(x, float), t, stack, out)
+    return out[0]
 
 
 @settings(max_examples=200, deadline=None)
 @given(trees(), values, values, values)
 def test_a_program_computes_what_its_expression_tree_computes(expr, a, b, t):
-    """run_program(compile(e)) equals expression.evaluate(e) at any state and time (to round-off)."""
+    """Running compile(e) equals expression.evaluate(e) at any state and time (to round-off)."""
     programs = compile_laws([expr], ["A", "B"])
     expected = float(evaluate(expr, {"A": a, "B": b, "time": t}))
     assert _run(programs, 0, [a, b], t, programs.rate_start) == pytest.approx(expected, rel=1e-12, abs=1e-12)
@@ -233,3 +235,103 @@ def test_parameters_change_the_data_not_the_machine_code(tmp_path):
     fs.simulate(other, t_end=1)
     assert len(kernel.integrate_rodas5p.signatures) == before
     assert math.isfinite(before) and before >= 1
+
+
+def _document(build):
+    """An SBML L3V2 document (mole, litre, second; compartment `cell` of 1 L) completed by ``build(model)``."""
+    doc = libsbml.SBMLDocument(3, 2)
+    model = doc.createModel()
+    model.setId("m")
+    for attribute, unit in (("setSubstanceUnits", "mole"), ("setTimeUnits", "second"), ("setVolumeUnits", "litre"),
+                            ("setExtentUnits", "mole")):
+        getattr(model, attribute)(unit)
+    c = model.createCompartment()
+    c.setId("cell")
+    c.setSize(1.0)
+    c.setConstant(True)
+    c.setSpatialDimensions(3)
+    build(model)
+    return libsbml.writeSBMLToString(doc)
+
+
+def _species(model, sid, value):
+    s = model.createSpecies()
+    s.setId(sid)
+    s.setCompartment("cell")
+    s.setInitialConcentration(value)
+    s.setHasOnlySubstanceUnits(False)
+    s.setBoundaryCondition(False)
+    s.setConstant(False)
+    return s
+
+
+def _parameter(model, pid, value, constant=True):
+    p = model.createParameter()
+    p.setId(pid)
+    p.setValue(value)
+    p.setConstant(constant)
+    return p
+
+
+def test_rate_rules_drive_parameters_below_zero_and_species(tmp_path):
+    """dp/dt = −1 (p0 = 1) and d[S]/dt = p give p = 1 − t, negative after t = 1, and S = S0 + t − t²/2: a
+    parameter under a rate rule is a signed state variable, reported as an observable."""
+    def build(model):
+        _species(model, "S", 2.0)
+        _parameter(model, "p", 1.0, constant=False)
+        for var, formula in (("p", "-1"), ("S", "p")):
+            rule = model.createRateRule()
+            rule.setVariable(var)
+            rule.setMath(libsbml.parseL3Formula(formula))
+    path = tmp_path / "rules.xml"
+    path.write_text(_document(build))
+    t = np.linspace(0, 3, 7)
+    ds = fs.simulate(path, t_eval=t, rtol=1e-10)
+    np.testing.assert_allclose(ds.observed.sel(observable="p").values, 1 - t, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(ds.concentration.sel(species="S").values, 2 + t - t ** 2 / 2, rtol=1e-9)
+
+
+def test_conversion_factor_and_fractional_stoichiometry_scale_the_changes(tmp_path):
+    """A → 0.5 B at k·A with B's conversion factor 3: B = 1.5·(A0 − A) exactly, A = A0·e^(−kt)."""
+    def build(model):
+        _species(model, "A", 1e-3)
+        _species(model, "B", 0.0).setConversionFactor("cf")
+        _parameter(model, "cf", 3.0)
+        r = model.createReaction()
+        r.setId("R")
+        r.setReversible(False)
+        for role, sid, nu in (("reactant", "A", 1.0), ("product", "B", 0.5)):
+            ref = r.createReactant() if role == "reactant" else r.createProduct()
+            ref.setSpecies(sid)
+            ref.setStoichiometry(nu)
+            ref.setConstant(True)
+        r.createKineticLaw().setMath(libsbml.parseL3Formula("cell * 0.2 * A"))
+    path = tmp_path / "scaled.xml"
+    path.write_text(_document(build))
+    t = np.linspace(0, 10, 11)
+    ds = fs.simulate(path, t_eval=t, rtol=1e-10)
+    a = 1e-3 * np.exp(-0.2 * t)
+    np.testing.assert_allclose(ds.concentration.sel(species="A").values, a, rtol=1e-8)
+    np.testing.assert_allclose(ds.concentration.sel(species="B").values, 1.5 * (1e-3 - a), rtol=1e-8, atol=1e-15)
+    assert set(ds.reaction.values) == {"R__A", "R__B"}
+
+
+def test_piecewise_law_switches_where_its_condition_does(tmp_path):
+    """A zero-order supply of 1e-4 M/s while [P] < 5e-4, then 0: P reaches 5e-4 at t = 5 s and stays (within
+    one step's overshoot of the switch, bounded by the tolerance)."""
+    def build(model):
+        _species(model, "P", 0.0)
+        r = model.createReaction()
+        r.setId("R")
+        r.setReversible(False)
+        ref = r.createProduct()
+        ref.setSpecies("P")
+        ref.setStoichiometry(1)
+        ref.setConstant(True)
+        r.createKineticLaw().setMath(libsbml.parseL3Formula("cell * piecewise(1e-4, P < 5e-4, 0)"))
+    path = tmp_path / "switch.xml"
+    path.write_text(_document(build))
+    ds = fs.simulate(path, t_eval=[0, 2.5, 10], rtol=1e-8)
+    p = ds.concentration.sel(species="P").values
+    assert p[1] == pytest.approx(2.5e-4, rel=1e-8)
+    assert p[2] == pytest.approx(5e-4, rel=1e-3)

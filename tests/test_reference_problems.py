@@ -45,7 +45,7 @@ def network_from_reference(path):
     network = SimpleNamespace(
         name=path.stem, species=tuple(names), n_species=len(names), n_reactions=n_r,
         reactant_idx=_readonly(reactant_idx), reactant_coef=_readonly(reactant_coef), net_stoich=_readonly(net),
-        species_index=lambda name: index[name])
+        species_index=lambda name: index[name], has_general_laws=False)
     y0 = np.array([float(data["initial"].get(n, 0.0)) for n in names])
     return network, k, y0, data
 

@@ -277,6 +277,12 @@ def read_petab(path) -> FitSpec:
             raise DataError(f"parameter `{pid}` appears in the kinetic laws of {', '.join(reactions)}; fentonsim "
                             "fits one rate constant per reaction", parameter_file)
         rid = reactions[0]
+        if network.has_general_laws and rid in network.laws.general_reactions:
+            # The law's constants are folded into its program; scaling k would scale the whole law, which is
+            # the parameter's effect only when the law is linear in it.
+            raise DataError(f"parameter `{pid}` is inside the general (non-mass-action) kinetic law of reaction "
+                            f"`{rid}`; fentonsim fits SBML parameters only as mass-action rate constants",
+                            parameter_file)
         value = sbml_values.get(pid, math.nan)
         k = float(network.k_ref[network.source_reaction.index(rid)])
         if not (value > 0 and k > 0):

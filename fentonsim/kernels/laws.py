@@ -1,7 +1,7 @@
 """Rosenbrock integration of networks with general rate laws (r_i = k_i·g_i(x, t), fentonsim.laws).
 
 The laws arrive as postfix programs (fentonsim.laws: opcodes, operands, a constant pool and program
-offsets) run by :func:`run_program`, so this module is compiled once for every model; mass-action
+offsets) run by :func:`evaluate_programs`, so this module is compiled once for every model; mass-action
 networks keep the specialised kernel of kernels/rosenbrock.py, which this one follows step for step
 (same methods, step controller, error norm, boluses, sources, dense output and status codes; the
 per-step helpers are shared). What differs:
@@ -43,135 +43,140 @@ SIN, COS, TAN, SINH, COSH, TANH, ASIN, ACOS, ATAN, ASINH, ACOSH, ATANH = 60, 61,
 
 
 @njit
-def run_program(code, operand, constants, start, stop, x, t, stack):
-    """Value of the program code[start:stop] at state x [M] and time t [s] (0 for an empty program)."""
-    if start == stop:
-        return 0.0
-    top = 0
-    for pc in range(start, stop):
-        opcode = code[pc]
-        if opcode == CONST:
-            stack[top] = constants[operand[pc]]
-            top += 1
-        elif opcode == STATE:
-            stack[top] = x[operand[pc]]
-            top += 1
-        elif opcode == TIME:
-            stack[top] = t
-            top += 1
-        elif opcode < EXP:
-            if opcode == NEG:
-                stack[top - 1] = -stack[top - 1]
-                continue
-            top -= 1
-            a = stack[top - 1]
-            b = stack[top]
-            if opcode == ADD:
-                stack[top - 1] = a + b
-            elif opcode == SUB:
-                stack[top - 1] = a - b
-            elif opcode == MUL:
-                stack[top - 1] = a * b
-            elif opcode == DIV:
-                stack[top - 1] = a / b
+def evaluate_programs(code, operand, constants, starts, scale, x, t, stack, out):
+    """out[p] = scale[p] × (value of program p, code[starts[p]:starts[p + 1]]) at state x [M] and time t [s];
+    an empty program is 0. One call runs a whole table (every rate, or every derivative): the interpreter
+    is compiled once, and the cost of a call between compiled functions is paid once per table."""
+    for program in range(out.shape[0]):
+        start = starts[program]
+        stop = starts[program + 1]
+        if start == stop:
+            out[program] = 0.0
+            continue
+        top = 0
+        for pc in range(start, stop):
+            opcode = code[pc]
+            if opcode == CONST:
+                stack[top] = constants[operand[pc]]
+                top += 1
+            elif opcode == STATE:
+                stack[top] = x[operand[pc]]
+                top += 1
+            elif opcode == TIME:
+                stack[top] = t
+                top += 1
+            elif opcode < EXP:
+                if opcode == NEG:
+                    stack[top - 1] = -stack[top - 1]
+                    continue
+                top -= 1
+                a = stack[top - 1]
+                b = stack[top]
+                if opcode == ADD:
+                    stack[top - 1] = a + b
+                elif opcode == SUB:
+                    stack[top - 1] = a - b
+                elif opcode == MUL:
+                    stack[top - 1] = a * b
+                elif opcode == DIV:
+                    stack[top - 1] = a / b
+                else:
+                    stack[top - 1] = a ** b
+            elif opcode < MIN:
+                a = stack[top - 1]
+                if opcode == EXP:
+                    stack[top - 1] = np.exp(a)
+                elif opcode == LN:
+                    stack[top - 1] = np.log(a)
+                elif opcode == LOG10:
+                    stack[top - 1] = np.log10(a)
+                elif opcode == SQRT:
+                    stack[top - 1] = np.sqrt(a)
+                elif opcode == ABS:
+                    stack[top - 1] = abs(a)
+                elif opcode == NOT:
+                    stack[top - 1] = 1.0 if a == 0.0 else 0.0
+                elif opcode == FLOOR:
+                    stack[top - 1] = np.floor(a)
+                else:
+                    stack[top - 1] = np.ceil(a)
+            elif opcode < SELECT:
+                top -= 1
+                a = stack[top - 1]
+                b = stack[top]
+                if opcode == MIN:
+                    value = a if a <= b else b
+                elif opcode == MAX:
+                    value = a if a >= b else b
+                elif opcode == GT:
+                    value = 1.0 if a > b else 0.0
+                elif opcode == GEQ:
+                    value = 1.0 if a >= b else 0.0
+                elif opcode == LT:
+                    value = 1.0 if a < b else 0.0
+                elif opcode == LEQ:
+                    value = 1.0 if a <= b else 0.0
+                elif opcode == EQ:
+                    value = 1.0 if a == b else 0.0
+                elif opcode == NEQ:
+                    value = 1.0 if a != b else 0.0
+                elif opcode == AND:
+                    value = 1.0 if a != 0.0 and b != 0.0 else 0.0
+                elif opcode == OR:
+                    value = 1.0 if a != 0.0 or b != 0.0 else 0.0
+                else:
+                    value = 1.0 if (a != 0.0) != (b != 0.0) else 0.0
+                stack[top - 1] = value
+            elif opcode == SELECT:
+                top -= 2
+                otherwise = stack[top + 1]
+                condition = stack[top]
+                if condition == 0.0:
+                    stack[top - 1] = otherwise
             else:
-                stack[top - 1] = a ** b
-        elif opcode < MIN:
-            a = stack[top - 1]
-            if opcode == EXP:
-                stack[top - 1] = np.exp(a)
-            elif opcode == LN:
-                stack[top - 1] = np.log(a)
-            elif opcode == LOG10:
-                stack[top - 1] = np.log10(a)
-            elif opcode == SQRT:
-                stack[top - 1] = np.sqrt(a)
-            elif opcode == ABS:
-                stack[top - 1] = abs(a)
-            elif opcode == NOT:
-                stack[top - 1] = 1.0 if a == 0.0 else 0.0
-            elif opcode == FLOOR:
-                stack[top - 1] = np.floor(a)
-            else:
-                stack[top - 1] = np.ceil(a)
-        elif opcode < SELECT:
-            top -= 1
-            a = stack[top - 1]
-            b = stack[top]
-            if opcode == MIN:
-                value = a if a <= b else b
-            elif opcode == MAX:
-                value = a if a >= b else b
-            elif opcode == GT:
-                value = 1.0 if a > b else 0.0
-            elif opcode == GEQ:
-                value = 1.0 if a >= b else 0.0
-            elif opcode == LT:
-                value = 1.0 if a < b else 0.0
-            elif opcode == LEQ:
-                value = 1.0 if a <= b else 0.0
-            elif opcode == EQ:
-                value = 1.0 if a == b else 0.0
-            elif opcode == NEQ:
-                value = 1.0 if a != b else 0.0
-            elif opcode == AND:
-                value = 1.0 if a != 0.0 and b != 0.0 else 0.0
-            elif opcode == OR:
-                value = 1.0 if a != 0.0 or b != 0.0 else 0.0
-            else:
-                value = 1.0 if (a != 0.0) != (b != 0.0) else 0.0
-            stack[top - 1] = value
-        elif opcode == SELECT:
-            top -= 2
-            otherwise = stack[top + 1]
-            condition = stack[top]
-            if condition == 0.0:
-                stack[top - 1] = otherwise
-        else:
-            a = stack[top - 1]
-            if opcode == SIN:
-                value = np.sin(a)
-            elif opcode == COS:
-                value = np.cos(a)
-            elif opcode == TAN:
-                value = np.tan(a)
-            elif opcode == SINH:
-                value = np.sinh(a)
-            elif opcode == COSH:
-                value = np.cosh(a)
-            elif opcode == TANH:
-                value = np.tanh(a)
-            elif opcode == ASIN:
-                value = np.arcsin(a)
-            elif opcode == ACOS:
-                value = np.arccos(a)
-            elif opcode == ATAN:
-                value = np.arctan(a)
-            elif opcode == ASINH:
-                value = np.arcsinh(a)
-            elif opcode == ACOSH:
-                value = np.arccosh(a)
-            else:
-                value = np.arctanh(a)
-            stack[top - 1] = value
-    return stack[0]
+                a = stack[top - 1]
+                if opcode == SIN:
+                    value = np.sin(a)
+                elif opcode == COS:
+                    value = np.cos(a)
+                elif opcode == TAN:
+                    value = np.tan(a)
+                elif opcode == SINH:
+                    value = np.sinh(a)
+                elif opcode == COSH:
+                    value = np.cosh(a)
+                elif opcode == TANH:
+                    value = np.tanh(a)
+                elif opcode == ASIN:
+                    value = np.arcsin(a)
+                elif opcode == ACOS:
+                    value = np.arccos(a)
+                elif opcode == ATAN:
+                    value = np.arctan(a)
+                elif opcode == ASINH:
+                    value = np.arcsinh(a)
+                elif opcode == ACOSH:
+                    value = np.arccosh(a)
+                else:
+                    value = np.arctanh(a)
+                stack[top - 1] = value
+        out[program] = scale[program] * stack[0]
 
 
-@njit
+@njit(inline='always')
 def law_rates(code, operand, constants, rate_start, k, x, t, stack, rates):
     """rates[i] = k_i·g_i(x, t) [M s⁻¹]."""
-    for i in range(k.shape[0]):
-        rates[i] = k[i] * run_program(code, operand, constants, rate_start[i], rate_start[i + 1], x, t, stack)
+    evaluate_programs(code, operand, constants, rate_start, k, x, t, stack, rates)
 
 
-@njit
+@njit(inline='always')
 def _clip(y, signed, x):
     """x = y, with the concentrations that cannot be negative (not ``signed``) floored at 0."""
     for i in range(y.shape[0]):
         x[i] = y[i] if y[i] > 0.0 or signed[i] else 0.0
 
 
-@njit
+@njit(inline='always')
 def _negative(err, y_new, atol, signed):
     """After a step with err ≤ 1: the first unsigned variable below −atol (a rejection), else −1."""
     if err <= 1.0:
@@ -181,42 +186,44 @@ def _negative(err, y_new, atol, signed):
     return -1
 
 
-@njit
-def _derivatives(t, y, x, signed, k, weights, code, operand, constants, rate_start, active, source_species,
+@njit(inline='always')
+def _derivatives(t, y, x, signed, k, stoich_start, stoich_reaction, stoich_value, code, operand, constants, rate_start, active, source_species,
                  source_amplitude, source_decay, source_start, stack, rates, dydt):
     """dy/dt [M s⁻¹] into dydt; the rates k_i·g_i into rates."""
     _clip(y, signed, x)
     law_rates(code, operand, constants, rate_start, k, x, t, stack, rates)
     for a in range(dydt.shape[0]):
         total = 0.0
-        for i in range(rates.shape[0]):
-            total += weights[a, i] * rates[i]
+        for e in range(stoich_start[a], stoich_start[a + 1]):
+            total += stoich_value[e] * rates[stoich_reaction[e]]
         dydt[a] = total
     _add_sources(t, active, source_species, source_amplitude, source_decay, source_start, dydt)
 
 
-@njit
-def _jacobian(t, x, k, net_stoich, code, operand, constants, deriv_reaction, deriv_species, deriv_start,
-              time_start, stack, drdx, jac, ft):
-    """jac = ∂f/∂y from the derivative programs; drdx[d] = k_i·∂g_i/∂x_j of entry d; ft += Σ_i ν_i·k_i·∂g_i/∂t."""
+@njit(inline='always')
+def _jacobian(t, x, k_of_derivative, k, net_stoich, code, operand, constants, deriv_reaction, deriv_species,
+              deriv_start, time_start, stack, drdx, time_rates, jac, ft):
+    """jac = ∂f/∂y from the derivative programs; drdx[d] = k_i·∂g_i/∂x_j of entry d (k_of_derivative[d] = k_i);
+    ft += Σ_i ν_i·k_i·∂g_i/∂t (time_rates is work space)."""
     n_s = jac.shape[0]
     for a in range(n_s):
         for b in range(n_s):
             jac[a, b] = 0.0
+    evaluate_programs(code, operand, constants, deriv_start, k_of_derivative, x, t, stack, drdx)
     for d in range(deriv_reaction.shape[0]):
-        i = deriv_reaction[d]
-        value = k[i] * run_program(code, operand, constants, deriv_start[d], deriv_start[d + 1], x, t, stack)
-        drdx[d] = value
+        value = drdx[d]
         if value == 0.0:
             continue
+        i = deriv_reaction[d]
         j = deriv_species[d]
         for a in range(n_s):
             nu = net_stoich[i, a]
             if nu != 0:
                 jac[a, j] += nu * value
+    evaluate_programs(code, operand, constants, time_start, k, x, t, stack, time_rates)
     for i in range(k.shape[0]):
-        if time_start[i + 1] > time_start[i]:
-            value = k[i] * run_program(code, operand, constants, time_start[i], time_start[i + 1], x, t, stack)
+        value = time_rates[i]
+        if value != 0.0:
             for a in range(n_s):
                 nu = net_stoich[i, a]
                 if nu != 0:
@@ -224,7 +231,30 @@ def _jacobian(t, x, k, net_stoich, code, operand, constants, deriv_reaction, der
 
 
 @njit
-def _initial_step(t, y, f0, x, signed, k, weights, code, operand, constants, rate_start, active, source_species,
+def _stoichiometry_by_species(net_stoich):
+    """(start (n_s + 1,), reaction (nnz,), coefficient (nnz,)): the non-zeros of net_stoichᵀ, row by row."""
+    n_r, n_s = net_stoich.shape
+    start = np.zeros(n_s + 1, dtype=np.int64)
+    for a in range(n_s):
+        count = 0
+        for i in range(n_r):
+            if net_stoich[i, a] != 0:
+                count += 1
+        start[a + 1] = start[a] + count
+    reaction = np.empty(start[n_s], dtype=np.int64)
+    value = np.empty(start[n_s])
+    for a in range(n_s):
+        e = start[a]
+        for i in range(n_r):
+            if net_stoich[i, a] != 0:
+                reaction[e] = i
+                value[e] = net_stoich[i, a]
+                e += 1
+    return start, reaction, value
+
+
+@njit
+def _initial_step(t, y, f0, x, signed, k, stoich_start, stoich_reaction, stoich_value, code, operand, constants, rate_start, active, source_species,
                   source_amplitude, source_decay, source_start, rtol, atol, n_norm, exponent, span, y_probe,
                   f_probe, stack, rates):
     """Hairer–Wanner's starting-step heuristic, as in kernels/rosenbrock.py."""
@@ -236,7 +266,7 @@ def _initial_step(t, y, f0, x, signed, k, weights, code, operand, constants, rat
         h0 = min(0.01 * d0 / d1, span)
     for i in range(y.shape[0]):
         y_probe[i] = y[i] + h0 * f0[i]
-    _derivatives(t + h0, y_probe, x, signed, k, weights, code, operand, constants, rate_start, active, source_species,
+    _derivatives(t + h0, y_probe, x, signed, k, stoich_start, stoich_reaction, stoich_value, code, operand, constants, rate_start, active, source_species,
                  source_amplitude, source_decay, source_start, stack, rates, f_probe)
     for i in range(y.shape[0]):
         f_probe[i] -= f0[i]
@@ -267,13 +297,14 @@ def integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_spe
     n_out = t_out.shape[0]
     n_src = source_species.shape[0]
     n_norm = float(n_s)
-    # f = weights·rates with the rates already k_i·g_i: the weights are the stoichiometry, transposed for
-    # the contiguous rows of the mat-vec.
-    weights = np.empty((n_s, n_r))
-    for a in range(n_s):
-        for i in range(n_r):
-            weights[a, i] = net_stoich[i, a]
+    # f = Sᵀ·rates with the rates already k_i·g_i, S the stoichiometry, held by species (CSR): a law network
+    # is often sparse (chains, cascades), where the dense product would multiply mostly zeros.
+    stoich_start, stoich_reaction, stoich_value = _stoichiometry_by_species(net_stoich)
     stack = np.empty(max(stack_size, 1))
+    k_of_derivative = np.empty(n_d)
+    for d in range(n_d):
+        k_of_derivative[d] = k[deriv_reaction[d]]
+    time_rates = np.empty(n_r)
     x = np.empty(n_s)
     y = y0.copy()
     q = np.zeros(n_q)
@@ -322,9 +353,9 @@ def integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_spe
             continue
         for j in range(n_src):
             active[j] = source_start[j] <= t and t < source_stop[j]
-        _derivatives(t, y, x, signed, k, weights, code, operand, constants, rate_start, active, source_species,
+        _derivatives(t, y, x, signed, k, stoich_start, stoich_reaction, stoich_value, code, operand, constants, rate_start, active, source_species,
                      source_amplitude, source_decay, source_start, stack, rates0, f0)
-        h = _initial_step(t, y, f0, x, signed, k, weights, code, operand, constants, rate_start, active, source_species,
+        h = _initial_step(t, y, f0, x, signed, k, stoich_start, stoich_reaction, stoich_value, code, operand, constants, rate_start, active, source_species,
                           source_amplitude, source_decay, source_start, rtol, atol, n_norm, exponent,
                           min(t_stop - t, h_max), y_stage, f_probe, stack, rates)
         n_rhs += 2
@@ -341,12 +372,12 @@ def integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_spe
                 _store_counters(counters, n_steps, n_rejected, n_rhs, n_jac, n_lu)
                 return status
             if need_jacobian:
-                _derivatives(t, y, x, signed, k, weights, code, operand, constants, rate_start, active,
+                _derivatives(t, y, x, signed, k, stoich_start, stoich_reaction, stoich_value, code, operand, constants, rate_start, active,
                              source_species, source_amplitude, source_decay, source_start, stack, rates0, f0)
                 _source_time_derivative(t, active, source_species, source_amplitude, source_decay, source_start,
                                         ft)
-                _jacobian(t, x, k, net_stoich, code, operand, constants, deriv_reaction, deriv_species,
-                          deriv_start, time_start, stack, drdx, jac, ft)
+                _jacobian(t, x, k_of_derivative, k, net_stoich, code, operand, constants, deriv_reaction,
+                          deriv_species, deriv_start, time_start, stack, drdx, time_rates, jac, ft)
                 n_rhs += 1
                 n_jac += 1
                 need_jacobian = False
@@ -371,7 +402,7 @@ def integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_spe
                         for j in range(stage):
                             value += a_coef[stage, j] * u[j, i]
                         y_stage[i] = value
-                    _derivatives(t + nodes[stage] * h, y_stage, x, signed, k, weights, code, operand, constants,
+                    _derivatives(t + nodes[stage] * h, y_stage, x, signed, k, stoich_start, stoich_reaction, stoich_value, code, operand, constants,
                                  rate_start, active, source_species, source_amplitude, source_decay,
                                  source_start, stack, rates, u[stage])
                     for a in range(n_s):

@@ -13,8 +13,10 @@ import io
 
 from ruamel.yaml import YAML
 
-from ..expression import to_text
+from ..expression import symbols, to_text
 from .equation import format_equation, format_side
+from ..units import format_dims
+from .law import law_text
 from .schema import Mechanism, RateLaw
 
 
@@ -127,6 +129,14 @@ def _reaction(r) -> dict:
     else:
         entry["equation"] = format_equation(r.reactants, r.branches[0].products, r.reversible)
     entry["rate"] = _rate(r.rate, 2.0 if r.tabulated_2k else 1.0)
+    if r.law is not None:
+        names = {name for name, _, _ in r.law_constants}
+        entry["law"] = law_text(r.law, symbols(r.law) - {"time"} - names)
+        if r.law_constants:
+            entry["law-constants"] = {name: value if not any(dims) else f"{value!r} {format_dims(dims)}"
+                                      for name, value, dims in r.law_constants}
+        if not r.law_checked:
+            entry["law-units"] = "unchecked"
     if r.reverse_rate is not None:
         entry["reverse-rate"] = _rate(r.reverse_rate)
     if r.orders:

@@ -10,6 +10,7 @@ another file.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,7 +19,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from ..constants import BRANCH_FRACTION_TOLERANCE, GAS_CONSTANT, STANDARD_TEMPERATURE
 from ..data import resolve_mechanism_path, shipped_mechanism
-from ..errors import MechanismError
+from ..errors import MechanismError, UnitError
 from ..units import (
     CONCENTRATION,
     MOLAR_ENERGY,
@@ -31,6 +32,7 @@ from ..units import (
 )
 from . import validate
 from .equation import EquationError, parse_equation
+from .law import LawSyntaxError, concentration_order, law_dims, parse_constant, parse_law
 from .schema import (
     BUFFERED_KEYWORDS,
     Branch,
@@ -63,7 +65,8 @@ SPECIES_KEYS = ("name", "composition", "charge", "radical", "buffered", "note", 
 GROUP_KEYS = ("pool", "forms", "pKa", "buffered", "ref", "note")
 PKA_KEYS = ("value", "dH", "T_ref")
 REACTION_KEYS = ("id", "equation", "reactants", "branches", "rate", "reverse-rate", "orders",
-                 "tabulated-as", "duplicate", "ref", "uncertainty", "evidence", "note", "propensity", "validity")
+                 "tabulated-as", "duplicate", "ref", "uncertainty", "evidence", "note", "propensity", "validity",
+                 "law", "law-constants", "law-units")
 VALIDITY_KEYS = ("pH", "T", "medium")
 PROPENSITIES = ("falling-factorial", "power")
 BRANCH_KEYS = ("id", "products", "fraction", "note")
@@ -722,6 +725,15 @@ def _finalise_reaction(p: _PendingReaction, kinds, buffered_names, species, grou
                 "may have orders different from their coefficients (stochastic propensities need integer "
                 "mass-action orders)", node, "orders")
     order = validate.rate_law_order(reaction, kinds, "reactants")
+    law, law_constants, law_checked = None, (), True
+    if "law" in node:
+        law, law_constants, law_checked, law_order = _parse_law(reader, node, reaction, p.reverse_node is not None,
+                                                                kinds, what)
+        order = law_order if law_checked else order
+    else:
+        for key in ("law-constants", "law-units"):
+            if key in node:
+                raise reader.error(f"{what} has `{key}` but no `law`", node, key)
     rate = _parse_rate(reader, p.rate_node, order, what, buffered_names)
     if reaction.tabulated_2k:
         # H+, OH- and water enter the rate law at order 0 (or not at all), so `2 H+` makes no self-reaction.
@@ -740,7 +752,63 @@ def _finalise_reaction(p: _PendingReaction, kinds, buffered_names, species, grou
     if p.uncertainty_node is not None:
         uncertainty = _parse_uncertainty(reader, p.uncertainty_node,
                                          order + sum(e for _, e in rate.factors), what, reaction.tabulated_2k)
-    return replace(reaction, rate=rate, reverse_rate=reverse, uncertainty=uncertainty)
+    return replace(reaction, rate=rate, reverse_rate=reverse, uncertainty=uncertainty, law=law,
+                   law_constants=law_constants, law_checked=law_checked)
+
+
+def _parse_law(reader: FileReader, node, reaction: Reaction, reversible: bool, kinds, what: str):
+    """(law tree, its constants (name, canonical value, dims), whether its dimensions were checked,
+    concentration order m of the law) of ``node["law"]`` (fentonsim.mechanism.law); errors name the file
+    and line of the key at fault. ``law-units: unchecked`` skips the dimensional analysis (a law written
+    back from an SBML import, whose numbers carry the model's units)."""
+    checked = node.get("law-units", "checked")
+    if checked not in ("checked", "unchecked"):
+        raise reader.error(f"`law-units` of {what} must be `checked` or `unchecked`, found `{checked}`",
+                           node, "law-units")
+    if reversible:
+        raise reader.error(f"{what} has a `law` and a reverse rate (`<=>`); write the net rate in the law "
+                           "and the equation with `=>`", node, "law")
+    if reaction.orders:
+        raise reader.error(f"{what} has a `law`, so `orders` mean nothing; write the concentrations into the law",
+                           node, "orders")
+    try:
+        tree, species, names = parse_law(node["law"])
+    except LawSyntaxError as exc:
+        raise reader.error(f"`law` of {what}: {exc}", node, "law") from None
+    for name in sorted(species):
+        if kinds.get(name) != validate.DYNAMIC:
+            found = "not a species of the mechanism" if name not in kinds else f"a {kinds[name]} species"
+            raise reader.error(f"`law` of {what} reads [{name}], {found}; a law reads integrated species "
+                               "(clamped concentrations go into `law-constants`)", node, "law")
+    for name in sorted(species & names):
+        raise reader.error(f"`law` of {what} uses `{name}` both as a species ([{name}]) and as a constant; "
+                           "rename the constant", node, "law")
+    constants_node = reader.mapping(node, "law-constants", what) or {}
+    values, dims_of = {}, {name: CONCENTRATION for name in species}
+    dims_of["time"] = TIME
+    for key in constants_node:
+        if str(key) not in names:
+            raise reader.error(f"`law-constants` of {what} defines `{key}`, which the law does not use",
+                               constants_node, key)
+    for name in sorted(names):
+        if name not in constants_node:
+            raise reader.error(f"`law` of {what} uses `{name}`, which is not in its `law-constants` (nor `time`)",
+                               node, "law")
+        try:
+            values[name], dims_of[name] = parse_constant(constants_node[name], f"law constant `{name}` of {what}")
+        except (LawSyntaxError, UnitError) as exc:
+            raise reader.error(str(exc), constants_node, name) from None
+        if not math.isfinite(values[name]):
+            raise reader.error(f"law constant `{name}` of {what} must be finite, found `{constants_node[name]}`",
+                               constants_node, name)
+    order = 0.0
+    if checked == "checked":
+        try:
+            order = concentration_order(law_dims(tree, dims_of))
+        except LawSyntaxError as exc:
+            raise reader.error(f"`law` of {what}: {exc}", node, "law") from None
+    constants = tuple((name, values[name], tuple(dims_of[name])) for name in sorted(names))
+    return tree, constants, checked == "checked", order
 
 
 def _parse_parameter_set(reader, name, node, mechanism: Mechanism, pending, kinds) -> ParameterSet:

@@ -172,6 +172,9 @@ class Reaction:
     ``law`` is a general rate law (a fentonsim.expression tree g of state species names [M] and
     ``time`` [s]): the reaction then proceeds at r = k·g instead of k·Π[c]^ν, and ``reactants`` give
     only its stoichiometry (fentonsim.laws). Such reactions are integrated by the ODE solvers only.
+    ``law_constants`` are the law's named constants (name, value in canonical units, dimensions);
+    ``law_checked`` is False for a law whose dimensions were not analysed (imported from SBML, where
+    the model's own units apply).
     """
 
     id: str
@@ -189,6 +192,8 @@ class Reaction:
     propensity: str = "falling-factorial"
     validity: Validity | None = None
     law: tuple | None = None
+    law_constants: tuple[tuple[str, float, tuple], ...] = ()
+    law_checked: bool = True
     location: Location = _location()
 
     @property

@@ -512,10 +512,15 @@ class _Reader:
                 if not math.isclose(factor, self.substance, rel_tol=1e-12):
                     raise self.error(f"species `{s.getId()}` has substance units `{s.getSubstanceUnits()}`, "
                                      "unlike the model; mixed substance units are not supported", s)
-            if m.getLevel() == 3 and s.isSetConversionFactor():
-                raise self.error(f"species `{s.getId()}` has a conversion factor; not supported", s)
-        if m.getLevel() == 3 and m.isSetConversionFactor():
-            raise self.error("the model has a conversion factor; not supported", m)
+        # Conversion factors (Level 3): parameter ids, resolved to numbers once the constants are known.
+        self.conversion_ids = {}
+        if m.getLevel() == 3:
+            default = m.getConversionFactor() if m.isSetConversionFactor() else None
+            for i in range(m.getNumSpecies()):
+                s = m.getSpecies(i)
+                cf = s.getConversionFactor() if s.isSetConversionFactor() else default
+                if cf:
+                    self.conversion_ids[s.getId()] = (cf, s if s.isSetConversionFactor() else m)
 
     def read_compartment(self, used_symbols):
         m = self.model
@@ -698,6 +703,12 @@ class _Reader:
                 events_touch.add(ev.getEventAssignment(j).getVariable())
         for name in events_touch - self.state_species:
             self.constants.pop(name, None)
+        self.conversion = {}
+        for sid, (cf, element) in self.conversion_ids.items():
+            if cf not in self.constants or not math.isfinite(self.constants[cf]):
+                raise self.error(f"conversion factor `{cf}` of species `{sid}` is not a constant parameter with a "
+                                 "finite value; not supported", element)
+            self.conversion[sid] = float(self.constants[cf])
 
     def rate_rule_targets(self):
         """The parameters that rate rules drive (they become state variables); rate rules on anything but a
@@ -845,18 +856,53 @@ class _Reader:
                 else:
                     nu = ref.getStoichiometry() if (m.getLevel() == 2 or ref.isSetStoichiometry()) else 1.0
                 # NaN and inf fail every comparison but this one; int() of them would raise.
-                if not (0 <= nu <= MAX_STOICHIOMETRY) or nu != int(nu):
-                    raise self.error(f"{where}: stoichiometry of `{sid}` is {nu:g}; expected a whole number of "
+                if not (0 <= nu <= MAX_STOICHIOMETRY):
+                    raise self.error(f"{where}: stoichiometry of `{sid}` is {nu:g}; expected a number of "
                                      f"molecules from 0 to {MAX_STOICHIOMETRY}", ref if ref.getLine() else reaction)
-                terms[sid] = terms.get(sid, 0) + int(nu)
+                # Whole numbers stay ints (mass action, the SSA); others make the reaction a scaled one.
+                terms[sid] = terms.get(sid, 0) + (int(nu) if nu == int(nu) else float(nu))
             return {k: v for k, v in terms.items() if v}
 
         reactants = side(reaction.getReactant, reaction.getNumReactants(), "reactant")
         products = side(reaction.getProduct, reaction.getNumProducts(), "product")
+        involved = set(reactants) | set(products)
+        if any(isinstance(v, float) for v in (*reactants.values(), *products.values())) or any(
+                self.conversion.get(sid, 1.0) != 1.0 for sid in involved):
+            return self.scaled_reactions(reaction, where, law, expr, reactants, products)
         try:
-            return self.mass_action_reaction(reaction, where, law, expr, reactants, products)
+            return (self.mass_action_reaction(reaction, where, law, expr, reactants, products),)
         except SBMLError as refusal:
-            return self.general_reaction(reaction, where, law, expr, reactants, products, refusal)
+            return (self.general_reaction(reaction, where, law, expr, reactants, products, refusal),)
+
+    def scaled_reactions(self, reaction, where, law, expr, reactants, products):
+        """A reaction whose stoichiometry is not whole, or whose species have conversion factors, as one
+        general-law reaction per species it changes: species S changes at cf_S·(ν_S,products − ν_S,reactants)·r
+        (SBML's rule), so each is a unit change at r·|that factor| (k ≥ 0, the sign in the direction). The
+        law is kept exactly; the reaction's extent is split over its species (ids `<reaction>__<species>`)."""
+        rid = reaction.getId()
+        refusal = self.error(f"kinetic law of {where} reads a value that is not known over time", law)
+        probe = self.general_reaction(reaction, where, law, expr, {}, {}, refusal)  # law, units, finite check
+        out = []
+        for sid in sorted(set(reactants) | set(products)):
+            if sid not in self.state_species:
+                continue
+            change = (products.get(sid, 0) - reactants.get(sid, 0)) * self.conversion.get(sid, 1.0)
+            if change == 0:
+                continue
+            name = self.name_of[sid]
+            pid = f"{rid}__{name}"
+            unit = ((name, 1),)
+            k = probe.rate.k * abs(change)
+            if not math.isfinite(k):
+                raise self.error(f"{where}: the change of `{sid}` per unit of reaction is {change}; expected a "
+                                 "finite number", reaction)
+            out.append(Reaction(id=pid, reactants=unit if change < 0 else (),
+                                branches=(Branch(pid, () if change < 0 else unit),),
+                                rate=RateLaw("constant", float(k), STANDARD_TEMPERATURE), duplicate=True,
+                                note=f"SBML reaction `{rid}`: its change of `{sid}` ({change:g} × the law)",
+                                law=probe.law, law_checked=False,
+                                location=Location(self.path, reaction.getLine() or None)))
+        return tuple(out)
 
     def law_in_state_units(self, expr, refusal):
         """``expr`` (model units, constants substituted) with species symbols as scale·[X] [M] of the state,
@@ -914,7 +960,7 @@ class _Reader:
         name = var if var in self.parameter_states else self.name_of[var]
         return Reaction(id=rid, reactants=(), branches=(Branch(rid, ((name, 1),)),),
                         rate=RateLaw("constant", float(k), STANDARD_TEMPERATURE), duplicate=True,
-                        note=f"SBML rate rule: d{var}/dt = {to_text(raw)}", law=g,
+                        note=f"SBML rate rule: d{var}/dt = {to_text(raw)}", law=g, law_checked=False,
                         location=Location(self.path, element.getLine() or None))
 
     def general_reaction(self, reaction, where, law, expr, reactants, products, refusal):
@@ -935,7 +981,7 @@ class _Reader:
         return Reaction(
             id=rid, reactants=reactant_terms, branches=(Branch(rid, product_terms),),
             rate=RateLaw("constant", float(scale), STANDARD_TEMPERATURE), duplicate=True,
-            note=f"SBML kinetic law (general): {to_text(expr)}", law=g,
+            note=f"SBML kinetic law (general): {to_text(expr)}", law=g, law_checked=False,
             location=Location(self.path, reaction.getLine() or None))
 
     def mass_action_reaction(self, reaction, where, law, expr, reactants, products):
@@ -1325,8 +1371,8 @@ def import_sbml(path) -> Mechanism:
     reader.collect()
     species = reader.build_species()
     events = reader.build_events()
-    reactions = tuple(reader.build_reaction(reader.model.getReaction(i))
-                      for i in range(reader.model.getNumReactions()))
+    reactions = tuple(r for i in range(reader.model.getNumReactions())
+                      for r in reader.build_reaction(reader.model.getReaction(i)))
     taken = {r.id for r in reactions}
     reactions += tuple(reader.rate_rule_reaction(var, taken) for var in reader.rate_rules)
     observables = reader.build_observables()
