@@ -189,8 +189,28 @@ def _merged_grid(t_out, metric):
     return times, out_rows, metric_rows
 
 
+def _event_error(network, status, index, t_reached):
+    """The ConditionsError of an event status of kernels/laws.py, naming the event (``index``) and its file:line."""
+    laws = network.laws
+    where = f"{laws.event_locations[index]}: " if 0 <= index < len(laws.event_locations) and \
+        laws.event_locations[index] else ""
+    event = f"event `{laws.event_names[index]}`" if 0 <= index < len(laws.event_names) else \
+        f"the events of `{network.name}` ({', '.join(laws.event_names[:5])})"
+    if status == laws_kernel.EVENT_AT_START:
+        return ConditionsError(f"{where}{event} has a trigger that is true at the start while its initial value is "
+                               "false, so it would fire at t0; events at the start are not supported")
+    if status == laws_kernel.EVENTS_IN_DOUBT:
+        return ConditionsError(f"{where}{event} fires at t = {t_reached:.6g} s together with another event of equal "
+                               "or no priority setting the same variable: their order, which SBML leaves to chance, "
+                               "would change the result (give them different priorities)")
+    return ConditionsError(f"{where}{event} kept triggering each other at t = {t_reached:.6g} s "
+                           f"({laws_kernel.MAX_EVENT_ROUNDS} rounds); the model has no consistent state there")
+
+
 def _failure_error(network, status, failure, t_end, rtol):
     t_reached, h, species = failure
+    if status in (laws_kernel.EVENT_AT_START, laws_kernel.EVENTS_IN_DOUBT, laws_kernel.EVENT_CASCADE):
+        return _event_error(network, status, int(species), t_reached)
     name = network.species[int(species)] if species >= 0 else "unknown"
     if status == rosenbrock.MAX_STEPS_EXCEEDED:
         return SolverError(
@@ -394,6 +414,8 @@ def solve_ode_batch(network, k, y0, t_out, *, boluses=(), sources=(), bolus_amou
         if raise_on_failure:
             first = failed[0]
             error = _failure_error(network, status[first], failure[first], t_out[-1], rtol)
+            if not isinstance(error, SolverError):
+                raise type(error)(f"{failed.size} of {n_c} conditions failed; condition {first}: {error}")
             raise SolverError(f"{failed.size} of {n_c} conditions failed; condition {first}: {error}",
                               time=error.time, step=error.step, species=error.species)
         out_y[failed] = np.nan

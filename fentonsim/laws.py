@@ -61,12 +61,23 @@ class LawPrograms:
     stack_size: int
     signed: np.ndarray  # (n_s,) bool: state variables that may be negative (kernels/laws.py)
     texts: tuple  # g_i as infix text, for messages and results
+    trigger_start: np.ndarray  # (n_e + 1,) programs of the state events' triggers (1.0 true, 0.0 false)
+    assignment_start: np.ndarray  # (n_a + 1,) programs of their assignments' values
+    assignment_target: np.ndarray  # (n_a,) state index each assignment sets
+    event_assignments: np.ndarray  # (n_e + 1,) event e's assignments are assignment_start[e_a[e]:e_a[e + 1]]
+    event_priority: np.ndarray  # (n_e,) float, NaN for none
+    event_use_trigger_values: np.ndarray  # (n_e,) bool
+    event_initial_value: np.ndarray  # (n_e,) bool
     general_reactions: tuple = ()  # network reaction ids whose g is a general law (the rest: mass action)
+    event_names: tuple = ()
+    event_locations: tuple = ()  # "file:line" of each event, or "" (for messages)
 
     def kernel_arguments(self) -> tuple:
         """The arrays in the order the kernels take them."""
         return (self.code, self.operand, self.constants, self.rate_start, self.deriv_reaction,
-                self.deriv_species, self.deriv_start, self.time_start, np.int64(self.stack_size), self.signed)
+                self.deriv_species, self.deriv_start, self.time_start, np.int64(self.stack_size), self.signed,
+                self.trigger_start, self.assignment_start, self.assignment_target, self.event_assignments,
+                self.event_priority, self.event_use_trigger_values, self.event_initial_value)
 
 
 class LawError(ValueError):
@@ -156,7 +167,7 @@ class _Assembler:
         raise ValueError(f"`{name}` of a varying argument is not supported in rate laws (only of numbers)")
 
 
-def compile_laws(laws, species, signed=None) -> LawPrograms:
+def compile_laws(laws, species, signed=None, events=()) -> LawPrograms:
     """Programs for g_i, ∂g_i/∂x_j and ∂g_i/∂t of every reaction.
 
     Parameters
@@ -167,6 +178,8 @@ def compile_laws(laws, species, signed=None) -> LawPrograms:
         State-variable names, in the state's order.
     signed : sequence of bool, length n_s, optional
         State variables that may be negative (default: none; concentrations are floored at 0).
+    events : sequence of fentonsim.mechanism.schema.StateEvent
+        Events triggered by the state (their triggers and assignments become programs too).
 
     Raises
     ------
@@ -206,14 +219,43 @@ def compile_laws(laws, species, signed=None) -> LawPrograms:
             if d != num(0.0):
                 assembler.program(d)
         time_start.append(len(assembler.code))
+    trigger_start = [len(assembler.code)]
+    for event in events:
+        _check_symbols(event.trigger, species_index, f"trigger of event `{event.name}`")
+        assembler.program(event.trigger)
+        trigger_start.append(len(assembler.code))
+    assignment_start, assignment_target, event_assignments = [len(assembler.code)], [], [0]
+    for event in events:
+        for target, expr in event.assignments:
+            _check_symbols(expr, species_index, f"assignment to `{target}` of event `{event.name}`")
+            assembler.program(expr)
+            assignment_start.append(len(assembler.code))
+            assignment_target.append(species_index[target])
+        event_assignments.append(len(assignment_target))
     return LawPrograms(
         code=np.array(assembler.code, dtype=np.int64), operand=np.array(assembler.operand, dtype=np.int64),
         constants=np.array(assembler.constants, dtype=float), rate_start=np.array(rate_start, dtype=np.int64),
         deriv_reaction=np.array(deriv_reaction, dtype=np.int64),
         deriv_species=np.array(deriv_species, dtype=np.int64), deriv_start=np.array(deriv_start, dtype=np.int64),
         time_start=np.array(time_start, dtype=np.int64), stack_size=assembler.deepest,
+        trigger_start=np.array(trigger_start, dtype=np.int64),
+        assignment_start=np.array(assignment_start, dtype=np.int64),
+        assignment_target=np.array(assignment_target, dtype=np.int64),
+        event_assignments=np.array(event_assignments, dtype=np.int64),
+        event_priority=np.array([np.nan if e.priority is None else e.priority for e in events], dtype=float),
+        event_use_trigger_values=np.array([e.use_trigger_values for e in events], dtype=bool),
+        event_initial_value=np.array([e.initial_value for e in events], dtype=bool),
+        event_names=tuple(e.name for e in events),
+        event_locations=tuple(f"{e.location.path}:{e.location.line}" if e.location.path else "" for e in events),
         signed=np.zeros(len(species), dtype=bool) if signed is None else np.array(signed, dtype=bool),
         texts=tuple(to_text(law) for law in laws))
+
+
+def _check_symbols(expr, species_index, what):
+    unknown = symbols(expr) - set(species_index) - {TIME_SYMBOL}
+    if unknown:
+        raise LawError(-1, f"{what} ({to_text(expr)[:200]}) reads {', '.join(sorted(unknown))}, which is not a state "
+                           "variable or `time`")
 
 
 def mass_action_law(reactants) -> tuple:

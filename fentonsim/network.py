@@ -185,6 +185,10 @@ class Network:
         """Raise ConditionsError naming ``what`` when the network has general rate laws."""
         if self.laws is not None:
             general = self.laws.general_reactions
+            if not general:
+                raise ConditionsError(f"{what} cannot run `{self.name}`: its events are triggered by the state "
+                                      f"({', '.join(self.laws.event_names[:5])}), which only the compiled ODE "
+                                      "solvers (rodas5p, rodas4) locate")
             raise ConditionsError(
                 f"{what} needs mass-action rate laws; `{self.name}` has general rate laws ({', '.join(general[:5])}"
                 f"{', …' if len(general) > 5 else ''}), which only the compiled ODE solvers (rodas5p, rodas4) "
@@ -550,7 +554,7 @@ def compile_network(mechanism: Mechanism) -> Network:
 
     conservation, conservation_names = _conservation(mechanism, state, kinds, net_stoich)
     laws = None
-    if any(law is not None for law, _ in row_laws):
+    if any(law is not None for law, _ in row_laws) or mechanism.state_events:
         laws = _law_programs(mechanism, rows, row_laws, state, reactant_idx, reactant_coef)
     return Network(
         name=mechanism.name,
@@ -609,8 +613,10 @@ def _law_programs(mechanism, rows, row_laws, state, reactant_idx, reactant_coef)
     by_name = mechanism.species_by_name()
     signed = [name in by_name and by_name[name].signed for name in state]
     try:
-        programs = compile_laws(trees, state, signed)
+        programs = compile_laws(trees, state, signed, mechanism.state_events)
     except LawError as error:
+        if error.index < 0:
+            raise MechanismError(f"{mechanism.name}: {error}") from None
         reaction = mechanism.reaction(rows[error.index][1])
         where = f"{reaction.location.path}:{reaction.location.line}: " if reaction.location.path else ""
         raise MechanismError(f"{where}reaction `{reaction.id}`: {error}") from None

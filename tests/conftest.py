@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import locale
 import os
 from pathlib import Path
 
@@ -56,3 +57,16 @@ def pytest_sessionfinish(session, exitstatus):
     completed = exitstatus in (0, 1)
     if validation.RECORDS and completed and (whole_suite or os.environ.get("FENTONSIM_VALIDATION_REPORT")):
         validation.write_report()
+
+
+#: The character-type locale the session started with. COPASI (basico) switches the C library's LC_CTYPE to
+#: "C" when it loads, after which Python's default text encoding is ASCII and any later test reading a UTF-8
+#: file without an explicit encoding fails — an order dependence, not a fentonsim bug.
+_SESSION_CTYPE = locale.setlocale(locale.LC_CTYPE)
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_session_locale():
+    yield
+    if locale.setlocale(locale.LC_CTYPE) != _SESSION_CTYPE:
+        locale.setlocale(locale.LC_CTYPE, _SESSION_CTYPE)

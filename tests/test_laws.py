@@ -335,3 +335,83 @@ def test_piecewise_law_switches_where_its_condition_does(tmp_path):
     p = ds.concentration.sel(species="P").values
     assert p[1] == pytest.approx(2.5e-4, rel=1e-8)
     assert p[2] == pytest.approx(5e-4, rel=1e-3)
+
+
+def _state_event_model(tmp_path, events, k=0.3):
+    """A → ∅ at k·A (A0 = 1 mM) and a clock C with dC/dt = B (B = 0 until an event sets it): C(t_end) =
+    t_end − t* tells the firing time t*. ``events``: (id, trigger, [(variable, value)], priority or None)."""
+    def build(model):
+        _species(model, "A", 1e-3)
+        _parameter(model, "B", 0.0, constant=False)
+        _parameter(model, "C", 0.0, constant=False)
+        rule = model.createRateRule()
+        rule.setVariable("C")
+        rule.setMath(libsbml.parseL3Formula("B"))
+        r = model.createReaction()
+        r.setId("decay")
+        r.setReversible(False)
+        ref = r.createReactant()
+        ref.setSpecies("A")
+        ref.setStoichiometry(1)
+        ref.setConstant(True)
+        r.createKineticLaw().setMath(libsbml.parseL3Formula(f"cell * {k} * A"))
+        for eid, trigger, assignments, priority in events:
+            ev = model.createEvent()
+            ev.setId(eid)
+            ev.setUseValuesFromTriggerTime(True)
+            t = ev.createTrigger()
+            t.setMath(libsbml.parseL3Formula(trigger))
+            t.setInitialValue(True)
+            t.setPersistent(True)
+            if priority is not None:
+                ev.createPriority().setMath(libsbml.parseL3Formula(str(priority)))
+            for variable, value in assignments:
+                a = ev.createEventAssignment()
+                a.setVariable(variable)
+                a.setMath(libsbml.parseL3Formula(value))
+    path = tmp_path / "events.xml"
+    path.write_text(_document(build))
+    return path
+
+
+def test_a_state_event_fires_at_the_analytic_crossing_time(tmp_path):
+    """`A < 0.5 mM` with A = A0·e^(−kt) fires at t* = ln 2 / k: C(10) = 10 − t* to 1e-8, and A is unchanged by
+    the stop at the event (A(10) = A0·e^(−10k))."""
+    path = _state_event_model(tmp_path, [("half", "A < 5e-4", [("B", "1")], None)])
+    ds = fs.simulate(path, t_eval=[0.0, 5.0, 10.0], rtol=1e-10)
+    t_star = math.log(2) / 0.3
+    assert ds.observed.sel(observable="C").values[-1] == pytest.approx(10 - t_star, rel=1e-8)
+    assert ds.concentration.sel(species="A").values[-1] == pytest.approx(1e-3 * math.exp(-3.0), rel=1e-8)
+
+
+def test_simultaneous_events_follow_priority_and_refuse_a_tie(tmp_path):
+    """Two events at the same crossing setting B: the higher priority executes first, so the other's value
+    stays (B = 2 then the clock runs at 2); with equal priorities the order is SBML's chance: refused."""
+    ordered = _state_event_model(tmp_path, [("first", "A < 5e-4", [("B", "1")], 10),
+                                            ("second", "A < 5e-4", [("B", "2")], 1)])
+    ds = fs.simulate(ordered, t_eval=[0.0, 10.0], rtol=1e-10)
+    assert ds.observed.sel(observable="B").values[-1] == 2.0
+    tie = _state_event_model(tmp_path, [("first", "A < 5e-4", [("B", "1")], 1),
+                                        ("second", "A < 5e-4", [("B", "2")], 1)])
+    with pytest.raises(ConditionsError, match="equal or no priority"):
+        fs.simulate(tie, t_eval=[0.0, 10.0])
+
+
+def test_an_event_can_set_off_another_at_the_same_instant(tmp_path):
+    """`A < 0.5 mM` sets B = 1; `B > 0.5` then sets A back to 1 mM: after the cascade A restarts, so A
+    crosses again at 2t* and B's clock has run since t* (C(10) = 10 − t*)."""
+    path = _state_event_model(tmp_path, [("half", "A < 5e-4", [("B", "1")], None),
+                                         ("refill", "B > 0.5", [("A", "1e-3")], None)])
+    ds = fs.simulate(path, t_eval=[0.0, 10.0], rtol=1e-10)
+    t_star = math.log(2) / 0.3
+    assert ds.concentration.sel(species="A").values[-1] == pytest.approx(1e-3 * math.exp(-0.3 * (10 - t_star)),
+                                                                          rel=1e-7)
+
+
+def test_an_event_true_at_the_start_is_refused(tmp_path):
+    """A trigger already true at t0 whose initialValue is false would fire at t0: refused by name."""
+    path = _state_event_model(tmp_path, [("now", "A > 0", [("B", "1")], None)])
+    text = path.read_text().replace('initialValue="true"', 'initialValue="false"')
+    path.write_text(text)
+    with pytest.raises(ConditionsError, match="would fire at t0"):
+        fs.simulate(path, t_eval=[0.0, 1.0])

@@ -26,7 +26,7 @@ import numpy as np
 from .._jit import literally, njit, prange
 from .linalg import lu_factor, lu_solve_row
 from .tableaus import NAMES, RODAS4, RODAS5P
-from .rosenbrock import (FAIL_SPECIES, FAIL_STEP, FAIL_TIME, SUCCESS, _add_sources,
+from .rosenbrock import (EPS, FAIL_SPECIES, FAIL_STEP, FAIL_TIME, SUCCESS, _add_sources,
                          _advance, _after_acceptance, _apply_boluses, _dense_output, _dense_weights,
                          _limit_step, _method_constants, _record_failure, _retry_factor,
                          _source_time_derivative, _step_end, _step_matrix, _stiffest_species, _store_counters,
@@ -40,6 +40,13 @@ MIN, MAX = 30, 31
 GT, GEQ, LT, LEQ, EQ, NEQ, AND, OR, XOR = 40, 41, 42, 43, 44, 45, 46, 47, 48
 SELECT = 50
 SIN, COS, TAN, SINH, COSH, TANH, ASIN, ACOS, ATAN, ASINH, ACOSH, ATANH = 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 71
+
+
+#: Status codes beyond kernels/rosenbrock.py's (SUCCESS 0, MAX_STEPS_EXCEEDED 1, STEP_TOO_SMALL 2).
+EVENT_AT_START = 3  # a trigger true at the start whose initial value is false: the event would fire at t0
+EVENTS_IN_DOUBT = 4  # events of equal (or no) priority firing together and setting the same variable
+EVENT_CASCADE = 5  # events kept triggering each other at one instant (more than MAX_EVENT_ROUNDS rounds)
+MAX_EVENT_ROUNDS = 1000
 
 
 @njit
@@ -279,9 +286,102 @@ def _initial_step(t, y, f0, x, signed, k, stoich_start, stoich_reaction, stoich_
     return min(100.0 * h0, h1, span)
 
 
+@njit(inline='always')
+def _dense_state(theta, dense_weights, h_dense, n_dense, n_stages, u, y, y_new, signed, out):
+    """out = the continuous extension of the step at θ (unsigned variables floored at 0)."""
+    _dense_weights(theta, h_dense, n_dense, n_stages, dense_weights)
+    for i in range(y.shape[0]):
+        total = 0.0
+        for j in range(n_stages):
+            total += dense_weights[j] * u[j, i]
+        value = (1.0 - theta) * y[i] + theta * (y_new[i] + (1.0 - theta) * total)
+        out[i] = value if value > 0.0 or signed[i] else 0.0
+
+
+@njit
+def _rising(code, operand, constants, trigger_start, ones, state, signed, x, t, stack, values, before):
+    """Whether some trigger is true at (t, state) that was false (``before``); values holds the triggers."""
+    _clip(state, signed, x)
+    evaluate_programs(code, operand, constants, trigger_start, ones, x, t, stack, values)
+    for e in range(values.shape[0]):
+        if values[e] != 0.0 and not before[e]:
+            return True
+    return False
+
+
+@njit
+def _fire_events(t, y, signed, x, code, operand, constants, trigger_start, assignment_start, assignment_target,
+                 event_assignments, event_priority, event_use_trigger_values, stack, trigger_values, was_true,
+                 assignment_values, pending, culprit):
+    """Execute the events whose triggers have just turned true at t, and those their assignments trigger in
+    turn (SBML: highest priority first; values computed at the trigger instant or at execution). Returns a
+    status: SUCCESS, EVENTS_IN_DOUBT (culprit[0] = one of the events) or EVENT_CASCADE. ``was_true`` holds
+    the triggers' values before and is left holding them after."""
+    n_e = trigger_values.shape[0]
+    ones = np.ones(n_e)
+    for round_ in range(MAX_EVENT_ROUNDS):
+        _clip(y, signed, x)
+        evaluate_programs(code, operand, constants, trigger_start, ones, x, t, stack, trigger_values)
+        any_pending = False
+        for e in range(n_e):
+            now = trigger_values[e] != 0.0
+            pending[e] = now and not was_true[e]
+            was_true[e] = now
+            any_pending = any_pending or pending[e]
+        if not any_pending:
+            return 0
+        # Equal or missing priorities leave SBML's order to chance: refuse when that order would matter.
+        for a in range(n_e):
+            for b in range(a + 1, n_e):
+                if not (pending[a] and pending[b]):
+                    continue
+                same = (event_priority[a] == event_priority[b]) or (np.isnan(event_priority[a])
+                                                                    and np.isnan(event_priority[b]))
+                if not same:
+                    continue
+                for i in range(event_assignments[a], event_assignments[a + 1]):
+                    for j in range(event_assignments[b], event_assignments[b + 1]):
+                        if assignment_target[i] == assignment_target[j]:
+                            culprit[0] = a
+                            return EVENTS_IN_DOUBT
+        # Values fixed at the trigger instant, for the events that use them, before any executes.
+        for e in range(n_e):
+            if pending[e] and event_use_trigger_values[e]:
+                for i in range(event_assignments[e], event_assignments[e + 1]):
+                    assignment_values[i] = _one_program(code, operand, constants, assignment_start, i, x, t, stack)
+        # Execute: highest priority first (no priority last), ties in declaration order.
+        for _ in range(n_e):
+            best = -1
+            for e in range(n_e):
+                if not pending[e]:
+                    continue
+                if best < 0 or (np.isnan(event_priority[best]) and not np.isnan(event_priority[e])) or (
+                        event_priority[e] > event_priority[best]):
+                    best = e
+            if best < 0:
+                break
+            pending[best] = False
+            if not event_use_trigger_values[best]:
+                _clip(y, signed, x)
+                for i in range(event_assignments[best], event_assignments[best + 1]):
+                    assignment_values[i] = _one_program(code, operand, constants, assignment_start, i, x, t, stack)
+            for i in range(event_assignments[best], event_assignments[best + 1]):
+                y[assignment_target[i]] = assignment_values[i]
+    return EVENT_CASCADE
+
+
+@njit
+def _one_program(code, operand, constants, starts, index, x, t, stack):
+    """Value of program ``index`` of the table ``starts``."""
+    out = np.empty(1)
+    evaluate_programs(code, operand, constants, starts[index:index + 2], np.ones(1), x, t, stack, out)
+    return out[0]
+
+
 @njit
 def integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start, time_start,
-              stack_size, signed, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species, bolus_amount,
+              stack_size, signed, trigger_start, assignment_start, assignment_target,
+              event_assignments, event_priority, event_use_trigger_values, event_initial_value, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species, bolus_amount,
               source_species, source_amplitude, source_decay, source_start, source_stop,
               rtol, atol, h_max, max_steps, quadratures, method, out_y, out_q, counters, failure):
     """Integrate one trajectory (module docstring); return a status code of kernels/rosenbrock.py.
@@ -305,6 +405,15 @@ def integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_spe
     for d in range(n_d):
         k_of_derivative[d] = k[deriv_reaction[d]]
     time_rates = np.empty(n_r)
+    n_e = trigger_start.shape[0] - 1
+    ones_e = np.ones(n_e)
+    trigger_values = np.empty(n_e)
+    was_true = event_initial_value.copy()
+    pending = np.zeros(n_e, dtype=np.bool_)
+    culprit = np.full(1, -1.0)
+    assignment_values = np.empty(assignment_target.shape[0])
+    y_event = np.empty(n_s)
+    q_event = np.empty(n_q)
     x = np.empty(n_s)
     y = y0.copy()
     q = np.zeros(n_q)
@@ -338,6 +447,17 @@ def integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_spe
 
     t = t0
     _apply_boluses(t, True, bolus_time, bolus_species, bolus_amount, y)
+    if n_e > 0:
+        if _rising(code, operand, constants, trigger_start, ones_e, y, signed, x, t, stack, trigger_values,
+                   was_true):
+            _store_counters(counters, 0, 0, 0, 0, 0)
+            failure[FAIL_TIME] = t
+            for e in range(n_e - 1, -1, -1):
+                if trigger_values[e] != 0.0 and not was_true[e]:
+                    failure[FAIL_SPECIES] = e  # for event statuses: the event at fault
+            return EVENT_AT_START
+        for e in range(n_e):
+            was_true[e] = trigger_values[e] != 0.0
     next_out = 0
     while next_out < n_out and t_out[next_out] <= t0:
         for i in range(n_s):
@@ -449,6 +569,24 @@ def integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_spe
                     for i in range(n_q):
                         q_new[i] += b_j * v[j, i]
             t_new = _step_end(t, h, t_stop)
+            event_theta = -1.0
+            if n_e > 0 and _rising(code, operand, constants, trigger_start, ones_e, y_new, signed, x, t_new, stack,
+                                   trigger_values, was_true):
+                # The first instant in the step where a trigger turns true: bisection on the continuous
+                # extension, to round-off in t.
+                low, high = 0.0, 1.0
+                for _ in range(80):
+                    middle = 0.5 * (low + high)
+                    _dense_state(middle, dense_weights, h_dense, n_dense, n_stages, u, y, y_new, signed, y_event)
+                    if _rising(code, operand, constants, trigger_start, ones_e, y_event, signed, x, t + middle * h,
+                               stack, trigger_values, was_true):
+                        high = middle
+                    else:
+                        low = middle
+                    if (high - low) * h <= 4.0 * EPS * max(abs(t), abs(h)):
+                        break
+                event_theta = high
+                t_new = t + high * h if high < 1.0 else t_new
             while next_out < n_out and t_out[next_out] < t_new:
                 theta = (t_out[next_out] - t) / h
                 _dense_weights(theta, h_dense, n_dense, n_stages, dense_weights)
@@ -459,6 +597,44 @@ def integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_spe
                 if quadratures:
                     _dense_output(theta, dense_weights, n_stages, v, q, q_new, False, out_q, next_out)
                 next_out += 1
+            if event_theta >= 0.0:
+                # Stop at the event: state and quadratures from the continuous extension, then the events,
+                # then a fresh start (the right-hand side may jump).
+                _dense_state(event_theta, dense_weights, h_dense, n_dense, n_stages, u, y, y_new, signed, y_event)
+                if quadratures:
+                    _dense_weights(event_theta, h_dense, n_dense, n_stages, dense_weights)
+                    for i in range(n_q):
+                        total = 0.0
+                        for j in range(n_stages):
+                            total += dense_weights[j] * v[j, i]
+                        q_event[i] = (1.0 - event_theta) * q[i] + event_theta * (q_new[i] + (1.0 - event_theta) * total)
+                    for i in range(n_q):
+                        q[i] = q_event[i]
+                for i in range(n_s):
+                    y[i] = y_event[i]
+                t = t_new
+                status = _fire_events(t, y, signed, x, code, operand, constants, trigger_start, assignment_start,
+                                      assignment_target, event_assignments, event_priority, event_use_trigger_values,
+                                      stack, trigger_values, was_true, assignment_values, pending, culprit)
+                if status != SUCCESS:
+                    failure[FAIL_TIME] = t
+                    failure[FAIL_SPECIES] = culprit[0]
+                    _store_counters(counters, n_steps, n_rejected, n_rhs, n_jac, n_lu)
+                    return status
+                _derivatives(t, y, x, signed, k, stoich_start, stoich_reaction, stoich_value, code, operand,
+                             constants, rate_start, active, source_species, source_amplitude, source_decay,
+                             source_start, stack, rates0, f0)
+                h = _initial_step(t, y, f0, x, signed, k, stoich_start, stoich_reaction, stoich_value, code, operand,
+                                  constants, rate_start, active, source_species, source_amplitude, source_decay,
+                                  source_start, rtol, atol, n_norm, exponent, max(t_stop - t, 1e-300), y_stage,
+                                  f_probe, stack, rates)
+                n_rhs += 2
+                accepted_in_segment = 0
+                last_rejected = False
+                need_jacobian = True
+                continue
+            for e in range(n_e):
+                was_true[e] = trigger_values[e] != 0.0  # a trigger may also have turned false
             for i in range(n_s):
                 y[i] = y_new[i] if y_new[i] > 0.0 or signed[i] else 0.0
             for i in range(n_q):
@@ -470,6 +646,16 @@ def integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_spe
             need_jacobian = True
 
         _apply_boluses(t_stop, False, bolus_time, bolus_species, bolus_amount, y)
+        if n_e > 0:
+            # A bolus may set off an event.
+            status = _fire_events(t_stop, y, signed, x, code, operand, constants, trigger_start, assignment_start,
+                                  assignment_target, event_assignments, event_priority, event_use_trigger_values,
+                                  stack, trigger_values, was_true, assignment_values, pending, culprit)
+            if status != SUCCESS:
+                failure[FAIL_TIME] = t_stop
+                failure[FAIL_SPECIES] = culprit[0]
+                _store_counters(counters, n_steps, n_rejected, n_rhs, n_jac, n_lu)
+                return status
         while next_out < n_out and t_out[next_out] <= t_stop:
             for i in range(n_s):
                 out_y[next_out, i] = y[i]
@@ -483,7 +669,8 @@ def integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_spe
 
 @njit(parallel=True)
 def integrate_batch(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start, time_start,
-                    stack_size, signed, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species, bolus_amount,
+                    stack_size, signed, trigger_start, assignment_start, assignment_target,
+              event_assignments, event_priority, event_use_trigger_values, event_initial_value, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species, bolus_amount,
                     source_species, source_amplitude, source_decay, source_start, source_stop,
                     rtol, atol, h_max, max_steps, quadratures, method, order, out_y, out_q, counters, failure,
                     status):
@@ -492,7 +679,8 @@ def integrate_batch(k, code, operand, constants, rate_start, deriv_reaction, der
     for j in prange(k.shape[0]):
         c = order[j]
         status[c] = integrate(k[c], code, operand, constants, rate_start, deriv_reaction, deriv_species,
-                              deriv_start, time_start, stack_size, signed, net_stoich, y0[c], t0, t_out, stops,
+                              deriv_start, time_start, stack_size, signed, trigger_start, assignment_start, assignment_target,
+              event_assignments, event_priority, event_use_trigger_values, event_initial_value, net_stoich, y0[c], t0, t_out, stops,
                               bolus_time, bolus_species, bolus_amount[c], source_species, source_amplitude[c],
                               source_decay, source_start, source_stop, rtol, atol, h_max, max_steps, quadratures,
                               method, out_y[c], out_q[c], counters[c], failure[c])
@@ -500,37 +688,43 @@ def integrate_batch(k, code, operand, constants, rate_start, deriv_reaction, der
 
 @njit
 def integrate_rodas5p(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start,
-                      time_start, stack_size, signed, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
+                      time_start, stack_size, signed, trigger_start, assignment_start, assignment_target,
+              event_assignments, event_priority, event_use_trigger_values, event_initial_value, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
                       bolus_amount, source_species, source_amplitude, source_decay, source_start, source_stop,
                       rtol, atol, h_max, max_steps, quadratures, out_y, out_q, counters, failure):
     """:func:`integrate` with RODAS5P."""
     return integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start,
-                     time_start, stack_size, signed, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
+                     time_start, stack_size, signed, trigger_start, assignment_start, assignment_target,
+              event_assignments, event_priority, event_use_trigger_values, event_initial_value, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
                      bolus_amount, source_species, source_amplitude, source_decay, source_start, source_stop,
                      rtol, atol, h_max, max_steps, quadratures, RODAS5P, out_y, out_q, counters, failure)
 
 
 @njit
 def integrate_rodas4(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start,
-                     time_start, stack_size, signed, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
+                     time_start, stack_size, signed, trigger_start, assignment_start, assignment_target,
+              event_assignments, event_priority, event_use_trigger_values, event_initial_value, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
                      bolus_amount, source_species, source_amplitude, source_decay, source_start, source_stop,
                      rtol, atol, h_max, max_steps, quadratures, out_y, out_q, counters, failure):
     """:func:`integrate` with RODAS4."""
     return integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start,
-                     time_start, stack_size, signed, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
+                     time_start, stack_size, signed, trigger_start, assignment_start, assignment_target,
+              event_assignments, event_priority, event_use_trigger_values, event_initial_value, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
                      bolus_amount, source_species, source_amplitude, source_decay, source_start, source_stop,
                      rtol, atol, h_max, max_steps, quadratures, RODAS4, out_y, out_q, counters, failure)
 
 
 @njit
 def integrate_batch_rodas5p(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start,
-                            time_start, stack_size, signed, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
+                            time_start, stack_size, signed, trigger_start, assignment_start, assignment_target,
+              event_assignments, event_priority, event_use_trigger_values, event_initial_value, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
                             bolus_amount, source_species, source_amplitude, source_decay, source_start,
                             source_stop, rtol, atol, h_max, max_steps, quadratures, order, out_y, out_q,
                             counters, failure, status):
     """:func:`integrate_batch` with RODAS5P."""
     integrate_batch(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start,
-                    time_start, stack_size, signed, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
+                    time_start, stack_size, signed, trigger_start, assignment_start, assignment_target,
+              event_assignments, event_priority, event_use_trigger_values, event_initial_value, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
                     bolus_amount, source_species, source_amplitude, source_decay, source_start, source_stop,
                     rtol, atol, h_max, max_steps, quadratures, RODAS5P, order, out_y, out_q, counters, failure,
                     status)
@@ -538,13 +732,15 @@ def integrate_batch_rodas5p(k, code, operand, constants, rate_start, deriv_react
 
 @njit
 def integrate_batch_rodas4(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start,
-                           time_start, stack_size, signed, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
+                           time_start, stack_size, signed, trigger_start, assignment_start, assignment_target,
+              event_assignments, event_priority, event_use_trigger_values, event_initial_value, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
                            bolus_amount, source_species, source_amplitude, source_decay, source_start,
                            source_stop, rtol, atol, h_max, max_steps, quadratures, order, out_y, out_q,
                            counters, failure, status):
     """:func:`integrate_batch` with RODAS4."""
     integrate_batch(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start,
-                    time_start, stack_size, signed, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
+                    time_start, stack_size, signed, trigger_start, assignment_start, assignment_target,
+              event_assignments, event_priority, event_use_trigger_values, event_initial_value, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
                     bolus_amount, source_species, source_amplitude, source_decay, source_start, source_stop,
                     rtol, atol, h_max, max_steps, quadratures, RODAS4, order, out_y, out_q, counters, failure,
                     status)

@@ -262,13 +262,34 @@ class Observable:
 
 
 @dataclass(frozen=True)
+class StateEvent:
+    """An event triggered by the state: when ``trigger`` (a fentonsim.expression condition of state
+    variables [M] and ``time`` [s]) turns from false to true, each (target, expression) of ``assignments``
+    sets that state variable to the expression's value [M]. Several events firing at the same instant
+    execute highest ``priority`` first (None: no priority); with ``use_trigger_values`` their values are
+    computed at the trigger instant before any is applied, otherwise when each executes.
+    ``initial_value`` is the trigger's value before the start (SBML's initialValue): an event whose trigger
+    is already true at the start fires only if this is False.
+    """
+
+    name: str
+    trigger: tuple
+    assignments: tuple[tuple[str, tuple], ...]
+    priority: float | None = None
+    use_trigger_values: bool = True
+    initial_value: bool = True
+    location: Location = _location()
+
+
+@dataclass(frozen=True)
 class Mechanism:
     """A validated reaction mechanism (see the module docstring for units).
 
     Models imported from SBML may carry ``events`` (fentonsim.Bolus and
-    fentonsim.Assignment inputs every simulation applies), ``observables``
-    (assignment-rule outputs) and ``counts`` (species are molecule counts in
-    the source model, so results report counts too).
+    fentonsim.Assignment inputs every simulation applies), ``state_events``
+    (events triggered by the state, run by the general-law ODE kernel),
+    ``observables`` (assignment-rule outputs) and ``counts`` (species are
+    molecule counts in the source model, so results report counts too).
     """
 
     name: str
@@ -283,6 +304,7 @@ class Mechanism:
     events: tuple = ()
     observables: tuple[Observable, ...] = ()
     counts: bool = False
+    state_events: tuple[StateEvent, ...] = ()
     warnings: tuple[str, ...] = field(default=(), compare=False, repr=False)
     files: tuple[str, ...] = field(default=(), compare=False, repr=False)
     #: Reaction ids whose constants the user set at run time (fentonsim.mechanism.overrides.with_rates):

@@ -70,7 +70,8 @@ from ..constants import AVOGADRO, STANDARD_TEMPERATURE
 from ..errors import MechanismError
 from ..expression import affine, evaluate, num, op, substitute, sym, symbols, to_text
 from ..inputs import Assignment, Bolus
-from ..mechanism.schema import Branch, Defaults, Location, Mechanism, Observable, RateLaw, Reaction, Species
+from ..mechanism.schema import (Branch, Defaults, Location, Mechanism, Observable, RateLaw, Reaction, Species,
+                                StateEvent)
 
 MAX_ORDER = 3
 #: Value of the `avogadro` csymbol fixed by the SBML Level 3 specifications.
@@ -686,7 +687,7 @@ class _Reader:
 
         # Constants: parameters (global), the compartment, boundary/constant species, and rule variables
         # whose expressions reduce to numbers.
-        self.parameter_states = self.rate_rule_targets()
+        self.parameter_states = self.rate_rule_targets() | self.event_parameters()
         self.state_species = {s.getId() for s in self.species
                               if (not (s.getBoundaryCondition() or s.getConstant()) and s.getId() not in rules)
                               or s.getId() in self.rate_rules}
@@ -735,6 +736,19 @@ class _Reader:
                     "or a parameter"
                 raise self.error(f"rate rule for `{var}`: its variable is {what}; not supported", rule)
         return parameters
+
+    def event_parameters(self):
+        """Parameters that events set (not constant, no rule): state variables that only events change."""
+        m = self.model
+        out = set()
+        for i in range(m.getNumEvents()):
+            ev = m.getEvent(i)
+            for j in range(ev.getNumEventAssignments()):
+                var = ev.getEventAssignment(j).getVariable()
+                p = m.getParameter(var)
+                if p is not None and not p.getConstant() and var not in self.rules and var in self.values:
+                    out.add(var)
+        return out
 
     def species_references(self):
         """Every reactant and product reference of every reaction (modifiers have no stoichiometry)."""
@@ -1107,7 +1121,66 @@ class _Reader:
         return substance if species.getHasOnlySubstanceUnits() else f"{substance}/{volume}"
 
     def build_events(self):
-        """The events as inputs, simultaneous ones in the order SBML executes them (:meth:`order_events`)."""
+        """(inputs, state events): the events as fixed-time inputs, simultaneous ones in the order SBML
+        executes them (:meth:`order_events`) — or, when some event is triggered by the state or sets a value
+        that depends on it, every event as a :class:`StateEvent` located by the ODE kernel (one mechanism for
+        all, so their relative order stays SBML's)."""
+        m = self.model
+        try:
+            return self.time_events(), ()
+        except _NotATimeEvent:
+            return (), tuple(self.state_event(m.getEvent(i)) for i in range(m.getNumEvents()))
+
+    def state_event(self, ev):
+        """``ev`` as a StateEvent: trigger and assignments in state units (law_in_state_units)."""
+        where = self.where(ev, "event")
+        if ev.isSetDelay():
+            raise self.error(f"{where} has a delay; events with delays are not supported", ev)
+        trigger_element = ev.getTrigger()
+        if self.model.getLevel() == 3 and trigger_element.isSetPersistent() and not trigger_element.getPersistent():
+            raise self.error(f"{where} is not persistent; only persistent triggers are supported", ev)
+        what = f"trigger of {where}"
+        raw = self.expand(self.math(trigger_element, what), what, ev)
+        trigger = self.arithmetic(lambda: substitute(raw, self.constants), what, raw, ev)
+        trigger = self.law_in_state_units(trigger, self.error(f"{what} reads a value that is not known over time "
+                                                              "(a parameter that only events or rules change)", ev))
+        priority = None
+        if ev.isSetPriority() and ev.getPriority().isSetMath():
+            pwhat = f"priority of {where}"
+            praw = self.expand(self.math(ev.getPriority(), pwhat), pwhat, ev)
+            value = self.arithmetic(lambda: substitute(praw, self.constants), pwhat, praw, ev)
+            if value[0] != "num" or not math.isfinite(value[1]):
+                raise self.error(f"{pwhat} is `{to_text(value)}`; only constant priorities are supported", ev)
+            priority = float(value[1])
+        assignments = []
+        for j in range(ev.getNumEventAssignments()):
+            assignment = ev.getEventAssignment(j)
+            target = assignment.getVariable()
+            if target not in self.state_species and target not in self.parameter_states:
+                raise self.error(f"{where} assigns `{target}`; events may only assign species that reactions "
+                                 "change (assigning parameters, compartments or boundary species is not "
+                                 "supported)", assignment)
+            awhat = f"assignment to `{target}` in {where}"
+            araw = self.expand(self.math(assignment, awhat), awhat, assignment)
+            expr = self.arithmetic(lambda: substitute(araw, self.constants), awhat, araw, assignment)
+            value = self.law_in_state_units(expr, self.error(f"{awhat} reads a value that is not known over time",
+                                                             assignment))
+            if target in self.state_species:
+                # The expression gives the species' symbol (model units); the state holds its concentration [M].
+                scale = self.symbol_scale(self.by_id[target])
+                value = value if scale == 1 else op("divide", value, num(scale))
+                name = self.name_of[target]
+            else:
+                name = target
+            assignments.append((name, value))
+        initial = (not trigger_element.isSetInitialValue() or bool(trigger_element.getInitialValue())) \
+            if self.model.getLevel() == 3 else True
+        return StateEvent(name=ev.getId() or where, trigger=trigger, assignments=tuple(assignments),
+                          priority=priority, use_trigger_values=self.trigger_time_values(ev), initial_value=initial,
+                          location=Location(self.path, ev.getLine() or None))
+
+    def time_events(self):
+        """The events as fixed-time inputs (build_events); _NotATimeEvent when one needs the state."""
         parsed = []  # (event, where, time [s], [Assignment or Bolus, ...])
         m = self.model
         for i in range(m.getNumEvents()):
@@ -1122,9 +1195,7 @@ class _Reader:
             trigger = self.arithmetic(lambda: substitute(raw, self.constants), f"trigger of {where}", raw, ev)
             time = _trigger_time(trigger)
             if time is None:
-                raise self.error(f"trigger of {where} is `{to_text(trigger)}`; "
-                                 "only time triggers `time >= T` with a constant T are supported "
-                                 "(state-dependent triggers are not)", ev)
+                raise _NotATimeEvent()
             time *= self.time_factor
             if not (time > 0 and math.isfinite(time)):
                 raise self.error(f"trigger of {where} fires at t = {time:g} s; only events after the start "
@@ -1132,6 +1203,8 @@ class _Reader:
             for j in range(ev.getNumEventAssignments()):
                 assignment = ev.getEventAssignment(j)
                 target = assignment.getVariable()
+                if target in self.parameter_states:
+                    raise _NotATimeEvent()  # a state variable that is not a species: the kernel's events
                 if target not in self.state_species:
                     raise self.error(f"{where} assigns `{target}`; events may only assign species that reactions "
                                      "change (assigning parameters, compartments or boundary species is not "
@@ -1154,8 +1227,7 @@ class _Reader:
                 elif linear is not None and linear[1] == {target: 1.0} and linear[0] >= 0:
                     events.append(Bolus(name, self.to_molar(species, linear[0]), time))
                 else:
-                    raise self.error(f"{where} sets `{target}` = {to_text(expr)}; supported: a constant, or "
-                                     f"`{target}` plus a non-negative constant", assignment)
+                    raise _NotATimeEvent()  # a value computed from the state: the kernel's events
             parsed.append((ev, where, time, events))
         return tuple(item for group in self.order_events(parsed) for item in group)
 
@@ -1232,6 +1304,10 @@ class _Reader:
                                      "(useValuesFromTriggerTime), after an event of higher priority firing at the "
                                      "same time changed it; not supported", ev)
         return group
+
+
+class _NotATimeEvent(Exception):
+    """An event that fixed-time inputs cannot express (a state trigger, a value computed from the state)."""
 
 
 def _replace_all(expr, mapping):
@@ -1370,14 +1446,14 @@ def import_sbml(path) -> Mechanism:
     reader = _Reader(doc, path, lib)
     reader.collect()
     species = reader.build_species()
-    events = reader.build_events()
+    events, state_events = reader.build_events()
     reactions = tuple(r for i in range(reader.model.getNumReactions())
                       for r in reader.build_reaction(reader.model.getReaction(i)))
     taken = {r.id for r in reactions}
     reactions += tuple(reader.rate_rule_reaction(var, taken) for var in reader.rate_rules)
     observables = reader.build_observables()
     parameter_states = sorted(reader.parameter_states)
-    if any(r.law is not None for r in reactions):
+    if any(r.law is not None for r in reactions) or state_events:
         # Under general laws and rate rules the model's quantities follow SBML's arithmetic, signs included:
         # nothing floors them at 0 (kernels/laws.py).
         species = tuple(dataclasses.replace(s, signed=True) if s.buffered is None else s for s in species)
@@ -1395,7 +1471,7 @@ def import_sbml(path) -> Mechanism:
                           initial=initial),
         description=f"Imported from SBML Level {model.getLevel()} Version {model.getVersion()}: {path.name}"
                     + (f" ({model.getName()})" if model.getName() else ""),
-        events=events, observables=observables, counts=counts, files=(str(path),))
+        events=events, observables=observables, counts=counts, state_events=state_events, files=(str(path),))
     return dataclasses.replace(mechanism, warnings=tuple(reader.warnings))
 
 
