@@ -50,14 +50,24 @@ make them (iron, rtol 1e-6: ≲ 3e-6 of each curve's maximum against a tight ref
 
 Cost
 ----
-The sensitivity stages cost O(p·n²) per stage against the state's O(n²): iron at "tme" (8 live species,
-30 live parameters of 37; 600 s, rtol 1e-6, 2 cores, warm) takes ~14 ms for all ln k with full error
-control and ~7 ms with ``"state"``, against 0.6 ms for one solve_ode and ~40 ms for the 74 solves of
-central differences. Parameters whose sensitivity is identically 0 (k = 0, reactions that cannot run)
-are left out of the integration.
+Each step costs the state's work plus, per stage, row operations over the p sensitivity columns (the
+stage Jacobian J(Y_i) and its derivative along the state increment on the Jacobian's sparse structure,
+the step matrix's inverse formed once per step; kernels/sensitivity.py, "How a stage is computed").
+Iron at "tme" (20 µM Fe(II), 8 live species, all 37 ln k of which 30 are live; 600 s, 61 outputs,
+rtol 1e-6, warm, 2 shared cores; medians of 21 interleaved rounds): the whole call takes 7.6 ms with full
+error control (728 steps) and 4.0 ms with ``"state"`` (323 steps, as the state alone), against 0.56 ms for
+one solve_ode of the state (concentrations only) and 1.7 ms for simulate() — 13.6× and 7.2× one solve —
+and 29 ms for the 60 solve_ode runs of central differences (3.9× and 7.3× faster). Before this kernel
+layout: 15.1 ms and 7.7 ms (27× and 14× one solve). About 1 ms of each call is the shared run set-up and
+the Dataset; the issue-21 target of ≤ 4× one solve for all sensitivities is not met: with p = 30 columns
+of 8 species, the sensitivity stages are still ~7× the state's own work per step. libRoadRunner's
+CVODES forward sensitivities of the same model (SBML, rtol 1e-6, its atol 1e-12) take ~13× the full
+call (benchmarks/bench_sensitivity.py). Parameters whose sensitivity is identically 0 (k = 0,
+reactions that cannot run) are left out of the integration.
 """
 from __future__ import annotations
 
+import functools
 import math
 import time as _time
 
@@ -173,7 +183,7 @@ def sensitivities(model, parameters=None, *, t_end=None, n_points=None, t_eval=N
     extents : bool, default False
         Also integrate every reaction's extent and its sensitivities (``extent``, ``extent_sensitivity``
         and, when the model has ·OH, ``oh_produced`` and its sensitivity). They are quadratures over the
-        rate groups, usually more of them than species, so they about double the cost (iron: 14 → 28 ms).
+        rate groups, usually more of them than species, so they about double the cost (iron: 7.6 → 16 ms).
 
     Returns
     -------
@@ -254,7 +264,6 @@ def sensitivities(model, parameters=None, *, t_end=None, n_points=None, t_eval=N
             forcing_coef.append(scale[j] * dk[i])
         s0[:, j] = scale[j] * dy0
 
-    method = ROSENBROCK_SOLVERS.index(solver)
     n_out = t_out.size
     out_y = np.empty((n_out, n_s))
     out_s = np.empty((n_out, n_s, n_p))
@@ -264,13 +273,13 @@ def sensitivities(model, parameters=None, *, t_end=None, n_points=None, t_eval=N
     counters = np.zeros(rosenbrock.N_COUNTERS, dtype=np.int64)
     failure = np.zeros(3)
     start = _time.perf_counter()
-    status = kernel.integrate_sensitivities(
+    status = kernel.INTEGRATE[solver](
         k, network.reactant_idx, network.reactant_coef, network.net_stoich, y0, 0.0, t_out, inputs.stops,
         inputs.bolus_time, inputs.bolus_species, inputs.bolus_amount,
         inputs.source_species, inputs.source_amplitude, inputs.source_decay, inputs.source_start,
         inputs.source_stop, np.array(forcing_param, dtype=np.int64), np.array(forcing_reaction, dtype=np.int64),
         np.array(forcing_coef, dtype=float), s0, rtol_value, atol_arr, float(h_max), int(max_steps),
-        method, error_control == "full", bool(extents), out_y, out_s, out_q, out_qs, counters, failure)
+        error_control == "full", bool(extents), out_y, out_s, out_q, out_qs, counters, failure)
     wall = _time.perf_counter() - start
     if status != kernel.SUCCESS:
         raise _failure_error(network, status, failure, t_out[-1], rtol_value)
@@ -281,37 +290,39 @@ def sensitivities(model, parameters=None, *, t_end=None, n_points=None, t_eval=N
     for j, kind in enumerate(kinds):
         if kind == "initial":
             normalised[:, :, j] *= values[j] / scale[j]
-    ds = _dataset(network, problem, parsed, kinds, values, t_out, out_y, raw, normalised, dict(
-        solver=solver, rtol=rtol_value, error_control=error_control, wall=wall, counters=counters,
-        atol=atol_arr))
+    extra_coords, extra_data = {}, {}
     if extents:
         # extent_i = k_i·∫Π x dt; ∂extent_i/∂θ_j = (∂k_i/∂θ_j)·∫Π x dt + k_i·∂(∫Π x dt)/∂θ_j (scaled columns).
         extent = out_q * k
         extent_sens = out_qs * k[None, :, None]
         for j, i, c in zip(forcing_param, forcing_reaction, forcing_coef):
             extent_sens[:, i, j] += c * out_q[:, i]
-        ds = _add_extents(ds, network, extent, extent_sens / scale, kinds)
-    return ds
+        extra_coords, extra_data = _extents(network, extent, extent_sens / scale)
+    return _dataset(network, problem, parsed, kinds, values, t_out, out_y, raw, normalised, dict(
+        solver=solver, rtol=rtol_value, error_control=error_control, wall=wall, counters=counters,
+        atol=atol_arr), extra_coords, extra_data)
 
 
-def _add_extents(ds, network, extent, extent_sens, kinds):
-    """``extent`` (time, reaction) [M], ``extent_sensitivity`` (time, reaction, parameter) and, with a
-    ``hydroxyl`` species, ``oh_produced`` (time) [M] — Σ extent × positive stoichiometry, as
-    fentonsim.metrics counts it — and ``oh_produced_sensitivity`` (time, parameter)."""
-    ds = ds.assign_coords(reaction=("reaction", list(network.reaction_ids)))
+def _extents(network, extent, extent_sens):
+    """The ``reaction`` coordinate and the variables ``extent`` (time, reaction) [M], ``extent_sensitivity``
+    (time, reaction, parameter) and, with a ``hydroxyl`` species, ``oh_produced`` (time) [M] — Σ extent ×
+    positive stoichiometry, as fentonsim.metrics counts it — and ``oh_produced_sensitivity`` (time,
+    parameter)."""
+    coords = {"reaction": ("reaction", list(network.reaction_ids))}
     units = "per parameter: the `sensitivity_unit` coordinate"
-    ds["extent"] = (("time", "reaction"), extent, {"units": "M", "description": "cumulative extent ∫ r dt"})
-    ds["extent_sensitivity"] = (("time", "reaction", "parameter"), extent_sens, {
-        "units": units, "description": "raw sensitivity of each extent (as `sensitivity`)"})
+    data = {"extent": (("time", "reaction"), extent, {"units": "M", "description": "cumulative extent ∫ r dt"}),
+            "extent_sensitivity": (("time", "reaction", "parameter"), extent_sens, {
+                "units": units, "description": "raw sensitivity of each extent (as `sensitivity`)"})}
     if "hydroxyl" in network.species:
         made = np.clip(np.asarray(network.net_stoich)[:, network.species.index("hydroxyl")], 0, None)
-        ds["oh_produced"] = (("time",), extent @ made, {"units": "M", "description": "total ·OH produced"})
-        ds["oh_produced_sensitivity"] = (("time", "parameter"), np.einsum("trp,r->tp", extent_sens, made), {
+        data["oh_produced"] = (("time",), extent @ made, {"units": "M", "description": "total ·OH produced"})
+        data["oh_produced_sensitivity"] = (("time", "parameter"), np.einsum("trp,r->tp", extent_sens, made), {
             "units": units, "description": "raw sensitivity of the total ·OH produced"})
-    return ds
+    return coords, data
 
 
-def _dataset(network, problem, parsed, kinds, values, t_out, concentration, raw, normalised, info):
+def _dataset(network, problem, parsed, kinds, values, t_out, concentration, raw, normalised, info,
+             extra_coords=None, extra_data=None):
     labels = [label for label, _, _ in parsed]
     coords = {
         "time": ("time", t_out, {"units": "s"}),
@@ -347,4 +358,57 @@ def _dataset(network, problem, parsed, kinds, values, t_out, concentration, raw,
         "zero_rate_constants": "reactions with k = 0 at these conditions have zero sensitivity to ln k",
     })
     attrs.update(dict(zip(("n_steps", "n_rejected", "n_rhs", "n_jac", "n_lu"), info["counters"].tolist())))
-    return xr.Dataset(data, coords=coords, attrs=attrs)
+    coords.update(extra_coords or {})
+    data.update(extra_data or {})
+    return _construct(data, coords, attrs)
+
+
+@functools.lru_cache(maxsize=256)
+def _label_index(dim, labels):
+    """(index coordinate Variable, PandasIndex) of string labels; index coordinates are immutable, so results
+    share them (as fentonsim.results shares the network's)."""
+    from xarray.core.indexes import PandasIndex
+
+    index = PandasIndex.from_variables({dim: xr.Variable(dim, np.asarray(labels))}, options={})
+    (variable,) = index.create_variables().values()
+    return variable, index
+
+
+#: False: build results with xarray's public constructor (what tests compare :func:`_construct` with).
+DIRECT = True
+
+
+def _construct(data, coords, attrs) -> xr.Dataset:
+    """``xr.Dataset(data, coords=coords, attrs=attrs)`` for parts known to fit (coords: {name: (dim, values[,
+    attrs])}, each an index when name == dim): the constructor's alignment and merge cost more than the
+    kernel's own bookkeeping, so, as fentonsim.results does, the Dataset is put together from ready Variables
+    and indexes (``Dataset._construct_direct``) after one check of every dimension's length."""
+    construct = getattr(xr.Dataset, "_construct_direct", None)
+    if construct is None or not DIRECT:
+        return xr.Dataset(data, coords=coords, attrs=attrs)
+    from xarray.core.indexes import PandasIndex
+
+    variables, indexes = {}, {}
+    for name, (dim, values, *rest) in coords.items():
+        if name == dim:
+            if isinstance(values, list):  # labels (species, parameter, reaction): immutable, built once
+                variable, index = _label_index(dim, tuple(values))
+            else:
+                index = PandasIndex.from_variables({dim: xr.Variable(dim, np.asarray(values))}, options={})
+                (variable,) = index.create_variables().values()
+                variable.attrs.update(rest[0] if rest else {})
+            indexes[dim] = index
+        else:
+            variable = xr.Variable(dim, np.asarray(values), dict(rest[0]) if rest else None)
+        variables[name] = variable
+    sizes = {name: variables[name].size for name in indexes}
+    for name, variable in variables.items():
+        if sizes[variable.dims[0]] != variable.size:
+            raise ValueError(f"coordinate {name} does not fit dimension {variable.dims[0]}")  # a fentonsim bug
+    for name, (dims, values, var_attrs) in data.items():
+        values = np.asarray(values)
+        if values.shape != tuple(sizes[d] for d in dims):
+            raise ValueError(f"result variable {name}: shape {values.shape} does not fit dimensions {dims} "
+                             f"of sizes {sizes}")  # a fentonsim bug, never a user's input
+        variables[name] = xr.Variable(dims, values, dict(var_attrs), fastpath=True)
+    return construct(variables, set(coords), sizes, dict(attrs), indexes)

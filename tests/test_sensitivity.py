@@ -441,3 +441,61 @@ def test_a_failed_integration_is_a_solver_error(first_order):
     """A step budget that cannot reach the end raises SolverError with the time reached."""
     with pytest.raises(SolverError, match="step limit"):
         sensitivities(first_order, t_end=1e4, n_points=3, initial={"A": 1e-3}, max_steps=3)
+
+
+# ------------------------------------------------------------------------------------- kernel layout and results
+
+@pytest.mark.parametrize("solver", ["rodas5p", "rodas4"])
+def test_each_column_is_independent_of_the_others(iron, solver):
+    """With ``error_control="state"`` the steps do not depend on which parameters ride along, so a parameter's
+    sensitivities must not either: computed alone, in a group of five (the kernel pads its columns to a multiple
+    of four) and among all 37 reactions (with k = 0 columns dropped inside), every column agrees to 1e-12 of its
+    curve's maximum (the kernel's column loops are independent: measured identical)."""
+    labels = ["rate:R1", "rate:F5", "rate:F18", "rate:FP2", "initial:Fe(II)"]
+    together = sensitivities(IRON, None, error_control="state", solver=solver, **IRON_RUN)
+    group = sensitivities(IRON, labels, error_control="state", solver=solver, **IRON_RUN)
+    assert together.attrs["n_steps"] == group.attrs["n_steps"]
+    for label in labels:
+        alone = sensitivities(IRON, label, error_control="state", solver=solver, **IRON_RUN).sensitivity.values[..., 0]
+        scale = np.abs(alone).max(axis=0) + 1e-300
+        assert np.all(np.abs(group.sensitivity.sel(parameter=label).values - alone).max(axis=0) <= 1e-12 * scale)
+        if label.startswith("rate:"):
+            assert np.all(np.abs(together.sensitivity.sel(parameter=label).values - alone).max(axis=0)
+                          <= 1e-12 * scale)
+
+
+def test_direct_dataset_is_identical_to_the_public_constructor(iron, monkeypatch):
+    """The result is put together from ready Variables (``_construct``, as fentonsim.results does); it equals
+    the Dataset xarray's public constructor builds from the same parts — coordinates, dtypes, attributes, the
+    extent variables — and results sharing cached label indexes stay independent of each other."""
+    import xarray as xr
+    import fentonsim.sensitivity as module
+    kwargs = dict(parameters=["R1", "initial:Fe(II)", "pH", "temperature"], extents=True, **IRON_RUN)
+    direct = sensitivities(IRON, **kwargs)
+    again = sensitivities(IRON, **kwargs)
+    monkeypatch.setattr(module, "DIRECT", False)
+    public = sensitivities(IRON, **kwargs)
+    for ds in (direct, again, public):
+        ds.attrs.pop("wall_time_s")
+    xr.testing.assert_identical(direct, public)
+    assert {name: ds.dtype for name, ds in direct.variables.items()} == \
+        {name: ds.dtype for name, ds in public.variables.items()}
+    again["parameter_kind"].values[0] = "edited"
+    again.attrs["solver"] = "edited"
+    xr.testing.assert_identical(direct, public)
+
+
+@pytest.mark.slow
+def test_sensitivity_benchmark_rows_carry_their_thresholds():
+    """benchmarks/bench_sensitivity.py in quick mode: every threshold set for it names one of its rows (a renamed
+    case would silently skip the regression check), fentonsim's answers agree with the tight reference, and
+    libRoadRunner's (when installed) agree before its ratio counts."""
+    from benchmarks import bench_sensitivity
+    from benchmarks.thresholds import MAX_SLOWDOWN, MIN_SPEEDUP
+    rows = {row["case"]: row for row in bench_sensitivity.run(quick=True)}
+    ours = [case for case in list(MIN_SPEEDUP) + list(MAX_SLOWDOWN) if "sensitivit" in case.lower()]
+    assert len(ours) >= 4 and set(ours) <= set(rows), set(ours) - set(rows)
+    assert all(row.get("agrees", True) for row in rows.values()), rows
+    for case in ours:
+        kind = "speedup" if case in MIN_SPEEDUP else "slowdown"
+        assert kind in rows[case] or "not installed" in rows[case].get("note", ""), rows[case]
