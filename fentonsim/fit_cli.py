@@ -1,7 +1,8 @@
 """``fentonsim fit SPEC.yaml``: fit rate constants to measured time courses (fentonsim.fitting).
 
 Prints the estimates with their confidence intervals beside the model's documented values, then any
-identifiability warning, and writes into ``--out`` (default ``fentonsim-fit/``): ``estimates.csv``,
+warning (an optimiser that did not converge — also the first line of ``estimates.csv`` — or poor
+identifiability), and writes into ``--out`` (default ``fentonsim-fit/``): ``estimates.csv``,
 ``curves.csv`` (every measured value with the fitted one), ``parameter-set.yaml`` (the fitted constants as
 a parameter set of the model: ``load_mechanism(path, parameter_set="fit")``), ``fit.png`` and, per
 ``--profile P``, ``profile-<P>.csv`` and ``.png`` (Δχ² against P).
@@ -44,8 +45,8 @@ def _number(value: float) -> str:
 
 def cmd_fit(args) -> int:
     from .errors import ConditionsError
-    from .fitting import (IdentifiabilityWarning, fit, load_spec, plot_fit, plot_profile, profile, write_curves,
-                          write_estimates, write_parameter_set)
+    from .fitting import (ConvergenceWarning, IdentifiabilityWarning, fit, load_spec, plot_fit, plot_profile, profile,
+                          write_curves, write_estimates, write_parameter_set)
     from .models import is_sbml
     from .tables import atomic_output, check_output
 
@@ -56,6 +57,7 @@ def cmd_fit(args) -> int:
     spec = load_spec(args.spec)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", IdentifiabilityWarning)  # printed below, one line each
+        warnings.simplefilter("ignore", ConvergenceWarning)  # the first of result.warnings
         result = fit(spec, starts=args.starts, seed=args.seed)
     profiles = [profile(result, name) for name in (args.profile or [])]
     out.mkdir(exist_ok=True)
@@ -91,7 +93,8 @@ def cmd_fit(args) -> int:
         n_experiments = len(spec.experiments)
         print(f"{result.network_name}: {n_experiments} experiment{'s' if n_experiments > 1 else ''}, "
               f"{result.n_data} values, {len(result.parameters)} parameters; cost {result.cost:.4g} ({scale}); "
-              f"{result.n_evaluations} evaluations, {len(result.start_costs)} start(s)")
+              f"{result.n_evaluations} evaluations, {len(result.start_costs)} start(s)"
+              f"{'' if result.success else '; NOT CONVERGED'}")
         print(f"\n| parameter | estimate | {level} interval | literature |\n|---|---|---|---|")
         for row in result.table():
             print(f"| {row['parameter']} | {_number(row['estimate'])} | {_number(row['ci_low'])} – "

@@ -49,8 +49,9 @@ model's design (NaN past a model's runs); coordinates ``k_low``, ``k_high`` [M^(
 (condition; NaN where neither ``ph`` nor the preset sets it); attributes ``method``, ``metric``,
 ``metric_units``, ``scale``, ``seed``, ``conf_level``,
 ``n_bootstrap``, ``num_levels`` (Morris), ``design``, ``t_end_s``, ``dose_M``, ``wall_time_s`` and
-``failed_cells`` (cells left NaN: failed runs, or a log scale over values ≤ 0). A cell whose runs all give
-the same value has mu* = sigma = 0 exactly (nothing moves it) and S1 = ST = NaN (no variance to share).
+``failed_cells`` (cells left NaN, each with its reason: failed runs, a metric that is 0 in every run, or a
+log scale over values ≤ 0; a RuntimeWarning names them too). A cell whose runs all give the same nonzero
+value has mu* = sigma = 0 exactly (nothing moves it) and S1 = ST = NaN (no variance to share).
 """
 from __future__ import annotations
 
@@ -327,17 +328,16 @@ def global_sensitivity(models=("iron", "copper"), conditions=("tme",), method="m
             rows = [all_ids.index(r) for r in factors[name][0]]
             for level_index, level in enumerate(levels):
                 size = level * (problem["num_vars"] + (1 if method == "morris" else 2))
-                cell = _analyse(method, problem, unit[:size], y[:size], scale, num_levels, n_bootstrap,
-                                conf_level, seed)
+                cell, why = _analyse(method, problem, unit[:size], y[:size], scale, num_levels, n_bootstrap,
+                                     conf_level, seed)
                 if cell is None:
                     if level == levels[-1]:
-                        failed.append(f"{name} at {preset.name or f'condition {j + 1}'}")
+                        failed.append(f"{name} at {preset.name or f'condition {j + 1}'} ({why})")
                     continue
                 for v in variables:
                     out[v][i, j, rows, level_index] = cell[v]
     if failed:
-        warnings.warn(f"global sensitivity left NaN for {'; '.join(failed)} (failed runs, or a log scale over "
-                      "values ≤ 0: use scale='linear')", RuntimeWarning, stacklevel=2)
+        warnings.warn(f"global sensitivity left NaN for {'; '.join(failed)}", RuntimeWarning, stacklevel=2)
     return _dataset(method, names, presets, ph_list, all_ids, levels, factors, designs, out, values, dict(
         metric=metric, scale=scale, seed=seed, conf_level=conf_level, n_bootstrap=n_bootstrap,
         num_levels=num_levels, t_end_s=t_end_s, dose_M=dose_m, failed="; ".join(failed),
@@ -357,24 +357,28 @@ def _per_condition(ph, count):
 
 
 def _analyse(method, problem, unit, y, scale, num_levels, n_bootstrap, conf_level, seed):
-    """Indices of one cell, or None when they cannot be computed (failed runs; log of values ≤ 0)."""
+    """(indices of one cell, None) or (None, why they cannot be computed: failed runs, a metric identically 0,
+    a log scale over values ≤ 0). The checks come before the constant-output shortcut: ln 0 is no number, and a
+    metric that is 0 in every run (nothing made, or not measured) says nothing about the factors."""
     if not np.all(np.isfinite(y)):
-        return None
+        return None, "failed runs"
+    if np.all(y == 0):
+        return None, "the metric is 0 in every run"
+    if scale == "log":
+        if np.any(y <= 0):
+            return None, "the metric is ≤ 0 in some runs, which a log scale cannot take: use scale='linear'"
+        y = np.log(y)
     if np.all(y == y[0]):
         # Nothing moves the output: no effect at all (Morris), no variance to apportion (Sobol').
         d = problem["num_vars"]
         if method == "morris":
-            return {v: np.zeros(d) for v in MORRIS_VARIABLES}
-        return {v: np.full(d, np.nan) for v in SOBOL_VARIABLES}
-    if scale == "log":
-        if np.any(y <= 0):
-            return None
-        y = np.log(y)
+            return {v: np.zeros(d) for v in MORRIS_VARIABLES}, None
+        return {v: np.full(d, np.nan) for v in SOBOL_VARIABLES}, None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         if method == "morris":
-            return _morris(problem, unit, y, num_levels, n_bootstrap, conf_level, seed)
-        return _sobol(problem, y, n_bootstrap, conf_level, seed)
+            return _morris(problem, unit, y, num_levels, n_bootstrap, conf_level, seed), None
+        return _sobol(problem, y, n_bootstrap, conf_level, seed), None
 
 
 def _dataset(method, names, presets, ph_list, all_ids, levels, factors, designs, out, values, info):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -221,12 +222,14 @@ def cmd_global(args) -> int:
         _levels(args.global_method, n)
     except ConditionsError as exc:
         raise ConditionsError(f"`--samples {n}`: {exc}") from None
-    result = global_sensitivity(
-        {name: paths[0] if len(paths) == 1 else paths}, [args.conditions], args.global_method, n, metric=args.target,
-        t_end=number_or_quantity(args.t_end), ph=args.ph, temperature=args.temperature,
-        initial=dict(args.initial or []), rates=dict(args.rate or []), parameter_set=args.parameter_set,
-        include_factors=args.include_factors, seed=0 if args.seed is None else args.seed,
-        progress=False if args.quiet else None)
+    with warnings.catch_warnings():  # cells left NaN: printed below as one `warning:` line
+        warnings.filterwarnings("ignore", message="global sensitivity left NaN", category=RuntimeWarning)
+        result = global_sensitivity(
+            {name: paths[0] if len(paths) == 1 else paths}, [args.conditions], args.global_method, n,
+            metric=args.target, t_end=number_or_quantity(args.t_end), ph=args.ph, temperature=args.temperature,
+            initial=dict(args.initial or []), rates=dict(args.rate or []), parameter_set=args.parameter_set,
+            include_factors=args.include_factors, seed=0 if args.seed is None else args.seed,
+            progress=False if args.quiet else None)
     rows = ranked_rows(result)
     header = GLOBAL_HEADER[args.global_method]
     extra = {"n": int(result.n.values[-1]), "metric": args.target, "scale": result.attrs["scale"]}
@@ -269,6 +272,8 @@ def cmd_global(args) -> int:
                       f"{row['S1']:.3g} ± {row['S1_conf']:.2g} | {early} |")
         if len(rows) > args.top:
             print(f"\n({len(rows) - args.top} more{'; all in ' + str(args.out) if args.out else ''})")
+    if result.attrs["failed_cells"]:
+        print(f"warning: global sensitivity left NaN for {result.attrs['failed_cells']}")
     for path_written in (args.out, args.plot):
         if path_written is not None:
             print(f"wrote {path_written}", file=sys.stdout)

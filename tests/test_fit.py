@@ -323,3 +323,96 @@ def test_a_per_experiment_offset_is_fitted_for_each_experiment(model):
     for e, shift in zip(("e0", "e1", "e2"), shifts):
         assert result[f"base[{e}]"] == pytest.approx(shift, abs=1e-10)
     assert result["R3"] == pytest.approx(50.0, rel=1e-5)
+
+
+def test_a_fit_that_did_not_converge_says_so(model, tmp_path):
+    """With an evaluation budget of 2 the optimiser stops early (least_squares success False): the fit warns
+    (ConvergenceWarning, first of result.warnings: the intervals are not valid) and estimates.csv opens with a
+    `# NOT CONVERGED` comment line. Once it returned intervals without a word."""
+    from fentonsim.fitting import ConvergenceWarning, write_estimates
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IdentifiabilityWarning)
+        with pytest.warns(ConvergenceWarning, match="stopped before converging.*intervals are not valid"):
+            result = fs.fit(toy.spec(model), max_nfev=2, curve_points=2)
+    assert not result.success and result.warnings[0].startswith("the optimiser stopped before converging")
+    first = write_estimates(result, tmp_path / "estimates.csv").read_text().splitlines()[0]
+    assert first.startswith("# NOT CONVERGED") and "not valid" in first
+
+
+def test_a_parameter_that_is_both_offset_and_scale_has_the_summed_jacobian_column(model):
+    """y = p + p·A: ∂y/∂p = 1 + A. The analytic columns (p's with both roles added) equal the central
+    differences to 1e-5 of each column's scale; once the offset's 1 was lost (one role per parameter kept), an
+    error of about 100 % in p's column."""
+    base = toy.spec(model)
+    observables = {"A": Observable("A", (("A", 1.0),), offset="p", scale="p", sigma=1e-6)}
+    experiments = tuple(dataclasses.replace(e, data={"A": 1.1 * e.data["A"] + 0.1}) for e in base.experiments)
+    parameters = (Parameter("rate:R1", 1, 1e3, start=40.0), Parameter("p", -2, 2, start=1.05))
+    objective = Objective(FitSpec(model, observables, parameters, experiments, rtol=1e-11), resolve_model(model),
+                          atol=1e-22)
+    x = objective.start_x()
+    jac = objective.jacobian(x).copy()
+    for j in range(x.size):
+        h = 1e-5 * (abs(x[j]) or 1.0)
+        up, down = x.copy(), x.copy()
+        up[j] += h
+        down[j] -= h
+        fd = (objective.residuals(up) - objective.residuals(down)) / (2 * h)
+        assert np.max(np.abs(jac[:, j] - fd)) < 1e-5 * np.max(np.abs(fd)), objective.names[j]
+
+
+@pytest.mark.parametrize("change, pattern", [
+    (dict(observables={"A": Observable("A", (("A", 1.0),), sigma=1e-6), "D": Observable("D", (("D", 1.0),))}),
+     "`sigma` is given for `A` but not for `D`"),
+    (dict(observables={"A": Observable("A", (("A", 1.0),), offset="rate:R1"), "D": Observable("D", (("D", 1.0),))}),
+     "`offset` of observable `A` names `rate:R1`, which is not an offset or scale parameter"),
+    (dict(parameters=(Parameter("rate:R1", 1, 10, start=50.0),)), r"start 50 lies outside its bounds \[1, 10\]"),
+    (dict(parameters=(Parameter("rate:R1", 1, 1e3), Parameter("rate:R1", 1, 1e3))), "`rate:R1` is given twice"),
+    ("rates", "experiment `e1` sets `rates: R4`, which is also fitted"),
+])
+def test_inconsistent_fit_specs_are_data_errors_before_any_run(model, change, pattern):
+    """FitSpecs built in code are checked as the YAML reader checks files, each a one-line DataError: σ for some
+    observables only (once: one shared s² over σ-weighted and peak-weighted residuals), an offset naming a
+    rate constant (once: a bare StopIteration), a start outside the bounds (once: clipped silently), a
+    parameter twice, and a fitted constant an experiment also sets under `rates` (once: silently overridden)."""
+    spec = toy.spec(model)
+    if change == "rates":
+        experiments = list(spec.experiments)
+        experiments[1] = dataclasses.replace(experiments[1], rates={"R4": 2e-3})
+        spec = dataclasses.replace(spec, experiments=tuple(experiments))
+    else:
+        spec = dataclasses.replace(spec, **change)
+    with pytest.raises(fs.DataError, match=pattern) as info:
+        fs.fit(spec)
+    assert "\n" not in str(info.value)
+
+
+def test_a_model_start_outside_the_bounds_is_noted(model):
+    """Without a `start` the model's own k is the start; when it lies outside the bounds the fit starts on the
+    nearest bound and says so in the notes (once silently)."""
+
+
+    spec = toy.spec(model, parameters=(Parameter("rate:R1", 100, 1e3), Parameter("rate:R2", 1e-4, 1, start=0.01)))
+    objective = Objective(spec, resolve_model(model))
+    assert objective.clipped == ["rate:R1"] and objective.free[0].start == 100
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        result = fs.fit(spec, max_nfev=2, curve_points=2)
+    assert any("start of `rate:R1` (the model's value) lies outside its bounds" in note for note in result.notes)
+
+
+def test_the_profile_threshold_follows_the_residual_degrees_of_freedom(noiseless):
+    """With σ estimated the profile interval is {Δχ² ≤ F(1, n − p)} = t(n − p)², the Fisher interval's
+    quantile squared (once χ²₁ = 3.84 regardless of n − p, narrower than the Fisher interval); with σ known it stays
+    χ²₁. Checked for the noise-free fit (σ unknown, n − p = 74) and for the threshold function at 3 and 1000
+    degrees of freedom."""
+    import scipy.stats
+    from fentonsim.fitting.estimate import profile_threshold
+
+    assert not noiseless.sigma_known and noiseless.dof == 3 * 13 * 2 - 4
+    p = profile(noiseless, "R2", n_points=3, max_nfev=3)
+    assert p["threshold"] == pytest.approx(scipy.stats.f.ppf(0.95, 1, noiseless.dof), rel=1e-9)
+    assert p["threshold"] > scipy.stats.chi2.ppf(0.95, 1) + 0.1
+    assert profile_threshold(0.95, 3) == pytest.approx(scipy.stats.f.ppf(0.95, 1, 3), rel=1e-9)  # 10.13
+    assert profile_threshold(0.95, 1000) == pytest.approx(3.85, abs=0.01)
+    assert profile_threshold(0.95) == pytest.approx(scipy.stats.chi2.ppf(0.95, 1), rel=1e-12)

@@ -79,6 +79,21 @@ def test_bad_arguments_are_one_line_errors(directory, capsys, argv, code, patter
     assert not (directory / "fentonsim-fit").exists()
 
 
+def test_a_fit_that_did_not_converge_is_flagged_in_the_output(directory, capsys, monkeypatch):
+    """With the optimiser's budget cut to 2 evaluations (least_squares stops: success False) the summary says
+    NOT CONVERGED, a `warning:` line says the intervals are not valid, and estimates.csv opens with a
+    `# NOT CONVERGED` comment line; once the run looked like any other."""
+    import functools
+    import fentonsim.fitting
+
+    monkeypatch.setattr(fentonsim.fitting, "fit", functools.partial(fentonsim.fitting.fit, max_nfev=2))
+    assert main(["fit", "spec.yaml", "--out", "early"]) == 0
+    out = capsys.readouterr().out
+    assert "start(s); NOT CONVERGED" in out
+    assert "warning: the optimiser stopped before converging" in out and "intervals are not valid" in out
+    assert (directory / "early" / "estimates.csv").read_text().startswith("# NOT CONVERGED")
+
+
 def test_a_bad_data_file_is_one_line_naming_file_and_line(directory, capsys):
     """A negative time in a data file: exit 1 and `e0.csv:<line>: column 1 (`time`): negative time` on
     stderr."""
@@ -105,11 +120,14 @@ class _nothing:
 
 
 def test_the_shipped_example_and_the_readme_spec_fit_the_constants_they_were_made_from(tmp_path, capsys):
-    """examples/fit (synthetic data from the shipped iron constants) fits to intervals containing those constants,
-    and the README's spec block is that file's content (it reads and fits the same); a value `n.d.` in a data
-    file gives the README's error line."""
+    """examples/fit (synthetic data from the shipped iron constants) starts each constant 3–10× off those
+    constants (so a fit that does nothing cannot pass), converges, moves each estimate to within 5 % of them
+    (from ≥ 3× off) and has intervals containing them; the README's spec block is that file's content (it reads
+    and fits the same); naming the form Fe+2 instead of the pool Fe(II) adds a note that the pool's total is
+    observed (once silent); a value `n.d.` in a data file gives the README's error line."""
     import re
     import shutil
+    import warnings
     from conftest import REPO
 
     example = REPO / "examples" / "fit"
@@ -120,10 +138,23 @@ def test_the_shipped_example_and_the_readme_spec_fit_the_constants_they_were_mad
     (tmp_path / "readme.yaml").write_text(block)
     mechanism = fs.load_mechanism("iron")
     for spec in ("spec.yaml", "readme.yaml"):
+        starts = {p.name: p.start for p in fs.fitting.read_spec(tmp_path / spec).parameters}
         result = fs.fit(tmp_path / spec, curve_points=2)
+        assert result.success and result.notes == (), (spec, result.message, result.notes)
         for rid in ("F1", "F2", "F5"):
             j = result.parameters.index(f"rate:{rid}")
-            assert result.ci_low[j] <= mechanism.reaction(rid).rate.k <= result.ci_high[j], (spec, rid)
+            truth = mechanism.reaction(rid).rate.k
+            assert 3 <= max(starts[f"rate:{rid}"] / truth, truth / starts[f"rate:{rid}"]) <= 10, (spec, rid)
+            assert result.estimate[j] == pytest.approx(truth, rel=0.05), (spec, rid)
+            assert result.ci_low[j] <= truth <= result.ci_high[j], (spec, rid)
+    # Naming a form (Fe+2) instead of its pool observes the pool's total; the fit says so in a note.
+    form = tmp_path / "form.yaml"
+    form.write_text((tmp_path / "spec.yaml").read_text().replace("species: Fe(II)", "species: Fe+2"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # one evaluation: not converged
+        notes = fs.fit(form, max_nfev=1, curve_points=2).notes
+    assert notes == ("observable `A510` names `Fe+2`, a form of the pool `Fe(II)`: the pool's total is used (name "
+                     "`Fe(II)` to say so)",)
     lines = (tmp_path / "pH3.csv").read_text().splitlines()
     lines[6] = lines[6].split(",")[0] + ", n.d., " + lines[6].split(",")[2]
     (tmp_path / "pH3.csv").write_text("\n".join(lines) + "\n")

@@ -45,6 +45,7 @@ def test_units_in_the_header_are_converted_and_empty_cells_are_missing(tmp_path)
     ("time [s], A [uM]\n0, 1\n5\n", 3, "1 cells, expected 2"),
     ("time [s], Q [uM]\n0, 1\n", 1, r"column 2: unknown observable `Q`"),
     ("time [s], A [uM], A\n0, 1, 2\n", 1, "`A` appears twice"),
+    ("time [min], A [uM], Time [s]\n0, 1, 0\n", 1, r"column 3: `time` appears twice"),
     ("time [kg], A\n0, 1\n", 1, r"column 1 \(`time`\)"),
     ("time [s], A [s]\n0, 1\n5, 2\n", 1, r"column 2 \(`A`\): unit `s` is not"),
     ("time [s], Abs [uM]\n0, 1\n5, 2\n", 1, r"column 2 \(`Abs`\): unit `uM` is not dimensionless"),
@@ -99,7 +100,8 @@ def test_doses_and_conditions_in_a_spec_are_read(directory):
     """`doses` become boluses with their units converted; `temperature` and `rates` of an experiment are
     read in K and M^(1−m) s⁻¹."""
     path = directory / "spec.yaml"
-    path.write_text(path.read_text().replace(
+    text = path.read_text().replace("  R4: {bounds: [1e-5, 0.1], start: 0.003}\n", "")  # R4 is set, not fitted
+    path.write_text(text.replace(
         "- {name: e1, data: e1.csv,",
         "- {name: e1, data: e1.csv, doses: [{species: B, amount: 50 uM, time: 5 min}], rates: {R4: 2e-3 s^-1},"))
     spec = read_spec(path)
@@ -134,10 +136,18 @@ def _replace_line(path, old, new):
      "dose 1 of experiment `e2`: `Zq` is not a state variable"),
     ("model: toy.yaml", "model: toy.yaml\npriors: maybe", "`priors`"),
     ("kind: fit", "kind: mechanism", "`kind: mechanism` is not a fit specification"),
+    ("  R4: {bounds: [1e-5, 0.1], start: 0.003}", "  R4: {bounds: [1e-5, 0.1], start: 0.3}",
+     r"`start` 0.3 of parameter `R4` lies outside its bounds \[1e-05, 0.1\]"),
+    ("  R4: {bounds: [1e-5, 0.1], start: 0.003}", "  rate:R1: {bounds: [1, 1000]}\n  R4: {bounds: [1e-5, 0.1]}",
+     "parameter `rate:R1` is given twice"),
+    ("- {name: e1, data: e1.csv,", "- {name: e1, data: e1.csv, rates: {R2: 0.02 s^-1},",
+     "`rates` of experiment `e1` sets `R2`, which is also fitted"),
 ])
 def test_bad_specs_name_the_spec_line(directory, old, new, pattern):
-    """An unknown species, reaction, preset, key or initial species, a condition the model cannot feel, or
-    inverted bounds in the spec is a DataError at the spec's line of that entry."""
+    """An unknown species, reaction, preset, key or initial species, a condition the model cannot feel,
+    inverted bounds, a start outside the bounds (once clipped silently), a parameter given twice (`R1` and
+    `rate:R1`; once an error without a line) or an experiment's own `rates` entry for a fitted constant (once
+    silently overridden by the fit) in the spec is a DataError at the spec's line of that entry."""
     path = directory / "spec.yaml"
     line = _replace_line(path, old, new)
     with pytest.raises(DataError, match=pattern) as info:
@@ -191,15 +201,42 @@ def test_observable_maps_are_read(directory):
     ("{species: D, yield: -1}", "must be positive"),
     ("{species: D, offset: nowhere}", "`nowhere` is not a number and not listed"),
     ("{species: D, sigma: 2 s}", "`sigma` of observable `D`"),
+    ("{species: D, offset: rate:R1}", "`offset` of observable `D` names `rate:R1`, a rate constant"),
+    ("{species: D, scale: R1}", "`scale` of observable `D` names `R1`, a rate constant"),
+    ("{species: D, scale: initial:A}", "`scale` of observable `D` names `initial:A`"),
 ])
 def test_bad_observables_are_refused(directory, entry, pattern):
-    """Contradictory or incomplete observable maps, a negative yield, an unlisted offset parameter and a σ in the
-    wrong unit are DataErrors in the spec file."""
+    """Contradictory or incomplete observable maps, a negative yield, an unlisted offset parameter, a σ in the
+    wrong unit and an offset or scale naming a rate constant or initial concentration (once a bare
+    StopIteration inside the fit) are DataErrors in the spec file."""
     path = directory / "spec.yaml"
     path.write_text(path.read_text().replace("  D: {species: D}", f"  D: {entry}"))
     with pytest.raises(DataError, match=pattern) as info:
         read_spec(path)
     assert str(info.value).startswith(f"{path}:")
+
+
+def test_sigma_for_some_observables_only_is_refused_at_the_first_without(directory):
+    """σ given for D but not for A would weigh D by σ and A by its peak and scale both by one estimated s²
+    (once accepted): a one-line DataError at A's line naming both observables."""
+    path = directory / "spec.yaml"
+    path.write_text(path.read_text().replace("  D: {species: D}", "  D: {species: D, sigma: 1 uM}"))
+    line = path.read_text().splitlines().index("  A: {species: A}") + 1
+    with pytest.raises(DataError, match="`sigma` is given for `D` but not for `A`") as info:
+        read_spec(path)
+    assert str(info.value).startswith(f"{path}:{line}: ") and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("species", ["{Fe+2: 1, FeOH+: 1}", "{Fe+2: 1, Fe(II): 1}"])
+def test_two_forms_of_one_pool_in_an_observable_are_refused(tmp_path, species):
+    """Fe+2 and FeOH+ (or Fe+2 and its pool Fe(II)) both stand for the pool Fe(II): summing them would count the
+    pool twice (once accepted silently), so the spec is refused at the observable's line."""
+    path = tmp_path / "spec.yaml"
+    path.write_text(f"kind: fit\nmodel: iron\nobservables:\n  Fe: {{species: {species}}}\nparameters:\n"
+                    "  F1: {bounds: [5, 5000]}\nexperiments:\n- {name: a, data: a.csv}\n")
+    with pytest.raises(DataError, match=r"observable `Fe` lists `Fe\+2` and `.*`, both the pool `Fe\(II\)`") as info:
+        read_spec(path)
+    assert str(info.value).startswith(f"{path}:4: ")
 
 
 _CELLS = st.sampled_from(["time", "time [min]", "A", "A [uM]", "Abs", "Abs [1]", "0", "1.5", "-2", "1e400", "nan",

@@ -99,11 +99,21 @@ def test_a_petab_problem_on_sbml_fits_the_parameters_as_rate_constants(directory
     ("conditions", "conditionId\tA\tB", "conditionId\tA\tWho", 1, "column `Who` is neither"),
     ("measurements", "\t0.0\t1e-6\n", "\t0.0\t2e-6\n", 4, "changes between rows"),
     ("observables", "\t1e-6\tlin", "\tsigma_D\tlin", 3, "noiseFormula `sigma_D` of `obs_D` is not supported"),
+    ("parameters", "off_A\tlin\t-1e-4\t1e-4\t0\t1", "off_A\tlin\t-1e-4\t1e-4\t0\t1\noff_A\tlin\t-1\t1\t0\t1", 7,
+     r"parameterId `off_A` is given twice \(lines 6 and 7\)"),
+    ("observables", "off_A + 1 * A", "off_A + R1 * A", 2, "`R1` is a rate parameter of the model and cannot also be "
+     "the observable's scale"),
+    ("observables", "off_A + 1 * A", "R1 + A", 2, "`R1` is a rate parameter of the model and cannot also be the "
+     "observable's offset"),
+    ("parameters", "R2\tlog10\t1e-4\t1\t0.03\t1", "R2\tlog10\t1e-4\t1\t3\t1", 3,
+     r"nominalValue 3 \(the fit's start\) lies outside \[0.0001, 1\]"),
 ])
 def test_bad_petab_tables_name_file_and_line(directory, table, old, new, line, pattern):
     """Unsupported transformations and noise formulas, non-linear or unknown formulas, unknown observables,
-    conditions and parameters, negative times, non-numeric values and a σ that changes between rows are
-    DataErrors at `table.tsv:line`."""
+    conditions and parameters, negative times, non-numeric values, a σ that changes between rows, a repeated
+    parameterId (once: the last row silently won), an estimated rate parameter used as an observable's
+    offset or scale (once: a bare StopIteration) and a nominal value outside the bounds (once: silently
+    clipped) are DataErrors at `table.tsv:line`."""
     problem = write_problem(directory, "toy.yaml")
     path = directory / f"{table}.tsv"
     text = path.read_text()

@@ -202,7 +202,7 @@ def test_missing_salib_names_the_extra(monkeypatch):
 
 def test_tornado_orders_bars_by_magnitude_and_skips_nan():
     """plot_tornado draws the `top` largest |values| from the top down, signed bars in two colours, NaN left
-    out; plot_global_sensitivity labels a Sobol' result's bars in ST order with S1 as the inner bar."""
+    out (plot_global_sensitivity's bars: test_global_tornado_follows_the_ranking)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -224,7 +224,9 @@ def test_tornado_orders_bars_by_magnitude_and_skips_nan():
 
 
 def test_global_tornado_follows_the_ranking(toy):
-    """The tornado of a Sobol' result lists the model's factors from the largest ST down, as ranked_rows does."""
+    """The tornado of a Sobol' result lists the model's factors from the largest ST down, as ranked_rows does:
+    each wide bar is that factor's ST and the narrow inner bar on the same row its S1 (the legend names
+    both)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -233,8 +235,41 @@ def test_global_tornado_follows_the_ranking(toy):
     ds = global_sensitivity(toy, [None], "sobol", 64, scale="linear", initial={"A": 1e-3, "B": 1e-3}, t_end=T_END)
     ax = plot_global_sensitivity(ds)
     labels = [t.get_text() for _, t in sorted(zip(ax.get_yticks(), ax.get_yticklabels()), key=lambda p: -p[0])]
-    assert labels == [r["reaction"] for r in ranked_rows(ds)] and len(labels) == 3
+    rows = ranked_rows(ds)
+    assert labels == [r["reaction"] for r in rows] and len(labels) == 3
+    centre = lambda patch: patch.get_y() + patch.get_height() / 2  # noqa: E731
+    wide = sorted((p for p in ax.patches if p.get_height() == pytest.approx(0.7)), key=lambda p: -centre(p))
+    inner = sorted((p for p in ax.patches if p.get_height() == pytest.approx(0.25)), key=lambda p: -centre(p))
+    assert len(wide) == len(inner) == 3
+    for row, outer, s1 in zip(rows, wide, inner):
+        assert centre(s1) == pytest.approx(centre(outer))
+        assert outer.get_width() == pytest.approx(row["ST"]) and s1.get_width() == pytest.approx(row["S1"])
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == [ds.ST.attrs["long_name"], ds.S1.attrs["long_name"]]
     plt.close("all")
+
+
+@pytest.mark.parametrize("scale", ["log", "linear"])
+def test_a_metric_that_is_zero_in_every_run_gives_nan_indices_and_a_warning(toy, scale):
+    """With no A, B or C nothing makes ·OH: the metric is 0 in every run. Its indices are NaN with a
+    RuntimeWarning and the reason in `failed_cells`, on either scale (once mu* = sigma = 0 for every factor —
+    "no effect" — even on the log scale, where ln 0 is no number)."""
+    with pytest.warns(RuntimeWarning, match=r"left NaN for gsatoy at condition 1 \(the metric is 0 in every run\)"):
+        ds = global_sensitivity(toy, [None], "morris", 4, scale=scale, t_end=T_END)
+    assert np.all(ds.metric_value.values[0, 0, :16] == 0)
+    cell = ds.isel(model=0, condition=0)
+    assert np.all(np.isnan(cell.mu_star.values)) and np.all(np.isnan(cell.sigma.values))
+    assert "0 in every run" in ds.attrs["failed_cells"]
+
+
+def test_the_cli_prints_why_indices_are_nan(toy, capsys):
+    """`fentonsim sensitivity --global` on a run that makes no ·OH prints the reason as one `warning:` line on
+    stdout (once it printed a table of zeros)."""
+    from fentonsim.cli import main
+
+    assert main(["sensitivity", toy, "--global", "morris", "--samples", "4", "--t-end", "100"]) == 0
+    out = capsys.readouterr().out
+    assert "warning: global sensitivity left NaN for gsatoy at condition 1 (the metric is 0 in every run)" in out
 
 
 def test_morris_agrees_with_local_sensitivities_where_ln_oh_is_nearly_log_linear():

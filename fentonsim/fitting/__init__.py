@@ -11,13 +11,14 @@
 - fentonsim.fitting.petab     — PEtab v1 import (TSV tables; SBML or fentonsim mechanism)
 """
 from .data import Table, read_table
-from .estimate import IdentifiabilityWarning, fit, load_spec, profile
+from .estimate import ConvergenceWarning, IdentifiabilityWarning, fit, load_spec, profile
 from .petab import read_petab
 from .output import parameter_set_text, write_curves, write_estimates, write_parameter_set
 from .plot import plot_fit, plot_profile
 from .result import FitResult
 from .spec import Experiment, FitSpec, Observable, Parameter, read_spec
 
-__all__ = ["Experiment", "FitResult", "FitSpec", "IdentifiabilityWarning", "Observable", "Parameter", "Table",
+__all__ = ["ConvergenceWarning", "Experiment", "FitResult", "FitSpec", "IdentifiabilityWarning", "Observable",
+           "Parameter", "Table",
            "fit", "load_spec", "parameter_set_text", "plot_fit", "plot_profile", "profile", "read_petab", "read_spec", "read_table",
            "write_curves", "write_estimates", "write_parameter_set"]

@@ -100,10 +100,12 @@ def read_table(path, expected: dict) -> Table:
     names, factors = [], []
     for column, cell in enumerate(header, 1):
         name, unit = _header_cell(cell, path, header_line, column)
+        if name.lower() == "time":  # `Time [s]` is `time`: normalised before the check for a repeated column
+            name = "time"
         if name in names:
             raise DataError(f"column {column}: `{name}` appears twice in the header", path, header_line)
-        if name.lower() == "time":
-            name, dims = "time", TIME
+        if name == "time":
+            dims = TIME
         elif name in expected:
             dims = expected[name]
         else:

@@ -7,14 +7,16 @@ the bounds in the fitted scale (log-uniform for ln k and ln c0). The best start 
 
 Confidence intervals come from the Fisher information at the optimum in the fitted scale:
 Cov = s²·(JᵀJ)⁻¹ (pseudo-inverse), with s² = Σ r²_data/(n − p) and Student-t quantiles when the noise is
-unknown (no ``sigma`` for some observable), or s² = 1 and normal quantiles when every observable has its
-``sigma``. Intervals of ln θ map to asymmetric intervals of θ. They are local (linearised) intervals;
-:func:`profile` gives the profile-likelihood interval of one parameter.
+unknown (no observable has a ``sigma``), or s² = 1 and normal quantiles when every observable has its
+``sigma`` (a mix is refused). Intervals of ln θ map to asymmetric intervals of θ. They are local
+(linearised) intervals; :func:`profile` gives the profile-likelihood interval of one parameter.
 
 Identifiability warnings (:class:`IdentifiabilityWarning`, also in ``FitResult.warnings``): a
 near-singular information matrix (smallest/largest eigenvalue below 1e-10: a direction the data do not
 see), a parameter whose interval spans more than a factor of 10 either way (ln scale) or is wider than its
-bounds (linear scale), a correlation beyond ±0.95, an estimate on a bound.
+bounds (linear scale), a correlation beyond ±0.95, an estimate on a bound. When the best start did not
+converge (``least_squares`` success False, e.g. its evaluation budget ran out) a :class:`ConvergenceWarning`
+says the intervals are not valid; it is the first of ``FitResult.warnings``.
 """
 from __future__ import annotations
 
@@ -41,6 +43,24 @@ DEFAULT_TOLERANCE = 1e-10
 
 class IdentifiabilityWarning(UserWarning):
     """The data do not determine a fitted parameter (or a combination of them) well."""
+
+
+class ConvergenceWarning(UserWarning):
+    """The optimiser stopped before converging (e.g. its evaluation budget ran out): the estimates are not an
+    optimum and their intervals are not valid."""
+
+
+def _form_notes(spec, network) -> list[str]:
+    """A note per observable entry that names one form of a speciation pool: the pool's total is what is
+    observed (fentonsim.fitting.spec)."""
+    notes = []
+    for name, observable in spec.observables.items():
+        for species, _ in observable.species:
+            pool = network.pool_of_form.get(species)
+            if pool is not None and pool != species:
+                notes.append(f"observable `{name}` names `{species}`, a form of the pool `{pool}`: the pool's "
+                             f"total is used (name `{pool}` to say so)")
+    return notes
 
 
 def _mechanism(spec):
@@ -133,7 +153,9 @@ def fit(spec, *, starts=1, seed=0, priors=None, max_nfev=200, tolerance=DEFAULT_
     network = resolve_model(spec.model, spec.parameter_set)
     mechanism = _mechanism(spec)
     objective = Objective(spec, network, atol=atol)
-    notes = []
+    notes = _form_notes(spec, network)
+    notes += [f"the start of `{name}` (the model's value) lies outside its bounds; it started on the nearest "
+              "bound" for name in objective.clipped]
     use_priors = spec.priors if priors is None else priors
     if use_priors:
         if mechanism is None:
@@ -183,9 +205,16 @@ def fit(spec, *, starts=1, seed=0, priors=None, max_nfev=200, tolerance=DEFAULT_
     ci_low = np.array([math.exp(v) if f.log else v for f, v in zip(objective.free, low_x)])
     ci_high = np.array([math.exp(v) if f.log and v < 700 else (math.inf if f.log else v)
                         for f, v in zip(objective.free, high_x)])
+    if not best.success:
+        stopped = (f"the optimiser stopped before converging ({str(best.message).rstrip('.')}): the estimates are "
+                   "not an optimum and their intervals are not valid; give starts nearer the optimum or allow "
+                   "more evaluations (max_nfev)")
+        warnings.warn(stopped, ConvergenceWarning, stacklevel=2)
     messages = _identifiability(objective, x, se, quantile, correlation, singular, lower, upper)
     for message in messages:
         warnings.warn(message, IdentifiabilityWarning, stacklevel=2)
+    if not best.success:
+        messages.insert(0, stopped)
     literature_values = np.array([
         literature(mechanism, f.target) if f.kind == "rate" else
         (objective.experiments[f.experiment or 0].initial.get(f.target, math.nan) if f.kind == "initial" else math.nan)
@@ -267,10 +296,22 @@ def _curves(objective, theta, model, points):
     return curves
 
 
+def profile_threshold(confidence, dof=None) -> float:
+    """The Δχ² below which a profiled value lies inside the interval: χ²₁(confidence) with σ known (``dof``
+    None), F(1, dof)(confidence) = t(dof)² with s² estimated from the residuals — the same quantile as the
+    Fisher interval's Student t, so both intervals agree where the model is linear."""
+    import scipy.stats
+
+    if dof is None:
+        return float(scipy.stats.chi2.ppf(confidence, 1))
+    return float(scipy.stats.t.ppf(0.5 + confidence / 2, dof) ** 2)
+
+
 def profile(result: FitResult, parameter: str, n_points=15, span=None, max_nfev=100):
     """Profile likelihood of ``parameter``: fix it on a grid in its fitted scale (± ``span``, default 4
     standard errors, clipped to the bounds), refit the others from the optimum, and report
-    Δχ² = 2·(cost − cost_min)/s² and the interval where Δχ² ≤ χ²₁(confidence).
+    Δχ² = 2·(cost − cost_min)/s² and the interval where Δχ² ≤ χ²₁(confidence) (σ known) or
+    F(1, n − p)(confidence) (s² estimated; :func:`profile_threshold`).
 
     Returns
     -------
@@ -278,7 +319,6 @@ def profile(result: FitResult, parameter: str, n_points=15, span=None, max_nfev=
     profile does not cross the threshold inside the grid: the interval is open on that side).
     """
     import scipy.optimize
-    import scipy.stats
 
     objective = result.objective
     names = list(result.parameters)
@@ -313,7 +353,7 @@ def profile(result: FitResult, parameter: str, n_points=15, span=None, max_nfev=
             costs[i] = 0.5 * float(objective.residuals(full(np.empty(0))) @ objective.residuals(full(np.empty(0))))
             previous[i] = np.empty(0)
     delta = 2.0 * (costs - result.cost) / result.residual_variance
-    threshold = float(scipy.stats.chi2.ppf(result.confidence, 1))
+    threshold = profile_threshold(result.confidence, None if result.sigma_known else result.dof)
     centre = int(np.argmin(np.abs(grid - result.x[j])))
 
     def crossing(indices):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ConditionsError, SolverError
+from ..errors import ConditionsError, DataError, SolverError
 from ..sensitivity import sensitivities
 
 #: The state (hence every residual) is error-controlled to rtol; the sensitivities ride on its steps, accurate to
@@ -29,6 +29,13 @@ SENSITIVITY_ERROR_CONTROL = "state"
 #: Residual of every measurement at parameters where the solver fails: large, finite, so the trust region
 #: rejects the step and shrinks instead of stopping.
 FAILED_RESIDUAL = 1e6
+
+
+def sigma_mix_message(given, missing) -> str:
+    """Why σ must be given for every measured observable or for none (one line)."""
+    return (f"`sigma` is given for {', '.join(f'`{n}`' for n in given)} but not for "
+            f"{', '.join(f'`{n}`' for n in missing)}: give it for every observable (known noise) or for none "
+            "(noise estimated from the residuals); a mix would weigh one group by σ and scale both by one s²")
 
 
 @dataclass(frozen=True)
@@ -59,9 +66,16 @@ class Objective:
     def __init__(self, spec, network, priors=None, atol=None):
         self.spec, self.network, self.atol = spec, network, atol
         self.experiments = spec.experiments
+        self.clipped = []  # names whose start (the model's value) was moved onto a bound
         self.free = self._layout()
         self.priors = priors or {}  # {free index: (mean of ln θ, sd)}
-        self.sigma_known = all(o.sigma is not None for o in spec.observables.values())
+        measured = [name for name in spec.observables if any(name in e.data for e in self.experiments)]
+        given = [name for name in measured if spec.observables[name].sigma is not None]
+        if given and len(given) < len(measured):
+            raise DataError(sigma_mix_message(given, [n for n in measured if n not in given]), spec.path)
+        self.sigma_known = bool(given)
+        self._check_observables()
+        self._check_rates()
         self._blocks = [self._data_block(e) for e in range(len(self.experiments))]
         self.n_data = sum(len(b["rows"]) for b in self._blocks)
         if self.n_data == 0:
@@ -93,11 +107,53 @@ class Objective:
                 if not (lower < upper) or not math.isfinite(start):
                     raise ConditionsError(f"parameter `{name}` needs lower < upper bounds and a finite start, found "
                                           f"[{lower:g}, {upper:g}] and {start!r}")
-                free.append(Free(name, p, e, log, lower, upper, min(max(start, lower), upper)))
+                if not lower <= start <= upper:
+                    if p.start is not None:
+                        raise DataError(f"parameter `{name}`: start {start:g} lies outside its bounds "
+                                        f"[{lower:g}, {upper:g}]", self.spec.path)
+                    # The model's own value outside the bounds the user chose: start at the nearest bound, said
+                    # in the result's notes.
+                    self.clipped.append(name)
+                    start = min(max(start, lower), upper)
+                free.append(Free(name, p, e, log, lower, upper, start))
         names = [f.name for f in free]
         if len(set(names)) != len(names):
-            raise ConditionsError(f"parameter `{next(n for n in names if names.count(n) > 1)}` is given twice")
+            raise DataError(f"parameter `{next(n for n in names if names.count(n) > 1)}` is given twice",
+                            self.spec.path)
         return free
+
+    def _check_observables(self):
+        """Offsets and scales name observable parameters; no two entries of an observable are one pool."""
+        for name, observable in self.spec.observables.items():
+            for role in ("offset", "scale"):
+                term = getattr(observable, role)
+                if isinstance(term, str) and not any(f.kind == "observable" and f.target == term
+                                                     for f in self.free):
+                    raise DataError(f"`{role}` of observable `{name}` names `{term}`, which is not an offset or "
+                                    "scale parameter (a rate constant or initial concentration cannot be one)",
+                                    self.spec.path)
+            seen = {}
+            for species, _ in observable.species:
+                try:
+                    index = self.network.species_index(species)
+                except KeyError as exc:
+                    raise DataError(f"observable `{name}`: {exc.args[0]}", self.spec.path) from None
+                if index in seen:
+                    raise DataError(f"observable `{name}` lists `{seen[index]}` and `{species}`, both the pool "
+                                    f"`{self.network.species[index]}`: a form stands for its pool's total, so "
+                                    "the pool would count twice", self.spec.path)
+                seen[index] = species
+
+    def _check_rates(self):
+        """A fitted rate constant must not also be an experiment's own fixed `rates` entry."""
+        for f in self.free:
+            if f.kind != "rate":
+                continue
+            for e, experiment in enumerate(self.experiments):
+                if f.experiment in (None, e) and f.target in experiment.rates:
+                    raise DataError(f"experiment `{experiment.name}` sets `rates: {f.target}`, which is also "
+                                    "fitted; drop one (the fit would silently override the experiment's value)",
+                                    self.spec.path)
 
     def _start(self, p, log, e):
         if p.start is not None:
@@ -188,17 +244,18 @@ class Objective:
         return labels, columns, rates, initial
 
     def _observable_terms(self, e, theta):
-        """{observable: (offset, scale, {free index: 'offset'|'scale'})} for experiment e."""
+        """{observable: (offset, scale, [(free index, 'offset'|'scale')])} for experiment e; one parameter may
+        be both the offset and the scale of an observable (two entries, whose derivatives add)."""
         out = {}
         for name, observable in self.spec.observables.items():
-            values, roles = {}, {}
+            values, roles = {}, []
             for role in ("offset", "scale"):
                 term = getattr(observable, role)
                 if isinstance(term, str):
                     j = next(j for j, f in enumerate(self.free)
                              if f.kind == "observable" and f.target == term and f.experiment in (None, e))
                     values[role] = theta[j]
-                    roles[j] = role
+                    roles.append((j, role))
                 else:
                     values[role] = term
             out[name] = (values["offset"], values["scale"], roles)
@@ -246,8 +303,8 @@ class Objective:
                 y[r] = offset + scale * observable.factor * c[t]
                 for j, col in columns.items():
                     jb[r, j] = scale * observable.factor * s[t, col]
-                for j, role in roles.items():
-                    jb[r, j] = 1.0 if role == "offset" else observable.factor * c[t]
+                for j, role in roles:
+                    jb[r, j] += 1.0 if role == "offset" else observable.factor * c[t]
             residuals.append((y - block["observed"]) / block["sigma"])
             jac.append(jb / block["sigma"][:, None])
             model.append(y)

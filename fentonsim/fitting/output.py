@@ -93,7 +93,12 @@ def write_parameter_set(result, path, name="fit") -> Path:
 
 
 def write_estimates(result, path) -> Path:
+    """The estimates table as CSV; when the optimiser did not converge, a first comment line (``# ...``) says
+    that the intervals are not valid."""
     with atomic_output(path) as fh:
+        if not result.success:
+            fh.write(f"# NOT CONVERGED ({result.message.rstrip('.')}): the estimates are not an optimum and the "
+                     "intervals are not valid\n")
         writer = csv.writer(fh)
         writer.writerow(ESTIMATES_HEADER)
         for row in result.table():

@@ -295,13 +295,17 @@ def read_petab(path) -> FitSpec:
         raise DataError("the PEtab problem has no `parameter_file`", path)
     parameter_rows = _table(parameter_file, ("parameterId", "parameterScale", "lowerBound", "upperBound",
                                              "nominalValue", "estimate"))
-    estimated, fixed = {}, {}
+    estimated, fixed, seen_ids = {}, {}, {}
     for line, row in parameter_rows:
         for column in ("objectivePriorType", "initializationPriorType"):
             if row.get(column):
                 raise DataError(f"column `{column}` is not supported (use fentonsim.fit(priors=True) for the "
                                 "documented uncertainties)", parameter_file, line)
         pid = row["parameterId"]
+        if pid in seen_ids:
+            raise DataError(f"parameterId `{pid}` is given twice (lines {seen_ids[pid]} and {line})", parameter_file,
+                            line)
+        seen_ids[pid] = line
         scale = row["parameterScale"] or "lin"
         if scale not in ("lin", "log", "log10"):
             raise DataError(f"column `parameterScale`: `{scale}` is not lin, log or log10", parameter_file, line)
@@ -313,6 +317,9 @@ def read_petab(path) -> FitSpec:
             upper = _number(row["upperBound"], parameter_file, line, "upperBound")
             if not lower < upper:
                 raise DataError(f"lowerBound {lower:g} is not below upperBound {upper:g}", parameter_file, line)
+            if not lower <= nominal <= upper:
+                raise DataError(f"nominalValue {nominal:g} (the fit's start) lies outside [{lower:g}, {upper:g}]",
+                                parameter_file, line)
             estimated[pid] = (line, scale != "lin", lower, upper, nominal)
         else:
             fixed[pid] = nominal
@@ -334,12 +341,20 @@ def read_petab(path) -> FitSpec:
             raise DataError(f"observableFormula of `{oid}`: unknown name `{sorted(unknown)[0]}` (not a species or a "
                             "parameter of the parameter table)", observable_file, line)
         offset, scale, weights = linear_observable(oid, expr, state, set(estimated), observable_file, line)
-        pairs = []
+        for role, term in (("offset", offset), ("scale", scale)):
+            if isinstance(term, str) and reaction_of(term) is not None:
+                raise DataError(f"observableFormula of `{oid}`: `{term}` is a rate parameter of the model and "
+                                f"cannot also be the observable's {role}", observable_file, line)
+        pairs, pools = [], {}
         for s, w in weights.items():
             found = species_of(s)
             if found is None:
                 raise DataError(f"observableFormula of `{oid}`: `{s}` is not a state variable of the model",
                                 observable_file, line)
+            if found[0] in pools:
+                raise DataError(f"observableFormula of `{oid}`: `{pools[found[0]]}` and `{s}` are both the pool "
+                                f"`{found[0]}`, which would count twice", observable_file, line)
+            pools[found[0]] = s
             pairs.append((found[1], w))
         noise = row["noiseFormula"]
         sigma = None
@@ -427,11 +442,15 @@ def read_petab(path) -> FitSpec:
     if not experiments:
         raise DataError("no measurements", measurement_file, 1)
     used = {v for o in observables.values() for v in (o.offset, o.scale) if isinstance(v, str)}
-    parameters = []
+    parameters, fitted_by = [], {}
     for pid, (line, log, lower, upper, nominal) in estimated.items():
         found = reaction_of(pid)
         if found is not None:
             rid, factor = found
+            if rid in fitted_by:
+                raise DataError(f"parameters `{fitted_by[rid]}` and `{pid}` are both the rate constant of reaction "
+                                f"`{rid}`", parameter_file, line)
+            fitted_by[rid] = pid
             parameters.append(Parameter(f"rate:{rid}", lower * factor, upper * factor, log, False, nominal * factor))
         elif pid in used:
             parameters.append(Parameter(pid, lower, upper, log, False, nominal))

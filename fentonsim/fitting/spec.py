@@ -26,9 +26,13 @@ A fit specification (``kind: fit``; paths relative to the file)::
 
 An observable is ``offset + scale · factor · Σ_i w_i·c_i(t)`` — linear in the state, so its sensitivities
 follow from the concentrations' (fentonsim.fitting.objective). ``factor`` is ``yield`` or ``epsilon ×
-path-length``; a speciation form stands for its pool's total (the state variable). ``sigma`` is the
-measurement's standard deviation in the observable's units; without it for every observable, residuals
-are weighted by each observable's largest |value| and the noise variance is estimated from the residuals.
+path-length``; a speciation form stands for its pool's total (the state variable; the fit adds a note
+saying so), and two forms of one pool in one observable are refused. ``sigma`` is the measurement's
+standard deviation in the observable's units, given for every observable or for none (a mix is refused);
+without it, residuals are weighted by each observable's largest |value| and the noise variance is estimated
+from the residuals. A ``start`` outside the ``bounds``, a parameter given twice (``F1`` and ``rate:F1``), an
+offset or scale naming a rate constant, or a fitted constant that an experiment also sets under ``rates``
+is refused.
 Errors are :class:`fentonsim.errors.DataError` naming the spec file and line.
 """
 from __future__ import annotations
@@ -167,11 +171,16 @@ def _observable(reader, name, node, network) -> Observable:
         if not isinstance(species, CommentedMap) or not species:
             raise reader.error(f"`species` of {what} must be a name or a mapping {{species: weight}}", node, "species")
         pairs = [(str(s), reader.number(species, s, f"the weight of `{s}` in {what}", required=True)) for s in species]
+    seen = {}
     for s, _ in pairs:
         try:
-            network.species_index(s)
+            index = network.species_index(s)
         except KeyError as exc:
             raise reader.error(f"{what}: {exc.args[0]}", node, "species") from None
+        if index in seen:  # two forms of one pool (or a form and its pool): the pool would count twice
+            raise reader.error(f"{what} lists `{seen[index]}` and `{s}`, both the pool `{network.species[index]}`: a "
+                               "form stands for its pool's total, so the pool would count twice", node, "species")
+        seen[index] = s
     absorbance = "epsilon" in node or "path-length" in node
     if absorbance and "yield" in node:
         raise reader.error(f"{what} gives both `yield` and `epsilon`; an absorbance is ε·l·c, a probe read-out "
@@ -195,6 +204,10 @@ def _observable(reader, name, node, network) -> Observable:
         value = node.get(key, default)
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
             raise reader.error(f"`{key}` of {what} must be a number or a parameter name", node, key)
+        if isinstance(value, str) and (value.partition(":")[0] in ("rate", "initial") and ":" in value
+                                       or value in network.rate_orders):
+            raise reader.error(f"`{key}` of {what} names `{value}`, a rate constant or initial concentration; an "
+                               "offset or scale is a parameter of its own name", node, key)
         terms[key] = float(value) if isinstance(value, (int, float)) else str(value)
     sigma = None
     if "sigma" in node:
@@ -253,6 +266,9 @@ def _parameter(reader, name, node, network, used) -> Parameter:
         if not lower < upper:
             raise reader.error(f"`bounds` of {what} must have low < high, found [{lower:g}, {upper:g}]", node, "bounds")
     start = value(node["start"], "start") if "start" in node else None
+    if start is not None and not lower <= start <= upper:
+        raise reader.error(f"`start` {start:g} of {what} lies outside its bounds [{lower:g}, {upper:g}]", node,
+                           "start")
     per = reader.boolean(node, "per-experiment", what, default=False)
     return Parameter(text, lower, upper, log, per, start)
 
@@ -369,6 +385,8 @@ def read_spec(path) -> FitSpec:
     for name in par_node:
         parameters.append(_located(reader, par_node, name,
                                    lambda name=name: _parameter(reader, name, par_node[name], network, used)))
+        if parameters[-1].name in [p.name for p in parameters[:-1]]:  # `F1` and `rate:F1`
+            raise reader.error(f"parameter `{parameters[-1].name}` is given twice", par_node, name)
     missing = used - {p.name for p in parameters}
     if missing:
         raise reader.error(f"observable offset/scale `{sorted(missing)[0]}` is not a number and not listed under "
@@ -382,6 +400,19 @@ def read_spec(path) -> FitSpec:
                                     lambda i=i, node=node: _experiment(reader, i, node, base, observables, network)))
     if not experiments:
         raise reader.error("`experiments` is empty; list at least one with its `data` file", top, "experiments")
+    measured = [n for n in observables if any(n in e.data for e in experiments)]
+    given = [n for n in measured if observables[n].sigma is not None]
+    if given and len(given) < len(measured):
+        from .objective import sigma_mix_message
+        missing = [n for n in measured if n not in given]
+        raise reader.error(sigma_mix_message(given, missing), obs_node, missing[0])
+    fitted = {p.name.partition(":")[2] for p in parameters if p.kind == "rate"}
+    for node, experiment in zip(nodes, experiments):
+        for rid in experiment.rates:
+            if rid in fitted:
+                raise reader.error(f"`rates` of experiment `{experiment.name}` sets `{rid}`, which is also fitted; "
+                                   "drop one (the fit would silently override the experiment's value)",
+                                   node["rates"], rid)
     names = [e.name for e in experiments]
     if len(set(names)) != len(names):
         raise reader.error(f"two experiments are named `{next(n for n in names if names.count(n) > 1)}`", top,
