@@ -196,9 +196,13 @@ def _event_error(network, status, index, t_reached):
         laws.event_locations[index] else ""
     event = f"event `{laws.event_names[index]}`" if 0 <= index < len(laws.event_names) else \
         f"the events of `{network.name}` ({', '.join(laws.event_names[:5])})"
-    if status == laws_kernel.EVENT_AT_START:
-        return ConditionsError(f"{where}{event} has a trigger that is true at the start while its initial value is "
-                               "false, so it would fire at t0; events at the start are not supported")
+    if status == laws_kernel.EVENT_REPEATED:
+        return ConditionsError(f"{where}{event} is triggered again at t = {t_reached:.6g} s before its pending "
+                               "execution ran (other events at the same instant turned its trigger off and on); "
+                               "several pending executions of one event are not supported")
+    if status == laws_kernel.EVENT_QUEUE_FULL:
+        return ConditionsError(f"{where}{event} was triggered again and again with a delay: more than "
+                               f"{laws_kernel.QUEUE_SIZE} delayed executions were pending at t = {t_reached:.6g} s")
     if status == laws_kernel.EVENTS_IN_DOUBT:
         return ConditionsError(f"{where}{event} fires at t = {t_reached:.6g} s together with another event of equal "
                                "or no priority setting the same variable: their order, which SBML leaves to chance, "
@@ -209,7 +213,8 @@ def _event_error(network, status, index, t_reached):
 
 def _failure_error(network, status, failure, t_end, rtol):
     t_reached, h, species = failure
-    if status in (laws_kernel.EVENT_AT_START, laws_kernel.EVENTS_IN_DOUBT, laws_kernel.EVENT_CASCADE):
+    if status in (laws_kernel.EVENT_QUEUE_FULL, laws_kernel.EVENTS_IN_DOUBT, laws_kernel.EVENT_CASCADE,
+                  laws_kernel.EVENT_REPEATED):
         return _event_error(network, status, int(species), t_reached)
     name = network.species[int(species)] if species >= 0 else "unknown"
     if status == rosenbrock.MAX_STEPS_EXCEEDED:
@@ -296,7 +301,7 @@ def solve_ode(network, k, y0, t_out, *, boluses=(), sources=(), rtol=DEFAULT_RTO
     failure = np.zeros(3)
     start = _time.perf_counter()
     status = _kernel(network, solver, rosenbrock.INTEGRATE, laws_kernel.INTEGRATE)(
-        k, *_structure(network), y0, float(t0), t_all, inputs.stops,
+        k, *_structure(network), y0, float(t0), t_all, _event_stops(network, inputs.stops, t0),
         inputs.bolus_time, inputs.bolus_species, inputs.bolus_amount,
         inputs.source_species, inputs.source_amplitude, inputs.source_decay, inputs.source_start,
         inputs.source_stop, rtol, atol_arr, float(h_max), int(max_steps), bool(fluxes),
@@ -307,6 +312,15 @@ def solve_ode(network, k, y0, t_out, *, boluses=(), sources=(), rtol=DEFAULT_RTO
     extent, exposure = (out_q[:, :n_r], out_q[:, n_r:]) if fluxes else (None, None)
     return _split_solution(ODESolution(t_all, out_y, extent, exposure, dict(zip(COUNTER_NAMES, counters.tolist())),
                                        solver, rtol, atol_arr, wall, inputs), t_out, out_rows, metric, metric_rows)
+
+
+def _event_stops(network, stops, t0):
+    """``stops`` with the times the model's event triggers compare `time` with (inside the span) added."""
+    if not network.has_general_laws or network.laws.event_times.size == 0:
+        return stops
+    times = network.laws.event_times
+    inside = times[(times > t0) & (times < stops[-1])]
+    return np.union1d(stops, inside) if inside.size else stops
 
 
 def _kernel(network, solver, mass_action, general):
@@ -403,7 +417,7 @@ def solve_ode_batch(network, k, y0, t_out, *, boluses=(), sources=(), bolus_amou
     status = np.zeros(n_c, dtype=np.int64)
     start = _time.perf_counter()
     _kernel(network, solver, rosenbrock.INTEGRATE_BATCH, laws_kernel.INTEGRATE_BATCH)(
-        k, *_structure(network), y0, float(t0), t_all, inputs.stops,
+        k, *_structure(network), y0, float(t0), t_all, _event_stops(network, inputs.stops, t0),
         inputs.bolus_time, inputs.bolus_species, amounts,
         inputs.source_species, source_amplitude, inputs.source_decay, inputs.source_start,
         inputs.source_stop, rtol, atol_arr, float(h_max), int(max_steps), bool(fluxes),

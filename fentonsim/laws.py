@@ -68,6 +68,11 @@ class LawPrograms:
     event_priority: np.ndarray  # (n_e,) float, NaN for none
     event_use_trigger_values: np.ndarray  # (n_e,) bool
     event_initial_value: np.ndarray  # (n_e,) bool
+    delay_start: np.ndarray  # (n_e + 1,) programs of the events' delays [s] (empty: no delay)
+    event_persistent: np.ndarray  # (n_e,) bool: a queued execution survives its trigger turning false
+    event_interacts: np.ndarray  # (n_e, n_e) bool: one event sets a variable the other sets or reads
+    event_times: np.ndarray  # times [s] a trigger compares `time` with: the integrator lands on them
+    switch_start: np.ndarray  # (n_sw + 1,) programs of left − right of every comparison inside the triggers
     general_reactions: tuple = ()  # network reaction ids whose g is a general law (the rest: mass action)
     event_names: tuple = ()
     event_locations: tuple = ()  # "file:line" of each event, or "" (for messages)
@@ -77,7 +82,8 @@ class LawPrograms:
         return (self.code, self.operand, self.constants, self.rate_start, self.deriv_reaction,
                 self.deriv_species, self.deriv_start, self.time_start, np.int64(self.stack_size), self.signed,
                 self.trigger_start, self.assignment_start, self.assignment_target, self.event_assignments,
-                self.event_priority, self.event_use_trigger_values, self.event_initial_value)
+                self.event_priority, self.event_use_trigger_values, self.event_initial_value, self.delay_start,
+                self.event_persistent, self.event_interacts, self.switch_start)
 
 
 class LawError(ValueError):
@@ -232,6 +238,17 @@ def compile_laws(laws, species, signed=None, events=()) -> LawPrograms:
             assignment_start.append(len(assembler.code))
             assignment_target.append(species_index[target])
         event_assignments.append(len(assignment_target))
+    switch_start = [len(assembler.code)]
+    for event in events:
+        for left, right in _comparisons(event.trigger):
+            assembler.program(op("minus", left, right))
+            switch_start.append(len(assembler.code))
+    delay_start = [len(assembler.code)]
+    for event in events:
+        if event.delay is not None:
+            _check_symbols(event.delay, species_index, f"delay of event `{event.name}`")
+            assembler.program(event.delay)
+        delay_start.append(len(assembler.code))
     return LawPrograms(
         code=np.array(assembler.code, dtype=np.int64), operand=np.array(assembler.operand, dtype=np.int64),
         constants=np.array(assembler.constants, dtype=float), rate_start=np.array(rate_start, dtype=np.int64),
@@ -245,10 +262,68 @@ def compile_laws(laws, species, signed=None, events=()) -> LawPrograms:
         event_priority=np.array([np.nan if e.priority is None else e.priority for e in events], dtype=float),
         event_use_trigger_values=np.array([e.use_trigger_values for e in events], dtype=bool),
         event_initial_value=np.array([e.initial_value for e in events], dtype=bool),
+        delay_start=np.array(delay_start, dtype=np.int64),
+        event_persistent=np.array([e.persistent for e in events], dtype=bool),
+        event_interacts=_interactions(events),
+        switch_start=np.array(switch_start, dtype=np.int64),
+        event_times=np.array(sorted({t for e in events for t in _time_thresholds(e.trigger)}), dtype=float),
         event_names=tuple(e.name for e in events),
         event_locations=tuple(f"{e.location.path}:{e.location.line}" if e.location.path else "" for e in events),
         signed=np.zeros(len(species), dtype=bool) if signed is None else np.array(signed, dtype=bool),
         texts=tuple(to_text(law) for law in laws))
+
+
+def _comparisons(expr) -> list:
+    """(left, right) of every comparison in a trigger: the kernel watches left − right change sign, so a
+    trigger that is true only within a window shorter than a step is still found."""
+    out = []
+    if expr[0] == "rel":
+        out.append(expr[2])
+    if expr[0] in ("op", "rel"):
+        for a in expr[2]:
+            out.extend(_comparisons(a))
+    return out
+
+
+def _time_thresholds(expr) -> set:
+    """Times T [s] of the comparisons `time ⋚ T` (or `c·time ⋚ T`) inside a trigger: landing on them exactly
+    means a window such as 0.5 ≤ t ≤ 1 is never stepped over."""
+    out = set()
+    if expr[0] in ("op", "rel"):
+        for a in expr[2]:
+            out |= _time_thresholds(a)
+    if expr[0] != "rel":
+        return out
+
+    def time_scale(side):
+        if side == sym(TIME_SYMBOL):
+            return 1.0
+        if side[0] == "op" and side[1] == "times" and len(side[2]) == 2 and sym(TIME_SYMBOL) in side[2]:
+            other = side[2][0] if side[2][1] == sym(TIME_SYMBOL) else side[2][1]
+            return other[1] if other[0] == "num" and other[1] != 0 else None
+        return None
+
+    left, right = expr[2]
+    for variable, constant in ((left, right), (right, left)):
+        scale = time_scale(variable)
+        if scale is not None and constant[0] == "num" and np.isfinite(constant[1] / scale):
+            out.add(float(constant[1] / scale))
+    return out
+
+
+def _interactions(events) -> np.ndarray:
+    """(n_e, n_e) bool: whether the order of two events executing at the same instant can matter — one sets a
+    variable that the other sets, or reads in its trigger, delay or assignments (conservative)."""
+    writes = [{target for target, _ in e.assignments} for e in events]
+    reads = [symbols(e.trigger).union(*(symbols(expr) for _, expr in e.assignments),
+                                      symbols(e.delay) if e.delay is not None else set()) for e in events]
+    n = len(events)
+    out = np.zeros((n, n), dtype=bool)
+    for a in range(n):
+        for b in range(n):
+            if a != b:
+                out[a, b] = bool(writes[a] & writes[b] or writes[a] & reads[b] or writes[b] & reads[a])
+    return out
 
 
 def _check_symbols(expr, species_index, what):

@@ -165,6 +165,9 @@ CONSTRUCTS = [
     (r"no species that reactions change", "no integrated species"),
     (r"of a varying argument is not supported", "function of a varying argument (factorial)"),
     (r"has no trigger", "event without trigger"),
+    (r"triggered again at t = .* before its pending", "event triggered twice in one instant"),
+    (r"fires at t = .* together with another event of equal", "event priority"),
+    (r"delayed executions were pending", "event queue overflow"),
     (r"has no math", "element without math"),
 ]
 

@@ -408,10 +408,23 @@ def test_an_event_can_set_off_another_at_the_same_instant(tmp_path):
                                                                           rel=1e-7)
 
 
-def test_an_event_true_at_the_start_is_refused(tmp_path):
-    """A trigger already true at t0 whose initialValue is false would fire at t0: refused by name."""
+def test_an_event_true_at_the_start_fires_at_the_start(tmp_path):
+    """A trigger already true at t0 whose initialValue is false fires at t0 (SBML), before the first output:
+    B = 1 from t = 0, so the clock reads C(t) = t."""
     path = _state_event_model(tmp_path, [("now", "A > 0", [("B", "1")], None)])
     text = path.read_text().replace('initialValue="true"', 'initialValue="false"')
     path.write_text(text)
-    with pytest.raises(ConditionsError, match="would fire at t0"):
-        fs.simulate(path, t_eval=[0.0, 1.0])
+    ds = fs.simulate(path, t_eval=[0.0, 1.0, 2.0], rtol=1e-10)
+    assert list(ds.observed.sel(observable="B").values) == [1.0, 1.0, 1.0]
+    assert ds.observed.sel(observable="C").values == pytest.approx([0.0, 1.0, 2.0], rel=1e-9, abs=1e-12)
+
+
+def test_a_delayed_event_executes_after_its_delay_with_trigger_time_values(tmp_path):
+    """`A < 0.5 mM` at t* = ln 2/k with delay 1.5 s sets B = 1 at t* + 1.5: C(10) = 10 − t* − 1.5 to 1e-8."""
+    path = _state_event_model(tmp_path, [("half", "A < 5e-4", [("B", "1")], None)])
+    doc = libsbml.readSBMLFromString(path.read_text())
+    doc.getModel().getEvent(0).createDelay().setMath(libsbml.parseL3Formula("1.5"))
+    path.write_text(libsbml.writeSBMLToString(doc))
+    ds = fs.simulate(path, t_eval=[0.0, 10.0], rtol=1e-10)
+    t_star = math.log(2) / 0.3
+    assert ds.observed.sel(observable="C").values[-1] == pytest.approx(10 - t_star - 1.5, rel=1e-8)

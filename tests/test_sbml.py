@@ -346,14 +346,12 @@ BAD_CASES = {
     "missing-compartment": (
         '<listOfSpecies><species id="X" compartment="nowhere" initialAmount="1" hasOnlySubstanceUnits="true" '
         'boundaryCondition="false" constant="false"/></listOfSpecies>', "nowhere"),
-    "delayed-event": (
-        f"<listOfSpecies>{species('X', 1)}</listOfSpecies><listOfEvents><event id=\"low\" "
-        'useValuesFromTriggerTime="true"><trigger initialValue="false" persistent="true">'
-        '<math xmlns="http://www.w3.org/1998/Math/MathML"><apply><lt/><ci> X </ci><cn> 5 </cn></apply></math>'
-        '</trigger><delay><math xmlns="http://www.w3.org/1998/Math/MathML"><cn> 1 </cn></math></delay>'
-        '<listOfEventAssignments><eventAssignment variable="X"><math '
-        'xmlns="http://www.w3.org/1998/Math/MathML"><cn> 10 </cn></math></eventAssignment>'
-        "</listOfEventAssignments></event></listOfEvents>", "event `low`"),
+    "delay-function": (
+        f"<listOfSpecies>{species('X', 1)}</listOfSpecies>"
+        '<listOfParameters><parameter id="Y" constant="false"/></listOfParameters><listOfRules>'
+        '<assignmentRule variable="Y"><math xmlns="http://www.w3.org/1998/Math/MathML"><apply>'
+        '<csymbol encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/delay"> delay </csymbol>'
+        "<ci> X </ci><cn> 1 </cn></apply></math></assignmentRule></listOfRules>", "delay"),
     "two-compartments": (
         '<listOfSpecies><species id="X" compartment="cell" initialAmount="1" hasOnlySubstanceUnits="true" '
         'boundaryCondition="false" constant="false"/><species id="Y" compartment="nucleus" initialAmount="1" '

@@ -43,10 +43,16 @@ SIN, COS, TAN, SINH, COSH, TANH, ASIN, ACOS, ATAN, ASINH, ACOSH, ATANH = 60, 61,
 
 
 #: Status codes beyond kernels/rosenbrock.py's (SUCCESS 0, MAX_STEPS_EXCEEDED 1, STEP_TOO_SMALL 2).
-EVENT_AT_START = 3  # a trigger true at the start whose initial value is false: the event would fire at t0
 EVENTS_IN_DOUBT = 4  # events of equal (or no) priority firing together and setting the same variable
 EVENT_CASCADE = 5  # events kept triggering each other at one instant (more than MAX_EVENT_ROUNDS rounds)
+EVENT_QUEUE_FULL = 6  # more than QUEUE_SIZE delayed executions pending at once
+EVENT_REPEATED = 7  # an event triggered again at one instant before its pending execution ran
 MAX_EVENT_ROUNDS = 1000
+QUEUE_SIZE = 256
+#: Points per step at which triggers are checked (the last is the step's end).
+SAMPLES = 8
+#: Fraction of a step skipped past a comparison's crossing that fired no event (against round-off chatter).
+GUARD = 1e-9
 
 
 @njit
@@ -310,64 +316,233 @@ def _rising(code, operand, constants, trigger_start, ones, state, signed, x, t, 
 
 
 @njit
-def _fire_events(t, y, signed, x, code, operand, constants, trigger_start, assignment_start, assignment_target,
-                 event_assignments, event_priority, event_use_trigger_values, stack, trigger_values, was_true,
-                 assignment_values, pending, culprit):
-    """Execute the events whose triggers have just turned true at t, and those their assignments trigger in
-    turn (SBML: highest priority first; values computed at the trigger instant or at execution). Returns a
-    status: SUCCESS, EVENTS_IN_DOUBT (culprit[0] = one of the events) or EVENT_CASCADE. ``was_true`` holds
-    the triggers' values before and is left holding them after."""
+def _newly_true(t, y, signed, x, code, operand, constants, trigger_start, assignment_start, event_assignments,
+                event_use_trigger_values, delay_start, event_persistent, event_interacts, stack, trigger_values, was_true,
+                assignment_values, pending, queue_time, queue_event, queue_values, culprit):
+    """Re-evaluate the triggers at (t, y): an event whose trigger turns true is queued (with a delay) or made
+    pending, its values computed now if it uses the trigger instant's; a non-persistent event whose trigger
+    turns false loses its pending or queued executions. Returns SUCCESS or EVENT_QUEUE_FULL."""
     n_e = trigger_values.shape[0]
-    ones = np.ones(n_e)
-    for round_ in range(MAX_EVENT_ROUNDS):
-        _clip(y, signed, x)
-        evaluate_programs(code, operand, constants, trigger_start, ones, x, t, stack, trigger_values)
-        any_pending = False
-        for e in range(n_e):
-            now = trigger_values[e] != 0.0
-            pending[e] = now and not was_true[e]
-            was_true[e] = now
-            any_pending = any_pending or pending[e]
-        if not any_pending:
-            return 0
-        # Equal or missing priorities leave SBML's order to chance: refuse when that order would matter.
-        for a in range(n_e):
-            for b in range(a + 1, n_e):
-                if not (pending[a] and pending[b]):
-                    continue
-                same = (event_priority[a] == event_priority[b]) or (np.isnan(event_priority[a])
-                                                                    and np.isnan(event_priority[b]))
-                if not same:
-                    continue
-                for i in range(event_assignments[a], event_assignments[a + 1]):
-                    for j in range(event_assignments[b], event_assignments[b + 1]):
-                        if assignment_target[i] == assignment_target[j]:
-                            culprit[0] = a
-                            return EVENTS_IN_DOUBT
-        # Values fixed at the trigger instant, for the events that use them, before any executes.
-        for e in range(n_e):
-            if pending[e] and event_use_trigger_values[e]:
+    n_q = queue_time.shape[0]
+    _clip(y, signed, x)
+    evaluate_programs(code, operand, constants, trigger_start, np.ones(n_e), x, t, stack, trigger_values)
+    for e in range(n_e):
+        now = trigger_values[e] != 0.0
+        rising = now and not was_true[e]
+        was_true[e] = now
+        if not now and not event_persistent[e]:
+            pending[e] = False
+            for slot in range(n_q):
+                if queue_event[slot] == e:
+                    queue_event[slot] = -1
+        if not rising:
+            continue
+        delay = 0.0
+        if delay_start[e + 1] > delay_start[e]:
+            delay = _one_program(code, operand, constants, delay_start, e, x, t, stack)
+        if delay > 0.0:
+            slot = 0
+            while slot < n_q and queue_event[slot] >= 0:
+                slot += 1
+            if slot == n_q:
+                culprit[0] = e
+                return EVENT_QUEUE_FULL
+            queue_event[slot] = e
+            queue_time[slot] = t + delay
+            if event_use_trigger_values[e]:
+                for i in range(event_assignments[e], event_assignments[e + 1]):
+                    queue_values[slot, i] = _one_program(code, operand, constants, assignment_start, i, x, t, stack)
+        else:
+            if pending[e]:
+                # Triggered again before its first execution at this instant: SBML runs it twice, with two sets
+                # of values; fentonsim keeps one pending execution per event, so it refuses rather than drop one.
+                culprit[0] = e
+                return EVENT_REPEATED
+            pending[e] = True
+            if event_use_trigger_values[e]:
                 for i in range(event_assignments[e], event_assignments[e + 1]):
                     assignment_values[i] = _one_program(code, operand, constants, assignment_start, i, x, t, stack)
-        # Execute: highest priority first (no priority last), ties in declaration order.
-        for _ in range(n_e):
-            best = -1
-            for e in range(n_e):
-                if not pending[e]:
-                    continue
-                if best < 0 or (np.isnan(event_priority[best]) and not np.isnan(event_priority[e])) or (
-                        event_priority[e] > event_priority[best]):
-                    best = e
-            if best < 0:
-                break
-            pending[best] = False
-            if not event_use_trigger_values[best]:
-                _clip(y, signed, x)
+    return 0
+
+
+@njit
+def _before(e, f, event_priority):
+    """Whether event e executes before f at one instant: higher priority first, no priority last."""
+    if np.isnan(event_priority[f]):
+        return not np.isnan(event_priority[e])
+    return event_priority[e] > event_priority[f]
+
+
+@njit
+def _process_instant(t, y, signed, x, code, operand, constants, trigger_start, assignment_start, assignment_target,
+                     event_assignments, event_priority, event_use_trigger_values, delay_start, event_persistent,
+                     event_interacts, stack, trigger_values, was_true, assignment_values, pending, culprit,
+                     queue_time, queue_event, queue_values):
+    """Everything events do at the instant t (SBML L3 §4.12): events whose triggers have just turned true
+    execute or, with a delay, are queued; queued executions due at t join them; one at a time, highest
+    priority first, each execution followed by a fresh look at every trigger (new events join, non-persistent
+    ones whose trigger fell are dropped). Returns SUCCESS, EVENTS_IN_DOUBT (two events of equal or no priority
+    due together whose order matters: ``event_interacts``; culprit[0] = one of them), EVENT_CASCADE or
+    EVENT_QUEUE_FULL. ``was_true`` holds the triggers' values before and is left holding them after."""
+    n_e = trigger_values.shape[0]
+    n_q = queue_time.shape[0]
+    status = _newly_true(t, y, signed, x, code, operand, constants, trigger_start, assignment_start,
+                         event_assignments, event_use_trigger_values, delay_start, event_persistent, event_interacts, stack,
+                         trigger_values, was_true, assignment_values, pending, queue_time, queue_event, queue_values,
+                         culprit)
+    if status != 0:
+        return status
+    for _ in range(MAX_EVENT_ROUNDS):
+        # The executions due now: pending events and queued executions whose time has come.
+        best, best_slot = -1, -1
+        for slot in range(n_q):
+            e = queue_event[slot]
+            if e >= 0 and queue_time[slot] <= t and (best < 0 or _before(e, best, event_priority)):
+                best, best_slot = e, slot
+        for e in range(n_e):
+            if pending[e] and (best < 0 or _before(e, best, event_priority)):
+                best, best_slot = e, -1
+        if best < 0:
+            return 0
+        # Another due execution of the same rank whose order against this one matters: SBML's coin toss.
+        for slot in range(n_q):
+            e = queue_event[slot]
+            if e >= 0 and queue_time[slot] <= t and slot != best_slot and not _before(best, e, event_priority) \
+                    and event_interacts[best, e]:
+                culprit[0] = best
+                return EVENTS_IN_DOUBT
+        for e in range(n_e):
+            if pending[e] and not (best_slot < 0 and e == best) and not _before(best, e, event_priority) \
+                    and event_interacts[best, e]:
+                culprit[0] = best
+                return EVENTS_IN_DOUBT
+        if best_slot >= 0:
+            queue_event[best_slot] = -1
+            if event_use_trigger_values[best]:
                 for i in range(event_assignments[best], event_assignments[best + 1]):
-                    assignment_values[i] = _one_program(code, operand, constants, assignment_start, i, x, t, stack)
+                    assignment_values[i] = queue_values[best_slot, i]
+        else:
+            pending[best] = False
+        if not event_use_trigger_values[best]:
+            _clip(y, signed, x)
             for i in range(event_assignments[best], event_assignments[best + 1]):
-                y[assignment_target[i]] = assignment_values[i]
+                assignment_values[i] = _one_program(code, operand, constants, assignment_start, i, x, t, stack)
+        for i in range(event_assignments[best], event_assignments[best + 1]):
+            y[assignment_target[i]] = assignment_values[i]
+        status = _newly_true(t, y, signed, x, code, operand, constants, trigger_start, assignment_start,
+                             event_assignments, event_use_trigger_values, delay_start, event_persistent, event_interacts, stack,
+                             trigger_values, was_true, assignment_values, pending, queue_time, queue_event,
+                             queue_values, culprit)
+        if status != 0:
+            return status
     return EVENT_CASCADE
+
+
+@njit
+def _sign_changed(before, after):
+    for i in range(before.shape[0]):
+        if (before[i] > 0.0) != (after[i] > 0.0) or (before[i] < 0.0) != (after[i] < 0.0):
+            return True
+    return False
+
+
+@njit
+def _locate_event(t, h, dense_weights, h_dense, n_dense, n_stages, u, y, y_new, signed, x, code, operand, constants,
+                  trigger_start, switch_start, event_persistent, stack, trigger_values, was_true, seen, switch_low,
+                  switch_values, y_event, queue_event):
+    """θ in (0, 1] of the first instant in the step [t, t + h] where a trigger turns true, or −1.
+
+    Triggers and the comparisons inside them (left − right, ``switch_start``) are sampled at SAMPLES points of
+    the step's continuous extension; where a trigger turns true or a comparison changes sign between two
+    points, bisection finds the instant to round-off in t. A comparison crossing that leaves every trigger as
+    it was (the far edge of a window, say) only moves the scan on. A non-persistent event whose trigger is
+    false at a point loses its queued executions. On return ``was_true`` holds the triggers just before the
+    event (or at the step's end)."""
+    n_e = trigger_values.shape[0]
+    ones_e = np.ones(n_e)
+    ones_sw = np.ones(switch_low.shape[0])
+    for e in range(n_e):
+        seen[e] = was_true[e]
+    _clip(y, signed, x)
+    evaluate_programs(code, operand, constants, switch_start, ones_sw, x, t, stack, switch_low)
+    low = 0.0
+    result = -1.0
+    for _ in range(4 * SAMPLES):
+        found_at = -1.0
+        previous = low
+        for j in range(1, SAMPLES + 1):
+            theta_j = low + (1.0 - low) * j / SAMPLES
+            if j < SAMPLES:
+                _dense_state(theta_j, dense_weights, h_dense, n_dense, n_stages, u, y, y_new, signed, y_event)
+            else:
+                theta_j = 1.0
+                for i in range(y_new.shape[0]):
+                    y_event[i] = y_new[i] if y_new[i] > 0.0 or signed[i] else 0.0
+            rising = _rising(code, operand, constants, trigger_start, ones_e, y_event, signed, x, t + theta_j * h,
+                             stack, trigger_values, seen)
+            evaluate_programs(code, operand, constants, switch_start, ones_sw, x, t + theta_j * h, stack,
+                              switch_values)
+            if rising or _sign_changed(switch_low, switch_values):
+                found_at = theta_j
+                break
+            for e in range(n_e):
+                seen[e] = trigger_values[e] != 0.0
+                if not seen[e] and not event_persistent[e]:
+                    for slot in range(queue_event.shape[0]):
+                        if queue_event[slot] == e:
+                            queue_event[slot] = -1
+            previous = theta_j
+        if found_at < 0.0:
+            break
+        # Bisection on (previous, found_at]: the first θ where a trigger turns true or a comparison has moved.
+        a, b = previous, found_at
+        for _ in range(80):
+            middle = 0.5 * (a + b)
+            _dense_state(middle, dense_weights, h_dense, n_dense, n_stages, u, y, y_new, signed, y_event)
+            rising = _rising(code, operand, constants, trigger_start, ones_e, y_event, signed, x, t + middle * h,
+                             stack, trigger_values, seen)
+            evaluate_programs(code, operand, constants, switch_start, ones_sw, x, t + middle * h, stack,
+                              switch_values)
+            if rising or _sign_changed(switch_low, switch_values):
+                b = middle
+            else:
+                a = middle
+            if (b - a) * h <= 4.0 * EPS * max(abs(t), abs(h)):
+                break
+        _dense_state(b, dense_weights, h_dense, n_dense, n_stages, u, y, y_new, signed, y_event)
+        if _rising(code, operand, constants, trigger_start, ones_e, y_event, signed, x, t + b * h, stack,
+                   trigger_values, seen):
+            result = b
+            break
+        # A comparison crossed without a trigger turning true: go on from just past the crossing (GUARD of
+        # the step further, so round-off in the continuous extension around the crossing cannot chatter a
+        # trigger false-true-false), with the triggers and comparisons as they are there.
+        low = min(1.0, b + GUARD)
+        _dense_state(low, dense_weights, h_dense, n_dense, n_stages, u, y, y_new, signed, y_event)
+        if _rising(code, operand, constants, trigger_start, ones_e, y_event, signed, x, t + low * h, stack,
+                   trigger_values, seen):
+            # The crossing landed exactly on the threshold of a strict comparison (x < c at x = c): the
+            # trigger turns true just past it.
+            result = low
+            break
+        for e in range(n_e):
+            seen[e] = trigger_values[e] != 0.0
+        evaluate_programs(code, operand, constants, switch_start, ones_sw, x, t + low * h, stack, switch_low)
+        if low >= 1.0:
+            break
+    for e in range(n_e):
+        was_true[e] = seen[e]
+    return result
+
+
+@njit
+def _next_due(queue_time, queue_event):
+    """The earliest queued execution time, inf when none."""
+    earliest = np.inf
+    for slot in range(queue_time.shape[0]):
+        if queue_event[slot] >= 0 and queue_time[slot] < earliest:
+            earliest = queue_time[slot]
+    return earliest
 
 
 @njit
@@ -381,7 +556,8 @@ def _one_program(code, operand, constants, starts, index, x, t, stack):
 @njit
 def integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start, time_start,
               stack_size, signed, trigger_start, assignment_start, assignment_target,
-              event_assignments, event_priority, event_use_trigger_values, event_initial_value, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species, bolus_amount,
+              event_assignments, event_priority, event_use_trigger_values, event_initial_value, delay_start,
+              event_persistent, event_interacts, switch_start, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species, bolus_amount,
               source_species, source_amplitude, source_decay, source_start, source_stop,
               rtol, atol, h_max, max_steps, quadratures, method, out_y, out_q, counters, failure):
     """Integrate one trajectory (module docstring); return a status code of kernels/rosenbrock.py.
@@ -411,6 +587,13 @@ def integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_spe
     was_true = event_initial_value.copy()
     pending = np.zeros(n_e, dtype=np.bool_)
     culprit = np.full(1, -1.0)
+    seen = np.zeros(n_e, dtype=np.bool_)
+    n_sw = switch_start.shape[0] - 1
+    switch_low = np.empty(n_sw)
+    switch_values = np.empty(n_sw)
+    queue_time = np.full(QUEUE_SIZE if n_e > 0 else 0, np.inf)
+    queue_event = np.full(QUEUE_SIZE if n_e > 0 else 0, -1, dtype=np.int64)
+    queue_values = np.empty((QUEUE_SIZE if n_e > 0 else 0, assignment_target.shape[0]))
     assignment_values = np.empty(assignment_target.shape[0])
     y_event = np.empty(n_s)
     q_event = np.empty(n_q)
@@ -448,16 +631,16 @@ def integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_spe
     t = t0
     _apply_boluses(t, True, bolus_time, bolus_species, bolus_amount, y)
     if n_e > 0:
-        if _rising(code, operand, constants, trigger_start, ones_e, y, signed, x, t, stack, trigger_values,
-                   was_true):
+        # A trigger true at the start whose initial value is false fires now (SBML), before the first output.
+        status = _process_instant(t, y, signed, x, code, operand, constants, trigger_start, assignment_start,
+                                  assignment_target, event_assignments, event_priority, event_use_trigger_values,
+                                  delay_start, event_persistent, event_interacts, stack, trigger_values, was_true, assignment_values,
+                                  pending, culprit, queue_time, queue_event, queue_values)
+        if status != SUCCESS:
             _store_counters(counters, 0, 0, 0, 0, 0)
             failure[FAIL_TIME] = t
-            for e in range(n_e - 1, -1, -1):
-                if trigger_values[e] != 0.0 and not was_true[e]:
-                    failure[FAIL_SPECIES] = e  # for event statuses: the event at fault
-            return EVENT_AT_START
-        for e in range(n_e):
-            was_true[e] = trigger_values[e] != 0.0
+            failure[FAIL_SPECIES] = culprit[0]
+            return status
     next_out = 0
     while next_out < n_out and t_out[next_out] <= t0:
         for i in range(n_s):
@@ -485,7 +668,9 @@ def integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_spe
         h_accepted = 0.0
         root_err_accepted = 0.0
         while t < t_stop:
-            status, h = _limit_step(t, t_stop, h, h_max, n_steps + n_rejected, max_steps)
+            # Land on queued (delayed) executions as on stops.
+            t_limit = min(t_stop, _next_due(queue_time, queue_event)) if n_e > 0 else t_stop
+            status, h = _limit_step(t, t_limit, h, h_max, n_steps + n_rejected, max_steps)
             if status != SUCCESS:
                 _record_failure(status, t, h, n_steps + n_rejected > 0, jac, y, u[n_stages - 1], y_new, rtol, atol,
                                 failure)
@@ -568,25 +753,15 @@ def integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_spe
                     b_j = b_coef[j]
                     for i in range(n_q):
                         q_new[i] += b_j * v[j, i]
-            t_new = _step_end(t, h, t_stop)
+            t_new = _step_end(t, h, t_limit)
             event_theta = -1.0
-            if n_e > 0 and _rising(code, operand, constants, trigger_start, ones_e, y_new, signed, x, t_new, stack,
-                                   trigger_values, was_true):
-                # The first instant in the step where a trigger turns true: bisection on the continuous
-                # extension, to round-off in t.
-                low, high = 0.0, 1.0
-                for _ in range(80):
-                    middle = 0.5 * (low + high)
-                    _dense_state(middle, dense_weights, h_dense, n_dense, n_stages, u, y, y_new, signed, y_event)
-                    if _rising(code, operand, constants, trigger_start, ones_e, y_event, signed, x, t + middle * h,
-                               stack, trigger_values, was_true):
-                        high = middle
-                    else:
-                        low = middle
-                    if (high - low) * h <= 4.0 * EPS * max(abs(t), abs(h)):
-                        break
-                event_theta = high
-                t_new = t + high * h if high < 1.0 else t_new
+            if n_e > 0:
+                event_theta = _locate_event(t, h, dense_weights, h_dense, n_dense, n_stages, u, y, y_new, signed, x,
+                                            code, operand, constants, trigger_start, switch_start, event_persistent,
+                                            stack, trigger_values, was_true, seen, switch_low, switch_values,
+                                            y_event, queue_event)
+                if event_theta >= 0.0:
+                    t_new = t + event_theta * h if event_theta < 1.0 else t_new
             while next_out < n_out and t_out[next_out] < t_new:
                 theta = (t_out[next_out] - t) / h
                 _dense_weights(theta, h_dense, n_dense, n_stages, dense_weights)
@@ -613,9 +788,11 @@ def integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_spe
                 for i in range(n_s):
                     y[i] = y_event[i]
                 t = t_new
-                status = _fire_events(t, y, signed, x, code, operand, constants, trigger_start, assignment_start,
-                                      assignment_target, event_assignments, event_priority, event_use_trigger_values,
-                                      stack, trigger_values, was_true, assignment_values, pending, culprit)
+                status = _process_instant(t, y, signed, x, code, operand, constants, trigger_start,
+                                          assignment_start, assignment_target, event_assignments, event_priority,
+                                          event_use_trigger_values, delay_start, event_persistent, event_interacts, stack,
+                                          trigger_values, was_true, assignment_values, pending, culprit, queue_time,
+                                          queue_event, queue_values)
                 if status != SUCCESS:
                     failure[FAIL_TIME] = t
                     failure[FAIL_SPECIES] = culprit[0]
@@ -633,8 +810,6 @@ def integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_spe
                 last_rejected = False
                 need_jacobian = True
                 continue
-            for e in range(n_e):
-                was_true[e] = trigger_values[e] != 0.0  # a trigger may also have turned false
             for i in range(n_s):
                 y[i] = y_new[i] if y_new[i] > 0.0 or signed[i] else 0.0
             for i in range(n_q):
@@ -644,13 +819,37 @@ def integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_spe
                 err, h, h_accepted, root_err_accepted, root_err_floor, exponent, accepted_in_segment, last_rejected)
             last_rejected = False
             need_jacobian = True
+            if n_e > 0:
+                if t >= _next_due(queue_time, queue_event) and t < t_stop:
+                    status = _process_instant(t, y, signed, x, code, operand, constants, trigger_start,
+                                              assignment_start, assignment_target, event_assignments, event_priority,
+                                              event_use_trigger_values, delay_start, event_persistent, event_interacts, stack,
+                                              trigger_values, was_true, assignment_values, pending, culprit,
+                                              queue_time, queue_event, queue_values)
+                    if status != SUCCESS:
+                        failure[FAIL_TIME] = t
+                        failure[FAIL_SPECIES] = culprit[0]
+                        _store_counters(counters, n_steps, n_rejected, n_rhs, n_jac, n_lu)
+                        return status
+                    _derivatives(t, y, x, signed, k, stoich_start, stoich_reaction, stoich_value, code, operand,
+                                 constants, rate_start, active, source_species, source_amplitude, source_decay,
+                                 source_start, stack, rates0, f0)
+                    h = _initial_step(t, y, f0, x, signed, k, stoich_start, stoich_reaction, stoich_value, code,
+                                      operand, constants, rate_start, active, source_species, source_amplitude,
+                                      source_decay, source_start, rtol, atol, n_norm, exponent,
+                                      max(t_stop - t, 1e-300), y_stage, f_probe, stack, rates)
+                    n_rhs += 2
+                    accepted_in_segment = 0
+
 
         _apply_boluses(t_stop, False, bolus_time, bolus_species, bolus_amount, y)
         if n_e > 0:
             # A bolus may set off an event.
-            status = _fire_events(t_stop, y, signed, x, code, operand, constants, trigger_start, assignment_start,
-                                  assignment_target, event_assignments, event_priority, event_use_trigger_values,
-                                  stack, trigger_values, was_true, assignment_values, pending, culprit)
+            status = _process_instant(t_stop, y, signed, x, code, operand, constants, trigger_start,
+                                      assignment_start, assignment_target, event_assignments, event_priority,
+                                      event_use_trigger_values, delay_start, event_persistent, event_interacts, stack, trigger_values,
+                                      was_true, assignment_values, pending, culprit, queue_time, queue_event,
+                                      queue_values)
             if status != SUCCESS:
                 failure[FAIL_TIME] = t_stop
                 failure[FAIL_SPECIES] = culprit[0]
@@ -670,7 +869,8 @@ def integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_spe
 @njit(parallel=True)
 def integrate_batch(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start, time_start,
                     stack_size, signed, trigger_start, assignment_start, assignment_target,
-              event_assignments, event_priority, event_use_trigger_values, event_initial_value, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species, bolus_amount,
+              event_assignments, event_priority, event_use_trigger_values, event_initial_value, delay_start,
+              event_persistent, event_interacts, switch_start, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species, bolus_amount,
                     source_species, source_amplitude, source_decay, source_start, source_stop,
                     rtol, atol, h_max, max_steps, quadratures, method, order, out_y, out_q, counters, failure,
                     status):
@@ -680,7 +880,8 @@ def integrate_batch(k, code, operand, constants, rate_start, deriv_reaction, der
         c = order[j]
         status[c] = integrate(k[c], code, operand, constants, rate_start, deriv_reaction, deriv_species,
                               deriv_start, time_start, stack_size, signed, trigger_start, assignment_start, assignment_target,
-              event_assignments, event_priority, event_use_trigger_values, event_initial_value, net_stoich, y0[c], t0, t_out, stops,
+              event_assignments, event_priority, event_use_trigger_values, event_initial_value, delay_start,
+              event_persistent, event_interacts, switch_start, net_stoich, y0[c], t0, t_out, stops,
                               bolus_time, bolus_species, bolus_amount[c], source_species, source_amplitude[c],
                               source_decay, source_start, source_stop, rtol, atol, h_max, max_steps, quadratures,
                               method, out_y[c], out_q[c], counters[c], failure[c])
@@ -689,13 +890,15 @@ def integrate_batch(k, code, operand, constants, rate_start, deriv_reaction, der
 @njit
 def integrate_rodas5p(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start,
                       time_start, stack_size, signed, trigger_start, assignment_start, assignment_target,
-              event_assignments, event_priority, event_use_trigger_values, event_initial_value, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
+              event_assignments, event_priority, event_use_trigger_values, event_initial_value, delay_start,
+              event_persistent, event_interacts, switch_start, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
                       bolus_amount, source_species, source_amplitude, source_decay, source_start, source_stop,
                       rtol, atol, h_max, max_steps, quadratures, out_y, out_q, counters, failure):
     """:func:`integrate` with RODAS5P."""
     return integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start,
                      time_start, stack_size, signed, trigger_start, assignment_start, assignment_target,
-              event_assignments, event_priority, event_use_trigger_values, event_initial_value, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
+              event_assignments, event_priority, event_use_trigger_values, event_initial_value, delay_start,
+              event_persistent, event_interacts, switch_start, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
                      bolus_amount, source_species, source_amplitude, source_decay, source_start, source_stop,
                      rtol, atol, h_max, max_steps, quadratures, RODAS5P, out_y, out_q, counters, failure)
 
@@ -703,13 +906,15 @@ def integrate_rodas5p(k, code, operand, constants, rate_start, deriv_reaction, d
 @njit
 def integrate_rodas4(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start,
                      time_start, stack_size, signed, trigger_start, assignment_start, assignment_target,
-              event_assignments, event_priority, event_use_trigger_values, event_initial_value, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
+              event_assignments, event_priority, event_use_trigger_values, event_initial_value, delay_start,
+              event_persistent, event_interacts, switch_start, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
                      bolus_amount, source_species, source_amplitude, source_decay, source_start, source_stop,
                      rtol, atol, h_max, max_steps, quadratures, out_y, out_q, counters, failure):
     """:func:`integrate` with RODAS4."""
     return integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start,
                      time_start, stack_size, signed, trigger_start, assignment_start, assignment_target,
-              event_assignments, event_priority, event_use_trigger_values, event_initial_value, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
+              event_assignments, event_priority, event_use_trigger_values, event_initial_value, delay_start,
+              event_persistent, event_interacts, switch_start, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
                      bolus_amount, source_species, source_amplitude, source_decay, source_start, source_stop,
                      rtol, atol, h_max, max_steps, quadratures, RODAS4, out_y, out_q, counters, failure)
 
@@ -717,14 +922,16 @@ def integrate_rodas4(k, code, operand, constants, rate_start, deriv_reaction, de
 @njit
 def integrate_batch_rodas5p(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start,
                             time_start, stack_size, signed, trigger_start, assignment_start, assignment_target,
-              event_assignments, event_priority, event_use_trigger_values, event_initial_value, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
+              event_assignments, event_priority, event_use_trigger_values, event_initial_value, delay_start,
+              event_persistent, event_interacts, switch_start, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
                             bolus_amount, source_species, source_amplitude, source_decay, source_start,
                             source_stop, rtol, atol, h_max, max_steps, quadratures, order, out_y, out_q,
                             counters, failure, status):
     """:func:`integrate_batch` with RODAS5P."""
     integrate_batch(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start,
                     time_start, stack_size, signed, trigger_start, assignment_start, assignment_target,
-              event_assignments, event_priority, event_use_trigger_values, event_initial_value, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
+              event_assignments, event_priority, event_use_trigger_values, event_initial_value, delay_start,
+              event_persistent, event_interacts, switch_start, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
                     bolus_amount, source_species, source_amplitude, source_decay, source_start, source_stop,
                     rtol, atol, h_max, max_steps, quadratures, RODAS5P, order, out_y, out_q, counters, failure,
                     status)
@@ -733,14 +940,16 @@ def integrate_batch_rodas5p(k, code, operand, constants, rate_start, deriv_react
 @njit
 def integrate_batch_rodas4(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start,
                            time_start, stack_size, signed, trigger_start, assignment_start, assignment_target,
-              event_assignments, event_priority, event_use_trigger_values, event_initial_value, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
+              event_assignments, event_priority, event_use_trigger_values, event_initial_value, delay_start,
+              event_persistent, event_interacts, switch_start, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
                            bolus_amount, source_species, source_amplitude, source_decay, source_start,
                            source_stop, rtol, atol, h_max, max_steps, quadratures, order, out_y, out_q,
                            counters, failure, status):
     """:func:`integrate_batch` with RODAS4."""
     integrate_batch(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start,
                     time_start, stack_size, signed, trigger_start, assignment_start, assignment_target,
-              event_assignments, event_priority, event_use_trigger_values, event_initial_value, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
+              event_assignments, event_priority, event_use_trigger_values, event_initial_value, delay_start,
+              event_persistent, event_interacts, switch_start, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
                     bolus_amount, source_species, source_amplitude, source_decay, source_start, source_stop,
                     rtol, atol, h_max, max_steps, quadratures, RODAS4, order, out_y, out_q, counters, failure,
                     status)

@@ -269,7 +269,9 @@ class StateEvent:
     execute highest ``priority`` first (None: no priority); with ``use_trigger_values`` their values are
     computed at the trigger instant before any is applied, otherwise when each executes.
     ``initial_value`` is the trigger's value before the start (SBML's initialValue): an event whose trigger
-    is already true at the start fires only if this is False.
+    is already true at the start fires at the start only if this is False. ``delay`` (an expression [s],
+    evaluated at the trigger instant) postpones the execution; a ``persistent`` event executes even if its
+    trigger turns false before then.
     """
 
     name: str
@@ -278,6 +280,8 @@ class StateEvent:
     priority: float | None = None
     use_trigger_values: bool = True
     initial_value: bool = True
+    delay: tuple | None = None
+    persistent: bool = True
     location: Location = _location()
 
 

@@ -1134,11 +1134,22 @@ class _Reader:
     def state_event(self, ev):
         """``ev`` as a StateEvent: trigger and assignments in state units (law_in_state_units)."""
         where = self.where(ev, "event")
-        if ev.isSetDelay():
-            raise self.error(f"{where} has a delay; events with delays are not supported", ev)
         trigger_element = ev.getTrigger()
-        if self.model.getLevel() == 3 and trigger_element.isSetPersistent() and not trigger_element.getPersistent():
-            raise self.error(f"{where} is not persistent; only persistent triggers are supported", ev)
+        if trigger_element is None or not trigger_element.isSetMath():
+            raise self.error(f"{where} has no trigger", ev)
+        persistent = not (self.model.getLevel() == 3 and trigger_element.isSetPersistent()
+                          and not trigger_element.getPersistent())
+        delay = None
+        if ev.isSetDelay():
+            dwhat = f"delay of {where}"
+            if not ev.getDelay().isSetMath():
+                raise self.error(f"{dwhat} has no math", ev)
+            draw = self.expand(self.math(ev.getDelay(), dwhat), dwhat, ev)
+            dexpr = self.arithmetic(lambda: substitute(draw, self.constants), dwhat, draw, ev)
+            delay = self.law_in_state_units(dexpr, self.error(f"{dwhat} reads a value that is not known over time",
+                                                              ev))
+            # The delay is in model time units; the kernel's clock runs in seconds.
+            delay = delay if self.time_factor == 1 else op("times", num(self.time_factor), delay)
         what = f"trigger of {where}"
         raw = self.expand(self.math(trigger_element, what), what, ev)
         trigger = self.arithmetic(lambda: substitute(raw, self.constants), what, raw, ev)
@@ -1177,7 +1188,7 @@ class _Reader:
             if self.model.getLevel() == 3 else True
         return StateEvent(name=ev.getId() or where, trigger=trigger, assignments=tuple(assignments),
                           priority=priority, use_trigger_values=self.trigger_time_values(ev), initial_value=initial,
-                          location=Location(self.path, ev.getLine() or None))
+                          delay=delay, persistent=persistent, location=Location(self.path, ev.getLine() or None))
 
     def time_events(self):
         """The events as fixed-time inputs (build_events); _NotATimeEvent when one needs the state."""
@@ -1188,7 +1199,7 @@ class _Reader:
             events = []
             where = self.where(ev, "event")
             if ev.isSetDelay():
-                raise self.error(f"{where} has a delay; events with delays are not supported", ev)
+                raise _NotATimeEvent()  # delays are queued by the kernel's events
             if not ev.isSetTrigger() or not ev.getTrigger().isSetMath():
                 raise self.error(f"{where} has no trigger", ev)
             raw = self.expand(self.math(ev.getTrigger(), f"trigger of {where}"), f"trigger of {where}", ev)
