@@ -612,8 +612,12 @@ def _law_programs(mechanism, rows, row_laws, state, reactant_idx, reactant_coef)
     general = tuple(row[0] for row, law in zip(rows, row_laws) if law is not None)
     by_name = mechanism.species_by_name()
     signed = [name in by_name and by_name[name].signed for name in state]
+    events = [dataclasses.replace(
+        e, trigger=substitute(e.trigger, constants), delay=None if e.delay is None else substitute(e.delay, constants),
+        assignments=tuple((target, substitute(expr, constants)) for target, expr in e.assignments))
+        for e in mechanism.state_events for constants in [{name: value for name, value, _ in e.constants}]]
     try:
-        programs = compile_laws(trees, state, signed, mechanism.state_events)
+        programs = compile_laws(trees, state, signed, events)
     except LawError as error:
         if error.index < 0:
             raise MechanismError(f"{mechanism.name}: {error}") from None

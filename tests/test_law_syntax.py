@@ -2,6 +2,8 @@
 dimensions are checked with file:line errors, and a Michaelis–Menten mechanism follows its closed form."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -26,6 +28,7 @@ species:
   - {name: Fe+2, composition: {Fe: 1}, charge: 2}
   - {name: S, composition: {C: 1}}
   - {name: P, composition: {C: 1, O: 1}}
+  - {name: Q, composition: {C: 1}}
 reactions:
 """
 MM = """  - id: N1
@@ -114,7 +117,7 @@ BAD = {
     "undeclared constant": ('law: "[S] / (Km + [S])"', "uses `Km`, which is not in its `law-constants`"),
     "unused constant": ('law: "[S]"\n    law-constants: {Kx: 1 mM}', "defines `Kx`, which the law does not use"),
     "clamped species": ('law: "[H2O]"', r"reads \[H2O\], a buffered-solvent species"),
-    "unknown species": ('law: "[Q]"', r"reads \[Q\], not a species"),
+    "unknown species": ('law: "[Zed]"', r"reads \[Zed\], not a species"),
     "constant named like a species": ('law: "[S] / (S + [S])"\n    law-constants: {S: 1 mM}', "both as a species"),
     "bad constant": ('law: "[S] / (Km + [S])"\n    law-constants: {Km: lots}', "law constant `Km`"),
     "k in the wrong unit": ('law: "[S]"', "`k` of reaction `N1`"),
@@ -177,3 +180,59 @@ def test_the_readme_law_example_loads_and_runs(tmp_path):
     mechanism = fs.load(path)
     ds = fs.simulate(mechanism, t_end=60, n_points=7, initial={"TMB": "0.5 mM", "H2O2": "1 mM", "GSH": "20 uM"})
     assert float(ds.concentration.sel(species="oxTMB").values[-1]) > 0
+
+
+REDOSE = """  - id: decay
+    equation: S => Q
+    rate: {k: 0.2 s^-1}
+    ref: test
+events:
+  - id: redose
+    trigger: "[S] < threshold"
+    set: {S: "[S] + dose"}
+    constants: {threshold: 0.1 mM, dose: 0.9 mM}
+"""
+
+
+def test_a_mechanism_event_redoses_when_the_level_falls(tmp_path):
+    """`[S] < 0.1 mM` adds 0.9 mM: S decays from 1 mM, reaches 0.1 mM at t1 = ln 10 / k and restarts at 1 mM,
+    so S(t) = 1 mM·e^(−k(t − n·t1)) between doses — checked at 30 s (two doses) to 1e-7."""
+    path = _write(tmp_path, REDOSE)
+    mechanism = fs.load(path)
+    assert [e.name for e in mechanism.state_events] == ["redose"]
+    t1 = math.log(10) / 0.2
+    ds = fs.simulate(mechanism, t_eval=[0.0, 30.0], initial={"S": "1 mM"}, rtol=1e-10)
+    expected = 1e-3 * math.exp(-0.2 * (30.0 - 2 * t1))
+    assert float(ds.concentration.sel(species="S").values[-1]) == pytest.approx(expected, rel=1e-7)
+    again = tmp_path / "again.yaml"
+    again.write_text(fs.dump_mechanism(mechanism))
+    assert fs.load(again).state_events == mechanism.state_events
+
+
+BAD_EVENTS = {
+    "trigger with units on one side only": ('"[S] < 0.1"', '{S: "[S] + dose"}', "{dose: 1 mM}",
+                                            "comparison sets M against 1"),
+    "a trigger that is not a comparison": ('"[S]"', '{S: "[S] + dose"}', "{dose: 1 mM}", "must be a comparison"),
+    "value in the wrong unit": ('"[S] < c"', '{S: "[S] * c"}', "{c: 1 mM}", "M\\^2"),
+    "a bare number": ('"[S] < c"', "{S: 5}", "{c: 1 mM}", "bare number"),
+    "a clamped species": ('"[S] < c"', '{H2O: "c"}', "{c: 1 mM}", "events set integrated species"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_EVENTS))
+def test_bad_events_are_refused_with_file_and_line(tmp_path, case):
+    """Each malformed event is a MechanismError naming the file, the line and the problem."""
+    trigger, assignments, constants, message = BAD_EVENTS[case]
+    path = _write(tmp_path, f"""  - id: decay
+    equation: S => Q
+    rate: {{k: 0.2 s^-1}}
+    ref: test
+events:
+  - id: e
+    trigger: {trigger}
+    set: {assignments}
+    constants: {constants}
+""")
+    with pytest.raises(MechanismError, match=message) as caught:
+        fs.load(path)
+    assert f"{path}:" in str(caught.value)

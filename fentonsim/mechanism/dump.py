@@ -82,6 +82,9 @@ def mechanism_to_dict(mechanism: Mechanism) -> dict:
                                        "units": o.units} for o in mechanism.observables}
     if mechanism.counts:
         doc["counts"] = True
+    events = [e for e in mechanism.state_events if e.checked]
+    if events:
+        doc["events"] = [_event(e, {s.name for s in mechanism.species}) for e in events]
     if mechanism.parameter_sets:
         doc["parameter-sets"] = {}
         for p in mechanism.parameter_sets:
@@ -103,6 +106,25 @@ def mechanism_to_dict(mechanism: Mechanism) -> dict:
             entry["reactions"] = reactions
             doc["parameter-sets"][p.name] = entry
     return doc
+
+
+def _constant_text(value, dims):
+    return value if not any(dims) else f"{value!r} {format_dims(dims)}"
+
+
+def _event(e, species) -> dict:
+    names = {name for name, _, _ in e.constants}
+    entry = {"id": e.name, "trigger": law_text(e.trigger, species - names),
+             "set": {target: law_text(expr, species - names) for target, expr in e.assignments}}
+    if e.constants:
+        entry["constants"] = {name: _constant_text(value, dims) for name, value, dims in e.constants}
+    if e.delay is not None:
+        entry["delay"] = f"{e.delay[1]!r} s"
+    if e.priority is not None:
+        entry["priority"] = e.priority
+    if not e.persistent:
+        entry["persistent"] = False
+    return entry
 
 
 def _fraction(branch):
@@ -133,8 +155,7 @@ def _reaction(r) -> dict:
         names = {name for name, _, _ in r.law_constants}
         entry["law"] = law_text(r.law, symbols(r.law) - {"time"} - names)
         if r.law_constants:
-            entry["law-constants"] = {name: value if not any(dims) else f"{value!r} {format_dims(dims)}"
-                                      for name, value, dims in r.law_constants}
+            entry["law-constants"] = {name: _constant_text(value, dims) for name, value, dims in r.law_constants}
         if not r.law_checked:
             entry["law-units"] = "unchecked"
     if r.reverse_rate is not None:

@@ -20,6 +20,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ..constants import BRANCH_FRACTION_TOLERANCE, GAS_CONSTANT, STANDARD_TEMPERATURE
 from ..data import resolve_mechanism_path, shipped_mechanism
 from ..errors import MechanismError, UnitError
+from ..expression import num
 from ..units import (
     CONCENTRATION,
     MOLAR_ENERGY,
@@ -27,6 +28,7 @@ from ..units import (
     TIME,
     VOLUME,
     Unit,
+    format_dims,
     parse_unit,
     rate_constant_dims,
 )
@@ -46,6 +48,7 @@ from .schema import (
     Reference,
     Species,
     SpeciationGroup,
+    StateEvent,
     Uncertainty,
     Validity,
 )
@@ -53,8 +56,9 @@ from .yamlio import FileReader, file_problem, read_mapping
 
 TOP_LEVEL_KEYS = (
     "kind", "name", "description", "units", "rate-convention", "ph-mode", "defaults",
-    "include", "references", "species", "speciation", "reactions", "parameter-sets",
+    "include", "references", "species", "speciation", "reactions", "parameter-sets", "events",
 )
+EVENT_KEYS = ("id", "trigger", "set", "constants", "delay", "priority", "persistent", "note")
 UNIT_KEYS = {"concentration": CONCENTRATION, "time": TIME, "energy": MOLAR_ENERGY,
              "temperature": TEMPERATURE, "volume": VOLUME}
 DEFAULT_UNITS = {"concentration": "M", "time": "s", "energy": "J/mol", "temperature": "K", "volume": "L"}
@@ -124,6 +128,7 @@ class _FileContent:
     reactions: list = field(default_factory=list)
     references: list = field(default_factory=list)
     parameter_sets: list = field(default_factory=list)  # (name, node)
+    events: list = field(default_factory=list)  # nodes
 
 
 def load_mechanism(path, parameter_set: str | None = None) -> Mechanism:
@@ -275,6 +280,8 @@ def _parse_file(reader: FileReader, top) -> _FileContent:
         content.groups.append(_parse_group(reader, _entry(reader, top, "speciation", index, node)))
     for index, node in enumerate(reader.sequence(top, "reactions", "the mechanism file")):
         content.reactions.append(_parse_reaction(reader, _entry(reader, top, "reactions", index, node)))
+    for index, node in enumerate(reader.sequence(top, "events", "the mechanism file")):
+        content.events.append(_entry(reader, top, "events", index, node))
     references = reader.mapping(top, "references", "the mechanism file") or {}
     for key, node in references.items():
         content.references.append(_parse_reference(reader, references, key, node))
@@ -688,13 +695,16 @@ def _build(path: Path, contents: list[_FileContent]) -> Mechanism:
     for p in pending:
         reactions.append(_finalise_reaction(p, kinds, buffered_names, species, groups))
     warnings = validate.check_reactions(reactions, species, groups, kinds, references)
+    events = [(e.name, e, c.reader, node) for c in contents for e, node in
+              ((_parse_event(c.reader, node, kinds), node) for node in c.events)]
+    _merge(events, None, "event id")
     mechanism = Mechanism(
         name=reader.string(top, "name", "the mechanism file", default=path.stem),
         description=reader.string(top, "description", "the mechanism file", default="") or "",
         species=tuple(species.values()), reactions=tuple(reactions), speciation=tuple(groups.values()),
         references=tuple(references.values()),
         parameter_sets=(), defaults=_defaults(contents, species), warnings=tuple(warnings),
-        files=tuple(str(c.reader.path) for c in contents),
+        files=tuple(str(c.reader.path) for c in contents), state_events=tuple(e for _, e, _, _ in events),
     )
     sets = [(name, _parse_parameter_set(c.reader, name, node, mechanism, pending, kinds), c.reader, node)
             for c in contents for name, node in c.parameter_sets]
@@ -809,6 +819,82 @@ def _parse_law(reader: FileReader, node, reaction: Reaction, reversible: bool, k
             raise reader.error(f"`law` of {what}: {exc}", node, "law") from None
     constants = tuple((name, values[name], tuple(dims_of[name])) for name in sorted(names))
     return tree, constants, checked == "checked", order
+
+
+def _parse_event(reader: FileReader, node, kinds) -> StateEvent:
+    """An ``events:`` entry: a trigger (a comparison, or and/or/not of comparisons, of integrated species in
+    brackets, named constants and ``time``), the species it ``set``s (each to an expression in M), optional
+    ``delay`` [time], ``priority`` (number) and ``persistent`` (default true); units checked as for laws."""
+    eid = reader.string(node, "id", "an event", required=True)
+    what = f"event `{eid}`"
+    reader.check_keys(node, EVENT_KEYS, what, required=("trigger", "set"))
+    constants_node = reader.mapping(node, "constants", what) or {}
+    values, dims_of = {}, {"time": TIME}
+    for name in constants_node:
+        try:
+            values[str(name)], dims_of[str(name)] = parse_constant(constants_node[name], f"constant `{name}` of {what}")
+        except (LawSyntaxError, UnitError) as exc:
+            raise reader.error(str(exc), constants_node, name) from None
+    used = set()
+
+    def expression(container, key, label):
+        try:
+            tree, species, names = parse_law(container[key])
+        except LawSyntaxError as exc:
+            raise reader.error(f"{label} of {what}: {exc}", container, key) from None
+        for name in sorted(species):
+            if kinds.get(name) != validate.DYNAMIC:
+                found = "not a species of the mechanism" if name not in kinds else f"a {kinds[name]} species"
+                raise reader.error(f"{label} of {what} reads [{name}], {found}; events read integrated species",
+                                   container, key)
+            dims_of[name] = CONCENTRATION
+        for name in sorted(names):
+            if name not in values:
+                raise reader.error(f"{label} of {what} uses `{name}`, which is not in its `constants` (nor `time`)",
+                                   container, key)
+            if name in species:
+                raise reader.error(f"{label} of {what} uses `{name}` both as a species and as a constant",
+                                   container, key)
+        used.update(names)
+        return tree
+
+    trigger = expression(node, "trigger", "the trigger")
+    try:
+        if trigger[0] not in ("rel", "op") or (trigger[0] == "op" and trigger[1] not in ("and", "or", "xor", "not")):
+            raise LawSyntaxError("a trigger must be a comparison such as `[H2O2] < threshold`, or and/or/not of them")
+        law_dims(trigger, dims_of)
+    except LawSyntaxError as exc:
+        raise reader.error(f"the trigger of {what}: {exc}", node, "trigger") from None
+    set_node = reader.mapping(node, "set", what, required=True)
+    assignments = []
+    for target in set_node:
+        if kinds.get(str(target)) != validate.DYNAMIC:
+            raise reader.error(f"{what} sets `{target}`; events set integrated species", set_node, target)
+        if isinstance(set_node[target], (int, float)) and not isinstance(set_node[target], bool):
+            raise reader.error(f"{what} sets `{target}` to a bare number; write it with its unit in `constants` "
+                               f"(e.g. `set: {{{target}: dose}}`, `constants: {{dose: 100 uM}}`)", set_node, target)
+        tree = expression(set_node, target, f"the value of `{target}`")
+        try:
+            dims = law_dims(tree, dims_of)
+        except LawSyntaxError as exc:
+            raise reader.error(f"the value of `{target}` in {what}: {exc}", set_node, target) from None
+        if not all(abs(a - b) < 1e-9 for a, b in zip(dims, CONCENTRATION)):
+            raise reader.error(f"the value of `{target}` in {what} has unit {format_dims(dims)}; a concentration "
+                               "(M) is expected", set_node, target)
+        assignments.append((str(target), tree))
+    for name in constants_node:
+        if str(name) not in used:
+            raise reader.error(f"`constants` of {what} defines `{name}`, which it does not use", constants_node, name)
+    delay = None
+    if "delay" in node:
+        seconds = reader.quantity(node, "delay", TIME, reader.units["time"], f"`delay` of {what}", non_negative=True)
+        delay = num(seconds) if seconds > 0 else None
+    priority = reader.number(node, "priority", f"`priority` of {what}")
+    return StateEvent(name=eid, trigger=trigger, assignments=tuple(assignments),
+                      priority=None if priority is None else float(priority), use_trigger_values=True,
+                      initial_value=True, delay=delay, persistent=reader.boolean(node, "persistent", what, default=True),
+                      constants=tuple((name, values[name], tuple(dims_of[name])) for name in sorted(used)),
+                      checked=True, location=_location(reader, node))
 
 
 def _parse_parameter_set(reader, name, node, mechanism: Mechanism, pending, kinds) -> ParameterSet:

@@ -271,7 +271,9 @@ class StateEvent:
     ``initial_value`` is the trigger's value before the start (SBML's initialValue): an event whose trigger
     is already true at the start fires at the start only if this is False. ``delay`` (an expression [s],
     evaluated at the trigger instant) postpones the execution; a ``persistent`` event executes even if its
-    trigger turns false before then.
+    trigger turns false before then. ``constants`` are named constants of the expressions (name, value in
+    canonical units, dimensions), substituted when the network is compiled; ``checked`` marks an event
+    written in a mechanism file, whose dimensions were checked (an SBML import's are in the model's units).
     """
 
     name: str
@@ -282,6 +284,8 @@ class StateEvent:
     initial_value: bool = True
     delay: tuple | None = None
     persistent: bool = True
+    constants: tuple[tuple[str, float, tuple], ...] = ()
+    checked: bool = False
     location: Location = _location()
 
 
