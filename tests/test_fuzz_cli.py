@@ -140,6 +140,16 @@ GRAMMAR = {
                Flag("--parameter-set", IRON_SETS, st.just("nope")), Flag("--rate", RATE, RATE_BAD),
                Flag("--amounts", FLAG)],
         required=("--sbml",), outputs=("--sbml",)),
+    "fit": dict(
+        positional=[(st.just(f"{TMP}/fit/spec.yaml"),
+                     HOSTILE_FILES | st.sampled_from([f"{TMP}/model.yaml", f"{TMP}/fit/pH3.csv"]))],
+        flags=[Flag("--out", st.just(f"{TMP}/fitted"), OUT_BAD),
+               Flag("--starts", st.sampled_from(["1", "2"]), st.sampled_from(["0", "-1", "x", "1.5"])),
+               Flag("--seed", SEED, SEED_BAD),
+               Flag("--profile", st.sampled_from(["F1", "rate:F5"]), st.sampled_from(["nope", "F99", "rate:"])),
+               Flag("--name", st.sampled_from(["fit", "mine"]), st.sampled_from(["", "a:b", "x{y}"])),
+               Flag("--quiet", FLAG)],
+        required=("--out",), outputs=("--out",)),
     "sensitivity": dict(
         positional=[(MODEL, HOSTILE_FILES)],
         flags=[Flag("--target", st.sampled_from(["oh_produced", "H2O2", "Fe+2", "peroxide"]),
@@ -240,6 +250,7 @@ def _prepare(directory: Path) -> None:
     (directory / "foreign.csv").write_text("chapter,pages\n1,20\n")
     (directory / "empty.yaml").write_text("")
     (directory / "garbage.yaml").write_text("kind: mechanism\nspecies: [\n  - {name: :\n")
+    shutil.copytree(MECHANISMS.parent / "examples" / "fit", directory / "fit")
 
 
 def _snapshot(directory: Path) -> dict:
@@ -447,6 +458,8 @@ def check_properties(command, argv, code, out, err, directory, before):
             assert path.exists(), f"{argv} exited 0 without writing {name} {target}"
             if command == "compare":
                 assert any(path.glob("compare.csv")), f"{argv}: no compare.csv in {target}"
+            elif command == "fit":
+                assert (path / "estimates.csv").is_file(), f"{argv}: no estimates.csv in {target}"
             else:
                 assert path.is_file() and path.stat().st_size > 0
 
@@ -520,6 +533,14 @@ def test_valid_arguments_are_never_refused(command, n, capsys):
     """Property: generated valid values only (units of any scale, °C, presets and files, parameter sets, rate
     overrides, stochastic methods with a small volume) exit 0 and write their outputs: no false rejection."""
     fuzz(command, "valid", n)(capsys)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode, n", [("mixed", 15), ("one-bad", 10), ("valid", 4)])
+def test_fit_flags(mode, n, capsys):
+    """Properties of `fit` in each mode: clean errors (named, for one bad argument) for hostile specs, output
+    directories, start counts, seeds, profile names and parameter-set names; valid runs write estimates.csv."""
+    fuzz("fit", mode, n)(capsys)
 
 
 @pytest.mark.slow
