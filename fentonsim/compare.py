@@ -780,6 +780,17 @@ def figure_footer(result: xr.Dataset) -> str:
     return "\n".join(textwrap.fill(p, 150) for p in parts if p)
 
 
+def _write_csv(path: Path, header, rows) -> Path:
+    """Write a CSV table atomically (fentonsim.tables.atomic_output); return its path."""
+    from .tables import atomic_output
+
+    with atomic_output(path) as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
 def write_outputs(result: xr.Dataset, directory, metric=DEFAULT_METRIC, formats=("png",)) -> dict:
     """Write ``compare.<fmt>`` (figure), ``compare.csv`` and ``compare.md`` into ``directory``.
 
@@ -795,34 +806,21 @@ def write_outputs(result: xr.Dataset, directory, metric=DEFAULT_METRIC, formats=
     directory.mkdir(parents=True, exist_ok=True)
     paths = {}
     header, rows = table_rows(result)
-    csv_path = directory / "compare.csv"
-    with atomic_output(csv_path) as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
-    paths["csv"] = csv_path
+    paths["csv"] = _write_csv(directory / "compare.csv", header, rows)
     md_path = directory / "compare.md"
     with atomic_output(md_path) as fh:
         fh.write(markdown_table(result, metric))
     paths["markdown"] = md_path
     decomposition = decomposition_rows(result, metric)
     if decomposition:
-        stage_path = directory / "compare-decomposition.csv"
-        with atomic_output(stage_path) as fh:
-            writer = csv.writer(fh, lineterminator="\n")
-            writer.writerow(["catalyst", "stage", metric, "units"])
-            for i, label in enumerate(result["label"].values):
-                for stage, value in zip(result["stage"].values, result[f"stage_{metric}"].values[i]):
-                    writer.writerow([str(label), str(stage), repr(float(value)), result[metric].attrs["units"]])
-        paths["decomposition"] = stage_path
+        stages = [[str(label), str(stage), repr(float(value)), result[metric].attrs["units"]]
+                  for i, label in enumerate(result["label"].values)
+                  for stage, value in zip(result["stage"].values, result[f"stage_{metric}"].values[i])]
+        paths["decomposition"] = _write_csv(directory / "compare-decomposition.csv",
+                                            ["catalyst", "stage", metric, "units"], stages)
     if "oh_sensitivity" in result:
         header, rows = sensitivity_rows(result)
-        sensitivity_path = directory / "compare-sensitivity.csv"
-        with atomic_output(sensitivity_path) as fh:
-            writer = csv.writer(fh, lineterminator="\n")
-            writer.writerow(header)
-            writer.writerows(rows)
-        paths["sensitivity"] = sensitivity_path
+        paths["sensitivity"] = _write_csv(directory / "compare-sensitivity.csv", header, rows)
         figures = _sensitivity_figure(result, directory, formats)
         paths.update({f"sensitivity_{fmt}": path for fmt, path in figures.items()})
     import matplotlib.pyplot as plt

@@ -296,12 +296,10 @@ def _initial_step(t, y, f0, x, signed, k, stoich_start, stoich_reaction, stoich_
 def _dense_state(theta, dense_weights, h_dense, n_dense, n_stages, u, y, y_new, signed, out):
     """out = the continuous extension of the step at θ (unsigned variables floored at 0)."""
     _dense_weights(theta, h_dense, n_dense, n_stages, dense_weights)
-    for i in range(y.shape[0]):
-        total = 0.0
-        for j in range(n_stages):
-            total += dense_weights[j] * u[j, i]
-        value = (1.0 - theta) * y[i] + theta * (y_new[i] + (1.0 - theta) * total)
-        out[i] = value if value > 0.0 or signed[i] else 0.0
+    _dense_output(theta, dense_weights, n_stages, u, y, y_new, False, out.reshape((1, out.shape[0])), 0)
+    for i in range(out.shape[0]):
+        if not signed[i] and out[i] < 0.0:
+            out[i] = 0.0
 
 
 @njit
@@ -449,7 +447,7 @@ def _sign_changed(before, after):
 @njit
 def _locate_event(t, h, dense_weights, h_dense, n_dense, n_stages, u, y, y_new, signed, x, code, operand, constants,
                   trigger_start, switch_start, event_persistent, stack, trigger_values, was_true, seen, switch_low,
-                  switch_values, y_event, queue_event):
+                  switch_values, y_event, queue_event, ones_e, ones_sw):
     """θ in (0, 1] of the first instant in the step [t, t + h] where a trigger turns true, or −1.
 
     Triggers and the comparisons inside them (left − right, ``switch_start``) are sampled at SAMPLES points of
@@ -459,8 +457,6 @@ def _locate_event(t, h, dense_weights, h_dense, n_dense, n_stages, u, y, y_new, 
     false at a point loses its queued executions. On return ``was_true`` holds the triggers just before the
     event (or at the step's end)."""
     n_e = trigger_values.shape[0]
-    ones_e = np.ones(n_e)
-    ones_sw = np.ones(switch_low.shape[0])
     for e in range(n_e):
         seen[e] = was_true[e]
     _clip(y, signed, x)
@@ -590,6 +586,7 @@ def integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_spe
     seen = np.zeros(n_e, dtype=np.bool_)
     n_sw = switch_start.shape[0] - 1
     switch_low = np.empty(n_sw)
+    ones_sw = np.ones(n_sw)
     switch_values = np.empty(n_sw)
     queue_time = np.full(QUEUE_SIZE if n_e > 0 else 0, np.inf)
     queue_event = np.full(QUEUE_SIZE if n_e > 0 else 0, -1, dtype=np.int64)
@@ -759,7 +756,7 @@ def integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_spe
                 event_theta = _locate_event(t, h, dense_weights, h_dense, n_dense, n_stages, u, y, y_new, signed, x,
                                             code, operand, constants, trigger_start, switch_start, event_persistent,
                                             stack, trigger_values, was_true, seen, switch_low, switch_values,
-                                            y_event, queue_event)
+                                            y_event, queue_event, ones_e, ones_sw)
                 if event_theta >= 0.0:
                     t_new = t + event_theta * h if event_theta < 1.0 else t_new
             while next_out < n_out and t_out[next_out] < t_new:
@@ -778,11 +775,7 @@ def integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_spe
                 _dense_state(event_theta, dense_weights, h_dense, n_dense, n_stages, u, y, y_new, signed, y_event)
                 if quadratures:
                     _dense_weights(event_theta, h_dense, n_dense, n_stages, dense_weights)
-                    for i in range(n_q):
-                        total = 0.0
-                        for j in range(n_stages):
-                            total += dense_weights[j] * v[j, i]
-                        q_event[i] = (1.0 - event_theta) * q[i] + event_theta * (q_new[i] + (1.0 - event_theta) * total)
+                    _dense_output(event_theta, dense_weights, n_stages, v, q, q_new, False, q_event.reshape((1, n_q)), 0)
                     for i in range(n_q):
                         q[i] = q_event[i]
                 for i in range(n_s):
