@@ -333,8 +333,9 @@ def test_export_cli_writes_sbml_that_simulates(tmp_path, capsys):
 BAD_CASES = {
     "not-xml": ("this is not < xml", "invalid SBML"),
     "algebraic-rule": (f"<listOfSpecies>{species('X', 1)}</listOfSpecies><listOfRules><algebraicRule>"
-                       '<math xmlns="http://www.w3.org/1998/Math/MathML"><apply><minus/><ci> X </ci><cn> 1 </cn>'
-                       "</apply></math></algebraicRule></listOfRules>", "algebraic rule"),
+                       '<math xmlns="http://www.w3.org/1998/Math/MathML"><apply><minus/><apply><times/>'
+                       "<ci> X </ci><ci> X </ci></apply><cn> 1 </cn></apply></math></algebraicRule></listOfRules>",
+                       "is not linear in it"),
     "rate-rule-on-compartment": (
         f"<listOfSpecies>{species('X', 1)}</listOfSpecies><listOfRules><rateRule variable=\"cell\">"
         '<math xmlns="http://www.w3.org/1998/Math/MathML"><cn> 1 </cn></math></rateRule></listOfRules>',

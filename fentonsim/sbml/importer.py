@@ -34,6 +34,9 @@ What is supported, and how it maps (anything else is refused with an
   also report, constant over time, rules that reduce to a number, global
   parameters, compartment sizes and boundary or constant species, all in the
   model's units (a species as its symbol's value: amount or concentration).
+- **Algebraic rules** that are exactly solvable (linear in the variable each determines, with a constant
+  coefficient, and the variables paired with the rules uniquely): the assignment rules they are equivalent
+  to (:mod:`fentonsim.sbml.algebraic`); others are refused.
 - **Events** without delay whose trigger is ``time >= T`` (or ``>``, ``<=``,
   ``<`` the other way round) with T > 0 a constant, assigning species a
   non-negative constant (an :class:`~fentonsim.inputs.Assignment`) or
@@ -72,6 +75,8 @@ from ..expression import affine, evaluate, num, op, substitute, sym, symbols, to
 from ..inputs import Assignment, Bolus
 from ..mechanism.schema import (Branch, Defaults, Location, Mechanism, Observable, RateLaw, Reaction, Species,
                                 StateEvent)
+from .algebraic import AlgebraicRefusal, candidates, check_coefficient
+from .algebraic import solve as solve_rules
 
 MAX_ORDER = 3
 #: Value of the `avogadro` csymbol fixed by the SBML Level 3 specifications.
@@ -594,6 +599,7 @@ class _Reader:
         self.read_units()
         rules, self.rule_elements = {}, {}
         self.rate_rules, self.rate_rule_elements = {}, {}
+        algebraic, self.algebraic_coefficients = [], {}
         for i in range(m.getNumRules()):
             rule = m.getRule(i)
             if rule.isAssignment():
@@ -602,9 +608,11 @@ class _Reader:
             elif rule.isRate():
                 self.rate_rules[rule.getVariable()] = self.math(rule, f"rate rule for `{rule.getVariable()}`")
                 self.rate_rule_elements[rule.getVariable()] = rule
-            else:
-                raise self.error("algebraic rule: only assignment and rate rules are supported", rule)
+            elif rule.isSetMath():  # an algebraic rule without math says nothing (L3V2 allows it)
+                algebraic.append(rule)
         self.rules = rules
+        if algebraic:
+            self.solve_algebraic(algebraic)
         self.laws = {}  # reaction id -> kinetic law, parsed once
         for i in range(m.getNumReactions()):
             reaction = m.getReaction(i)
@@ -704,12 +712,41 @@ class _Reader:
                 events_touch.add(ev.getEventAssignment(j).getVariable())
         for name in events_touch - self.state_species:
             self.constants.pop(name, None)
+        for name, (coefficient, element) in self.algebraic_coefficients.items():
+            reason = check_coefficient(name, coefficient, self.constants)
+            if reason is not None:
+                raise self.error(f"algebraic rule for `{name}`: {reason}; not supported", element)
         self.conversion = {}
         for sid, (cf, element) in self.conversion_ids.items():
             if cf not in self.constants or not math.isfinite(self.constants[cf]):
                 raise self.error(f"conversion factor `{cf}` of species `{sid}` is not a constant parameter with a "
                                  "finite value; not supported", element)
             self.conversion[sid] = float(self.constants[cf])
+
+    def solve_algebraic(self, elements):
+        """Algebraic rules as the assignment rules they are equivalent to (fentonsim.sbml.algebraic), added to
+        ``self.rules``; their coefficients are checked once the constants are known (:meth:`collect`)."""
+        m = self.model
+        exprs = [self.expand(self.math(rule, "algebraic rule"), "algebraic rule", rule) for rule in elements]
+        allowed = candidates(m, set(self.rules) | set(self.rate_rules))
+        try:
+            solved = solve_rules(exprs, allowed)
+        except AlgebraicRefusal as refusal:
+            raise self.error(refusal.message, elements[refusal.index]) from None
+        assigned = {m.getEvent(i).getEventAssignment(j).getVariable(): m.getEvent(i)
+                    for i in range(m.getNumEvents()) for j in range(m.getEvent(i).getNumEventAssignments())}
+        for name, (formula, coefficient, index) in solved.items():
+            element = elements[index]
+            if name in assigned:
+                raise self.error(f"algebraic rule for `{name}`: an event also assigns `{name}`; a variable an "
+                                 "algebraic rule determines cannot jump", assigned[name])
+            if m.getInitialAssignment(name) is not None:
+                raise self.error(f"algebraic rule for `{name}`: an initial assignment also sets `{name}`, which "
+                                 "the rule already fixes at t0", m.getInitialAssignment(name))
+            self.rules[name] = formula
+            self.rule_elements[name] = element
+            self.algebraic_coefficients[name] = (coefficient, element)
+        self.__dict__.pop("_expanded", None)  # expansions made before these rules existed are stale
 
     def rate_rule_targets(self):
         """The parameters that rate rules drive (they become state variables); rate rules on anything but a
@@ -848,7 +885,10 @@ class _Reader:
         for pid, value in local.items():
             if not math.isfinite(value):
                 raise self.error(f"{law_where}: local parameter `{pid}` is {value}; expected a finite number", law)
-        expr = self.expand(self.laws[rid], law_where, law)
+        # Local parameters shadow global ids, including assignment-rule variables: substituted before the
+        # rules are expanded, or a rule would replace a local parameter of the same id.
+        shadowed = self.arithmetic(lambda: substitute(self.laws[rid], local), law_where, self.laws[rid], law)
+        expr = self.expand(shadowed, law_where, law)
         raw = expr
         expr = self.arithmetic(lambda: substitute(raw, {**self.constants, **local}), law_where, raw, law)
 
