@@ -199,3 +199,101 @@ def test_solve_refuses_a_rule_whose_only_unknown_is_taken():
     with pytest.raises(AlgebraicRefusal) as info:
         solve([op("minus", sym("p"), num(1.0)), op("minus", sym("p"), sym("k"))], {"p"})
     assert info.value.index == 1 and "overdetermined" in info.value.message
+
+
+# --------------------------------------------------------------------------- stoichiometries set by math
+
+
+def level2(body):
+    """A Level 2 Version 5 model in mole, litre and second around ``body`` (species, parameters, reactions)."""
+    return ('<?xml version="1.0" encoding="UTF-8"?><sbml xmlns="http://www.sbml.org/sbml/level2/version5" '
+            'level="2" version="5"><model id="m"><listOfCompartments><compartment id="cell" size="1"/>'
+            f"</listOfCompartments>{body}</model></sbml>")
+
+
+def conversion(stoichiometry_math, *, fast=""):
+    """A → ν·B at k·A (k = 0.4 s⁻¹, A0 = 3 mol) with ν given by stoichiometryMath."""
+    return level2(
+        '<listOfSpecies><species id="A" compartment="cell" initialAmount="3" hasOnlySubstanceUnits="true"/>'
+        '<species id="B" compartment="cell" initialAmount="0" hasOnlySubstanceUnits="true"/></listOfSpecies>'
+        '<listOfParameters><parameter id="k" value="0.4"/><parameter id="p1" value="1.5"/></listOfParameters>'
+        f'<listOfReactions><reaction id="r" reversible="false"{fast}><listOfReactants>'
+        '<speciesReference species="A"/></listOfReactants><listOfProducts><speciesReference species="B">'
+        f'<stoichiometryMath><math xmlns="http://www.w3.org/1998/Math/MathML">{stoichiometry_math}</math>'
+        f"</stoichiometryMath></speciesReference></listOfProducts>{law(ci('k'), ci('A'))}</reaction>"
+        "</listOfReactions>")
+
+
+def test_constant_stoichiometry_math_is_the_number_it_evaluates_to(tmp_path):
+    """stoichiometryMath 2·p1 (p1 = 1.5) makes A → 3 B: B = 3·A0·(1 − e^(−k t)) exactly."""
+    path = tmp_path / "constant.xml"
+    path.write_text(conversion(apply("times", cn(2), ci("p1"))))
+    result = simulate(path, t_eval=TIMES, rtol=1e-11, atol=1e-14)
+    t = np.array(TIMES)
+    np.testing.assert_allclose(result.concentration.sel(species="B").values, 9.0 * (1 - np.exp(-0.4 * t)),
+                               rtol=1e-8, atol=1e-12)
+
+
+def test_stoichiometry_math_of_time_scales_the_change_at_every_instant(tmp_path):
+    """stoichiometryMath 1 + t: dB/dt = (1 + t)·k·A with A = A0·e^(−k t), so
+    B = A0·[(1 − e^(−k t))(1 + 1/k) − t·e^(−k t)] (integrated by parts)."""
+    path = tmp_path / "time.xml"
+    path.write_text(conversion(apply("plus", cn(1), TIME)))
+    result = simulate(path, t_eval=TIMES, rtol=1e-11, atol=1e-14)
+    t, k = np.array(TIMES), 0.4
+    expected = 3.0 * ((1 - np.exp(-k * t)) * (1 + 1 / k) - t * np.exp(-k * t))
+    np.testing.assert_allclose(result.concentration.sel(species="B").values, expected, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(result.concentration.sel(species="A").values, 3.0 * np.exp(-k * t), rtol=1e-8)
+
+
+def test_state_dependent_stoichiometry_agrees_with_libroadrunner(tmp_path):
+    """A Level 3 species reference whose id an assignment rule sets from the state (ν_A = 1 + B/4, a reactant
+    consumed faster as B accumulates): fentonsim and libRoadRunner's CVODE agree to 1e-6 relative at t = 1…8 s."""
+    from conftest import require_module
+
+    roadrunner = require_module("roadrunner", "peers")
+    rules = ('<listOfRules><assignmentRule variable="nu"><math xmlns="http://www.w3.org/1998/Math/MathML">'
+             f'{apply("plus", cn(1), apply("divide", ci("B"), cn(4)))}</math></assignmentRule></listOfRules>')
+    body = (f"<listOfSpecies>{species('A', 10.0)}{species('B', 0.0)}</listOfSpecies>"
+            f"<listOfParameters>{parameter('k', 0.3, True)}</listOfParameters>{rules}"
+            '<listOfReactions><reaction id="r" reversible="false"><listOfReactants>'
+            '<speciesReference id="nu" species="A" constant="false"/></listOfReactants><listOfProducts>'
+            '<speciesReference species="B" stoichiometry="1" constant="true"/></listOfProducts>'
+            f"{law(ci('k'), ci('A'))}</reaction></listOfReactions>")
+    path = write_sbml(tmp_path / "state.xml", body, units=MOLE)
+    times = [0.0, 1.0, 2.0, 4.0, 8.0]
+    ours = simulate(path, t_eval=times, rtol=1e-11, atol=1e-14)
+    rr = roadrunner.RoadRunner(str(path))
+    rr.getIntegrator().setValue("relative_tolerance", 1e-12)
+    rr.getIntegrator().setValue("absolute_tolerance", 1e-14)
+    rr.timeCourseSelections = ["time", "A", "B"]
+    theirs = rr.simulate(0, 8, 9)
+    rows = [list(np.asarray(theirs[:, 0])).index(t) for t in times]
+    for j, name in enumerate(("A", "B"), start=1):
+        np.testing.assert_allclose(ours.concentration.sel(species=name).values, np.asarray(theirs[rows, j]),
+                                   rtol=1e-6, atol=1e-10)
+    assert ours.concentration.sel(species="A").values[-1] < 10.0 * math.exp(-0.3 * 8)  # faster than ν = 1
+
+
+def test_stoichiometry_an_event_sets_is_refused(tmp_path):
+    """A species reference whose id an event assigns would be a state of its own: refused with file:line."""
+    event = ('<listOfEvents><event id="e" useValuesFromTriggerTime="true"><trigger initialValue="false" '
+             f'persistent="true"><math xmlns="http://www.w3.org/1998/Math/MathML">{apply("geq", TIME, cn(1))}'
+             '</math></trigger><listOfEventAssignments><eventAssignment variable="nu"><math '
+             f'xmlns="http://www.w3.org/1998/Math/MathML">{cn(2)}</math></eventAssignment>'
+             '</listOfEventAssignments></event></listOfEvents>')
+    body = (f"<listOfSpecies>{species('A', 10.0)}</listOfSpecies>"
+            f"<listOfParameters>{parameter('k', 0.3, True)}</listOfParameters>"
+            '<listOfReactions><reaction id="r" reversible="false"><listOfReactants>'
+            '<speciesReference id="nu" species="A" stoichiometry="1" constant="false"/></listOfReactants>'
+            f"{law(ci('k'), ci('A'))}</reaction></listOfReactions>{event}")
+    with pytest.raises(SBMLError, match=r"xml:\d+: .*`nu`"):
+        fentonsim.load(write_sbml(tmp_path / "event.xml", body, units=MOLE))
+
+
+def test_level2_fast_reaction_is_refused(tmp_path):
+    """`fast="true"` exists in Level 2 too (it was read only in L3V1): a fast reaction is refused, not run slow."""
+    path = tmp_path / "fast.xml"
+    path.write_text(conversion(cn(1), fast=' fast="true"'))
+    with pytest.raises(SBMLError, match=r"fast.xml:\d+: reaction `r` is `fast`"):
+        fentonsim.load(path)

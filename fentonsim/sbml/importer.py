@@ -27,8 +27,11 @@ What is supported, and how it maps (anything else is refused with an
   deterministic rate law, whose stochastic reading is the chemical master
   equation's falling factorial (Gillespie 1977), as for fentonsim's own
   mechanisms and exports.
-- **Stoichiometries** that are whole numbers: attributes, or (Level 3) the
-  value an initial assignment gives a constant species reference at t0.
+- **Stoichiometries**: attributes, ``stoichiometryMath`` (Level 2), or (Level 3)
+  the value an initial assignment or assignment rule gives a species
+  reference; whole constant ones keep a reaction mass action, others (non-whole,
+  or varying with time and the state) split it per species with the law
+  scaled exactly (:mod:`fentonsim.sbml.stoichiometry`).
 - **Assignment rules** to species or parameters not used by any kinetic law
   become observables (derived outputs); initial values follow them. Outputs
   also report, constant over time, rules that reduce to a number, global
@@ -77,6 +80,7 @@ from ..mechanism.schema import (Branch, Defaults, Location, Mechanism, Observabl
                                 StateEvent)
 from .algebraic import AlgebraicRefusal, candidates, check_coefficient
 from .algebraic import solve as solve_rules
+from .stoichiometry import add, is_varying, net_change, stoichiometry
 
 MAX_ORDER = 3
 #: Value of the `avogadro` csymbol fixed by the SBML Level 3 specifications.
@@ -868,7 +872,8 @@ class _Reader:
         m = self.model
         rid = reaction.getId()
         where = f"reaction `{rid}`"
-        if m.getLevel() == 3 and m.getVersion() == 1 and reaction.isSetFast() and reaction.getFast():
+        # `fast` exists in Level 2 and in L3V1 (L3V2 dropped it).
+        if (m.getLevel() == 2 or m.getVersion() == 1) and reaction.isSetFast() and reaction.getFast():
             raise self.error(f"{where} is `fast`; fast reactions are not supported", reaction)
         if not reaction.isSetKineticLaw() or not reaction.getKineticLaw().isSetMath():
             raise self.error(f"{where} has no kinetic law", reaction)
@@ -899,28 +904,22 @@ class _Reader:
                 sid = ref.getSpecies()
                 if sid not in self.by_id:
                     raise self.error(f"{where} lists {role} `{sid}`, which is not a species of the model", reaction)
-                if hasattr(ref, "isSetStoichiometryMath") and ref.isSetStoichiometryMath():
-                    raise self.error(f"{where}: stoichiometryMath for `{sid}` is not supported", reaction)
-                if m.getLevel() == 3 and ref.isSetId() and (ref.getId() in self.rules or not ref.getConstant()):
-                    raise self.error(f"{where}: variable stoichiometry of `{sid}` is not supported", reaction)
-                if m.getLevel() == 3 and ref.isSetId() and ref.getId() in self.values:
-                    # Its attribute, or the initial assignment that sets it once at t0 (the reference is
-                    # constant: checked above).
-                    nu = self.values[ref.getId()]
-                else:
-                    nu = ref.getStoichiometry() if (m.getLevel() == 2 or ref.isSetStoichiometry()) else 1.0
+                nu = stoichiometry(self, ref, where, reaction)
+                if is_varying(nu):  # changes during the run: the reaction is split per species
+                    terms[sid] = add(terms.get(sid, 0), nu)
+                    continue
                 # NaN and inf fail every comparison but this one; int() of them would raise.
                 if not (0 <= nu <= MAX_STOICHIOMETRY):
                     raise self.error(f"{where}: stoichiometry of `{sid}` is {nu:g}; expected a number of "
                                      f"molecules from 0 to {MAX_STOICHIOMETRY}", ref if ref.getLine() else reaction)
                 # Whole numbers stay ints (mass action, the SSA); others make the reaction a scaled one.
-                terms[sid] = terms.get(sid, 0) + (int(nu) if nu == int(nu) else float(nu))
-            return {k: v for k, v in terms.items() if v}
+                terms[sid] = add(terms.get(sid, 0), int(nu) if nu == int(nu) else float(nu))
+            return {k: v for k, v in terms.items() if is_varying(v) or v}
 
         reactants = side(reaction.getReactant, reaction.getNumReactants(), "reactant")
         products = side(reaction.getProduct, reaction.getNumProducts(), "product")
         involved = set(reactants) | set(products)
-        if any(isinstance(v, float) for v in (*reactants.values(), *products.values())) or any(
+        if any(isinstance(v, (float, tuple)) for v in (*reactants.values(), *products.values())) or any(
                 self.conversion.get(sid, 1.0) != 1.0 for sid in involved):
             return self.scaled_reactions(reaction, where, law, expr, reactants, products)
         try:
@@ -932,7 +931,9 @@ class _Reader:
         """A reaction whose stoichiometry is not whole, or whose species have conversion factors, as one
         general-law reaction per species it changes: species S changes at cf_S·(ν_S,products − ν_S,reactants)·r
         (SBML's rule), so each is a unit change at r·|that factor| (k ≥ 0, the sign in the direction). The
-        law is kept exactly; the reaction's extent is split over its species (ids `<reaction>__<species>`)."""
+        law is kept exactly; the reaction's extent is split over its species (ids `<reaction>__<species>`). A
+        stoichiometry that changes during the run (fentonsim.sbml.stoichiometry) multiplies the law instead, so
+        the species' rate carries its sign."""
         rid = reaction.getId()
         refusal = self.error(f"kinetic law of {where} reads a value that is not known over time", law)
         probe = self.general_reaction(reaction, where, law, expr, {}, {}, refusal)  # law, units, finite check
@@ -940,7 +941,13 @@ class _Reader:
         for sid in sorted(set(reactants) | set(products)):
             if sid not in self.state_species:
                 continue
-            change = (products.get(sid, 0) - reactants.get(sid, 0)) * self.conversion.get(sid, 1.0)
+            change = net_change(reactants, products, sid, self.conversion.get(sid, 1.0))
+            law_of_species = probe.law
+            if is_varying(change):
+                # A stoichiometry that changes: the law times the change, produced at a signed rate.
+                scaled = self.law_in_state_units(change, self.error(
+                    f"{where}: the stoichiometry of `{sid}` reads a value that is not known over time", reaction))
+                law_of_species, change = op("times", probe.law, scaled), 1.0
             if change == 0:
                 continue
             name = self.name_of[sid]
@@ -954,7 +961,7 @@ class _Reader:
                                 branches=(Branch(pid, () if change < 0 else unit),),
                                 rate=RateLaw("constant", float(k), STANDARD_TEMPERATURE), duplicate=True,
                                 note=f"SBML reaction `{rid}`: its change of `{sid}` ({change:g} × the law)",
-                                law=probe.law, law_checked=False,
+                                law=law_of_species, law_checked=False,
                                 location=Location(self.path, reaction.getLine() or None)))
         return tuple(out)
 
