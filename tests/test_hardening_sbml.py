@@ -201,7 +201,7 @@ def test_non_finite_or_enormous_stoichiometry_is_refused_naming_the_reaction(tmp
     """Stoichiometry NaN, ±inf or beyond MAX_STOICHIOMETRY is refused naming reaction and species (NaN and
     inf raised ValueError/OverflowError tracebacks)."""
     path = write(tmp_path, "stoich.xml", document(decay(apply("times", ci("k"), ci("X")), stoichiometry=value)))
-    assert_refused(path, "reaction `decay`", "stoichiometry of `X`", "expected a number of molecules from 0 to")
+    assert_refused(path, "reaction `decay`", "stoichiometry of `X`", "expected a finite number from -")
 
 
 def test_large_whole_product_stoichiometry_is_accepted(tmp_path):

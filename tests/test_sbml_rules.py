@@ -297,3 +297,84 @@ def test_level2_fast_reaction_is_refused(tmp_path):
     path.write_text(conversion(cn(1), fast=' fast="true"'))
     with pytest.raises(SBMLError, match=r"fast.xml:\d+: reaction `r` is `fast`"):
         fentonsim.load(path)
+
+
+def test_negative_stoichiometry_moves_the_species_the_other_way(tmp_path):
+    """A reactant of stoichiometry −2 (SBML allows it) in a reaction of constant rate v = 0.5 mol/s grows at
+    +1 mol/s, and a product of stoichiometry −0.5 falls at 0.25 mol/s: A = 1 + t, B = 4 − t/4."""
+    body = (f"<listOfSpecies>{species('A', 1.0)}{species('B', 4.0)}</listOfSpecies>"
+            f"<listOfReactions>{reaction('r', [('A', -2)], [('B', -0.5)], law(cn(0.5)))}</listOfReactions>")
+    result = simulate(write_sbml(tmp_path / "negative.xml", body, units=MOLE), t_eval=TIMES, rtol=1e-11,
+                      atol=1e-14)
+    t = np.array(TIMES)
+    np.testing.assert_allclose(result.concentration.sel(species="A").values, 1 + t, rtol=1e-9)
+    np.testing.assert_allclose(result.concentration.sel(species="B").values, 4 - t / 4, rtol=1e-9)
+
+
+# --------------------------------------------------------------------------- rateOf
+
+RATE_OF = '<csymbol encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/rateOf"> rateOf </csymbol>'
+
+
+def rate_of(name):
+    return f"<apply>{RATE_OF}{ci(name)}</apply>"
+
+
+def assignment(variable, math):
+    return (f'<assignmentRule variable="{variable}"><math xmlns="http://www.w3.org/1998/Math/MathML">{math}'
+            "</math></assignmentRule>")
+
+
+def test_rate_of_a_concentration_is_its_reactions_over_the_compartment_size(tmp_path):
+    """[S1] (4 mol in 2 L) decays by a law k·[S1] in mol/s, so d[S1]/dt = −k·[S1]/2: P = rateOf(S1) follows
+    −(k/2)·2·e^(−k t/2) exactly, with k = 0.3 s⁻¹."""
+    rules = f'<listOfRules>{assignment("P", rate_of("S1"))}</listOfRules>'
+    body = (f"<listOfSpecies>{species('S1', 4.0, hosu='false')}</listOfSpecies>"
+            f"<listOfParameters>{parameter('k', 0.3, True)}{parameter('P')}</listOfParameters>{rules}"
+            f"<listOfReactions>{reaction('decay', [('S1', 1)], [], law(ci('k'), ci('S1')))}</listOfReactions>")
+    path = write_sbml(tmp_path / "rate.xml", body, units=MOLE,
+                      compartment='<compartment id="cell" spatialDimensions="3" size="2" constant="true"/>')
+    result = simulate(path, t_eval=TIMES, rtol=1e-11, atol=1e-14)
+    t = np.array(TIMES)
+    np.testing.assert_allclose(result.observed.sel(observable="P").values, -0.15 * 2 * np.exp(-0.15 * t),
+                               rtol=1e-8)
+
+
+def test_rate_of_a_rate_rule_parameter_a_constant_and_a_local_parameter(tmp_path):
+    """With dp/dt = 0.5·p (p0 = 2) and a kinetic law k·rateOf(p) + rateOf(c) + rateOf(j) where j is the law's
+    local parameter (a global j changes, which the local one shadows) and c a constant: X is produced at
+    k·0.5·p, so X = k·(p − p0) = 0.2·2·(e^(t/2) − 1)."""
+    rules = ('<listOfRules><rateRule variable="p"><math xmlns="http://www.w3.org/1998/Math/MathML">'
+             f'{apply("times", cn(0.5), ci("p"))}</math></rateRule><rateRule variable="j"><math '
+             f'xmlns="http://www.w3.org/1998/Math/MathML">{cn(7)}</math></rateRule></listOfRules>')
+    kinetic = ('<kineticLaw><math xmlns="http://www.w3.org/1998/Math/MathML">'
+               f'{apply("plus", apply("times", ci("k"), rate_of("p")), rate_of("c"), rate_of("j"))}</math>'
+               '<listOfLocalParameters><localParameter id="j" value="3"/></listOfLocalParameters></kineticLaw>')
+    body = (f"<listOfSpecies>{species('X', 0.0)}</listOfSpecies><listOfParameters>{parameter('k', 0.2, True)}"
+            f"{parameter('c', 5.0, True)}{parameter('p', 2.0)}{parameter('j', 1.0)}</listOfParameters>{rules}"
+            f"<listOfReactions>{reaction('make', [], [('X', 1)], kinetic)}</listOfReactions>")
+    result = simulate(write_sbml(tmp_path / "rates.xml", body, units=MOLE), t_eval=TIMES, rtol=1e-11, atol=1e-14)
+    t = np.array(TIMES)
+    np.testing.assert_allclose(result.concentration.sel(species="X").values, 0.4 * (np.exp(t / 2) - 1),
+                               rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.parametrize("case, expected", [
+    ("rule variable", "rateOf(y): `y` is set by an assignment or algebraic rule"),
+    ("own rate", "rateOf(S1) depends on itself"),
+])
+def test_rate_of_that_has_no_exact_formula_is_refused(tmp_path, case, expected):
+    """rateOf of an assignment-rule variable, and a kinetic law reading the rate it sets itself, are refused
+    with file:line."""
+    if case == "rule variable":
+        rules = f'<listOfRules>{assignment("y", apply("times", cn(2), ci("S1")))}{assignment("P", rate_of("y"))}'
+        body = decay_of_s1(extra_parameters=parameter("y") + parameter("P"), rules=rules + "</listOfRules>")
+    else:
+        kinetic = law(ci("k"), apply("plus", ci("S1"), rate_of("S1")))
+        body = (f"<listOfSpecies>{species('S1', 2.0)}</listOfSpecies><listOfParameters>"
+                f"{parameter('k', 0.3, True)}</listOfParameters><listOfReactions>"
+                f"{reaction('decay', [('S1', 1)], [], kinetic)}</listOfReactions>")
+    path = write_sbml(tmp_path / "bad_rate.xml", body, units=MOLE)
+    with pytest.raises(SBMLError) as info:
+        fentonsim.load(path)
+    assert re.match(re.escape(str(path)) + r":\d+: ", str(info.value)) and expected in str(info.value), info.value

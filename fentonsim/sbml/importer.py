@@ -37,6 +37,8 @@ What is supported, and how it maps (anything else is refused with an
   also report, constant over time, rules that reduce to a number, global
   parameters, compartment sizes and boundary or constant species, all in the
   model's units (a species as its symbol's value: amount or concentration).
+- **rateOf** (L3V2) of species, parameters and compartments, as the right-hand
+  side it stands for (:mod:`fentonsim.sbml.rates`).
 - **Algebraic rules** that are exactly solvable (linear in the variable each determines, with a constant
   coefficient, and the variables paired with the rules uniquely): the assignment rules they are equivalent
   to (:mod:`fentonsim.sbml.algebraic`); others are refused.
@@ -80,6 +82,8 @@ from ..mechanism.schema import (Branch, Defaults, Location, Mechanism, Observabl
                                 StateEvent)
 from .algebraic import AlgebraicRefusal, candidates, check_coefficient
 from .algebraic import solve as solve_rules
+from .rates import define as define_rates
+from .rates import local_values, rate_symbol
 from .stoichiometry import add, is_varying, net_change, stoichiometry
 
 MAX_ORDER = 3
@@ -114,6 +118,8 @@ def _ast_to_expr(node, lib, where):
         return sym(node.getName())
     if t == lib.AST_NAME_TIME:
         return sym("time")
+    if t == lib.AST_FUNCTION_RATE_OF and len(children) == 1 and children[0].getType() == lib.AST_NAME:
+        return sym(rate_symbol(children[0].getName()))  # defined from the model's right-hand sides (sbml.rates)
     if t == lib.AST_NAME_AVOGADRO:
         # The csymbol's value as SBML Level 3 defines it (CODATA 2006), not the 2019 SI constant.
         return num(SBML_AVOGADRO)
@@ -623,6 +629,7 @@ class _Reader:
             if reaction.isSetKineticLaw() and reaction.getKineticLaw().isSetMath():
                 self.laws[reaction.getId()] = self.math(reaction.getKineticLaw(),
                                                         f"kinetic law of reaction `{reaction.getId()}`")
+        self.derived = define_rates(self, self.lib)
         used = set().union(*(symbols(expr) for expr in self.laws.values()))
         for expr in list(rules.values()) + list(self.rate_rules.values()):
             used |= symbols(expr)
@@ -878,14 +885,7 @@ class _Reader:
         if not reaction.isSetKineticLaw() or not reaction.getKineticLaw().isSetMath():
             raise self.error(f"{where} has no kinetic law", reaction)
         law = reaction.getKineticLaw()
-        local = {}
-        for i in range(law.getNumParameters()):
-            p = law.getParameter(i)
-            local[p.getId()] = p.getValue()
-        if hasattr(law, "getNumLocalParameters"):
-            for i in range(law.getNumLocalParameters()):
-                p = law.getLocalParameter(i)
-                local[p.getId()] = p.getValue()
+        local = local_values(law)
         law_where = f"kinetic law of {where}"
         for pid, value in local.items():
             if not math.isfinite(value):
@@ -908,10 +908,12 @@ class _Reader:
                 if is_varying(nu):  # changes during the run: the reaction is split per species
                     terms[sid] = add(terms.get(sid, 0), nu)
                     continue
-                # NaN and inf fail every comparison but this one; int() of them would raise.
-                if not (0 <= nu <= MAX_STOICHIOMETRY):
-                    raise self.error(f"{where}: stoichiometry of `{sid}` is {nu:g}; expected a number of "
-                                     f"molecules from 0 to {MAX_STOICHIOMETRY}", ref if ref.getLine() else reaction)
+                # NaN and inf fail every comparison but this one; int() of them would raise. A negative one
+                # (SBML allows it: the species moves the other way) is exact in the per-species split below.
+                if not (-MAX_STOICHIOMETRY <= nu <= MAX_STOICHIOMETRY):
+                    raise self.error(f"{where}: stoichiometry of `{sid}` is {nu:g}; expected a finite number "
+                                     f"from -{MAX_STOICHIOMETRY} to {MAX_STOICHIOMETRY}",
+                                     ref if ref.getLine() else reaction)
                 # Whole numbers stay ints (mass action, the SSA); others make the reaction a scaled one.
                 terms[sid] = add(terms.get(sid, 0), int(nu) if nu == int(nu) else float(nu))
             return {k: v for k, v in terms.items() if is_varying(v) or v}
@@ -919,7 +921,7 @@ class _Reader:
         reactants = side(reaction.getReactant, reaction.getNumReactants(), "reactant")
         products = side(reaction.getProduct, reaction.getNumProducts(), "product")
         involved = set(reactants) | set(products)
-        if any(isinstance(v, (float, tuple)) for v in (*reactants.values(), *products.values())) or any(
+        if any(isinstance(v, (float, tuple)) or v < 0 for v in (*reactants.values(), *products.values())) or any(
                 self.conversion.get(sid, 1.0) != 1.0 for sid in involved):
             return self.scaled_reactions(reaction, where, law, expr, reactants, products)
         try:
@@ -1129,6 +1131,8 @@ class _Reader:
     def build_observables(self):
         observables = []
         for name, element in self.rule_elements.items():
+            if name in self.derived:
+                continue  # a rateOf definition, not a model variable
             if name in self.constants:
                 # A rule that reduces to a number: its value, constant over time.
                 observables.append(Observable(self.name_of.get(name, name), num(float(self.constants[name])), (),
