@@ -20,7 +20,7 @@ LAYERS = (
                     "progress")),
     ("kernels", ("kernels", "kernels.*")),
     ("description", ("speciation", "mechanism", "mechanism.*", "conditions", "inputs", "observables",
-                     "sbml.importer", "sbml.algebraic", "sbml.stoichiometry", "sbml.rates", "models", "catalysts")),
+                     "sbml.importer", "sbml.algebraic", "sbml.stoichiometry", "sbml.rates", "sbml.mathless", "models", "catalysts")),
     ("network", ("laws", "network")),
     ("solvers", ("solution", "deterministic", "scipy_solvers", "stochastic")),
     ("results", ("results", "metrics", "decomposition", "sampling", "tables")),

@@ -378,3 +378,29 @@ def test_rate_of_that_has_no_exact_formula_is_refused(tmp_path, case, expected):
     with pytest.raises(SBMLError) as info:
         fentonsim.load(path)
     assert re.match(re.escape(str(path)) + r":\d+: ", str(info.value)) and expected in str(info.value), info.value
+
+
+# --------------------------------------------------------------------------- elements without math
+
+
+def test_elements_without_math_are_ignored_with_a_warning(tmp_path):
+    """L3V2 lets rules, initial assignments, event assignments and delays omit their math; such an element says
+    nothing and is dropped (a warning names its line): p keeps 3 despite an empty rule and initial assignment,
+    and at t = 1 the event sets d to 7 at once (its delay is empty) while its empty assignment to q is skipped."""
+    event = ('<listOfEvents><event id="e" useValuesFromTriggerTime="true"><trigger initialValue="false" '
+             f'persistent="true"><math xmlns="http://www.w3.org/1998/Math/MathML">{apply("geq", TIME, cn(1))}'
+             '</math></trigger><delay/><listOfEventAssignments><eventAssignment variable="q"/>'
+             f'<eventAssignment variable="d"><math xmlns="http://www.w3.org/1998/Math/MathML">{cn(7)}</math>'
+             "</eventAssignment></listOfEventAssignments></event></listOfEvents>")
+    body = (f"<listOfParameters>{parameter('p', 3.0)}{parameter('q', 5.0)}{parameter('d', 5.0)}"
+            '</listOfParameters><listOfInitialAssignments><initialAssignment symbol="p"/>'
+            '</listOfInitialAssignments><listOfRules><assignmentRule variable="p"/></listOfRules>' + event)
+    path = write_sbml(tmp_path / "empty.xml", body, units=MOLE, compartment="")
+    model = fentonsim.load(path)
+    ignored = [w for w in model.warnings if "has no math and is ignored" in w]
+    assert len(ignored) == 4 and all(re.match(re.escape(str(path)) + r":\d+: warning: ", w) for w in ignored)
+    result = simulate(model, t_eval=[0.0, 0.5, 1.5], rtol=1e-10)
+    observed = result.observed
+    np.testing.assert_allclose(observed.sel(observable="p").values, [3.0, 3.0, 3.0])
+    np.testing.assert_allclose(observed.sel(observable="q").values, [5.0, 5.0, 5.0])
+    np.testing.assert_allclose(observed.sel(observable="d").values, [5.0, 5.0, 7.0])

@@ -82,6 +82,7 @@ from ..mechanism.schema import (Branch, Defaults, Location, Mechanism, Observabl
                                 StateEvent)
 from .algebraic import AlgebraicRefusal, candidates, check_coefficient
 from .algebraic import solve as solve_rules
+from .mathless import drop as drop_mathless
 from .rates import define as define_rates
 from .rates import local_values, rate_symbol
 from .stoichiometry import add, is_varying, net_change, stoichiometry
@@ -1505,7 +1506,9 @@ def import_sbml(path) -> Mechanism:
         props.addOption("expandFunctionDefinitions", True)
         if doc.convert(props) != lib.LIBSBML_OPERATION_SUCCESS:
             raise SBMLError("cannot expand the model's function definitions", str(path))
+    ignored = drop_mathless(doc.getModel(), path)
     reader = _Reader(doc, path, lib)
+    reader.warnings.extend(ignored)
     reader.collect()
     species = reader.build_species()
     events, state_events = reader.build_events()
