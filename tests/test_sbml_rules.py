@@ -275,22 +275,6 @@ def test_state_dependent_stoichiometry_agrees_with_libroadrunner(tmp_path):
     assert ours.concentration.sel(species="A").values[-1] < 10.0 * math.exp(-0.3 * 8)  # faster than ν = 1
 
 
-def test_stoichiometry_an_event_sets_is_refused(tmp_path):
-    """A species reference whose id an event assigns would be a state of its own: refused with file:line."""
-    event = ('<listOfEvents><event id="e" useValuesFromTriggerTime="true"><trigger initialValue="false" '
-             f'persistent="true"><math xmlns="http://www.w3.org/1998/Math/MathML">{apply("geq", TIME, cn(1))}'
-             '</math></trigger><listOfEventAssignments><eventAssignment variable="nu"><math '
-             f'xmlns="http://www.w3.org/1998/Math/MathML">{cn(2)}</math></eventAssignment>'
-             '</listOfEventAssignments></event></listOfEvents>')
-    body = (f"<listOfSpecies>{species('A', 10.0)}</listOfSpecies>"
-            f"<listOfParameters>{parameter('k', 0.3, True)}</listOfParameters>"
-            '<listOfReactions><reaction id="r" reversible="false"><listOfReactants>'
-            '<speciesReference id="nu" species="A" stoichiometry="1" constant="false"/></listOfReactants>'
-            f"{law(ci('k'), ci('A'))}</reaction></listOfReactions>{event}")
-    with pytest.raises(SBMLError, match=r"xml:\d+: .*`nu`"):
-        fentonsim.load(write_sbml(tmp_path / "event.xml", body, units=MOLE))
-
-
 def test_level2_fast_reaction_is_refused(tmp_path):
     """`fast="true"` exists in Level 2 too (it was read only in L3V1): a fast reaction is refused, not run slow."""
     path = tmp_path / "fast.xml"
@@ -404,3 +388,32 @@ def test_elements_without_math_are_ignored_with_a_warning(tmp_path):
     np.testing.assert_allclose(observed.sel(observable="p").values, [3.0, 3.0, 3.0])
     np.testing.assert_allclose(observed.sel(observable="q").values, [5.0, 5.0, 5.0])
     np.testing.assert_allclose(observed.sel(observable="d").values, [5.0, 5.0, 7.0])
+
+
+def test_stoichiometry_driven_by_a_rate_rule_or_an_event_is_a_state_of_its_own(tmp_path):
+    """Species references as state variables: ν₁ with dν₁/dt = 0.1 (ν₁(0) = 1) in ∅ → ν₁·B at 2 mol/s gives
+    B = 2t + 0.1t²; ν₂ = 1 set to 3 by an event at t = 1 in ∅ → ν₂·C at 1 mol/s gives C = t, then
+    1 + 3(t − 1). Both ν are reported."""
+    rules = ('<listOfRules><rateRule variable="nu1"><math xmlns="http://www.w3.org/1998/Math/MathML">'
+             f"{cn(0.1)}</math></rateRule></listOfRules>")
+    event = ('<listOfEvents><event id="e" useValuesFromTriggerTime="true"><trigger initialValue="false" '
+             f'persistent="true"><math xmlns="http://www.w3.org/1998/Math/MathML">{apply("geq", TIME, cn(1))}'
+             '</math></trigger><listOfEventAssignments><eventAssignment variable="nu2"><math '
+             f'xmlns="http://www.w3.org/1998/Math/MathML">{cn(3)}</math></eventAssignment>'
+             '</listOfEventAssignments></event></listOfEvents>')
+
+    def source(rid, ref, target, rate):
+        return (f'<reaction id="{rid}" reversible="false"><listOfProducts><speciesReference id="{ref}" '
+                f'species="{target}" stoichiometry="1" constant="false"/></listOfProducts>'
+                f'<kineticLaw><math xmlns="http://www.w3.org/1998/Math/MathML">{cn(rate)}</math></kineticLaw>'
+                "</reaction>")
+    body = (f"<listOfSpecies>{species('B', 0.0)}{species('C', 0.0)}</listOfSpecies>{rules}<listOfReactions>"
+            f"{source('r1', 'nu1', 'B', 2)}{source('r2', 'nu2', 'C', 1)}</listOfReactions>{event}")
+    result = simulate(write_sbml(tmp_path / "states.xml", body, units=MOLE), t_eval=TIMES, rtol=1e-11,
+                      atol=1e-14)
+    t = np.array(TIMES)
+    np.testing.assert_allclose(result.concentration.sel(species="B").values, 2 * t + 0.1 * t ** 2, rtol=1e-8)
+    np.testing.assert_allclose(result.concentration.sel(species="C").values, np.where(t < 1, t, 1 + 3 * (t - 1)),
+                               rtol=1e-8)
+    np.testing.assert_allclose(result.observed.sel(observable="nu1").values, 1 + 0.1 * t, rtol=1e-9)
+    np.testing.assert_allclose(result.observed.sel(observable="nu2").values, np.where(t < 1, 1.0, 3.0))

@@ -85,7 +85,7 @@ from .algebraic import solve as solve_rules
 from .mathless import drop as drop_mathless
 from .rates import define as define_rates
 from .rates import local_values, rate_symbol
-from .stoichiometry import add, is_varying, net_change, stoichiometry
+from .stoichiometry import add, is_varying, net_change, reference, stoichiometry
 
 MAX_ORDER = 3
 #: Value of the `avogadro` csymbol fixed by the SBML Level 3 specifications.
@@ -774,11 +774,13 @@ class _Reader:
                 if var in in_reactions:
                     raise self.error(f"rate rule for `{var}`: the species also takes part in reactions; a "
                                      "boundary species with a rate rule in a reaction is not supported", rule)
-            elif m.getParameter(var) is not None:
-                if m.getParameter(var).getConstant():
-                    raise self.error(f"rate rule for `{var}`: the parameter is constant", rule)
+            elif m.getParameter(var) is not None or reference(m, var) is not None:
+                # A parameter, or a species reference's stoichiometry (fentonsim.sbml.stoichiometry).
+                kind = "parameter" if m.getParameter(var) is not None else "species reference"
+                if (m.getParameter(var) or reference(m, var)).getConstant():
+                    raise self.error(f"rate rule for `{var}`: the {kind} is constant", rule)
                 if var not in self.values:
-                    raise self.error(f"rate rule for `{var}`: the parameter has no initial value", rule)
+                    raise self.error(f"rate rule for `{var}`: the {kind} has no initial value", rule)
                 parameters.add(var)
             else:
                 what = "a compartment (a varying size)" if m.getCompartment(var) is not None else "not a species " \
@@ -787,14 +789,15 @@ class _Reader:
         return parameters
 
     def event_parameters(self):
-        """Parameters that events set (not constant, no rule): state variables that only events change."""
+        """Parameters and species references that events set (not constant, no rule): state variables that only
+        events change."""
         m = self.model
         out = set()
         for i in range(m.getNumEvents()):
             ev = m.getEvent(i)
             for j in range(ev.getNumEventAssignments()):
                 var = ev.getEventAssignment(j).getVariable()
-                p = m.getParameter(var)
+                p = m.getParameter(var) or reference(m, var)
                 if p is not None and not p.getConstant() and var not in self.rules and var in self.values:
                     out.add(var)
         return out

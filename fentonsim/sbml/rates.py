@@ -18,6 +18,7 @@ is not an id, and a rateOf that depends on itself (a kinetic law reading the rat
 from __future__ import annotations
 
 from ..expression import num, op, substitute, sym, symbols
+from .stoichiometry import reference
 
 PREFIX = "rateOf("
 
@@ -93,7 +94,7 @@ def _derivative(reader, name, element, lib):
             raise reader.error(f"{where}: `{name}` is a concentration in compartment `{compartment.getId()}`, "
                                "whose size varies; not supported", element)
         return op("divide", amount_rate, sym(species.getCompartment()))
-    if model.getParameter(name) is not None or model.getCompartment(name) is not None or _is_reference(model, name):
+    if model.getParameter(name) is not None or model.getCompartment(name) is not None or reference(model, name):
         return num(0.0)  # constant, or changed only by events: flat between them
     raise reader.error(f"{where}: `{name}` is not a species, parameter, compartment or species reference of the "
                        "model", element)
@@ -156,8 +157,3 @@ def _stoichiometry(reader, ref, lib):
     return num(ref.getStoichiometry() if (model.getLevel() == 2 or ref.isSetStoichiometry()) else 1.0)
 
 
-def _is_reference(model, name):
-    return any(ref.isSetId() and ref.getId() == name
-               for i in range(model.getNumReactions())
-               for ref in ([model.getReaction(i).getReactant(j) for j in range(model.getReaction(i).getNumReactants())]
-                           + [model.getReaction(i).getProduct(j) for j in range(model.getReaction(i).getNumProducts())]))

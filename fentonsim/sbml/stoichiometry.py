@@ -7,8 +7,8 @@ fixed one, applied at every instant: a reaction of rate v changes species S at (
 (times S's conversion factor). The importer then splits such a reaction per species (``<reaction>__<species>``,
 as for non-whole stoichiometries) with the law multiplied by that change, which is exact.
 
-Refused: a stoichiometry an event or a rate rule sets (it would be a state variable of its own), and
-``stoichiometryMath`` without math.
+A species reference that a rate rule or events drive is a state variable of its own (the importer's
+parameter states), read as a symbol, and so also a varying stoichiometry.
 """
 from __future__ import annotations
 
@@ -54,14 +54,24 @@ def stoichiometry(reader, ref, where, reaction):
         what = f"stoichiometry `{rid}` of `{sid}` in {where}"
         if rid in reader.rules:
             return _value(reader, reader.expand(("sym", rid), what, reaction), what, reaction)
+        if rid in reader.parameter_states:
+            return ("sym", rid)  # a state variable of its own: a rate rule or events drive it
         if rid in reader.rate_rules or rid in _event_targets(model):
             setter = "a rate rule" if rid in reader.rate_rules else "an event"
-            raise reader.error(f"{what} is set by {setter}; a stoichiometry that is a state variable of its own "
-                               "is not supported", reaction)
+            raise reader.error(f"{what} is set by {setter} but has no value to start from", reaction)
         if rid in reader.values:
             # Its attribute, or the initial assignment that sets it once at t0: nothing changes it later.
             return reader.values[rid]
     return ref.getStoichiometry() if (model.getLevel() == 2 or ref.isSetStoichiometry()) else 1.0
+
+
+def reference(model, rid):
+    """The Level 3 species reference of id ``rid`` in ``model``, or None."""
+    if model.getLevel() != 3 or not rid:
+        return None
+    ref = model.getSpeciesReference(rid)
+    # libsbml also answers with a reference that has no id but names species `rid`.
+    return ref if ref is not None and ref.isSetId() and ref.getId() == rid else None
 
 
 def _value(reader, raw, what, element):
