@@ -417,3 +417,24 @@ def test_stoichiometry_driven_by_a_rate_rule_or_an_event_is_a_state_of_its_own(t
                                rtol=1e-8)
     np.testing.assert_allclose(result.observed.sel(observable="nu1").values, 1 + 0.1 * t, rtol=1e-9)
     np.testing.assert_allclose(result.observed.sel(observable="nu2").values, np.where(t < 1, 1.0, 3.0))
+
+
+def test_boundary_species_an_event_sets_is_read_by_reactions_but_never_consumed(tmp_path):
+    """Boundary species B (2 mol) feeds B → X at k·B (k = 0.5 s⁻¹) without being consumed; an event at t = 1
+    sets it to 5, so X = k·2·t before and k·2 + k·5·(t − 1) after, and B reads 2 then 5."""
+    boundary = ('<species id="B" compartment="cell" initialAmount="2" hasOnlySubstanceUnits="true" '
+                'boundaryCondition="true" constant="false"/>')
+    event = ('<listOfEvents><event id="e" useValuesFromTriggerTime="true"><trigger initialValue="false" '
+             f'persistent="true"><math xmlns="http://www.w3.org/1998/Math/MathML">{apply("geq", TIME, cn(1))}'
+             '</math></trigger><listOfEventAssignments><eventAssignment variable="B"><math '
+             f'xmlns="http://www.w3.org/1998/Math/MathML">{cn(5)}</math></eventAssignment>'
+             '</listOfEventAssignments></event></listOfEvents>')
+    body = (f"<listOfSpecies>{boundary}{species('X', 0.0)}</listOfSpecies><listOfParameters>"
+            f"{parameter('k', 0.5, True)}</listOfParameters><listOfReactions>"
+            f"{reaction('feed', [('B', 1)], [('X', 1)], law(ci('k'), ci('B')))}</listOfReactions>{event}")
+    result = simulate(write_sbml(tmp_path / "boundary_event.xml", body, units=MOLE), t_eval=TIMES, rtol=1e-11,
+                      atol=1e-14)
+    t = np.array(TIMES)
+    np.testing.assert_allclose(result.concentration.sel(species="X").values,
+                               np.where(t < 1, t, 1 + 2.5 * (t - 1)), rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(result.concentration.sel(species="B").values, np.where(t < 1, 2.0, 5.0), rtol=1e-12)

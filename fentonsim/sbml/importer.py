@@ -9,7 +9,9 @@ What is supported, and how it maps (anything else is refused with an
 - **Species** given as amounts or concentrations, ``hasOnlySubstanceUnits``
   true or false, initial values from attributes or initial assignments.
   Boundary and constant species keep their initial value; they become
-  clamped (``buffered``) species whose values are folded into the rate laws.
+  clamped (``buffered``) species whose values are folded into the rate laws
+  (a non-constant boundary species that events set is a state that reactions
+  read but do not change).
 - **Parameters**, global and local, constant or set by an assignment rule or
   initial assignment that depends on constants only.
 - **Kinetic laws** that are one mass-action term (or, for a reversible
@@ -710,7 +712,7 @@ class _Reader:
         self.parameter_states = self.rate_rule_targets() | self.event_parameters()
         self.state_species = {s.getId() for s in self.species
                               if (not (s.getBoundaryCondition() or s.getConstant()) and s.getId() not in rules)
-                              or s.getId() in self.rate_rules}
+                              or s.getId() in self.rate_rules} | self.event_boundary_species()
         self.constants = {k: v for k, v in values.items()
                           if k not in self.state_species and k not in self.parameter_states}
         for name, expr in rules.items():
@@ -801,6 +803,15 @@ class _Reader:
                 if p is not None and not p.getConstant() and var not in self.rules and var in self.values:
                     out.add(var)
         return out
+
+    def event_boundary_species(self):
+        """Boundary species (not constant, no rule) that events set: state variables that reactions read but,
+        being boundary species, never change (build_reaction leaves them out of the stoichiometry)."""
+        m = self.model
+        targets = {m.getEvent(i).getEventAssignment(j).getVariable()
+                   for i in range(m.getNumEvents()) for j in range(m.getEvent(i).getNumEventAssignments())}
+        return {sid for sid in targets if m.getSpecies(sid) is not None and m.getSpecies(sid).getBoundaryCondition()
+                and not m.getSpecies(sid).getConstant() and sid not in self.rules and sid not in self.rate_rules}
 
     def species_references(self):
         """Every reactant and product reference of every reaction (modifiers have no stoichiometry)."""
@@ -924,6 +935,11 @@ class _Reader:
 
         reactants = side(reaction.getReactant, reaction.getNumReactants(), "reactant")
         products = side(reaction.getProduct, reaction.getNumProducts(), "product")
+        for sid in set(reactants) | set(products):
+            if sid in self.state_species and self.by_id[sid].getBoundaryCondition():
+                # Set by events, read by the law, never changed by the reaction.
+                reactants.pop(sid, None)
+                products.pop(sid, None)
         involved = set(reactants) | set(products)
         if any(isinstance(v, (float, tuple)) or v < 0 for v in (*reactants.values(), *products.values())) or any(
                 self.conversion.get(sid, 1.0) != 1.0 for sid in involved):
