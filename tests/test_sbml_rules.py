@@ -438,3 +438,20 @@ def test_boundary_species_an_event_sets_is_read_by_reactions_but_never_consumed(
     np.testing.assert_allclose(result.concentration.sel(species="X").values,
                                np.where(t < 1, t, 1 + 2.5 * (t - 1)), rtol=1e-8, atol=1e-12)
     np.testing.assert_allclose(result.concentration.sel(species="B").values, np.where(t < 1, 2.0, 5.0), rtol=1e-12)
+
+
+@pytest.mark.parametrize("initial_value, start", [("false", 10.0), ("true", 2.0)])
+def test_time_trigger_true_from_the_start_fires_at_t0_only_if_its_initial_value_is_false(tmp_path, initial_value,
+                                                                                          start):
+    """`time >= 0` holds at t0: with initialValue false the trigger rises there and the event sets S1 to 10 at
+    t0 (SBML L3); with initialValue true it never rises. S1 then decays at k = 0.3 s⁻¹ from 10 or from 2."""
+    event = ('<listOfEvents><event id="e" useValuesFromTriggerTime="true">'
+             f'<trigger initialValue="{initial_value}" persistent="true"><math '
+             f'xmlns="http://www.w3.org/1998/Math/MathML">{apply("geq", TIME, cn(0))}</math></trigger>'
+             '<listOfEventAssignments><eventAssignment variable="S1"><math '
+             f'xmlns="http://www.w3.org/1998/Math/MathML">{cn(10)}</math></eventAssignment>'
+             '</listOfEventAssignments></event></listOfEvents>')
+    path = write_sbml(tmp_path / "t0.xml", decay_of_s1() + event, units=MOLE)
+    result = simulate(path, t_eval=TIMES, rtol=1e-11, atol=1e-14)
+    np.testing.assert_allclose(result.concentration.sel(species="S1").values, start * np.exp(-0.3 * np.array(TIMES)),
+                               rtol=1e-8)

@@ -1279,6 +1279,8 @@ class _Reader:
             if time is None:
                 raise _NotATimeEvent()
             time *= self.time_factor
+            if time <= 0:
+                raise _NotATimeEvent()  # true from the start: the kernel's events fire it at t0 as SBML says
             if not (time > 0 and math.isfinite(time)):
                 raise self.error(f"trigger of {where} fires at t = {time:g} s; only events after the start "
                                  "(finite T > 0) are supported", ev)
