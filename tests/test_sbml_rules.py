@@ -455,3 +455,38 @@ def test_time_trigger_true_from_the_start_fires_at_t0_only_if_its_initial_value_
     result = simulate(path, t_eval=TIMES, rtol=1e-11, atol=1e-14)
     np.testing.assert_allclose(result.concentration.sel(species="S1").values, start * np.exp(-0.3 * np.array(TIMES)),
                                rtol=1e-8)
+
+
+def test_a_reaction_id_in_math_is_the_reaction_rate(tmp_path):
+    """`decay` read in math is that reaction's rate k·S1 (SBML): P = decay follows 0.3·2·e^(−0.3 t), and a
+    reaction producing S2 at rate `decay` gives S2 = 2 − S1 = 2·(1 − e^(−0.3 t))."""
+    rules = f'<listOfRules>{assignment("P", ci("decay"))}</listOfRules>'
+    kinetic = f'<kineticLaw><math xmlns="http://www.w3.org/1998/Math/MathML">{ci("decay")}</math></kineticLaw>'
+    body = (f"<listOfSpecies>{species('S1', 2.0)}{species('S2', 0.0)}</listOfSpecies><listOfParameters>"
+            f"{parameter('k', 0.3, True)}{parameter('P')}</listOfParameters>{rules}<listOfReactions>"
+            f"{reaction('decay', [('S1', 1)], [], law(ci('k'), ci('S1')))}{reaction('mirror', [], [('S2', 1)], kinetic)}"
+            "</listOfReactions>")
+    result = simulate(write_sbml(tmp_path / "rid.xml", body, units=MOLE), t_eval=TIMES, rtol=1e-11, atol=1e-14)
+    decay = np.exp(-0.3 * np.array(TIMES))
+    np.testing.assert_allclose(result.observed.sel(observable="P").values, 0.6 * decay, rtol=1e-8)
+    np.testing.assert_allclose(result.concentration.sel(species="S2").values, 2 * (1 - decay), rtol=1e-8,
+                               atol=1e-12)
+
+
+def test_a_priority_written_with_constant_logic_is_the_number_it_folds_to(tmp_path):
+    """Two events at t = 1 set S1 to 7 and to 4; the first has priority piecewise(1, 1 <= 2 ∧ 2 <= 1, 10) = 10,
+    the second 5, so the first executes first and S1 ends at 4 (then decays at k = 0.3 s⁻¹)."""
+    condition = apply("and", apply("leq", cn(1), cn(2)), apply("leq", cn(2), cn(1)))
+
+    def event(eid, priority, value):
+        return (f'<event id="{eid}" useValuesFromTriggerTime="true"><trigger initialValue="false" '
+                f'persistent="true"><math xmlns="http://www.w3.org/1998/Math/MathML">{apply("geq", TIME, cn(1))}'
+                f'</math></trigger><priority><math xmlns="http://www.w3.org/1998/Math/MathML">{priority}</math>'
+                '</priority><listOfEventAssignments><eventAssignment variable="S1"><math '
+                f'xmlns="http://www.w3.org/1998/Math/MathML">{cn(value)}</math></eventAssignment>'
+                "</listOfEventAssignments></event>")
+    folded = f"<piecewise><piece>{cn(1)}{condition}</piece><otherwise>{cn(10)}</otherwise></piecewise>"
+    body = decay_of_s1() + f"<listOfEvents>{event('first', folded, 7)}{event('second', cn(5), 4)}</listOfEvents>"
+    result = simulate(write_sbml(tmp_path / "priority.xml", body, units=MOLE), t_eval=[0.0, 2.0], rtol=1e-11,
+                      atol=1e-14)
+    np.testing.assert_allclose(result.concentration.sel(species="S1").values[-1], 4 * math.exp(-0.3), rtol=1e-8)

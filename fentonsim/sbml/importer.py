@@ -1230,7 +1230,7 @@ class _Reader:
         if ev.isSetPriority() and ev.getPriority().isSetMath():
             pwhat = f"priority of {where}"
             praw = self.expand(self.math(ev.getPriority(), pwhat), pwhat, ev)
-            value = self.arithmetic(lambda: substitute(praw, self.constants), pwhat, praw, ev)
+            value = self.arithmetic(lambda: _fold(substitute(praw, self.constants)), pwhat, praw, ev)
             if value[0] != "num" or not math.isfinite(value[1]):
                 raise self.error(f"{pwhat} is `{to_text(value)}`; only constant priorities are supported", ev)
             priority = float(value[1])
@@ -1365,7 +1365,7 @@ class _Reader:
                                  "simulate (give both events different constant priorities)", ev)
             what = f"priority of {where}"
             raw = self.expand(self.math(ev.getPriority(), what), what, ev)
-            value = self.arithmetic(lambda: substitute(raw, self.constants), what, raw, ev)
+            value = self.arithmetic(lambda: _fold(substitute(raw, self.constants)), what, raw, ev)
             if value[0] != "num" or not math.isfinite(value[1]):
                 raise self.error(f"{what} is `{to_text(value)}`; events firing together and assigning the same "
                                  "species need constant priorities (a priority that changes with the state or "
@@ -1392,6 +1392,14 @@ class _Reader:
 
 class _NotATimeEvent(Exception):
     """An event that fixed-time inputs cannot express (a state trigger, a value computed from the state)."""
+
+
+def _fold(expr):
+    """``expr`` as a number when it reads no symbol: substitute() folds arithmetic, not relations and the
+    logic over them (`piecewise(1, 1 <= 2, 10)`)."""
+    if expr[0] == "num" or symbols(expr):
+        return expr
+    return num(float(evaluate(expr, {})))
 
 
 def _replace_all(expr, mapping):

@@ -1,4 +1,8 @@
-"""SBML Level 3 Version 2's ``rateOf`` csymbol, replaced by the right-hand side it stands for.
+"""SBML Level 3 Version 2's ``rateOf`` csymbol, and reaction ids read in math, replaced by the right-hand sides
+they stand for.
+
+A reaction id in a formula is the reaction's rate, its kinetic law (local parameters in place), in substance
+per time; it is defined like an assignment rule of that id (:func:`define`).
 
 ``rateOf(x)`` is dx/dt at the current instant, in the model's units (x's unit per model time unit). Where that
 derivative is a formula of the current state, the formula replaces it exactly:
@@ -51,9 +55,30 @@ def targets(model, lib):
     return found
 
 
+def reaction_symbols(model, lib):
+    """{reaction id: element} for every reaction id ``model``'s math reads (its rate, SBML's meaning of the id),
+    with the first element reading it; a kinetic law's local parameter of the same id shadows it."""
+    reactions = {model.getReaction(i).getId() for i in range(model.getNumReactions())}
+    found = {}
+    for element in model.getListOfAllElements():
+        if not (hasattr(element, "isSetMath") and element.isSetMath()):
+            continue
+        local = _local_ids(element)
+        stack = [element.getMath()]
+        while stack:
+            node = stack.pop()
+            if node is None:
+                continue
+            if node.getType() == lib.AST_NAME and node.getName() in reactions and node.getName() not in local:
+                found.setdefault(node.getName(), element)
+            stack.extend(node.getChild(i) for i in range(node.getNumChildren()))
+    return found
+
+
 def define(reader, lib):
-    """Add the definition of every rateOf the model uses to ``reader.rules`` (with the element that uses it
-    first in ``reader.rule_elements``); returns the symbols added."""
+    """Add the definition of every rateOf the model uses, and of every reaction id it reads (the reaction's
+    kinetic law, its rate in substance per time), to ``reader.rules`` (with the element that uses it first in
+    ``reader.rule_elements``); returns the symbols added."""
     model = reader.model
     try:
         used = targets(model, lib)
@@ -61,6 +86,12 @@ def define(reader, lib):
         message, element = exc.args[0]
         raise reader.error(message, element) from None
     added = set()
+    for rid, element in reaction_symbols(model, lib).items():
+        if rid not in reader.laws:
+            raise reader.error(f"`{rid}` is read as the rate of its reaction, which has no kinetic law", element)
+        reader.rules[rid] = _local_law(model.getReaction(rid), reader.laws[rid])
+        reader.rule_elements[rid] = element
+        added.add(rid)
     for name, element in used.items():
         formula = _derivative(reader, name, element, lib)
         if rate_symbol(name) in symbols(formula):
