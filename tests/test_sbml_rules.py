@@ -393,9 +393,9 @@ def test_elements_without_math_are_ignored_with_a_warning(tmp_path):
 def test_stoichiometry_driven_by_a_rate_rule_or_an_event_is_a_state_of_its_own(tmp_path):
     """Species references as state variables: ν₁ with dν₁/dt = 0.1 (ν₁(0) = 1) in ∅ → ν₁·B at 2 mol/s gives
     B = 2t + 0.1t²; ν₂ = 1 set to 3 by an event at t = 1 in ∅ → ν₂·C at 1 mol/s gives C = t, then
-    1 + 3(t − 1). Both ν are reported."""
+    1 + 3(t − 1). Both ν are reported, and rateOf(B) = 2·ν₁ reads the state ν₁."""
     rules = ('<listOfRules><rateRule variable="nu1"><math xmlns="http://www.w3.org/1998/Math/MathML">'
-             f"{cn(0.1)}</math></rateRule></listOfRules>")
+             f'{cn(0.1)}</math></rateRule>{assignment("P", rate_of("B"))}</listOfRules>')
     event = ('<listOfEvents><event id="e" useValuesFromTriggerTime="true"><trigger initialValue="false" '
              f'persistent="true"><math xmlns="http://www.w3.org/1998/Math/MathML">{apply("geq", TIME, cn(1))}'
              '</math></trigger><listOfEventAssignments><eventAssignment variable="nu2"><math '
@@ -407,7 +407,8 @@ def test_stoichiometry_driven_by_a_rate_rule_or_an_event_is_a_state_of_its_own(t
                 f'species="{target}" stoichiometry="1" constant="false"/></listOfProducts>'
                 f'<kineticLaw><math xmlns="http://www.w3.org/1998/Math/MathML">{cn(rate)}</math></kineticLaw>'
                 "</reaction>")
-    body = (f"<listOfSpecies>{species('B', 0.0)}{species('C', 0.0)}</listOfSpecies>{rules}<listOfReactions>"
+    body = (f"<listOfSpecies>{species('B', 0.0)}{species('C', 0.0)}</listOfSpecies><listOfParameters>"
+            f"{parameter('P')}</listOfParameters>{rules}<listOfReactions>"
             f"{source('r1', 'nu1', 'B', 2)}{source('r2', 'nu2', 'C', 1)}</listOfReactions>{event}")
     result = simulate(write_sbml(tmp_path / "states.xml", body, units=MOLE), t_eval=TIMES, rtol=1e-11,
                       atol=1e-14)
@@ -417,6 +418,7 @@ def test_stoichiometry_driven_by_a_rate_rule_or_an_event_is_a_state_of_its_own(t
                                rtol=1e-8)
     np.testing.assert_allclose(result.observed.sel(observable="nu1").values, 1 + 0.1 * t, rtol=1e-9)
     np.testing.assert_allclose(result.observed.sel(observable="nu2").values, np.where(t < 1, 1.0, 3.0))
+    np.testing.assert_allclose(result.observed.sel(observable="P").values, 2 * (1 + 0.1 * t), rtol=1e-9)
 
 
 def test_boundary_species_an_event_sets_is_read_by_reactions_but_never_consumed(tmp_path):

@@ -965,11 +965,12 @@ class _Reader:
                 continue
             change = net_change(reactants, products, sid, self.conversion.get(sid, 1.0))
             law_of_species = probe.law
+            described = None if is_varying(change) else f"{change:g}"
             if is_varying(change):
                 # A stoichiometry that changes: the law times the change, produced at a signed rate.
                 scaled = self.law_in_state_units(change, self.error(
                     f"{where}: the stoichiometry of `{sid}` reads a value that is not known over time", reaction))
-                law_of_species, change = op("times", probe.law, scaled), 1.0
+                law_of_species, change, described = op("times", probe.law, scaled), 1.0, to_text(change)
             if change == 0:
                 continue
             name = self.name_of[sid]
@@ -982,7 +983,7 @@ class _Reader:
             out.append(Reaction(id=pid, reactants=unit if change < 0 else (),
                                 branches=(Branch(pid, () if change < 0 else unit),),
                                 rate=RateLaw("constant", float(k), STANDARD_TEMPERATURE), duplicate=True,
-                                note=f"SBML reaction `{rid}`: its change of `{sid}` ({change:g} × the law)",
+                                note=f"SBML reaction `{rid}`: its change of `{sid}` ({described} × the law)",
                                 law=law_of_species, law_checked=False,
                                 location=Location(self.path, reaction.getLine() or None)))
         return tuple(out)

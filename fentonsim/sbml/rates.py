@@ -32,34 +32,8 @@ def rate_symbol(name: str) -> str:
     return f"{PREFIX}{name})"
 
 
-def targets(model, lib):
-    """{id: element} for every ``rateOf(id)`` in ``model``'s math (the first element using it, for messages);
-    an argument that is not an id raises ValueError((message, element))."""
-    found = {}
-    for element in model.getListOfAllElements():
-        if not (hasattr(element, "isSetMath") and element.isSetMath()):
-            continue
-        stack = [element.getMath()]
-        while stack:
-            node = stack.pop()
-            if node is None:
-                continue
-            if node.getType() == lib.AST_FUNCTION_RATE_OF:
-                arg = node.getChild(0) if node.getNumChildren() == 1 else None
-                if arg is None or arg.getType() != lib.AST_NAME:
-                    raise ValueError(("rateOf needs one id as its argument, found "
-                                      f"`{lib.formulaToL3String(node)}`", element))
-                if arg.getName() not in _local_ids(element):  # a local parameter's rate is 0 (the law's own)
-                    found.setdefault(arg.getName(), element)
-            stack.extend(node.getChild(i) for i in range(node.getNumChildren()))
-    return found
-
-
-def reaction_symbols(model, lib):
-    """{reaction id: element} for every reaction id ``model``'s math reads (its rate, SBML's meaning of the id),
-    with the first element reading it; a kinetic law's local parameter of the same id shadows it."""
-    reactions = {model.getReaction(i).getId() for i in range(model.getNumReactions())}
-    found = {}
+def _math_nodes(model):
+    """(element, node, local ids) for every node of every formula of ``model``, by an explicit stack."""
     for element in model.getListOfAllElements():
         if not (hasattr(element, "isSetMath") and element.isSetMath()):
             continue
@@ -69,9 +43,34 @@ def reaction_symbols(model, lib):
             node = stack.pop()
             if node is None:
                 continue
-            if node.getType() == lib.AST_NAME and node.getName() in reactions and node.getName() not in local:
-                found.setdefault(node.getName(), element)
+            yield element, node, local
             stack.extend(node.getChild(i) for i in range(node.getNumChildren()))
+
+
+def targets(model, lib):
+    """{id: element} for every ``rateOf(id)`` in ``model``'s math (the first element using it, for messages);
+    an argument that is not an id raises ValueError((message, element)). A kinetic law's local parameter has
+    rate 0 and is left to the law (local_values)."""
+    found = {}
+    for element, node, local in _math_nodes(model):
+        if node.getType() == lib.AST_FUNCTION_RATE_OF:
+            arg = node.getChild(0) if node.getNumChildren() == 1 else None
+            if arg is None or arg.getType() != lib.AST_NAME:
+                raise ValueError(("rateOf needs one id as its argument, found "
+                                  f"`{lib.formulaToL3String(node)}`", element))
+            if arg.getName() not in local:
+                found.setdefault(arg.getName(), element)
+    return found
+
+
+def reaction_symbols(model, lib):
+    """{reaction id: element} for every reaction id ``model``'s math reads (its rate, SBML's meaning of the id),
+    with the first element reading it; a kinetic law's local parameter of the same id shadows it."""
+    reactions = {model.getReaction(i).getId() for i in range(model.getNumReactions())}
+    found = {}
+    for element, node, local in _math_nodes(model):
+        if node.getType() == lib.AST_NAME and node.getName() in reactions and node.getName() not in local:
+            found.setdefault(node.getName(), element)
     return found
 
 
@@ -182,8 +181,10 @@ def _stoichiometry(reader, ref, lib):
     model = reader.model
     if hasattr(ref, "isSetStoichiometryMath") and ref.isSetStoichiometryMath():
         return reader.math(ref.getStoichiometryMath(), f"stoichiometryMath of `{ref.getSpecies()}`")
-    if model.getLevel() == 3 and ref.isSetId() and (
-            ref.getId() in reader.rules or model.getInitialAssignment(ref.getId()) is not None):
+    # An id with a value (attribute, initial assignment) or a rule resolves like any symbol: to its rule, its
+    # state variable (a rate rule or events drive it) or its constant value.
+    if model.getLevel() == 3 and ref.isSetId() and (ref.isSetStoichiometry() or ref.getId() in reader.rules
+                                                    or model.getInitialAssignment(ref.getId()) is not None):
         return sym(ref.getId())
     return num(ref.getStoichiometry() if (model.getLevel() == 2 or ref.isSetStoichiometry()) else 1.0)
 
