@@ -194,6 +194,33 @@ def test_linear_in_recognises_every_a_x_plus_b(a, b):
     assert linear_in(op("divide", op("minus", b, op("times", sym("x"), a)), num(2.0)), "x") is not None
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 5).flatmap(lambda n: st.tuples(
+    st.lists(st.floats(0.1, 10) | st.floats(-10, -0.1), min_size=n, max_size=n),
+    st.lists(st.lists(st.floats(-5, 5), min_size=n, max_size=n), min_size=n, max_size=n),
+    st.lists(st.floats(-5, 5), min_size=n, max_size=n),
+    st.permutations(range(n)))))
+def test_solve_satisfies_every_rule_of_a_triangular_linear_system(system):
+    """Rules c_i·x_i + Σ_{j<i} d_ij·x_j + e_i = 0 given in any order are paired with their x_i and solved: every
+    formula substituted back makes its rule vanish (to round-off), whatever the order the rules are listed in."""
+    diagonal, lower, offsets, order = system
+    n = len(diagonal)
+    rules = []
+    for i in range(n):
+        terms = [op("times", num(diagonal[i]), sym(f"x{i}"))]
+        terms += [op("times", num(lower[i][j]), sym(f"x{j}")) for j in range(i)]
+        rules.append(op("plus", *terms, num(offsets[i])))
+    listed = [rules[i] for i in order]
+    solved = solve(listed, {f"x{i}" for i in range(n)})
+    values = {}
+    for i in range(n):
+        formula, coefficient, index = solved[f"x{i}"]
+        assert listed[index] is rules[i] and float(evaluate(coefficient, {})) == pytest.approx(diagonal[i])
+        values[f"x{i}"] = float(evaluate(formula, values))
+    for rule in rules:
+        assert float(evaluate(rule, values)) == pytest.approx(0.0, abs=1e-9 * (1 + max(map(abs, values.values()))))
+
+
 def test_solve_refuses_a_rule_whose_only_unknown_is_taken():
     """Two rules left with the same single unknown: the second is overdetermined and named by its index."""
     with pytest.raises(AlgebraicRefusal) as info:
