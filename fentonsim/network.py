@@ -175,6 +175,9 @@ class Network:
     yield_laws: tuple = ()
     rate_orders: dict = None
     laws: LawPrograms | None = None
+    #: The compartment of each state variable, aligned with ``species`` (empty: one volume; see
+    #: fentonsim.compartments).
+    compartments: tuple = ()
 
     @property
     def has_general_laws(self) -> bool:
@@ -193,6 +196,15 @@ class Network:
                 f"{what} needs mass-action rate laws; `{self.name}` has general rate laws ({', '.join(general[:5])}"
                 f"{', …' if len(general) > 5 else ''}), which only the compiled ODE solvers (rodas5p, rodas4) "
                 "integrate")
+
+    def require_one_volume(self, what: str) -> None:
+        """Raise ConditionsError naming ``what`` and the compartments when the network has several volumes:
+        its states are concentrations per their own compartment (fentonsim.compartments), while ``what``
+        counts molecules in one volume."""
+        if self.compartments:
+            names = ", ".join(dict.fromkeys(c for c in self.compartments if c))
+            raise ConditionsError(f"{what} cannot run `{self.name}`: its species live in compartments ({names}) "
+                                  "of their own volumes, and it simulates one volume; use the ODE solvers")
 
     @property
     def n_species(self) -> int:
@@ -586,7 +598,16 @@ def compile_network(mechanism: Mechanism) -> Network:
         rate_orders={r.id: validate.rate_law_order(r, kinds) + sum(e for _, e in r.rate.factors)
                      for r in mechanism.reactions},
         laws=laws,
+        compartments=_state_compartments(mechanism, state),
     )
+
+
+def _state_compartments(mechanism, state) -> tuple:
+    """The compartment of each state variable ("" for a pool), or () for a single-volume mechanism."""
+    if not mechanism.compartments:
+        return ()
+    of = {s.name: s.compartment for s in mechanism.species}
+    return tuple(of.get(name, "") for name in state)
 
 
 def _law_programs(mechanism, rows, row_laws, state, reactant_idx, reactant_coef) -> LawPrograms:

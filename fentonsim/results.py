@@ -144,6 +144,8 @@ def _static_coordinates(network) -> xr.Coordinates:
     static = _STATIC_COORDINATES.get(network)
     if static is None:
         coords = {name: value for name, value in _network_coords(network, None).items() if name != "time"}
+        if network.compartments:  # which volume each concentration is per (fentonsim.compartments)
+            coords["compartment"] = ("species", list(network.compartments))
         if network.observables:  # the labels observables.add_observables gives a result
             coords["observable"] = ("observable", [o.name for o in network.observables])
             coords["observable_units"] = ("observable", [o.units for o in network.observables])

@@ -335,10 +335,11 @@ BAD_CASES = {
     "algebraic-rule": (f"<listOfSpecies>{species('X', 1)}</listOfSpecies><listOfRules><algebraicRule>"
                        '<math xmlns="http://www.w3.org/1998/Math/MathML"><apply><minus/><ci> X </ci><cn> 1 </cn>'
                        "</apply></math></algebraicRule></listOfRules>", "algebraic rule"),
-    "rate-rule-on-compartment": (
+    "rate-rule-on-amount-in-growing-compartment": (
         f"<listOfSpecies>{species('X', 1)}</listOfSpecies><listOfRules><rateRule variable=\"cell\">"
+        '<math xmlns="http://www.w3.org/1998/Math/MathML"><cn> 1 </cn></math></rateRule><rateRule variable="X">'
         '<math xmlns="http://www.w3.org/1998/Math/MathML"><cn> 1 </cn></math></rateRule></listOfRules>',
-        "rate rule for `cell`"),
+        "an amount (hasOnlySubstanceUnits) in compartment `cell`, whose size varies"),
     "undefined-id": (
         f"<listOfSpecies>{species('X', 1)}</listOfSpecies><listOfReactions>"
         + reaction("decay", [("X", 1)], [], law(ci("k_missing"), ci("X"))) + "</listOfReactions>",
@@ -352,11 +353,12 @@ BAD_CASES = {
         '<assignmentRule variable="Y"><math xmlns="http://www.w3.org/1998/Math/MathML"><apply>'
         '<csymbol encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/delay"> delay </csymbol>'
         "<ci> X </ci><cn> 1 </cn></apply></math></assignmentRule></listOfRules>", "delay"),
-    "two-compartments": (
-        '<listOfSpecies><species id="X" compartment="cell" initialAmount="1" hasOnlySubstanceUnits="true" '
-        'boundaryCondition="false" constant="false"/><species id="Y" compartment="nucleus" initialAmount="1" '
-        'hasOnlySubstanceUnits="true" boundaryCondition="false" constant="false"/></listOfSpecies>',
-        "compartments"),
+    "compartment-size-from-the-state": (
+        f"<listOfSpecies>{species('X', 1)}</listOfSpecies><listOfRules><assignmentRule variable=\"cell\">"
+        '<math xmlns="http://www.w3.org/1998/Math/MathML"><apply><plus/><ci> X </ci><cn> 1 </cn></apply></math>'
+        "</assignmentRule></listOfRules><listOfReactions>"
+        + reaction("decay", [("X", 1)], [], law(ci("X"))) + "</listOfReactions>",
+        "assignment rule for compartment `cell` reads X"),
 }
 
 
@@ -364,9 +366,8 @@ BAD_CASES = {
 def test_bad_sbml_is_refused_naming_the_element(tmp_path, case, capsys):
     """Unreadable or unsupported SBML raises SBMLError naming the file and the element; the CLI prints one line."""
     body, expected = BAD_CASES[case]
-    compartment = '<compartment id="cell" spatialDimensions="3" size="1" constant="true"/>'
-    if case == "two-compartments":
-        compartment += '<compartment id="nucleus" spatialDimensions="3" size="1" constant="true"/>'
+    varying = case in ("rate-rule-on-amount-in-growing-compartment", "compartment-size-from-the-state")
+    compartment = f'<compartment id="cell" spatialDimensions="3" size="1" constant="{str(not varying).lower()}"/>'
     path = tmp_path / f"{case}.xml"
     if case == "not-xml":
         path.write_text(body)

@@ -59,6 +59,9 @@ class Species:
     note: str = ""
     signed: bool = False
     location: Location = _location()
+    #: The compartment holding it ("" in a single-volume mechanism): its concentration is per that
+    #: compartment's volume (fentonsim.compartments).
+    compartment: str = ""
 
     @property
     def is_buffered(self) -> bool:
@@ -246,6 +249,23 @@ class Defaults:
 
 
 @dataclass(frozen=True)
+class Compartment:
+    """A well-mixed volume of a multi-compartment mechanism (fentonsim.compartments).
+
+    ``volume`` [L] is its size at the start (a constant unless ``size`` is set); ``size`` is the name of the
+    state variable or observable that gives its size over time in ``size_unit`` litres per model unit
+    (an SBML compartment whose size a rule or event changes), else "".
+    """
+
+    name: str
+    volume: float
+    note: str = ""
+    size: str = ""
+    size_unit: float = 1.0
+    location: Location = _location()
+
+
+@dataclass(frozen=True)
 class Observable:
     """A derived output: ``expression`` (a fentonsim.expression tree) of species values.
 
@@ -318,6 +338,8 @@ class Mechanism:
     #: Reaction ids whose constants the user set at run time (fentonsim.mechanism.overrides.with_rates):
     #: a condition preset's own constants (its O2 exchange) never replace them.
     user_rates: tuple[str, ...] = ()
+    #: The compartments of a multi-compartment mechanism (empty: one volume, ``defaults.volume``).
+    compartments: tuple[Compartment, ...] = ()
 
     def species_by_name(self) -> dict[str, Species]:
         return {s.name: s for s in self.species}
