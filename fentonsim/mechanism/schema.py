@@ -266,6 +266,28 @@ class Compartment:
 
 
 @dataclass(frozen=True)
+class Transport:
+    """Passage of one chemical between two compartments (fentonsim.compartments).
+
+    ``species`` and ``target`` name the species in the source and the target compartment
+    (``H2O2@extracellular``, ``H2O2@cytosol``). With ``k`` [s⁻¹] it is one-way and first order in the source:
+    d[S_source]/dt = −k·[S_source]. With ``permeability_area`` P·A [L s⁻¹] it is passive, both ways:
+    flux J = P·A·([S_source] − [S_target]) [mol s⁻¹]. ``reactions`` are the ids of the mechanism reactions
+    it compiles to.
+    """
+
+    id: str
+    species: str
+    target: str
+    k: float | None = None
+    permeability_area: float | None = None
+    note: str = ""
+    ref: str | None = None
+    reactions: tuple[str, ...] = ()
+    location: Location = _location()
+
+
+@dataclass(frozen=True)
 class Observable:
     """A derived output: ``expression`` (a fentonsim.expression tree) of species values.
 
@@ -340,6 +362,8 @@ class Mechanism:
     user_rates: tuple[str, ...] = ()
     #: The compartments of a multi-compartment mechanism (empty: one volume, ``defaults.volume``).
     compartments: tuple[Compartment, ...] = ()
+    #: Transport between compartments, as declared; its reactions are among ``reactions``.
+    transports: tuple[Transport, ...] = ()
 
     def species_by_name(self) -> dict[str, Species]:
         return {s.name: s for s in self.species}
