@@ -45,6 +45,13 @@ def split_name(name: str) -> tuple[str, str]:
     return (base, compartment) if sep and base else (name, "")
 
 
+def transport_rates_message(reaction_id: str, transport_id: str) -> str:
+    """Why a run-time constant for one channel of a transport is refused."""
+    # The channels share one constant; changing one would create or destroy matter at the boundary.
+    return (f"`rates` names `{reaction_id}`, a reaction of transport `{transport_id}`; its constant is set in "
+            "the mechanism's `transport:` section, for all its channels at once")
+
+
 def transport_reaction_ids(transport_id: str, passive: bool) -> tuple[str, ...]:
     """Ids of the mass-action reactions a transport compiles to (loss and gain, then back for passive)."""
     ids = (transport_id, f"{transport_id}/gain")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .compartments import transport_rates_message
 from .conditions import Conditions
 from .constants import GAS_CONSTANT, MAX_REACTION_ORDER, STANDARD_TEMPERATURE, pkw
 from .errors import ConditionsError, MechanismError
@@ -178,6 +179,8 @@ class Network:
     #: The compartment of each state variable, aligned with ``species`` (empty: one volume; see
     #: fentonsim.compartments).
     compartments: tuple = ()
+    #: Mechanism reaction id -> the transport it is a channel of (their constants are set together).
+    transport_of: dict = None
 
     @property
     def has_general_laws(self) -> bool:
@@ -333,6 +336,8 @@ class Network:
         """
         parsed = {}
         for rid, value in (rates or {}).items():
+            if rid in (self.transport_of or {}):
+                raise MechanismError(transport_rates_message(rid, self.transport_of[rid]))
             if rid not in self.rate_orders:
                 branch_of = {b: s for b, s in zip(self.reaction_ids, self.source_reaction) if b != s}
                 hint = (f"; `{rid}` is a branch of `{branch_of[rid]}` — override the reaction" if rid in branch_of
@@ -599,6 +604,7 @@ def compile_network(mechanism: Mechanism) -> Network:
                      for r in mechanism.reactions},
         laws=laws,
         compartments=_state_compartments(mechanism, state),
+        transport_of={rid: t.id for t in mechanism.transports for rid in t.reactions},
     )
 
 
@@ -607,6 +613,7 @@ def _state_compartments(mechanism, state) -> tuple:
     if not mechanism.compartments:
         return ()
     of = {s.name: s.compartment for s in mechanism.species}
+    of.update({g.pool: of.get(g.forms[0], "") for g in mechanism.speciation})  # a pool's forms share one
     return tuple(of.get(name, "") for name in state)
 
 

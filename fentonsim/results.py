@@ -9,7 +9,9 @@ Coordinates
     ``species`` (species) str — state variables (species and speciation-pool totals);
     ``forms`` (species) str — the forms a pool totals, comma-separated ("" for a plain species);
     ``reaction`` (reaction) str — network reaction ids (branch ids, ``<id>:reverse``);
-    ``equation`` (reaction) str; ``source_reaction`` (reaction) str — the mechanism reaction.
+    ``equation`` (reaction) str; ``source_reaction`` (reaction) str — the mechanism reaction;
+    ``compartment`` (species) str — only for a multi-compartment mechanism: the compartment whose volume
+    each concentration is per ("" for none; fentonsim.compartments). Single-volume results are unchanged.
 Data variables
     ``concentration`` (time, species) float64 [M];
     ``extent`` (time, reaction) float64 [M] — cumulative extent ∫₀ᵗ r dt of each reaction,

@@ -294,3 +294,12 @@ def test_sbml_compartments_agree_with_libroadrunner(tmp_path):
         np.testing.assert_allclose(ours.concentration.sel(species=name).values, theirs[:, j], rtol=1e-6, atol=1e-10)
     np.testing.assert_allclose(ours.observed.sel(observable="cyt").values, theirs[:, 4], rtol=1e-6)
     assert list(ours.compartment.sel(species=["A_out", "A_in"]).values) == ["out", "cyt"]
+
+
+def test_run_time_rates_cannot_split_a_transport(tmp_path):
+    """Overriding one channel of a transport would break amount conservation: `rates` naming it is an error
+    that points to the transport section."""
+    path = two_compartments(tmp_path, "{id: T, species: A, from: out, to: cyt, k: 1 1/s}")
+    with pytest.raises(MechanismError, match="a reaction of transport `T`; its constant is set in the "
+                                             "mechanism's `transport:` section"):
+        fs.simulate(path, t_end=1, rates={"T/gain": 2.0})

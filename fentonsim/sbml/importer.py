@@ -3,9 +3,12 @@
 What is supported, and how it maps (anything else is refused with an
 :class:`SBMLError` naming the element — a model is never simulated wrongly):
 
-- **One compartment** holding every species, of constant size in litres (or
-  metre³, or a scaled litre). A size may be missing only when no value needs
-  it (all species amounts, the compartment in no formula); 1 L is then used.
+- **Compartments** (fentonsim/sbml/compartments.py): any number, sizes in litres
+  (or metre³, or a scaled litre; other dimensions in their own unit), from
+  attributes or initial assignments, or varying by a rate rule, an assignment
+  rule of time or events. Each species' concentration is per its own
+  compartment. A size may be missing only when no value needs it (all species
+  amounts, the compartment in no formula; a point's species are amounts).
 - **Species** given as amounts or concentrations, ``hasOnlySubstanceUnits``
   true or false, initial values from attributes or initial assignments.
   Boundary and constant species keep their initial value; they become
@@ -49,7 +52,8 @@ units is read as mole, litre, second. A model in items (molecule counts) is
 flagged ``counts``: results report counts, and its ODE absolute tolerance is
 10⁻⁶ molecules.
 
-Stochastic semantics follow the SBML test suite: species are amounts and the
+Stochastic semantics (one compartment: the SSA counts molecules in one volume)
+follow the SBML test suite: species are amounts and the
 propensity is the kinetic law evaluated on them. With the law K·Π q_i^ν_i
 (q_i the symbol's value: an amount, or a concentration amount/V), the rate
 constant in fentonsim's convention is k = K·(s/(V·t_u))·Π (V·g_i/s)^ν_i with s
