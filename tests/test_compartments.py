@@ -303,3 +303,47 @@ def test_run_time_rates_cannot_split_a_transport(tmp_path):
     with pytest.raises(MechanismError, match="a reaction of transport `T`; its constant is set in the "
                                              "mechanism's `transport:` section"):
         fs.simulate(path, t_end=1, rates={"T/gain": 2.0})
+
+
+def test_resizing_events_and_amount_rate_rules_agree_with_libroadrunner(tmp_path):
+    """An event doubling a compartment halves the concentrations in it (amounts kept; 3 → 1.5 exactly), and a
+    rate rule dn/dt on an amount in a growing compartment is divided by V(t) and diluted: fentonsim matches
+    libRoadRunner to 1e-6 on both."""
+    require_module("libsbml", "sbml")
+    roadrunner = require_module("roadrunner", "peers")
+    event = ('<listOfEvents><event id="double" useValuesFromTriggerTime="false"><trigger initialValue="false" '
+             'persistent="true"><math xmlns="http://www.w3.org/1998/Math/MathML"><apply><gt/><csymbol '
+             'encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/time"> t </csymbol><cn> 1 </cn>'
+             '</apply></math></trigger><listOfEventAssignments><eventAssignment variable="cell"><math '
+             'xmlns="http://www.w3.org/1998/Math/MathML"><apply><times/><cn> 2 </cn><ci> cell </ci></apply></math>'
+             "</eventAssignment></listOfEventAssignments></event></listOfEvents>")
+    path = sbml(tmp_path / "resize.xml", [("cell", 2.0, False)], [("S", "cell", 3.0), ("A", "cell", 1.0),
+                                                                  ("B", "cell", 0.0)],
+                sbml_reaction("r", "A", "B", "k1 * A * cell"), event)
+    t = np.linspace(0, 3, 31)
+    ours = fs.simulate(path, t_eval=t, rtol=RTOL, atol=1e-16)
+    s = ours.concentration.sel(species="S").values
+    np.testing.assert_allclose(s[t < 1], 3.0, rtol=1e-12)
+    np.testing.assert_allclose(s[t > 1], 1.5, rtol=1e-12)
+    rr = roadrunner.RoadRunner(str(path))
+    rr.integrator.relative_tolerance = 1e-10
+    rr.integrator.absolute_tolerance = 1e-14
+    theirs = rr.simulate(0, 3, 31, ["time", "[A]", "[B]"])
+    for j, name in enumerate(("A", "B"), start=1):
+        np.testing.assert_allclose(ours.concentration.sel(species=name).values, theirs[:, j], rtol=1e-6, atol=1e-10)
+
+    amount = tmp_path / "amount.xml"
+    amount.write_text(path.read_text().replace(event, "").replace(
+        '<listOfSpecies>', '<listOfSpecies><species id="N" compartment="cell" initialAmount="4" '
+        'hasOnlySubstanceUnits="true" boundaryCondition="false" constant="false"/>').replace(
+        "<listOfReactions>", '<listOfRules><rateRule variable="cell"><math xmlns="http://www.w3.org/1998/Math/MathML">'
+        '<ci> g </ci></math></rateRule><rateRule variable="N"><math xmlns="http://www.w3.org/1998/Math/MathML">'
+        "<apply><times/><ci> k2 </ci><ci> A </ci></apply></math></rateRule></listOfRules><listOfReactions>"),
+        encoding="utf-8")
+    ours = fs.simulate(amount, t_eval=t, rtol=RTOL, atol=1e-16)
+    rr = roadrunner.RoadRunner(str(amount))
+    rr.integrator.relative_tolerance = 1e-10
+    rr.integrator.absolute_tolerance = 1e-14
+    theirs = rr.simulate(0, 3, 31, ["time", "[N]", "[A]", "cell"])
+    np.testing.assert_allclose(ours.concentration.sel(species="N").values, theirs[:, 1], rtol=1e-6)
+    np.testing.assert_allclose(ours.concentration.sel(species="A").values, theirs[:, 2], rtol=1e-6)

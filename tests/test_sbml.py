@@ -335,11 +335,17 @@ BAD_CASES = {
     "algebraic-rule": (f"<listOfSpecies>{species('X', 1)}</listOfSpecies><listOfRules><algebraicRule>"
                        '<math xmlns="http://www.w3.org/1998/Math/MathML"><apply><minus/><ci> X </ci><cn> 1 </cn>'
                        "</apply></math></algebraicRule></listOfRules>", "algebraic rule"),
-    "rate-rule-on-amount-in-growing-compartment": (
-        f"<listOfSpecies>{species('X', 1)}</listOfSpecies><listOfRules><rateRule variable=\"cell\">"
-        '<math xmlns="http://www.w3.org/1998/Math/MathML"><cn> 1 </cn></math></rateRule><rateRule variable="X">'
-        '<math xmlns="http://www.w3.org/1998/Math/MathML"><cn> 1 </cn></math></rateRule></listOfRules>',
-        "an amount (hasOnlySubstanceUnits) in compartment `cell`, whose size varies"),
+    "delayed-resize-with-trigger-time-values": (
+        f"<listOfSpecies>{species('X', 1)}</listOfSpecies><listOfReactions>"
+        + reaction("decay", [("X", 1)], [], law(ci("X"))) + "</listOfReactions>"
+        '<listOfEvents><event id="grow" useValuesFromTriggerTime="true"><trigger initialValue="false" '
+        'persistent="true"><math xmlns="http://www.w3.org/1998/Math/MathML"><apply><gt/><csymbol '
+        'encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/time"> t </csymbol><cn> 1 </cn>'
+        '</apply></math></trigger><delay><math xmlns="http://www.w3.org/1998/Math/MathML"><cn> 1 </cn></math>'
+        '</delay><listOfEventAssignments><eventAssignment variable="cell"><math '
+        'xmlns="http://www.w3.org/1998/Math/MathML"><cn> 2 </cn></math></eventAssignment>'
+        "</listOfEventAssignments></event></listOfEvents>",
+        "computes at its trigger time a value that depends on the size of compartment `cell`"),
     "undefined-id": (
         f"<listOfSpecies>{species('X', 1)}</listOfSpecies><listOfReactions>"
         + reaction("decay", [("X", 1)], [], law(ci("k_missing"), ci("X"))) + "</listOfReactions>",
@@ -366,7 +372,7 @@ BAD_CASES = {
 def test_bad_sbml_is_refused_naming_the_element(tmp_path, case, capsys):
     """Unreadable or unsupported SBML raises SBMLError naming the file and the element; the CLI prints one line."""
     body, expected = BAD_CASES[case]
-    varying = case in ("rate-rule-on-amount-in-growing-compartment", "compartment-size-from-the-state")
+    varying = case in ("delayed-resize-with-trigger-time-values", "compartment-size-from-the-state")
     compartment = f'<compartment id="cell" spatialDimensions="3" size="1" constant="{str(not varying).lower()}"/>'
     path = tmp_path / f"{case}.xml"
     if case == "not-xml":

@@ -129,6 +129,17 @@ def read_layout(reader, used_symbols) -> Layout:
     return layout
 
 
+def replace_all(expr, mapping):
+    """``expr`` with the symbols in ``mapping`` replaced; the replacements are inserted, not walked."""
+    if not mapping:
+        return expr
+    if expr[0] == "sym":
+        return mapping.get(expr[1], expr)
+    if expr[0] in ("op", "rel"):
+        return (expr[0], expr[1], tuple(replace_all(a, mapping) for a in expr[2]))
+    return expr
+
+
 def check_sizes(reader, layout, values, skip=()) -> None:
     """Refuse a compartment holding species whose size (after initial assignments) is not positive; those in
     ``skip`` are not known yet."""
@@ -170,8 +181,8 @@ class VaryingSizes:
     reaction): together d(c·V)/dt = ν·L·s/(f·t_u), amounts change only by reactions. An event that sets V
     keeps amounts too, so it multiplies the concentrations in that compartment by V_before/V_after (extra
     assignments of the same event), except of species the event sets itself, which take the set value.
-    A rate rule on a species in such a compartment gives d[S]/dt itself (for a concentration), so it is
-    left undiluted; on an amount (``hasOnlySubstanceUnits``) it is refused.
+    A rate rule on a concentration in such a compartment gives d[S]/dt itself, so it is left undiluted; on
+    an amount (``hasOnlySubstanceUnits``) it gives dn/dt, so it is divided by V(t) and diluted.
     """
 
     def in_varying(self, species) -> bool:
@@ -188,12 +199,13 @@ class VaryingSizes:
         where = f"assignment rule for compartment `{cid}`"
         raw = self.expand(self.rules[cid], where, element)
         expr = self.arithmetic(lambda: substitute(raw, self.constants), where, raw, element)
-        state = sorted(symbols(expr) - {"time"})
+        state = sorted(symbols(expr) - {"time"} - self.parameter_states)
         if state:
-            # Its rate of change would need their derivatives (and a species of its own compartment would
-            # make the size a function of itself).
-            raise self.error(f"{where} reads {', '.join(state)}, which change over time; only sizes given by "
-                             "time and constants are supported", element)
+            # dV/dt needs their derivatives, which reactions do not give as one expression (and a species of
+            # its own compartment would make the size a function of itself).
+            raise self.error(f"{where} reads {', '.join(state)}, which change over time other than by rate "
+                             "rules or events on parameters; only sizes given by time, constants and such "
+                             "parameters are supported", element)
         return self.law_in_state_units(expr, self.error(f"{where} reads a value that is not known over time",
                                                         element))
 
@@ -202,16 +214,25 @@ class VaryingSizes:
         events change it."""
         how = self.layout.varying.get(cid, ())
         if "rate rule" in how:
-            element = self.rate_rule_elements[cid]
-            where = f"rate rule for `{cid}`"
-            raw = self.expand(self.rate_rules[cid], where, element)
-            expr = self.arithmetic(lambda: substitute(raw, self.constants), where, raw, element)
-            rate = self.law_in_state_units(expr, self.error(f"{where} reads a value that is not known over time",
-                                                            element))
-            return rate if self.time_factor == 1 else op("times", num(1.0 / self.time_factor), rate)
+            return self.rate_of(cid)
         if "assignment rule" in how:
-            return derivative(self.size_expr(cid), "time")  # law_in_state_units wrote model time as s / t_u
+            # The chain rule over time (law_in_state_units wrote model time as s / t_u) and the rate-rule
+            # parameters the rule reads (size_expr refuses any other varying symbol).
+            size = self.size_expr(cid)
+            terms = [derivative(size, "time")] + [op("times", derivative(size, name), self.rate_of(name))
+                                                  for name in sorted(symbols(size) & set(self.rate_rules))]
+            return op("plus", *terms) if len(terms) > 1 else terms[0]
         return None
+
+    def rate_of(self, var):
+        """d(var)/dt [model units s⁻¹] of a rate-rule variable, as an expression of the state."""
+        element = self.rate_rule_elements[var]
+        where = f"rate rule for `{var}`"
+        raw = self.expand(self.rate_rules[var], where, element)
+        expr = self.arithmetic(lambda: substitute(raw, self.constants), where, raw, element)
+        rate = self.law_in_state_units(expr, self.error(f"{where} reads a value that is not known over time",
+                                                        element))
+        return rate if self.time_factor == 1 else op("times", num(1.0 / self.time_factor), rate)
 
     def symbol_factor(self, species):
         """F with the species' symbol (model units) = F·[S] ([S] its state in M)."""
@@ -241,13 +262,11 @@ class VaryingSizes:
         cid = self.compartment_of(species)
         return op("divide", num(float(self.values[species.getId()] * self.values[cid])), self.size_expr(cid))
 
-    def check_varying_rate_rule(self, var):
-        """A rate rule on an amount in a varying compartment would need d(n/V)/dt: refused."""
-        species = self.model.getSpecies(var)
-        if species is not None and self.in_varying(species) and self.amounts(species):
-            raise self.error(f"rate rule for `{var}`: an amount (hasOnlySubstanceUnits) in compartment "
-                             f"`{self.compartment_of(species)}`, whose size varies; not supported",
-                             self.rate_rule_elements[var])
+    def amount_rate_rule(self, var, g):
+        """(law, k) of a rate rule dn/dt = g on an amount in a compartment of varying size: its state
+        c = n·s/(f·V) changes by g·s/(f·V·t_u), and by the dilution reaction."""
+        cid = self.compartment_of(self.model.getSpecies(var))
+        return op("divide", g, self.size_expr(cid)), self.substance / (self.layout.factor[cid] * self.time_factor)
 
     def dilution_reactions(self, taken):
         """One ``dilution_<S>`` reaction per state species S in a compartment whose size changes continuously:
@@ -255,7 +274,9 @@ class VaryingSizes:
         out = []
         for s in self.species:
             sid = s.getId()
-            if sid not in self.state_species or sid in self.rate_rules or not self.in_varying(s):
+            # A rate rule on a concentration gives d[S]/dt itself; on an amount, dn/dt (so c still dilutes).
+            if sid not in self.state_species or (sid in self.rate_rules and not self.amounts(s)) \
+                    or not self.in_varying(s):
                 continue
             cid = self.compartment_of(s)
             rate = self.size_rate_expr(cid)
@@ -274,12 +295,18 @@ class VaryingSizes:
         return tuple(out)
 
     def rescalings(self, assignments, event):
-        """Extra (state name, value) assignments of ``event`` whose ``assignments`` (state name, value) set a
-        compartment size: the concentrations in it scale by V_before/V_after (amounts are kept)."""
-        assigned = {name for name, _ in assignments}
-        sized = {target for target, _ in assignments if target in self.layout.varying} | {
-            self.compartment_of(s) for s in self.species
-            if self.name_of[s.getId()] in assigned and self.in_varying(s) and self.amounts(s)}
+        """Extra (state name, value) assignments of ``event``, whose ``assignments`` (state name, value) may
+        change compartment sizes — directly, or through parameters an assignment-rule size reads: the
+        concentrations in a resized compartment scale by V_before/V_after (amounts are kept)."""
+        assigned = dict(assignments)
+        resized = {}
+        for cid, how in self.layout.varying.items():
+            before = self.size_expr(cid)
+            if not symbols(before) & set(assigned):
+                continue
+            resized[cid] = (before, replace_all(before, assigned))
+        sized = set(resized) | {self.compartment_of(s) for s in self.species
+                                if self.name_of[s.getId()] in assigned and self.in_varying(s) and self.amounts(s)}
         if sized and self.trigger_time_values(event) and (event.isSetDelay() or self.model.getNumEvents() > 1):
             # Its values would be computed with the size at the trigger, but converted at the execution, when
             # the size may differ (a delay, or another event first).
@@ -287,15 +314,16 @@ class VaryingSizes:
                              f"the size of compartment `{sorted(sized)[0]}` (a size or an amount in it), and "
                              "executes later or among other events; not supported", event)
         out = []
-        for target, value in assignments:
-            if target not in self.layout.varying:
+        for s in self.species:
+            name, cid = self.name_of[s.getId()], self.compartment_of(s)
+            if cid not in resized or s.getId() not in self.state_species:
                 continue
-            for s in self.species:
-                name = self.name_of[s.getId()]
-                if name in assigned and self.compartment_of(s) == target and self.amounts(s):
-                    raise self.error(f"{self.where(event, 'event')} sets the amount `{s.getId()}` together with the "
-                                     f"size of its compartment `{target}`; not supported", event)
-                # Every state is a concentration (amounts' too: n·s/(f·V)), so all scale alike.
-                if s.getId() in self.state_species and self.compartment_of(s) == target and name not in assigned:
-                    out.append((name, op("divide", op("times", sym(name), sym(target)), value)))
+            if name in assigned:
+                if self.amounts(s):
+                    raise self.error(f"{self.where(event, 'event')} sets the amount `{s.getId()}` together with "
+                                     f"the size of its compartment `{cid}`; not supported", event)
+                continue  # a concentration set by the event is what it is set to
+            # Every state is a concentration (amounts' too: n·s/(f·V)), so all scale alike.
+            before, after = resized[cid]
+            out.append((name, op("divide", op("times", sym(name), before), after)))
         return out

@@ -77,6 +77,7 @@ from ..inputs import Assignment, Bolus
 from ..mechanism.schema import (Branch, Compartment, Defaults, Location, Mechanism, Observable, RateLaw, Reaction,
                                 Species, StateEvent)
 from .compartments import VaryingSizes, check_sizes, described, read_layout
+from .compartments import replace_all as _replace_all
 
 MAX_ORDER = 3
 #: Value of the `avogadro` csymbol fixed by the SBML Level 3 specifications.
@@ -712,7 +713,6 @@ class _Reader(VaryingSizes):
                 if var in in_reactions:
                     raise self.error(f"rate rule for `{var}`: the species also takes part in reactions; a "
                                      "boundary species with a rate rule in a reaction is not supported", rule)
-                self.check_varying_rate_rule(var)
             elif m.getCompartment(var) is not None and var in self.values:
                 parameters.add(var)  # a varying size (sbml/compartments.py)
             elif m.getParameter(var) is not None:
@@ -968,6 +968,8 @@ class _Reader(VaryingSizes):
                                                      "known over time", element))
         scale = 1.0 if var in self.parameter_states else self.symbol_scale(self.by_id[var])
         k = 1.0 / (scale * self.time_factor)
+        if var in self.by_id and self.in_varying(self.by_id[var]) and self.amounts(self.by_id[var]):
+            g, k = self.amount_rate_rule(var, g)
         rid = f"rate_rule_{var}"
         while rid in taken:
             rid += "_"
@@ -1333,17 +1335,6 @@ class _Reader(VaryingSizes):
 
 class _NotATimeEvent(Exception):
     """An event that fixed-time inputs cannot express (a state trigger, a value computed from the state)."""
-
-
-def _replace_all(expr, mapping):
-    """``expr`` with the symbols in ``mapping`` replaced; the replacements are inserted, not walked."""
-    if not mapping:
-        return expr
-    if expr[0] == "sym":
-        return mapping.get(expr[1], expr)
-    if expr[0] in ("op", "rel"):
-        return (expr[0], expr[1], tuple(_replace_all(a, mapping) for a in expr[2]))
-    return expr
 
 
 def _extent(expr):
