@@ -347,3 +347,32 @@ def test_resizing_events_and_amount_rate_rules_agree_with_libroadrunner(tmp_path
     theirs = rr.simulate(0, 3, 31, ["time", "[N]", "[A]", "cell"])
     np.testing.assert_allclose(ours.concentration.sel(species="N").values, theirs[:, 1], rtol=1e-6)
     np.testing.assert_allclose(ours.concentration.sel(species="A").values, theirs[:, 2], rtol=1e-6)
+
+
+_VALUES = st.sampled_from(["2 pL", "0.5 fL", "1e-12", "-1 pL", "0 L", "1 M", "abc", "", "[1, 2]", "{a: 1}", "1 1/s",
+                           "0.1 1/s", "1 pL/s", "-2 1/s", "nan", "1e400 L", "out", "cyt", "A", "5"])
+_KEYS = st.sampled_from(["name", "volume", "note", "pH", "temperature", "id", "species", "from", "to", "k",
+                         "permeability-area", "ref", "colour"])
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(st.lists(st.dictionaries(_KEYS, _VALUES, max_size=6), max_size=3),
+       st.lists(st.dictionaries(_KEYS, _VALUES, max_size=7), max_size=3))
+def test_any_compartment_or_transport_section_loads_or_fails_with_file_and_line(compartments, transports):
+    """Whatever the `compartments:` and `transport:` entries hold, loading either succeeds or raises one
+    MechanismError line naming the file and the line — never another exception."""
+    def entries(items):
+        return "\n".join("  - {" + ", ".join(f"{k}: {v}" for k, v in item.items()) + "}" for item in items) or "  []"
+    text = (f"name: fuzz\ncompartments:\n{entries(compartments)}\nspecies:\n  - {{name: A@out, composition: {{C: 1}}}}\n"
+            f"  - {{name: A@cyt, composition: {{C: 1}}}}\ntransport:\n{entries(transports)}\n")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "fuzz.yaml"
+        path.write_text(text, encoding="utf-8")
+        try:
+            mechanism = fs.load(path)
+        except MechanismError as exc:
+            message = str(exc)
+            assert "\n" not in message and message.startswith(f"{path}:"), message
+            return
+    assert {c.name for c in mechanism.compartments} >= {"out", "cyt"}
+    assert all(c.volume > 0 for c in mechanism.compartments)

@@ -11,7 +11,8 @@
     transport:
       - {id: H2O2_uptake, species: H2O2, from: extracellular, to: cytosol, permeability-area: 0.2 pL/s}
 
-A file without ``compartments:`` is read exactly as before. With it, every species is named
+A file without ``compartments:`` is read exactly as before (a name with ``@`` is then an error: it names a
+compartment the file lacks). With it, every species is named
 ``<chemical>@<compartment>`` except the run-wide ones (``buffered: from-pH``, ``from-pOH``, ``solvent``); a
 reaction's species share one compartment; a transport moves one chemical from one compartment to another,
 first order (``k``, s⁻¹) or passively (``permeability-area`` P·A, volume per time: P = 10⁻⁴ cm/s across
@@ -98,6 +99,11 @@ def place(mechanism, contents, merge):
                          "name", "compartment")
     transports = [(t, f.reader, node) for f in contents for t, node in f.transports]
     if not compartments:
+        qualified = next((s for s in mechanism.species if split_name(s.name)[1]), None)
+        if qualified is not None:
+            raise _error(f"species `{qualified.name}` names compartment `{split_name(qualified.name)[1]}`, but the "
+                         "mechanism declares no `compartments:`; declare them, or drop `@` from the name",
+                         qualified.location)
         if transports:
             t, reader, node = transports[0]
             raise reader.error(f"transport `{t.id}` moves `{split_name(t.species)[0]}` between compartments, but "
