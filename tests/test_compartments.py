@@ -376,3 +376,27 @@ def test_any_compartment_or_transport_section_loads_or_fails_with_file_and_line(
             return
     assert {c.name for c in mechanism.compartments} >= {"out", "cyt"}
     assert all(c.volume > 0 for c in mechanism.compartments)
+
+
+def test_an_amount_in_a_growing_compartment_catalysing_elsewhere_agrees_with_libroadrunner(tmp_path):
+    """A law k·N·A read with N an amount in a growing compartment and A in a constant one is not mass action
+    in the state (N's symbol is c·V(t)); it is integrated as a general law and matches libRoadRunner to 1e-6."""
+    require_module("libsbml", "sbml")
+    roadrunner = require_module("roadrunner", "peers")
+    path = sbml(tmp_path / "catalyst.xml", [("cell", 1.0, False), ("bath", 4.0, True)],
+                [("A", "bath", 1.0), ("B", "bath", 0.0)], sbml_reaction("r", "A", "B", "k1 * N * A"),
+                '<listOfRules><rateRule variable="cell"><math xmlns="http://www.w3.org/1998/Math/MathML">'
+                "<ci> g </ci></math></rateRule></listOfRules>")
+    path.write_text(path.read_text().replace(
+        "<listOfSpecies>", '<listOfSpecies><species id="N" compartment="cell" initialAmount="0.5" '
+        'hasOnlySubstanceUnits="true" boundaryCondition="false" constant="false"/>').replace(
+        "</listOfProducts>", '</listOfProducts><listOfModifiers><modifierSpeciesReference species="N"/>'
+        "</listOfModifiers>"), encoding="utf-8")
+    t = np.linspace(0, 5, 51)
+    ours = fs.simulate(path, t_eval=t, rtol=RTOL, atol=1e-16)
+    rr = roadrunner.RoadRunner(str(path))
+    rr.integrator.relative_tolerance = 1e-10
+    rr.integrator.absolute_tolerance = 1e-14
+    theirs = rr.simulate(0, 5, 51, ["time", "[A]", "[N]"])
+    np.testing.assert_allclose(ours.concentration.sel(species="A").values, theirs[:, 1], rtol=1e-6)
+    np.testing.assert_allclose(ours.concentration.sel(species="N").values, theirs[:, 2], rtol=1e-6)

@@ -1054,6 +1054,10 @@ class _Reader(VaryingSizes):
              for sid in set(powers) | set(() if reverse is None else reverse[1])}
         volume = {sid: self.volume_of(self.by_id[sid]) for sid in g}
         reaction_volume = self.reaction_volume(reactants, products)
+        varying = sorted(sid for sid in g if self.in_varying(self.by_id[sid]) and self.amounts(self.by_id[sid]))
+        if varying:
+            # Its symbol is c·V(t) (sbml/compartments.py): no constant times a power of the state.
+            raise fail(f"`{varying[0]}` is an amount in a compartment of varying size")
         for sid in offsets:
             if g[sid] != 1.0:
                 raise self.error(f"kinetic law of {where}: `{sid} - n` with `{sid}` a concentration in a "
