@@ -23,6 +23,7 @@ import numpy as np
 
 import fentonsim
 
+from .bench_laws import _document, ratio_rows
 from .bench_ode import _interleaved
 
 T_END, N_POINTS = 600.0, 201
@@ -74,12 +75,8 @@ def sbml_text() -> str:
     """The model as SBML L3V2, kinetic laws in mole per second."""
     import libsbml
 
-    doc = libsbml.SBMLDocument(3, 2)
-    model = doc.createModel()
-    model.setId("cell_compartments")
-    for attribute, unit in (("setSubstanceUnits", "mole"), ("setTimeUnits", "second"), ("setVolumeUnits", "litre"),
-                            ("setExtentUnits", "mole")):
-        getattr(model, attribute)(unit)
+    doc, model = _document("cell_compartments")
+    model.removeCompartment("cell")  # the three below instead
     for cid, volume in VOLUMES.items():
         compartment = model.createCompartment()
         compartment.setId(cid)
@@ -148,7 +145,7 @@ def run(quick: bool = False) -> list[dict]:
             import roadrunner
         except ImportError:
             roadrunner = None
-        rows, rr_case = [], "cell compartments: libRoadRunner simulate (same SBML file)"
+        rr_case = "cell compartments: libRoadRunner simulate (same SBML file)"
         cases = dict(sides)
         agreement = {}
         if roadrunner is not None:
@@ -168,14 +165,4 @@ def run(quick: bool = False) -> list[dict]:
                 agreement[case] = (deviation < 1e-3, float(deviation))
             cases[rr_case] = rr_simulate
         timings = _interleaved(cases, 15 if quick else 40)
-        rr_time = timings.get(rr_case, (None, None))[1]
-        for case, (best, median) in timings.items():
-            row = {"case": case, "min_s": best, "median_s": median}
-            if rr_time is not None and case != rr_case:
-                agrees, deviation = agreement[case]
-                row.update(agrees=agrees, max_rel_deviation=deviation, speedup=rr_time / median,
-                           ratio=f"{rr_time / median:.2f}x libRoadRunner")
-            rows.append(row)
-        if roadrunner is None:
-            rows.append({"case": rr_case, "note": "not installed"})
-        return rows
+        return ratio_rows(timings, rr_case, agreement, roadrunner is not None)
