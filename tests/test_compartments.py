@@ -400,3 +400,29 @@ def test_an_amount_in_a_growing_compartment_catalysing_elsewhere_agrees_with_lib
     theirs = rr.simulate(0, 5, 51, ["time", "[A]", "[N]"])
     np.testing.assert_allclose(ours.concentration.sel(species="A").values, theirs[:, 1], rtol=1e-6)
     np.testing.assert_allclose(ours.concentration.sel(species="N").values, theirs[:, 2], rtol=1e-6)
+
+
+def test_a_compartment_acidity_is_a_clamped_hydrogen_ion_of_its_own(tmp_path):
+    """pH is one per run, but a lysosome's own [H+] can be a clamped species `H+@lys` written into its rate
+    laws: A is consumed at k·[H+@lys]·[A] (analytic exponential, 1e-8), and `buffered=` changes the
+    lysosome's acidity at run time (pH 5 and 6)."""
+    path = write(tmp_path / "lyso.yaml", """\
+        name: lyso
+        compartments:
+          - {name: cyt, volume: 2 pL}
+          - {name: lys, volume: 0.05 pL}
+        species:
+          - {name: H+@lys, composition: {H: 1}, charge: 1, buffered: 10 uM}
+          - {name: A@lys, composition: {C: 1}}
+          - {name: B@lys, composition: {C: 1}}
+          - {name: A@cyt, composition: {C: 1}}
+        reactions:
+          - {id: acid, equation: A@lys + H+@lys => B@lys + H+@lys, rate: {type: constant, k: 1e5 M^-1 s^-1}}
+        transport:
+          - {id: T, species: A, from: cyt, to: lys, k: 0.1 1/s}
+        """)
+    t = np.linspace(0, 10, 11)
+    for h in (1e-5, 1e-6):
+        ds = fs.simulate(path, t_eval=t, initial={"A@lys": 1e-5}, buffered={"H+@lys": h}, rtol=RTOL, atol=ATOL)
+        np.testing.assert_allclose(ds.concentration.sel(species="A@lys").values, 1e-5 * np.exp(-1e5 * h * t),
+                                   rtol=1e-8)

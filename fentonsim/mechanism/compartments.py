@@ -50,9 +50,10 @@ def parse_compartments(reader, top) -> list:
                                "names)", node, "name")
         for key in ("pH", "temperature"):
             if key in node:
+                hint = (f"; its own acidity can be a clamped species `H+@{name}` written into its reactions"
+                        if key == "pH" else "")
                 raise reader.error(f"{what} sets its own {key}; {key} is one per run (conditions, `--ph`, "
-                                   "`--temperature`), so a compartment at another pH belongs in a run of its own",
-                                   node, key)
+                                   f"`--temperature`){hint}", node, key)
         reader.check_keys(node, COMPARTMENT_KEYS, what, required=("volume",))
         volume = reader.quantity(node, "volume", VOLUME, reader.units["volume"], f"volume of {what}", positive=True)
         out.append((Compartment(name, volume, note=reader.string(node, "note", what, default="") or "",
