@@ -179,6 +179,9 @@ class Network:
     #: The compartment of each state variable, aligned with ``species`` (empty: one volume; see
     #: fentonsim.compartments).
     compartments: tuple = ()
+    #: Volume [L] of each state variable's compartment, aligned with ``species`` (NaN for a size that varies,
+    #: reported by the observable named after the compartment); empty for one volume.
+    compartment_volumes: tuple = ()
     #: Mechanism reaction id -> the transport it is a channel of (their constants are set together).
     transport_of: dict = None
 
@@ -604,8 +607,15 @@ def compile_network(mechanism: Mechanism) -> Network:
                      for r in mechanism.reactions},
         laws=laws,
         compartments=_state_compartments(mechanism, state),
+        compartment_volumes=_state_volumes(mechanism, _state_compartments(mechanism, state)),
         transport_of={rid: t.id for t in mechanism.transports for rid in t.reactions},
     )
+
+
+def _state_volumes(mechanism, compartments) -> tuple:
+    """The volume [L] of each state variable's compartment (NaN: none, or a varying size)."""
+    volume = {c.name: float("nan") if c.size else c.volume for c in mechanism.compartments}
+    return tuple(volume.get(c, float("nan")) for c in compartments)
 
 
 def _state_compartments(mechanism, state) -> tuple:

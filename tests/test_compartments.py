@@ -57,6 +57,8 @@ def test_passive_transport_relaxes_exponentially_and_conserves_amount(tmp_path):
     np.testing.assert_allclose(c_in, c_eq + (2e-5 - c_eq) * np.exp(-lam * t), rtol=1e-8)
     np.testing.assert_allclose(v_out * c_out + v_in * c_in, n, rtol=1e-9)
     assert list(ds.compartment.values) == ["out", "cyt", "cyt"]
+    amounts = (ds.concentration * ds.compartment_volume).sel(species=["A@out", "A@cyt"]).sum("species")
+    np.testing.assert_allclose(amounts.values, n, rtol=1e-9)
 
 
 def test_first_order_transport_feeds_a_reaction_in_the_target(tmp_path):
@@ -271,6 +273,8 @@ def test_growing_compartment_dilutes_its_species(tmp_path):
     np.testing.assert_allclose(ds.concentration.sel(species="S").values, 3.0 * 2.0 / (2.0 + 0.2 * t), rtol=1e-9)
     np.testing.assert_allclose(ds.concentration.sel(species="X").values, 1.0, rtol=1e-12)
     np.testing.assert_allclose(ds.observed.sel(observable="cell").values, 2.0 + 0.2 * t, rtol=1e-12)
+    # A varying size has no one volume: NaN, and the observable named after it gives it over time.
+    assert np.isnan(ds.compartment_volume.sel(species="S")) and ds.compartment_volume.sel(species="X") == 5.0
 
 
 def test_sbml_compartments_agree_with_libroadrunner(tmp_path):
