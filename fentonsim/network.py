@@ -203,14 +203,14 @@ class Network:
                 f"{', …' if len(general) > 5 else ''}), which only the compiled ODE solvers (rodas5p, rodas4) "
                 "integrate")
 
-    def require_one_volume(self, what: str) -> None:
-        """Raise ConditionsError naming ``what`` and the compartments when the network has several volumes:
-        its states are concentrations per their own compartment (fentonsim.compartments), while ``what``
-        counts molecules in one volume."""
+    def require_one_volume(self, what: str, why: str = "it counts molecules in one volume; use the ODE "
+                                                         "solvers") -> None:
+        """Raise ConditionsError naming ``what``, the compartments and ``why`` when the network has several
+        volumes: its states are concentrations per their own compartment (fentonsim.compartments)."""
         if self.compartments:
             names = ", ".join(dict.fromkeys(c for c in self.compartments if c))
-            raise ConditionsError(f"{what} cannot run `{self.name}`: its species live in compartments ({names}) "
-                                  "of their own volumes, and it simulates one volume; use the ODE solvers")
+            raise ConditionsError(f"{what} cannot take `{self.name}`: its species live in compartments ({names}) "
+                                  f"of their own volumes, and {why}")
 
     @property
     def n_species(self) -> int:

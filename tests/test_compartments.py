@@ -171,7 +171,8 @@ def test_solvers_counting_molecules_in_one_volume_refuse_compartments(tmp_path):
             fs.simulate(path, method=method, t_end=1, runs=2, seed=1, initial={"A@out": 1e-9})
     network = fs.compile_network(fs.load(path))
     from fentonsim.sbml.export import export_sbml
-    with pytest.raises(ConditionsError, match=r"SBML export cannot run .* compartments \(out, cyt\)"):
+    with pytest.raises(ConditionsError, match=r"SBML export cannot take .* compartments \(out, cyt\) of their "
+                                              r"own volumes, and it writes one compartment"):
         export_sbml(network, np.ones(len(network.reaction_ids)), np.zeros(network.n_species))
 
 
@@ -430,3 +431,15 @@ def test_a_compartment_acidity_is_a_clamped_hydrogen_ion_of_its_own(tmp_path):
         ds = fs.simulate(path, t_eval=t, initial={"A@lys": 1e-5}, buffered={"H+@lys": h}, rtol=RTOL, atol=ATOL)
         np.testing.assert_allclose(ds.concentration.sel(species="A@lys").values, 1e-5 * np.exp(-1e5 * h * t),
                                    rtol=1e-8)
+
+
+def test_info_lists_compartments_and_transport(tmp_path, capsys):
+    """`fentonsim info` names each compartment with its volume and each transport with its constant and the
+    reactions it compiles to."""
+    from fentonsim.cli import main
+
+    path = two_compartments(tmp_path, "{id: T, species: A, from: out, to: cyt, k: 0.5 1/s}")
+    assert main(["info", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "  out          1e-11 L" in out and "  cyt          2e-12 L" in out
+    assert "transport T: A@out -> A@cyt, first order, k = 0.5 s^-1 (reactions T, T/gain)" in out

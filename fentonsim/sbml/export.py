@@ -139,7 +139,7 @@ def export_sbml(network, k, y0, *, volume: float = 1.0, pH: float | None = None,
         Run-time rate constants folded into ``k`` ("F1 = 70 M^-1 s^-1; …"), recorded in the notes.
     """
     network.require_mass_action("SBML export")
-    network.require_one_volume("SBML export")
+    network.require_one_volume("SBML export", "it writes one compartment")
     references = dict(references or {})
     k = np.asarray(k, dtype=float)
     y0 = np.asarray(y0, dtype=float)
