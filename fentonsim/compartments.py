@@ -25,7 +25,9 @@ what they meant; volumes enter only where matter crosses a boundary, or where a 
   concentrations in it by V_before/V_after.
 - **pH and temperature** are one per run: a compartment cannot declare its own (refused with a message).
 - **Stochastic simulation** counts molecules in one volume; it refuses a multi-compartment network naming
-  its compartments (the two transport channels above conserve amount only on average).
+  its compartments (the two transport channels above conserve amount only on average), as does SBML export
+  in molecule counts. SBML export in concentrations writes one compartment per compartment, each reaction's
+  law in the volume of the species it changes.
 
 This module holds the parts every reader shares: compartment-qualified names and the reactions a transport
 compiles to.

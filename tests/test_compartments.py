@@ -164,16 +164,17 @@ def test_transport_without_compartments_is_refused(tmp_path):
 
 
 def test_solvers_counting_molecules_in_one_volume_refuse_compartments(tmp_path):
-    """SSA, tau-leaping and SBML export refuse a multi-compartment network, naming its compartments."""
+    """SSA, tau-leaping and SBML export in molecule counts refuse a multi-compartment network, naming its
+    compartments."""
     path = two_compartments(tmp_path, "{id: T, species: A, from: out, to: cyt, k: 1 1/s}")
     for method in ("ssa", "tau-leap"):
         with pytest.raises(ConditionsError, match=r"compartments \(out, cyt\)"):
             fs.simulate(path, method=method, t_end=1, runs=2, seed=1, initial={"A@out": 1e-9})
     network = fs.compile_network(fs.load(path))
     from fentonsim.sbml.export import export_sbml
-    with pytest.raises(ConditionsError, match=r"SBML export cannot take .* compartments \(out, cyt\) of their "
-                                              r"own volumes, and it writes one compartment"):
-        export_sbml(network, np.ones(len(network.reaction_ids)), np.zeros(network.n_species))
+    with pytest.raises(ConditionsError, match=r"SBML export with molecule counts cannot take .* compartments "
+                                              r"\(out, cyt\) of their own volumes, and counts are per one volume"):
+        export_sbml(network, np.ones(len(network.reaction_ids)), np.zeros(network.n_species), amounts=True)
 
 
 # ----------------------------------------------------------------------------- conservation, randomised
@@ -443,3 +444,47 @@ def test_info_lists_compartments_and_transport(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "  out          1e-11 L" in out and "  cyt          2e-12 L" in out
     assert "transport T: A@out -> A@cyt, first order, k = 0.5 s^-1 (reactions T, T/gain)" in out
+
+
+def test_sbml_export_of_compartments_agrees_with_libroadrunner_and_reimports(tmp_path):
+    """A mechanism file with three compartments, passive and first-order transport and a reaction is exported
+    with one SBML compartment per compartment (laws in the changed species' volume): libRoadRunner integrates
+    the same concentrations (1e-6), and fentonsim's import of the file gives them back (1e-9)."""
+    require_module("libsbml", "sbml")
+    roadrunner = require_module("roadrunner", "peers")
+    path = write(tmp_path / "three.yaml", """\
+        name: three
+        compartments:
+          - {name: out, volume: 10 pL}
+          - {name: cyt, volume: 2 pL}
+          - {name: lys, volume: 0.05 pL}
+        species:
+          - {name: A@out, composition: {C: 1}}
+          - {name: A@cyt, composition: {C: 1}}
+          - {name: A@lys, composition: {C: 1}}
+          - {name: B@lys, composition: {C: 2}}
+        reactions:
+          - {id: R, equation: 2 A@lys => B@lys, rate: {type: constant, k: 1e4 M^-1 s^-1}}
+        transport:
+          - {id: T1, species: A, from: out, to: cyt, permeability-area: 3 pL/s}
+          - {id: T2, species: A, from: cyt, to: lys, k: 0.2 1/s}
+        """)
+    initial = {"A@out": 1e-4}
+    t = np.linspace(0, 20, 41)
+    ours = fs.simulate(path, t_eval=t, initial=initial, rtol=RTOL, atol=ATOL)
+    xml = tmp_path / "three.xml"
+    from fentonsim.sbml import export_model
+
+    xml.write_text(export_model(path, initial=initial), encoding="utf-8")
+    rr = roadrunner.RoadRunner(str(xml))
+    rr.integrator.relative_tolerance = 1e-10
+    rr.integrator.absolute_tolerance = 1e-22
+    names = ["A@out", "A@cyt", "A@lys", "B@lys"]
+    theirs = rr.simulate(0, 20, 41, ["time"] + [f"[{rr.model.getFloatingSpeciesIds()[i]}]" for i in range(4)])
+    for j, name in enumerate(names, start=1):
+        np.testing.assert_allclose(ours.concentration.sel(species=name).values, theirs[:, j], rtol=1e-6, atol=1e-14)
+    back = fs.simulate(xml, t_eval=t, rtol=RTOL, atol=ATOL)
+    for name in names:
+        np.testing.assert_allclose(back.concentration.sel(species=name).values,
+                                   ours.concentration.sel(species=name).values, rtol=1e-9, atol=1e-20)
+    assert list(back.compartment.sel(species=names).values) == ["c_out", "c_cyt", "c_lys", "c_lys"]
