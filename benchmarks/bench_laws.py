@@ -166,19 +166,26 @@ def _case(label, text, t_end, n_points, quick):
             agrees = deviation < 1e-3
             cases[rr_case] = rr_simulate
         timings = _interleaved(cases, 15 if quick else 40)
-        rows = []
-        rr_time = timings.get(rr_case, (None, None))[1]
-        for case, (best, median) in timings.items():
-            row = {"case": case, "min_s": best, "median_s": median}
-            if rr_time is not None and case != rr_case:
-                row.update(agrees=agrees, max_rel_deviation=deviation, speedup=rr_time / median,
-                           ratio=f"{rr_time / median:.2f}x libRoadRunner")
-            rows.append(row)
-        if roadrunner is None:
-            rows.append({"case": rr_case, "note": "not installed"})
-        return rows
+        return ratio_rows(timings, rr_case, {case: (agrees, deviation) for case in cases}, roadrunner is not None)
     finally:
         Path(path).unlink()
+
+
+def ratio_rows(timings, rr_case, agreement, installed) -> list[dict]:
+    """Result rows: each case's times and, against libRoadRunner's (``rr_case``), its ratio and
+    ``agreement[case]`` = (agrees, largest relative deviation); a row saying so when it is not ``installed``."""
+    rows = []
+    rr_time = timings.get(rr_case, (None, None))[1]
+    for case, (best, median) in timings.items():
+        row = {"case": case, "min_s": best, "median_s": median}
+        if rr_time is not None and case != rr_case:
+            agrees, deviation = agreement[case]
+            row.update(agrees=agrees, max_rel_deviation=deviation, speedup=rr_time / median,
+                       ratio=f"{rr_time / median:.2f}x libRoadRunner")
+        rows.append(row)
+    if not installed:
+        rows.append({"case": rr_case, "note": "not installed"})
+    return rows
 
 
 def run(quick: bool = False) -> list[dict]:

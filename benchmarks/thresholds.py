@@ -37,6 +37,11 @@ MIN_SPEEDUP = {
     # lost fast path, which would cost 10-100x.
     "20 Michaelis–Menten chain: solve_ode alone, general-law kernel": 0.3,
     "nanozyme assay (5 species, 2 laws): solve_ode alone, general-law kernel": 0.4,
+    # Set 2026-12-04 with compartments (bench_compartments: 3 compartments, transport, stiff Fenton chemistry):
+    # 3.67-3.92x (mechanism file: transport as mass-action channels) and 1.78-1.91x (SBML import: cross-volume
+    # laws as general laws) libRoadRunner in three quick runs.
+    "cell compartments: solve_ode alone, mechanism file, mass-action kernel": 1.8,
+    "cell compartments: solve_ode alone, SBML import, general-law kernel": 0.9,
     # Set 2026-12-03 with bench_sensitivity (iron at tme, 30 live ln k, rtol 1e-6; issue-21 targets ≥ p/4 = 7.5
     # against central differences and ≥ 3 against libRoadRunner): measured 3.5x and 6.9–7.2x central differences
     # (full, state error control) and 13.2x libRoadRunner's CVODES forward sensitivities in three quick runs.

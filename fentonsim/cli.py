@@ -139,6 +139,15 @@ def cmd_info(args) -> int:
             pkas = ", ".join(f"{p.value:g}" for p in g.pka)
             total = f", buffered total {g.buffered_total:.3g} M" if g.buffered_total is not None else ""
             print(f"  {g.pool:<12} pKa {pkas}: {parts}{total}")
+    if mechanism.compartments:
+        print("\ncompartments (concentrations are per the species' own compartment)")
+        for c in mechanism.compartments:
+            print(f"  {c.name:<12} {c.volume:.4g} L" + (" at the start (its size varies)" if c.size else "")
+                  + (f"  {c.note}" if c.note else ""))
+    for t in mechanism.transports:
+        how = (f"first order, k = {t.k:.4g} s^-1" if t.k is not None
+               else f"passive, P·A = {t.permeability_area:.4g} L/s")
+        print(f"  transport {t.id}: {t.species} -> {t.target}, {how} (reactions {', '.join(t.reactions)})")
     print("\nreactions: effective k for the state variables (r = k·Π[x]^ν), reference")
     source = {r.id: r for r in mechanism.reactions}
     for i, rid in enumerate(network.reaction_ids):

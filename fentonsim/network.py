@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .compartments import transport_rates_message
 from .conditions import Conditions
 from .constants import GAS_CONSTANT, MAX_REACTION_ORDER, STANDARD_TEMPERATURE, pkw
 from .errors import ConditionsError, MechanismError
@@ -175,6 +176,14 @@ class Network:
     yield_laws: tuple = ()
     rate_orders: dict = None
     laws: LawPrograms | None = None
+    #: The compartment of each state variable, aligned with ``species`` (empty: one volume; see
+    #: fentonsim.compartments).
+    compartments: tuple = ()
+    #: Volume [L] of each state variable's compartment, aligned with ``species`` (NaN for a size that varies,
+    #: reported by the observable named after the compartment); empty for one volume.
+    compartment_volumes: tuple = ()
+    #: Mechanism reaction id -> the transport it is a channel of (their constants are set together).
+    transport_of: dict = None
 
     @property
     def has_general_laws(self) -> bool:
@@ -193,6 +202,15 @@ class Network:
                 f"{what} needs mass-action rate laws; `{self.name}` has general rate laws ({', '.join(general[:5])}"
                 f"{', …' if len(general) > 5 else ''}), which only the compiled ODE solvers (rodas5p, rodas4) "
                 "integrate")
+
+    def require_one_volume(self, what: str, why: str = "it counts molecules in one volume; use the ODE "
+                                                         "solvers") -> None:
+        """Raise ConditionsError naming ``what``, the compartments and ``why`` when the network has several
+        volumes: its states are concentrations per their own compartment (fentonsim.compartments)."""
+        if self.compartments:
+            names = ", ".join(dict.fromkeys(c for c in self.compartments if c))
+            raise ConditionsError(f"{what} cannot take `{self.name}`: its species live in compartments ({names}) "
+                                  f"of their own volumes, and {why}")
 
     @property
     def n_species(self) -> int:
@@ -321,6 +339,8 @@ class Network:
         """
         parsed = {}
         for rid, value in (rates or {}).items():
+            if rid in (self.transport_of or {}):
+                raise MechanismError(transport_rates_message(rid, self.transport_of[rid]))
             if rid not in self.rate_orders:
                 branch_of = {b: s for b, s in zip(self.reaction_ids, self.source_reaction) if b != s}
                 hint = (f"; `{rid}` is a branch of `{branch_of[rid]}` — override the reaction" if rid in branch_of
@@ -586,7 +606,25 @@ def compile_network(mechanism: Mechanism) -> Network:
         rate_orders={r.id: validate.rate_law_order(r, kinds) + sum(e for _, e in r.rate.factors)
                      for r in mechanism.reactions},
         laws=laws,
+        compartments=_state_compartments(mechanism, state),
+        compartment_volumes=_state_volumes(mechanism, _state_compartments(mechanism, state)),
+        transport_of={rid: t.id for t in mechanism.transports for rid in t.reactions},
     )
+
+
+def _state_volumes(mechanism, compartments) -> tuple:
+    """The volume [L] of each state variable's compartment (NaN: none, or a varying size)."""
+    volume = {c.name: float("nan") if c.size else c.volume for c in mechanism.compartments}
+    return tuple(volume.get(c, float("nan")) for c in compartments)
+
+
+def _state_compartments(mechanism, state) -> tuple:
+    """The compartment of each state variable ("" for a pool), or () for a single-volume mechanism."""
+    if not mechanism.compartments:
+        return ()
+    of = {s.name: s.compartment for s in mechanism.species}
+    of.update({g.pool: of.get(g.forms[0], "") for g in mechanism.speciation})  # a pool's forms share one
+    return tuple(of.get(name, "") for name in state)
 
 
 def _law_programs(mechanism, rows, row_laws, state, reactant_idx, reactant_coef) -> LawPrograms:

@@ -9,7 +9,12 @@ Coordinates
     ``species`` (species) str — state variables (species and speciation-pool totals);
     ``forms`` (species) str — the forms a pool totals, comma-separated ("" for a plain species);
     ``reaction`` (reaction) str — network reaction ids (branch ids, ``<id>:reverse``);
-    ``equation`` (reaction) str; ``source_reaction`` (reaction) str — the mechanism reaction.
+    ``equation`` (reaction) str; ``source_reaction`` (reaction) str — the mechanism reaction;
+    ``compartment`` (species) str and ``compartment_volume`` (species) float64 [L] — only for a
+    multi-compartment mechanism: the compartment whose volume each concentration is per ("" for none;
+    fentonsim.compartments) and that volume (NaN for a size that varies, reported by the observable named after
+    the compartment), so amounts are ``concentration * compartment_volume`` [mol]. Single-volume results
+    are unchanged.
 Data variables
     ``concentration`` (time, species) float64 [M];
     ``extent`` (time, reaction) float64 [M] — cumulative extent ∫₀ᵗ r dt of each reaction,
@@ -144,6 +149,10 @@ def _static_coordinates(network) -> xr.Coordinates:
     static = _STATIC_COORDINATES.get(network)
     if static is None:
         coords = {name: value for name, value in _network_coords(network, None).items() if name != "time"}
+        if network.compartments:  # which volume each concentration is per (fentonsim.compartments)
+            coords["compartment"] = ("species", list(network.compartments))
+            coords["compartment_volume"] = ("species", np.array(network.compartment_volumes, dtype=float),
+                                            {"units": "L", "long_name": "volume of the species' compartment"})
         if network.observables:  # the labels observables.add_observables gives a result
             coords["observable"] = ("observable", [o.name for o in network.observables])
             coords["observable_units"] = ("observable", [o.units for o in network.observables])

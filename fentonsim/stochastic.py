@@ -293,6 +293,7 @@ def dependency_graph(reactant_idx, reactant_coef, change_ptr, change_idx, live=N
 def build_problem(network, k, y0, t_out, volume, *, boluses=(), sources=(), t0=0.0) -> StochasticProblem:
     """Compile ``network`` at rate constants ``k`` (n_r) [M^(1−order) s⁻¹], ``y0`` (n_s) [M] and ``volume`` [L]."""
     network.require_mass_action("the stochastic solvers (SSA, tau-leaping)")
+    network.require_one_volume("the stochastic solvers (SSA, tau-leaping)")
     volume = _volume(volume)
     nv = molecules_per_molar(volume)
     k = np.asarray(k, dtype=float)

@@ -125,6 +125,10 @@ CONSTRUCTS = [
     (r"SBML packages?", "SBML package"),
     (r"which fentonsim does not support \(supported: numbers", "unsupported MathML"),
     (r"algebraic rule", "algebraic rule"),
+    (r"varying size", "non-constant compartment"),
+    (r"assignment rule for compartment .* reads", "compartment size following the state"),
+    (r"value that depends on the size of compartment", "event with trigger-time values on a varying size"),
+    (r"an amount \(hasOnlySubstanceUnits\) in compartment", "rate rule on an amount in a varying size"),
     (r"rate rule", "rate rule"),
     (r"has a delay", "event delay"),
     (r"priorit", "event priority"),
@@ -141,7 +145,6 @@ CONSTRUCTS = [
     (r"stoichiometry of `.*` is", "non-integer stoichiometry"),
     (r"spread over compartments|compartments? .* holds no species", "multiple compartments"),
     (r"spatial dimensions", "compartment of dimension != 3"),
-    (r"varying size", "non-constant compartment"),
     (r"compartment `.*` gets its size from an initial assignment", "compartment initial assignment"),
     (r"compartment `.*` has no size", "compartment without size"),
     (r"conversion factor", "conversion factor"),
@@ -187,7 +190,8 @@ def construct_of(message: str) -> str:
 
 
 def _model_info(path):
-    """(per species id: (hasOnlySubstanceUnits, compartment size in model units)) read with libsbml."""
+    """(per species id: (hasOnlySubstanceUnits, compartment size attribute in model units, compartment id)) read
+    with libsbml."""
     import libsbml
 
     doc = libsbml.readSBMLFromFile(str(path))
@@ -196,7 +200,8 @@ def _model_info(path):
     for i in range(model.getNumSpecies()):
         s = model.getSpecies(i)
         c = model.getCompartment(s.getCompartment())
-        info[s.getId()] = (bool(s.getHasOnlySubstanceUnits()), c.getSize() if c is not None and c.isSetSize() else 1.0)
+        info[s.getId()] = (bool(s.getHasOnlySubstanceUnits()), c.getSize() if c is not None and c.isSetSize() else 1.0,
+                           s.getCompartment())
     return info
 
 
@@ -219,14 +224,22 @@ def simulated_values(mechanism, dataset, path, variables, settings):
     observables = [str(o) for o in dataset.observable.values] if "observable" in dataset.coords else []
     # Substance unit of the model in mol: the semantic cases declare mole (or nothing) or, flagged `counts`, item.
     substance = 1.0 / AVOGADRO if mechanism.counts else 1.0
-    volume_L = mechanism.defaults.volume
+    # Each species' concentration is per its own compartment's volume (fentonsim.compartments); a varying
+    # size is reported as the observable the compartment names, in size_unit litres per model unit.
+    volumes = {}
+    for c in mechanism.compartments:
+        volumes[c.name] = (dataset.observed.sel(observable=c.size).values * c.size_unit) if c.size else c.volume
+    volume_of = {s.name: volumes.get(s.compartment, mechanism.defaults.volume) for s in mechanism.species}
     out = {}
     for var in variables:
         if var in info:
-            hosu, size = info[var]
+            hosu, size, compartment = info[var]
+            if compartment in observables:
+                # The size fentonsim reports (an initial assignment may have replaced the attribute).
+                size = dataset.observed.sel(observable=compartment).values
             name = names.get(var, var)
             if name in species:
-                amount = dataset.concentration.sel(species=name).values * volume_L / substance
+                amount = dataset.concentration.sel(species=name).values * volume_of[name] / substance
             elif name in observables:
                 symbol = dataset.observed.sel(observable=name).values
                 amount = symbol if hosu else symbol * size

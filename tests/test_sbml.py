@@ -336,10 +336,17 @@ BAD_CASES = {
                        '<math xmlns="http://www.w3.org/1998/Math/MathML"><apply><minus/><apply><times/>'
                        "<ci> X </ci><ci> X </ci></apply><cn> 1 </cn></apply></math></algebraicRule></listOfRules>",
                        "is not linear in it"),
-    "rate-rule-on-compartment": (
-        f"<listOfSpecies>{species('X', 1)}</listOfSpecies><listOfRules><rateRule variable=\"cell\">"
-        '<math xmlns="http://www.w3.org/1998/Math/MathML"><cn> 1 </cn></math></rateRule></listOfRules>',
-        "rate rule for `cell`"),
+    "delayed-resize-with-trigger-time-values": (
+        f"<listOfSpecies>{species('X', 1)}</listOfSpecies><listOfReactions>"
+        + reaction("decay", [("X", 1)], [], law(ci("X"))) + "</listOfReactions>"
+        '<listOfEvents><event id="grow" useValuesFromTriggerTime="true"><trigger initialValue="false" '
+        'persistent="true"><math xmlns="http://www.w3.org/1998/Math/MathML"><apply><gt/><csymbol '
+        'encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/time"> t </csymbol><cn> 1 </cn>'
+        '</apply></math></trigger><delay><math xmlns="http://www.w3.org/1998/Math/MathML"><cn> 1 </cn></math>'
+        '</delay><listOfEventAssignments><eventAssignment variable="cell"><math '
+        'xmlns="http://www.w3.org/1998/Math/MathML"><cn> 2 </cn></math></eventAssignment>'
+        "</listOfEventAssignments></event></listOfEvents>",
+        "computes at its trigger time a value that depends on the size of compartment `cell`"),
     "undefined-id": (
         f"<listOfSpecies>{species('X', 1)}</listOfSpecies><listOfReactions>"
         + reaction("decay", [("X", 1)], [], law(ci("k_missing"), ci("X"))) + "</listOfReactions>",
@@ -353,11 +360,12 @@ BAD_CASES = {
         '<assignmentRule variable="Y"><math xmlns="http://www.w3.org/1998/Math/MathML"><apply>'
         '<csymbol encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/delay"> delay </csymbol>'
         "<ci> X </ci><cn> 1 </cn></apply></math></assignmentRule></listOfRules>", "delay"),
-    "two-compartments": (
-        '<listOfSpecies><species id="X" compartment="cell" initialAmount="1" hasOnlySubstanceUnits="true" '
-        'boundaryCondition="false" constant="false"/><species id="Y" compartment="nucleus" initialAmount="1" '
-        'hasOnlySubstanceUnits="true" boundaryCondition="false" constant="false"/></listOfSpecies>',
-        "compartments"),
+    "compartment-size-from-the-state": (
+        f"<listOfSpecies>{species('X', 1)}</listOfSpecies><listOfRules><assignmentRule variable=\"cell\">"
+        '<math xmlns="http://www.w3.org/1998/Math/MathML"><apply><plus/><ci> X </ci><cn> 1 </cn></apply></math>'
+        "</assignmentRule></listOfRules><listOfReactions>"
+        + reaction("decay", [("X", 1)], [], law(ci("X"))) + "</listOfReactions>",
+        "assignment rule for compartment `cell` reads X"),
 }
 
 
@@ -365,9 +373,8 @@ BAD_CASES = {
 def test_bad_sbml_is_refused_naming_the_element(tmp_path, case, capsys):
     """Unreadable or unsupported SBML raises SBMLError naming the file and the element; the CLI prints one line."""
     body, expected = BAD_CASES[case]
-    compartment = '<compartment id="cell" spatialDimensions="3" size="1" constant="true"/>'
-    if case == "two-compartments":
-        compartment += '<compartment id="nucleus" spatialDimensions="3" size="1" constant="true"/>'
+    varying = case in ("delayed-resize-with-trigger-time-values", "compartment-size-from-the-state")
+    compartment = f'<compartment id="cell" spatialDimensions="3" size="1" constant="{str(not varying).lower()}"/>'
     path = tmp_path / f"{case}.xml"
     if case == "not-xml":
         path.write_text(body)

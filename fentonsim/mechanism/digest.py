@@ -16,9 +16,13 @@ from .schema import Mechanism
 # A field written -0.0 (a generated or computed slope) loads back as 0.0 from a dump: the same value, so the
 # same mechanism. Only a whole field value is rewritten, never text inside a quoted string.
 _NEGATIVE_ZERO = re.compile(r"(?<=[=(\[, ])-0\.0(?=[,)\]])")
+# Compartments (fentonsim.compartments) at their defaults — one volume — are left out, so a single-volume
+# mechanism keeps the digest it had before compartments existed; any compartment data is hashed.
+_ONE_VOLUME = re.compile(r", compartment=''(?=\))|, compartments=\(\), transports=\(\)(?=\)$)")
 
 
 def mechanism_digest(mechanism: Mechanism) -> str:
     """Hex SHA-256 of ``repr(mechanism)`` with signed zeros as zeros, the canonical form described in the module
     docstring: a mechanism and the reload of its dump (fentonsim.mechanism.dump) have the same digest."""
-    return hashlib.sha256(_NEGATIVE_ZERO.sub("0.0", repr(mechanism)).encode()).hexdigest()
+    text = _ONE_VOLUME.sub("", _NEGATIVE_ZERO.sub("0.0", repr(mechanism)))
+    return hashlib.sha256(text.encode()).hexdigest()

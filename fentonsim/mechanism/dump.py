@@ -13,6 +13,7 @@ import io
 
 from ruamel.yaml import YAML
 
+from ..compartments import split_name
 from ..expression import symbols, to_text
 from .equation import format_equation, format_side
 from ..units import format_dims
@@ -47,6 +48,10 @@ def mechanism_to_dict(mechanism: Mechanism) -> dict:
             r.key: {k: v for k, v in (("citation", r.citation), ("doi", r.doi), ("note", r.note)) if v}
             for r in mechanism.references
         }
+    if mechanism.compartments and not any(c.size for c in mechanism.compartments):
+        # A mechanism file's compartments (an SBML import's varying sizes have no YAML form).
+        doc["compartments"] = [dict({"name": c.name, "volume": c.volume}, **({"note": c.note} if c.note else {}))
+                               for c in mechanism.compartments]
     doc["species"] = []
     for s in mechanism.species:
         entry = {"name": s.name, "composition": dict(s.composition), "charge": s.charge}
@@ -69,7 +74,11 @@ def mechanism_to_dict(mechanism: Mechanism) -> dict:
             if g.note:
                 entry["note"] = g.note
             doc["speciation"].append(entry)
-    doc["reactions"] = [_reaction(r) for r in mechanism.reactions]
+    # Transport is written as declared; the reactions it compiles to are rebuilt on load.
+    compiled = {rid for t in mechanism.transports for rid in t.reactions}
+    doc["reactions"] = [_reaction(r) for r in mechanism.reactions if r.id not in compiled]
+    if mechanism.transports:
+        doc["transport"] = [_transport(t) for t in mechanism.transports]
     if mechanism.defaults.atol is not None:
         doc["defaults"]["atol"] = mechanism.defaults.atol
     if mechanism.defaults.initial:
@@ -106,6 +115,17 @@ def mechanism_to_dict(mechanism: Mechanism) -> dict:
             entry["reactions"] = reactions
             doc["parameter-sets"][p.name] = entry
     return doc
+
+
+def _transport(t) -> dict:
+    chemical, source = split_name(t.species)
+    entry = {"id": t.id, "species": chemical, "from": source, "to": split_name(t.target)[1]}
+    if t.k is not None:
+        entry["k"] = t.k
+    else:
+        entry["permeability-area"] = t.permeability_area
+    entry.update({key: value for key, value in (("note", t.note), ("ref", t.ref)) if value})
+    return entry
 
 
 def _constant_text(value, dims):

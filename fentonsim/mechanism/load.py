@@ -18,6 +18,7 @@ from pathlib import Path
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from ..constants import BRANCH_FRACTION_TOLERANCE, GAS_CONSTANT, STANDARD_TEMPERATURE
+from ..compartments import split_name
 from ..data import resolve_mechanism_path, shipped_mechanism
 from ..errors import MechanismError, UnitError
 from ..expression import num
@@ -32,7 +33,7 @@ from ..units import (
     parse_unit,
     rate_constant_dims,
 )
-from . import validate
+from . import compartments, validate
 from .equation import EquationError, parse_equation
 from .law import LawSyntaxError, concentration_order, law_dims, parse_constant, parse_law
 from .schema import (
@@ -57,6 +58,7 @@ from .yamlio import FileReader, file_problem, read_mapping
 TOP_LEVEL_KEYS = (
     "kind", "name", "description", "units", "rate-convention", "ph-mode", "defaults",
     "include", "references", "species", "speciation", "reactions", "parameter-sets", "events",
+    "compartments", "transport",
 )
 EVENT_KEYS = ("id", "trigger", "set", "constants", "delay", "priority", "persistent", "note")
 UNIT_KEYS = {"concentration": CONCENTRATION, "time": TIME, "energy": MOLAR_ENERGY,
@@ -129,6 +131,8 @@ class _FileContent:
     references: list = field(default_factory=list)
     parameter_sets: list = field(default_factory=list)  # (name, node)
     events: list = field(default_factory=list)  # nodes
+    compartments: list = field(default_factory=list)  # (Compartment, node)
+    transports: list = field(default_factory=list)  # (Transport, node)
 
 
 def load_mechanism(path, parameter_set: str | None = None) -> Mechanism:
@@ -282,6 +286,8 @@ def _parse_file(reader: FileReader, top) -> _FileContent:
         content.reactions.append(_parse_reaction(reader, _entry(reader, top, "reactions", index, node)))
     for index, node in enumerate(reader.sequence(top, "events", "the mechanism file")):
         content.events.append(_entry(reader, top, "events", index, node))
+    content.compartments = compartments.parse_compartments(reader, top)
+    content.transports = compartments.parse_transports(reader, top)
     references = reader.mapping(top, "references", "the mechanism file") or {}
     for key, node in references.items():
         content.references.append(_parse_reference(reader, references, key, node))
@@ -323,7 +329,7 @@ def _parse_species(reader: FileReader, node) -> Species:
         composition.append((str(element), int(count)))
     charge = reader.number(node, "charge", what, integer=True)
     if charge is None:
-        charge = charge_from_name(name)
+        charge = charge_from_name(split_name(name)[0])  # Fe+2@cytosol is Fe+2 in the cytosol
     buffered = node.get("buffered")
     if buffered is not None and not (isinstance(buffered, str) and buffered in BUFFERED_KEYWORDS):
         buffered = reader.quantity(node, "buffered", CONCENTRATION, reader.units["concentration"],
@@ -706,6 +712,7 @@ def _build(path: Path, contents: list[_FileContent]) -> Mechanism:
         parameter_sets=(), defaults=_defaults(contents, species), warnings=tuple(warnings),
         files=tuple(str(c.reader.path) for c in contents), state_events=tuple(e for _, e, _, _ in events),
     )
+    mechanism = compartments.place(mechanism, contents, _merge)
     sets = [(name, _parse_parameter_set(c.reader, name, node, mechanism, pending, kinds), c.reader, node)
             for c in contents for name, node in c.parameter_sets]
     _merge(sets, None, "parameter set")

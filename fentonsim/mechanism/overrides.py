@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
+from ..compartments import transport_rates_message
 from ..errors import MechanismError
 from ..units import Unit, rate_constant_dims, parse_quantity
 from . import validate
@@ -49,6 +50,9 @@ def with_rates(mechanism: Mechanism, rates: Mapping) -> Mechanism:
             hint = (f"; `{rid}` is a branch of `{branch_of[rid]}` — override the reaction" if rid in branch_of
                     else "")
             raise MechanismError(f"`rates` names unknown reaction `{rid}` of `{mechanism.name}`{hint}")
+        transport = next((t for t in mechanism.transports if rid in t.reactions), None)
+        if transport is not None:
+            raise MechanismError(transport_rates_message(rid, transport.id))
         order = rate_order(mechanism, rid)
         dims = rate_constant_dims(order)
         k = parse_quantity(value, dims, Unit(1.0, dims), f"rate constant of `{rid}` in `rates`")

@@ -59,6 +59,9 @@ class Species:
     note: str = ""
     signed: bool = False
     location: Location = _location()
+    #: The compartment holding it ("" in a single-volume mechanism): its concentration is per that
+    #: compartment's volume (fentonsim.compartments).
+    compartment: str = ""
 
     @property
     def is_buffered(self) -> bool:
@@ -246,6 +249,45 @@ class Defaults:
 
 
 @dataclass(frozen=True)
+class Compartment:
+    """A well-mixed volume of a multi-compartment mechanism (fentonsim.compartments).
+
+    ``volume`` [L] is its size at the start (a constant unless ``size`` is set); ``size`` is the name of the
+    state variable or observable that gives its size over time in ``size_unit`` litres per model unit
+    (an SBML compartment whose size a rule or event changes), else "".
+    """
+
+    name: str
+    volume: float
+    note: str = ""
+    size: str = ""
+    size_unit: float = 1.0
+    location: Location = _location()
+
+
+@dataclass(frozen=True)
+class Transport:
+    """Passage of one chemical between two compartments (fentonsim.compartments).
+
+    ``species`` and ``target`` name the species in the source and the target compartment
+    (``H2O2@extracellular``, ``H2O2@cytosol``). With ``k`` [s⁻¹] it is one-way and first order in the source:
+    d[S_source]/dt = −k·[S_source]. With ``permeability_area`` P·A [L s⁻¹] it is passive, both ways:
+    flux J = P·A·([S_source] − [S_target]) [mol s⁻¹]. ``reactions`` are the ids of the mechanism reactions
+    it compiles to.
+    """
+
+    id: str
+    species: str
+    target: str
+    k: float | None = None
+    permeability_area: float | None = None
+    note: str = ""
+    ref: str | None = None
+    reactions: tuple[str, ...] = ()
+    location: Location = _location()
+
+
+@dataclass(frozen=True)
 class Observable:
     """A derived output: ``expression`` (a fentonsim.expression tree) of species values.
 
@@ -318,6 +360,10 @@ class Mechanism:
     #: Reaction ids whose constants the user set at run time (fentonsim.mechanism.overrides.with_rates):
     #: a condition preset's own constants (its O2 exchange) never replace them.
     user_rates: tuple[str, ...] = ()
+    #: The compartments of a multi-compartment mechanism (empty: one volume, ``defaults.volume``).
+    compartments: tuple[Compartment, ...] = ()
+    #: Transport between compartments, as declared; its reactions are among ``reactions``.
+    transports: tuple[Transport, ...] = ()
 
     def species_by_name(self) -> dict[str, Species]:
         return {s.name: s for s in self.species}

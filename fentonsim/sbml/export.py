@@ -6,9 +6,11 @@ rate constant (speciation fractions, temperature and clamped species folded
 in) as a parameter, and each speciation pool is one SBML species holding the
 pool total. The model notes say so.
 
-Conventions: one compartment ``cell`` of the given volume [L]; species in
-concentration (hasOnlySubstanceUnits false) [M]; kinetic laws in extent per
-time, ``cell · k · Π [x]^ν`` [mol s⁻¹], the same rate convention as the ODE
+Conventions: one compartment ``cell`` of the given volume [L] (a multi-compartment
+network: one per compartment, of its volume); species in concentration
+(hasOnlySubstanceUnits false) [M]; kinetic laws in extent per time,
+``V · k · Π [x]^ν`` [mol s⁻¹] with V the volume of the species the reaction
+changes (a transport channel changes one), the same rate convention as the ODE
 and SSA cores, so simulators that read the file integrate the same equations.
 
 With ``amounts=True`` the model is written for stochastic simulators, as the
@@ -30,6 +32,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 
 from ..constants import AVOGADRO
+from ..errors import ConditionsError
 
 SBML_NS = "http://www.sbml.org/sbml/level3/version2/core"
 MATHML_NS = "http://www.w3.org/1998/Math/MathML"
@@ -114,6 +117,23 @@ def _propensity_math(parent, c_id, factors):
     _single_operand_unwrapped(math, product)
 
 
+def _compartments(network) -> dict:
+    """{compartment: volume [L]} of a multi-compartment network (empty for one volume); a varying size or a
+    reaction changing species of two compartments (never compiled from a mechanism file) is refused."""
+    if not network.compartments:
+        return {}
+    places = dict(zip(network.compartments, network.compartment_volumes))
+    varying = sorted(name for name, size in places.items() if not np.isfinite(size))
+    if varying:
+        raise ConditionsError(f"SBML export cannot take `{network.name}`: compartment `{varying[0]}` has no one "
+                              "size (it varies) or holds no species of its own")
+    for i, rid in enumerate(network.reaction_ids):
+        if len({network.compartments[j] for j in np.flatnonzero(network.net_stoich[i])}) > 1:
+            raise ConditionsError(f"SBML export cannot take `{network.name}`: reaction `{rid}` changes species "
+                                  "of two compartments")
+    return places
+
+
 def export_sbml(network, k, y0, *, volume: float = 1.0, pH: float | None = None,
                 temperature: float | None = None, amounts: bool = False, references=None, rate_overrides="") -> str:
     """SBML L3V2 text of ``network`` with effective constants ``k`` and initial state ``y0``.
@@ -126,7 +146,7 @@ def export_sbml(network, k, y0, *, volume: float = 1.0, pH: float | None = None,
     y0 : array_like, shape (n_s,)
         Initial concentrations [M].
     volume : float
-        Compartment volume [L].
+        Compartment volume [L] (a multi-compartment network writes its own volumes).
     pH, temperature : float, optional
         Recorded in the notes (the constants already include their effect).
     amounts : bool
@@ -139,6 +159,9 @@ def export_sbml(network, k, y0, *, volume: float = 1.0, pH: float | None = None,
         Run-time rate constants folded into ``k`` ("F1 = 70 M^-1 s^-1; …"), recorded in the notes.
     """
     network.require_mass_action("SBML export")
+    if amounts:
+        network.require_one_volume("SBML export with molecule counts", "counts are per one volume")
+    places = _compartments(network)
     references = dict(references or {})
     k = np.asarray(k, dtype=float)
     y0 = np.asarray(y0, dtype=float)
@@ -166,15 +189,20 @@ def export_sbml(network, k, y0, *, volume: float = 1.0, pH: float | None = None,
            "Rate convention: r = k * prod([x]^nu), kinetic law = volume * r."))
     k_units = _unit_definitions(model)
     compartments = ET.SubElement(model, "listOfCompartments")
-    ET.SubElement(compartments, "compartment", id="cell", spatialDimensions="3", size=sbml_double(volume),
-                  units="litre", constant="true")
+    compartment_ids = {}
+    for name, size in (places or {"": float(volume)}).items():
+        cid = "cell" if not name else sbml_id(name, "c_", taken)
+        compartment_ids[name] = cid
+        ET.SubElement(compartments, "compartment", id=cid, **({"name": name} if name else {}), spatialDimensions="3",
+                      size=sbml_double(size), units="litre", constant="true")
     taken.add("cell")
     species_ids = [sbml_id(name, "s_", taken) for name in network.species]
+    species_compartment = [compartment_ids[c] for c in (network.compartments or ("",) * network.n_species)]
     listing = ET.SubElement(model, "listOfSpecies")
-    for sid, name, value in zip(species_ids, network.species, y0):
+    for sid, name, value, place in zip(species_ids, network.species, y0, species_compartment):
         initial = ({"initialAmount": sbml_double(np.round(value * molecules_per_molar))} if amounts
                    else {"initialConcentration": sbml_double(value)})
-        ET.SubElement(listing, "species", id=sid, name=name, compartment="cell", **initial,
+        ET.SubElement(listing, "species", id=sid, name=name, compartment=place, **initial,
                       substanceUnits=substance, hasOnlySubstanceUnits="true" if amounts else "false",
                       boundaryCondition="false", constant="false")
     parameters = ET.SubElement(model, "listOfParameters")
@@ -214,7 +242,9 @@ def export_sbml(network, k, y0, *, volume: float = 1.0, pH: float | None = None,
         if amounts:
             _propensity_math(law, k_id, [(species_ids[j], nu) for j, nu in consumed.items()])
         else:
-            _math(law, [("cell", 1), (k_id, 1)] + [(species_ids[j], nu) for j, nu in consumed.items()])
+            # Extent per time in the volume of the species the reaction changes (fentonsim.compartments).
+            changed = {species_compartment[j] for j in np.flatnonzero(network.net_stoich[i])} or {"cell"}
+            _math(law, [(changed.pop(), 1), (k_id, 1)] + [(species_ids[j], nu) for j, nu in consumed.items()])
     ET.indent(sbml)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(sbml, encoding="unicode") + "\n"
 

@@ -3,9 +3,12 @@
 What is supported, and how it maps (anything else is refused with an
 :class:`SBMLError` naming the element — a model is never simulated wrongly):
 
-- **One compartment** holding every species, of constant size in litres (or
-  metre³, or a scaled litre). A size may be missing only when no value needs
-  it (all species amounts, the compartment in no formula); 1 L is then used.
+- **Compartments** (fentonsim/sbml/compartments.py): any number, sizes in litres
+  (or metre³, or a scaled litre; other dimensions in their own unit), from
+  attributes or initial assignments, or varying by a rate rule, an assignment
+  rule of time or events. Each species' concentration is per its own
+  compartment. A size may be missing only when no value needs it (all species
+  amounts, the compartment in no formula; a point's species are amounts).
 - **Species** given as amounts or concentrations, ``hasOnlySubstanceUnits``
   true or false, initial values from attributes or initial assignments.
   Boundary and constant species keep their initial value; they become
@@ -59,7 +62,8 @@ units is read as mole, litre, second. A model in items (molecule counts) is
 flagged ``counts``: results report counts, and its ODE absolute tolerance is
 10⁻⁶ molecules.
 
-Stochastic semantics follow the SBML test suite: species are amounts and the
+Stochastic semantics (one compartment: the SSA counts molecules in one volume)
+follow the SBML test suite: species are amounts and the
 propensity is the kinetic law evaluated on them. With the law K·Π q_i^ν_i
 (q_i the symbol's value: an amount, or a concentration amount/V), the rate
 constant in fentonsim's convention is k = K·(s/(V·t_u))·Π (V·g_i/s)^ν_i with s
@@ -80,10 +84,12 @@ from ..constants import AVOGADRO, STANDARD_TEMPERATURE
 from ..errors import MechanismError
 from ..expression import affine, evaluate, num, op, substitute, sym, symbols, to_text
 from ..inputs import Assignment, Bolus
-from ..mechanism.schema import (Branch, Defaults, Location, Mechanism, Observable, RateLaw, Reaction, Species,
-                                StateEvent)
+from ..mechanism.schema import (Branch, Compartment, Defaults, Location, Mechanism, Observable, RateLaw, Reaction,
+                                Species, StateEvent)
 from .algebraic import AlgebraicRefusal, candidates, check_coefficient
 from .algebraic import solve as solve_rules
+from .compartments import VaryingSizes, check_sizes, described, read_layout
+from .compartments import replace_all as _replace_all
 from .mathless import drop as drop_mathless
 from .rates import define as define_rates
 from .rates import local_values, rate_symbol
@@ -452,7 +458,7 @@ def _unit_factor(model, unit_id, dimension, lib, where):
 # ----------------------------------------------------------------------------- the model
 
 
-class _Reader:
+class _Reader(VaryingSizes):
     """One pass over a libsbml Model, collecting a Mechanism."""
 
     def __init__(self, doc, path, lib):
@@ -546,64 +552,36 @@ class _Reader:
         if m.getNumCompartments() == 0:
             if m.getNumSpecies():
                 raise self.error("the model has no compartment; species need one", m)
-            # Parameters and rate rules only: no volume enters any value, so 1 L stands in.
-            self.compartment_id, self.size, self.volume_factor = None, 1.0, 1.0
-            return
-        holding = {m.getSpecies(i).getCompartment() for i in range(m.getNumSpecies())}
-        for cid in holding:
-            if m.getCompartment(cid) is None:
-                species = next(m.getSpecies(i) for i in range(m.getNumSpecies())
-                               if m.getSpecies(i).getCompartment() == cid)
-                raise self.error(f"species `{species.getId()}` is in compartment `{cid}`, which is not defined",
-                                 species)
-        if len(holding) > 1:
-            raise self.error(f"species are spread over compartments {', '.join(sorted(holding))}; fentonsim "
-                             "simulates one well-mixed volume", m)
-        compartment = m.getCompartment(holding.pop()) if holding else m.getCompartment(0)
-        self.compartment_id = compartment.getId()
-        dimensions = compartment.getSpatialDimensionsAsDouble() if compartment.isSetSpatialDimensions() else 3.0
-        if dimensions not in (0.0, 1.0, 2.0, 3.0):
-            raise self.error(f"compartment `{self.compartment_id}` has {dimensions:g} spatial dimensions; expected "
-                             "0, 1, 2 or 3", compartment)
-        if not compartment.getConstant():
-            raise self.error(f"compartment `{self.compartment_id}` has a varying size; not supported", compartment)
-        if dimensions == 3.0:
-            unit = compartment.getUnits() if compartment.isSetUnits() else self.volume_unit
-            self.volume_factor = self.unit_factor(unit, "volume", f"compartment `{self.compartment_id}`",
-                                                  compartment) or 1.0
-        else:
-            # A surface, line or point: concentrations are amounts per its size (SBML's rule for every
-            # dimension), so the size stands in for the volume in the model's own unit of size. Values in
-            # the model's units are exact; fentonsim's "M" then means mol per that unit.
-            self.volume_factor = 1.0
-            self.warnings.append(f"{self.path}:{compartment.getLine()}: warning: compartment "
-                                 f"`{self.compartment_id}` has {dimensions:g} spatial dimensions; its size is used as "
-                                 "the volume (concentrations are per unit of its size, not per litre)")
-        needs_size = self.compartment_id in used_symbols or any(
-            not m.getSpecies(i).getHasOnlySubstanceUnits() or m.getSpecies(i).isSetInitialConcentration()
-            for i in range(m.getNumSpecies()))
-        if m.getInitialAssignment(self.compartment_id) is not None:
-            raise self.error(f"compartment `{self.compartment_id}` gets its size from an initial assignment; "
-                             "give it a constant `size`", compartment)
-        sized = compartment.isSetSize()
-        if not sized:
-            if needs_size:
-                raise self.error(f"compartment `{self.compartment_id}` has no size, but the model needs one "
-                                 "(concentrations or the compartment in a formula); give it a `size`", compartment)
-            self.warnings.append(f"{self.path}: warning: compartment `{self.compartment_id}` has no size; using 1 L "
-                                 "(it does not affect this model, whose species are all amounts)")
-            self.size = 1.0
-        else:
-            self.size = compartment.getSize()
-            # Checked here, not with the volume below: concentrations divide by it first.
-            if not (self.size > 0 and math.isfinite(self.size)):
-                raise self.error(f"compartment `{self.compartment_id}` has size {self.size}; expected a positive "
-                                 "finite size", compartment)
-        for i in range(m.getNumCompartments()):
-            other = m.getCompartment(i)
-            if other.getId() != self.compartment_id and other.getId() in used_symbols:
-                raise self.error(f"compartment `{other.getId()}` appears in a formula but holds no species; "
-                                 "fentonsim simulates one volume", other)
+        # Where each species lives, and which compartments' sizes are known (sbml/compartments.py).
+        self.layout = read_layout(self, used_symbols)
+        self.compartment_id = self.layout.main
+        self.volume_factor = self.layout.factor.get(self.compartment_id, 1.0)
+
+    def compartment_of(self, species):
+        return self.layout.of_species[species.getId()]
+
+    def amounts(self, species):
+        """Whether ``species``' symbol is its amount (hasOnlySubstanceUnits, or a species of a point)."""
+        return species.getHasOnlySubstanceUnits() or self.compartment_of(species) in self.layout.amounts
+
+    def size_of(self, species):
+        """Size of ``species``' compartment, model units."""
+        return self.values[self.compartment_of(species)]
+
+    def volume_of(self, species):
+        """Volume [L] of ``species``' compartment."""
+        cid = self.compartment_of(species)
+        return self.values[cid] * self.layout.factor[cid]
+
+    def reaction_volume(self, reactants, products):
+        """Volume [L] of the one compartment size the species a reaction changes live in; None when they
+        span compartments of different sizes (the reaction then moves matter: scaled_reactions)."""
+        changed = {sid for sid in set(reactants) | set(products)
+                   if sid in self.state_species and reactants.get(sid, 0) != products.get(sid, 0)}
+        volumes = {self.volume_of(self.by_id[sid]) for sid in changed}
+        if len(volumes) > 1 or any(self.in_varying(self.by_id[sid]) for sid in changed):
+            return None
+        return volumes.pop() if volumes else self.volume_L
 
     # -- values
 
@@ -644,32 +622,40 @@ class _Reader:
             p = m.getParameter(i)
             if p.isSetValue():
                 values[p.getId()] = p.getValue()
-        if self.compartment_id is not None:
-            values[self.compartment_id] = self.size
-        self.species = [m.getSpecies(i) for i in range(m.getNumSpecies())]
-        for s in self.species:
-            if s.isSetInitialAmount():
-                amount = s.getInitialAmount()
-                values[s.getId()] = amount if s.getHasOnlySubstanceUnits() else amount / self.size
-            elif s.isSetInitialConcentration():
-                conc = s.getInitialConcentration()
-                values[s.getId()] = conc * self.size if s.getHasOnlySubstanceUnits() else conc
-        # Other compartments' sizes (never used in a formula, see read_compartment) and, in Level 3, the
-        # stoichiometries of species references with an id: their ids are symbols whose values initial
-        # assignments may set (and outputs may report).
+        # Compartment sizes: attributes, 1 for those whose species are amounts (sbml/compartments.py), and
+        # whatever initial assignments give below.
         for i in range(m.getNumCompartments()):
-            other = m.getCompartment(i)
-            if other.getId() != self.compartment_id and other.isSetSize():
-                values[other.getId()] = other.getSize()
-        if m.getLevel() == 3:
-            for ref in self.species_references():
-                if ref.isSetId() and ref.isSetStoichiometry():
-                    values[ref.getId()] = ref.getStoichiometry()
+            compartment = m.getCompartment(i)
+            if compartment.isSetSize():
+                values[compartment.getId()] = compartment.getSize()
+            elif compartment.getId() in self.layout.amounts:
+                values[compartment.getId()] = 1.0
+        self.species = [m.getSpecies(i) for i in range(m.getNumSpecies())]
         initial_assignments = {}
         for i in range(m.getNumInitialAssignments()):
             ia = m.getInitialAssignment(i)
             initial_assignments[ia.getSymbol()] = (self.math(ia, f"initial assignment to `{ia.getSymbol()}`"), ia)
-        pending = {**{k: (e, self.rule_elements[k]) for k, e in rules.items()}, **initial_assignments}
+        # Sizes known now are checked before species values divide by them.
+        check_sizes(self, self.layout, values, skip=set(initial_assignments) | set(rules))
+        # A species' symbol from its initial amount or concentration: a formula of its compartment's size,
+        # evaluated with the rules and initial assignments (which may set that size).
+        from_attributes = {}
+        for s in self.species:
+            cid, amounts = self.compartment_of(s), self.amounts(s)
+            if s.isSetInitialAmount():
+                value = num(s.getInitialAmount())
+                from_attributes[s.getId()] = (value if amounts else op("divide", value, sym(cid)), s)
+            elif s.isSetInitialConcentration():
+                value = num(s.getInitialConcentration())
+                from_attributes[s.getId()] = (op("times", value, sym(cid)) if amounts else value, s)
+        # Level 3 stoichiometries of species references with an id: symbols whose values initial
+        # assignments may set (and outputs may report).
+        if m.getLevel() == 3:
+            for ref in self.species_references():
+                if ref.isSetId() and ref.isSetStoichiometry():
+                    values[ref.getId()] = ref.getStoichiometry()
+        pending = {**from_attributes, **{k: (e, self.rule_elements[k]) for k, e in rules.items()},
+                   **initial_assignments}
         # Rules and initial assignments may refer to each other: evaluate until nothing changes.
         for _ in range(len(pending) + 1):
             progressed = False
@@ -702,10 +688,10 @@ class _Reader:
         use_names = all(names) and len(set(names)) == len(names) and not (set(names) & (set(values) - {
             s.getId() for s in self.species}))
         self.name_of = {s.getId(): (s.getName() if use_names else s.getId()) for s in self.species}
+        check_sizes(self, self.layout, values)
+        # The reference volume [L] (defaults.volume): the first compartment holding species, 1 L without one.
+        self.size = values[self.compartment_id] if self.layout.holding else 1.0
         self.volume_L = self.size * self.volume_factor
-        if not (self.volume_L > 0 and math.isfinite(self.volume_L)):
-            raise self.error(f"compartment `{self.compartment_id}` must have a positive size, found {self.size}",
-                             m.getCompartment(self.compartment_id))
 
         # Constants: parameters (global), the compartment, boundary/constant species, and rule variables
         # whose expressions reduce to numbers.
@@ -725,6 +711,8 @@ class _Reader:
             for j in range(ev.getNumEventAssignments()):
                 events_touch.add(ev.getEventAssignment(j).getVariable())
         for name in events_touch - self.state_species:
+            self.constants.pop(name, None)
+        for name in self.clamped_varying():
             self.constants.pop(name, None)
         for name, (coefficient, element) in self.algebraic_coefficients.items():
             reason = check_coefficient(name, coefficient, self.constants)
@@ -776,6 +764,8 @@ class _Reader:
                 if var in in_reactions:
                     raise self.error(f"rate rule for `{var}`: the species also takes part in reactions; a "
                                      "boundary species with a rate rule in a reaction is not supported", rule)
+            elif m.getCompartment(var) is not None and var in self.values:
+                parameters.add(var)  # a varying size (sbml/compartments.py)
             elif m.getParameter(var) is not None or reference(m, var) is not None:
                 # A parameter, or a species reference's stoichiometry (fentonsim.sbml.stoichiometry).
                 kind = "parameter" if m.getParameter(var) is not None else "species reference"
@@ -799,7 +789,7 @@ class _Reader:
             ev = m.getEvent(i)
             for j in range(ev.getNumEventAssignments()):
                 var = ev.getEventAssignment(j).getVariable()
-                p = m.getParameter(var) or reference(m, var)
+                p = m.getParameter(var) or reference(m, var) or m.getCompartment(var)
                 if p is not None and not p.getConstant() and var not in self.rules and var in self.values:
                     out.add(var)
         return out
@@ -856,13 +846,13 @@ class _Reader:
 
     def to_molar(self, species, value):
         """A species value in model units (amount, or concentration if not hasOnlySubstanceUnits) -> M."""
-        amount = value if species.getHasOnlySubstanceUnits() else value * self.size
-        return amount * self.substance / self.volume_L
+        amount = value if self.amounts(species) else value * self.size_of(species)
+        return amount * self.substance / self.volume_of(species)
 
     def symbol_scale(self, species):
         """Factor from the species' concentration [M] to its symbol's value in model units."""
-        amount_per_molar = self.volume_L / self.substance
-        return amount_per_molar if species.getHasOnlySubstanceUnits() else amount_per_molar / self.size
+        amount_per_molar = self.volume_of(species) / self.substance
+        return amount_per_molar if self.amounts(species) else amount_per_molar / self.size_of(species)
 
     def build_species(self):
         out = []
@@ -883,11 +873,13 @@ class _Reader:
                                  f"{concentration} M; expected a finite concentration", s)
             note = f"SBML species `{s.getId()}`" + (f" ({s.getName()})" if s.getName() else "")
             name = self.name_of[s.getId()]
+            compartment = self.compartment_of(s) if self.layout.several else ""
             if s.getId() in self.state_species:
-                out.append(Species(name, 0, (), note=note, location=Location(self.path, s.getLine() or None)))
+                out.append(Species(name, 0, (), note=note, location=Location(self.path, s.getLine() or None),
+                                   compartment=compartment))
             else:
                 out.append(Species(name, 0, (), buffered=float(concentration), note=note,
-                                   location=Location(self.path, s.getLine() or None)))
+                                   location=Location(self.path, s.getLine() or None), compartment=compartment))
         return tuple(out)
 
     def build_reaction(self, reaction):
@@ -942,7 +934,8 @@ class _Reader:
                 products.pop(sid, None)
         involved = set(reactants) | set(products)
         if any(isinstance(v, (float, tuple)) or v < 0 for v in (*reactants.values(), *products.values())) or any(
-                self.conversion.get(sid, 1.0) != 1.0 for sid in involved):
+                self.conversion.get(sid, 1.0) != 1.0 for sid in involved) or self.reaction_volume(
+                reactants, products) is None:
             return self.scaled_reactions(reaction, where, law, expr, reactants, products)
         try:
             return (self.mass_action_reaction(reaction, where, law, expr, reactants, products),)
@@ -950,12 +943,13 @@ class _Reader:
             return (self.general_reaction(reaction, where, law, expr, reactants, products, refusal),)
 
     def scaled_reactions(self, reaction, where, law, expr, reactants, products):
-        """A reaction whose stoichiometry is not whole, or whose species have conversion factors, as one
-        general-law reaction per species it changes: species S changes at cf_S·(ν_S,products − ν_S,reactants)·r
-        (SBML's rule), so each is a unit change at r·|that factor| (k ≥ 0, the sign in the direction). The
-        law is kept exactly; the reaction's extent is split over its species (ids `<reaction>__<species>`). A
-        stoichiometry that changes during the run (fentonsim.sbml.stoichiometry) multiplies the law instead, so
-        the species' rate carries its sign."""
+        """A reaction whose stoichiometry is not whole, whose species have conversion factors, or whose species
+        are in compartments of different sizes, as one general-law reaction per species it changes: species S
+        changes at cf_S·(ν_S,products − ν_S,reactants)·L/V_S (SBML's rule; L in substance per time), so each is a
+        unit change at that rate's magnitude (k ≥ 0, the sign in the direction). The law is kept exactly; the
+        reaction's extent is split over its species (ids `<reaction>__<species>`). A stoichiometry that changes
+        during the run (fentonsim.sbml.stoichiometry) multiplies the law instead, so the species' rate carries
+        its sign; a compartment of varying size divides it by V(t) (sbml/compartments.py)."""
         rid = reaction.getId()
         refusal = self.error(f"kinetic law of {where} reads a value that is not known over time", law)
         probe = self.general_reaction(reaction, where, law, expr, {}, {}, refusal)  # law, units, finite check
@@ -976,7 +970,14 @@ class _Reader:
             name = self.name_of[sid]
             pid = f"{rid}__{name}"
             unit = ((name, 1),)
-            k = probe.rate.k * abs(change)
+            # The law is in substance per time; S's concentration changes by it over S's own volume.
+            species = self.by_id[sid]
+            if self.in_varying(species):  # ... of size V(t): k·L/V(t) (sbml/compartments.py)
+                k = self.substance / (self.layout.factor[self.compartment_of(species)] * self.time_factor) \
+                    * abs(change)
+                law_of_species = op("divide", law_of_species, self.size_expr(self.compartment_of(species)))
+            else:
+                k = self.substance / (self.volume_of(species) * self.time_factor) * abs(change)
             if not math.isfinite(k):
                 raise self.error(f"{where}: the change of `{sid}` per unit of reaction is {change}; expected a "
                                  "finite number", reaction)
@@ -1001,12 +1002,12 @@ class _Reader:
             elif name in self.parameter_states:
                 replacements[name] = sym(name)
             elif name in self.state_species:
-                scale = self.symbol_scale(self.by_id[name])
-                replacements[name] = sym(self.name_of[name]) if scale == 1 else op("times", num(scale),
-                                                                                   sym(self.name_of[name]))
+                factor = self.symbol_factor(self.by_id[name])
+                replacements[name] = sym(self.name_of[name]) if factor == num(1.0) else op(
+                    "times", factor, sym(self.name_of[name]))
             elif name in self.by_id and name in self.values and name not in self.rules:
                 # A boundary or constant species: clamped at its value (events on it are refused elsewhere).
-                replacements[name] = num(self.values[name])
+                replacements[name] = self.clamped_symbol(self.by_id[name])
             else:
                 raise refusal
         g = _replace_all(expr, replacements)
@@ -1038,6 +1039,8 @@ class _Reader:
                                                      "known over time", element))
         scale = 1.0 if var in self.parameter_states else self.symbol_scale(self.by_id[var])
         k = 1.0 / (scale * self.time_factor)
+        if var in self.by_id and self.in_varying(self.by_id[var]) and self.amounts(self.by_id[var]):
+            g, k = self.amount_rate_rule(var, g)
         rid = f"rate_rule_{var}"
         while rid in taken:
             rid += "_"
@@ -1055,7 +1058,8 @@ class _Reader:
         rid = reaction.getId()
         law_where = f"kinetic law of {where}"
         g = self.law_in_state_units(expr, refusal)
-        scale = self.substance / (self.volume_L * self.time_factor)
+        volume = self.reaction_volume(reactants, products)
+        scale = self.substance / ((self.volume_L if volume is None else volume) * self.time_factor)
         if not (math.isfinite(scale) and scale > 0):
             raise self.error(f"{law_where} converts to M s⁻¹ with factor {scale}; expected a finite positive "
                              "number", law)
@@ -1116,17 +1120,24 @@ class _Reader:
             if order > MAX_ORDER or len(terms) > MAX_ORDER:
                 raise self.error(f"kinetic law of {where} ({to_text(expr)}) has order {order} in {len(terms)} "
                                  f"species; at most {MAX_ORDER} molecules may meet", law)
-        g = {sid: 1.0 / self.size if not self.by_id[sid].getHasOnlySubstanceUnits() else 1.0
+        # Per species read by the law: its volume [L] and 1/size (concentration symbols) or 1 (amounts).
+        g = {sid: 1.0 / self.size_of(self.by_id[sid]) if not self.amounts(self.by_id[sid]) else 1.0
              for sid in set(powers) | set(() if reverse is None else reverse[1])}
+        volume = {sid: self.volume_of(self.by_id[sid]) for sid in g}
+        reaction_volume = self.reaction_volume(reactants, products)
+        varying = sorted(sid for sid in g if self.in_varying(self.by_id[sid]) and self.amounts(self.by_id[sid]))
+        if varying:
+            # Its symbol is c·V(t) (sbml/compartments.py): no constant times a power of the state.
+            raise fail(f"`{varying[0]}` is an amount in a compartment of varying size")
         for sid in offsets:
             if g[sid] != 1.0:
                 raise self.error(f"kinetic law of {where}: `{sid} - n` with `{sid}` a concentration in a "
                                  "compartment of size ≠ 1 is not a falling factorial", law)
 
         def rate_constant(coef, terms):
-            k = coef * self.substance / (self.volume_L * self.time_factor)
+            k = coef * self.substance / (reaction_volume * self.time_factor)
             for sid, nu in terms.items():
-                k *= (self.volume_L * g[sid] / self.substance) ** nu
+                k *= (volume[sid] * g[sid] / self.substance) ** nu
             if not math.isfinite(k):
                 raise self.error(f"kinetic law of {where} gives rate constant {k} in M and s (coefficient "
                                  f"{coef:g}); expected a finite number", law)
@@ -1145,7 +1156,7 @@ class _Reader:
             rate=rate_constant(coefficient, powers),
             reverse_rate=None if reverse is None else rate_constant(reverse[0], reverse[1]), orders=orders,
             duplicate=True, note=f"SBML kinetic law: {to_text(expr)}",
-            propensity="power" if any(nu > 1 and sid not in offsets and self.by_id[sid].getHasOnlySubstanceUnits()
+            propensity="power" if any(nu > 1 and sid not in offsets and self.amounts(self.by_id[sid])
                                       for terms in powered for sid, nu in terms.items()) else "falling-factorial",
             location=Location(self.path, reaction.getLine() or None))
 
@@ -1162,15 +1173,21 @@ class _Reader:
             rule = self.expand(self.rules[name], f"assignment rule for `{name}`", element)
             expr = self.arithmetic(lambda: substitute(rule, self.constants), f"assignment rule for `{name}`", rule,
                                    element)
+            # Species in compartments of varying size read their symbol as an expression (sbml/compartments.py).
+            expr = _replace_all(expr, {sid: op("times", self.symbol_factor(self.by_id[sid]), sym(sid))
+                                       for sid in symbols(expr) & self.state_species if self.in_varying(self.by_id[sid])})
             state = sorted(symbols(expr) - {"time"})
             # Species by their names and symbol scales; rate-rule parameters are state variables of scale 1.
             expr = _rename(expr, {sid: self.name_of.get(sid, sid) for sid in state})
             scale = tuple((self.name_of.get(sid, sid),
-                           1.0 if sid in self.parameter_states else self.symbol_scale(self.by_id[sid])) for sid in state)
+                           1.0 if sid in self.parameter_states or self.in_varying(self.by_id[sid])
+                           else self.symbol_scale(self.by_id[sid])) for sid in state)
             observables.append(Observable(self.name_of.get(name, name), expr, scale, self.value_units(name)))
         for s in self.species:
             if s.getId() not in self.state_species and s.getId() not in self.rule_elements:
-                observables.append(Observable(self.name_of[s.getId()], num(self.values[s.getId()]), (),
+                value = self.clamped_symbol(s)
+                observables.append(Observable(self.name_of[s.getId()], value,
+                                              tuple((name, 1.0) for name in sorted(symbols(value) - {"time"})),
                                               self.value_units(s.getId())))
         # Global parameters and compartments keep their values (no rate rules or events change them: those
         # are refused), so they are reported as constants; only symbols with a value are.
@@ -1189,8 +1206,9 @@ class _Reader:
         species = self.by_id.get(name)
         if species is None:
             return "model units"
-        volume = "L" if self.volume_factor == 1.0 else f"{self.volume_factor:g} L"
-        return substance if species.getHasOnlySubstanceUnits() else f"{substance}/{volume}"
+        factor = self.layout.factor[self.compartment_of(species)]
+        volume = "L" if factor == 1.0 else f"{factor:g} L"
+        return substance if self.amounts(species) else f"{substance}/{volume}"
 
     def build_events(self):
         """(inputs, state events): the events as fixed-time inputs, simultaneous ones in the order SBML
@@ -1250,12 +1268,14 @@ class _Reader:
                                                              assignment))
             if target in self.state_species:
                 # The expression gives the species' symbol (model units); the state holds its concentration [M].
-                scale = self.symbol_scale(self.by_id[target])
-                value = value if scale == 1 else op("divide", value, num(scale))
+                factor = self.symbol_factor(self.by_id[target])
+                value = value if factor == num(1.0) else op("divide", value, factor)
                 name = self.name_of[target]
             else:
                 name = target
             assignments.append((name, value))
+        replaced = dict(self.rescalings(assignments, ev))
+        assignments = [(name, replaced.pop(name, value)) for name, value in assignments] + list(replaced.items())
         initial = (not trigger_element.isSetInitialValue() or bool(trigger_element.getInitialValue())) \
             if self.model.getLevel() == 3 else True
         return StateEvent(name=ev.getId() or where, trigger=trigger, assignments=tuple(assignments),
@@ -1266,6 +1286,8 @@ class _Reader:
         """The events as fixed-time inputs (build_events); _NotATimeEvent when one needs the state."""
         parsed = []  # (event, where, time [s], [Assignment or Bolus, ...])
         m = self.model
+        if self.layout.varying:
+            raise _NotATimeEvent()  # a value in model units is a concentration only at the size of that moment
         for i in range(m.getNumEvents()):
             ev = m.getEvent(i)
             events = []
@@ -1403,17 +1425,6 @@ def _fold(expr):
     return num(float(evaluate(expr, {})))
 
 
-def _replace_all(expr, mapping):
-    """``expr`` with the symbols in ``mapping`` replaced; the replacements are inserted, not walked."""
-    if not mapping:
-        return expr
-    if expr[0] == "sym":
-        return mapping.get(expr[1], expr)
-    if expr[0] in ("op", "rel"):
-        return (expr[0], expr[1], tuple(_replace_all(a, mapping) for a in expr[2]))
-    return expr
-
-
 def _extent(expr):
     """(nodes, depth) of ``expr`` as a tree, counting shared subtrees once per use but visiting them once."""
     seen = {}
@@ -1546,6 +1557,7 @@ def import_sbml(path) -> Mechanism:
                       for r in reader.build_reaction(reader.model.getReaction(i)))
     taken = {r.id for r in reactions}
     reactions += tuple(reader.rate_rule_reaction(var, taken) for var in reader.rate_rules)
+    reactions += reader.dilution_reactions(taken | {r.id for r in reactions})
     observables = reader.build_observables()
     parameter_states = sorted(reader.parameter_states)
     if any(r.law is not None for r in reactions) or state_events:
@@ -1559,11 +1571,14 @@ def import_sbml(path) -> Mechanism:
                     for s in reader.species if s.getId() in reader.state_species)
     initial += tuple((pid, float(reader.values[pid])) for pid in parameter_states)
     counts = math.isclose(reader.substance, 1.0 / AVOGADRO)
+    compartments = described(reader, reader.layout)
+    # The ODE's absolute tolerance in M: 10⁻⁶ molecules in the largest volume (the strictest).
+    largest = max([reader.volume_L] + [c.volume for c in compartments])
     model = reader.model
     mechanism = Mechanism(
         name=model.getId() or model.getName() or path.stem, species=species, reactions=reactions,
-        defaults=Defaults(volume=reader.volume_L, atol=COUNT_ATOL / (AVOGADRO * reader.volume_L) if counts else None,
-                          initial=initial),
+        defaults=Defaults(volume=reader.volume_L, atol=COUNT_ATOL / (AVOGADRO * largest) if counts else None,
+                          initial=initial), compartments=compartments,
         description=f"Imported from SBML Level {model.getLevel()} Version {model.getVersion()}: {path.name}"
                     + (f" ({model.getName()})" if model.getName() else ""),
         events=events, observables=observables, counts=counts, state_events=state_events, files=(str(path),))
