@@ -24,6 +24,10 @@ Methods
     AUTO_SSA_EVENTS, tau-leaping otherwise; the choice and its reason are
     recorded in the result.
 
+General rate laws and state events (fentonsim.stochastic_laws, kernels/laws_ssa.py): a law reaction
+r = k·g(c) fires with propensity N_A·V·k·g(n/(N_A·V)) (c above is then N_A·V·k, its order being 0), by the
+direct method without grouping or by tau-leaping; events fire at the exact event that sets them off.
+
 Inputs: initial concentrations, boluses and first-order reservoirs become
 molecule numbers by stochastic rounding (floor plus one with probability of
 the fraction), which keeps their mean exact. A zero-order source is the

@@ -187,7 +187,7 @@ def _events_now(t, a0, a, c, x, conc, per_molar, is_law, slot_idx, slot_off, law
     return status, a0
 
 
-@njit
+@njit(inline="always")
 def _fire(j, x, conc, per_molar, change_ptr, change_idx, change_val, count, t, failure):
     """Fire reaction j ``count`` times; returns NEGATIVE_COUNT (and undoes nothing) if a count went below 0."""
     status = SUCCESS
