@@ -255,6 +255,23 @@ events:
     assert np.all(np.abs(w - expected * dose) <= expected + 1)
 
 
+def test_an_event_setting_a_negative_count_is_an_error_naming_the_species(tmp_path):
+    """An assignment [S] − 10 µM below the 1 µM threshold is refused at run time, naming S and the value."""
+    path = _mechanism(tmp_path, ["S", "P"], """reactions:
+  - id: D
+    equation: S => P
+    rate: {k: 1.0 s^-1}
+    ref: test
+events:
+  - id: overdraw
+    trigger: "[S] < threshold"
+    set: {S: "[S] - dose"}
+    constants: {threshold: 1 uM, dose: 10 uM}
+""")
+    with pytest.raises(SolverError, match=r"an event sets `S` to -5\d\d(\.\d+)? molecules"):
+        fs.simulate(path, method="ssa", runs=2, seed=1, t_end=10.0, volume=1e-16, initial={"S": "10 uM"})
+
+
 def test_a_strict_time_trigger_fires_just_after_its_time(tmp_path):
     """`time > 2.5 s`: the output at 2.5 s is before the event (right-continuous paths, the trigger still
     false), the output at 2.5 s + 1 µs after it, with `time` at execution 2.5 s to the count's resolution."""
