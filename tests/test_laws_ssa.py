@@ -168,13 +168,16 @@ def test_a_law_positive_without_its_reactant_is_an_error_naming_both(tmp_path):
         fs.simulate(path, method="ssa", runs=2, seed=1, t_end=50.0)
 
 
-EVENTS = """reactions:
+#: S → P at 1 s⁻¹, then the events that follow it.
+DECAY = """reactions:
   - id: D
     equation: S => P
-    rate: {{k: 1.0 s^-1}}
+    rate: {k: 1.0 s^-1}
     ref: test
 events:
-  - id: lift
+"""
+#: Two events on S falling below 1 µM (a format template: `persistent` of the delayed one).
+EVENTS = """  - id: lift
     trigger: "[S] < threshold"
     set: {{S: "[S] + dose", Q: "[S]", U: "time * rate"}}
     constants: {{threshold: 1 uM, dose: 10 uM, rate: 1 M/s}}
@@ -193,7 +196,7 @@ SPECIES = ["S", "P", "Q", "U", "W"]
 def test_a_state_event_fires_at_the_first_event_below_its_threshold(tmp_path):
     """`[S] < 1 µM` (60.2 molecules in 0.1 fL) fires the instant S reaches 60: the value recorded at the
     instant (Q) is exactly 60 molecules in every run, and S never shows below it."""
-    path = _mechanism(tmp_path, SPECIES, EVENTS.format(persistent="true"))
+    path = _mechanism(tmp_path, SPECIES, DECAY + EVENTS.format(persistent="true"))
     counts = fs.simulate(path, method="ssa", runs=50, seed=2, t_eval=np.linspace(0, 10, 101), volume=1e-16,
                          initial={"S": "10 uM"})["count"]
     assert np.all(counts.sel(species="Q").values[:, -1] == 60)
@@ -203,7 +206,7 @@ def test_a_state_event_fires_at_the_first_event_below_its_threshold(tmp_path):
 def test_a_delayed_persistent_event_executes_its_delay_after_the_trigger(tmp_path):
     """`late` (delay 0.5 s) first changes W within the output step after U + 0.5 s, U being the instant `lift`
     recorded for the same crossing (time × 1 M/s in molecules), to the output grid's 10 ms."""
-    path = _mechanism(tmp_path, SPECIES, EVENTS.format(persistent="true"))
+    path = _mechanism(tmp_path, SPECIES, DECAY + EVENTS.format(persistent="true"))
     t = np.linspace(0, 5, 501)
     ds = fs.simulate(path, method="ssa", runs=20, seed=4, t_eval=t, volume=1e-16, initial={"S": "10 uM"})
     per_molar = ds.attrs["molecules_per_molar"]
@@ -219,8 +222,8 @@ def test_a_non_persistent_delayed_event_is_dropped_when_its_trigger_falls(tmp_pa
     """`lift` (higher priority, no delay) lifts S above the threshold at the very instant `late` is queued:
     non-persistent, `late` is dropped every time, so W stays 0; persistent, it executes (W > 0)."""
     kwargs = dict(method="ssa", runs=20, seed=4, t_end=10.0, volume=1e-16, initial={"S": "10 uM"})
-    dropped = fs.simulate(_mechanism(tmp_path, SPECIES, EVENTS.format(persistent="false"), "np"), **kwargs)
-    kept = fs.simulate(_mechanism(tmp_path, SPECIES, EVENTS.format(persistent="true"), "p"), **kwargs)
+    dropped = fs.simulate(_mechanism(tmp_path, SPECIES, DECAY + EVENTS.format(persistent="false"), "np"), **kwargs)
+    kept = fs.simulate(_mechanism(tmp_path, SPECIES, DECAY + EVENTS.format(persistent="true"), "p"), **kwargs)
     assert np.all(dropped["count"].sel(species="W").values == 0)
     assert np.all(kept["count"].sel(species="W").values[:, -1] > 0)
 
@@ -231,13 +234,7 @@ def test_events_at_one_instant_execute_by_priority(tmp_path, first, expected):
     trigger instant (SBML's useValuesFromTriggerTime), so the one executed last wins: highest priority first
     means add-then-double leaves 0 doses, double-then-add 1 (in molecules, ±1 for the rounding of 602.2)."""
     priorities = {"add": (2, 1), "double": (1, 2)}[first]
-    body = f"""reactions:
-  - id: D
-    equation: S => P
-    rate: {{k: 1.0 s^-1}}
-    ref: test
-events:
-  - id: add
+    body = DECAY + f"""  - id: add
     trigger: "[P] > threshold"
     set: {{W: "[W] + dose"}}
     constants: {{threshold: 1 uM, dose: 10 uM}}
@@ -257,13 +254,7 @@ events:
 
 def test_an_event_setting_a_negative_count_is_an_error_naming_the_species(tmp_path):
     """An assignment [S] − 10 µM below the 1 µM threshold is refused at run time, naming S and the value."""
-    path = _mechanism(tmp_path, ["S", "P"], """reactions:
-  - id: D
-    equation: S => P
-    rate: {k: 1.0 s^-1}
-    ref: test
-events:
-  - id: overdraw
+    path = _mechanism(tmp_path, ["S", "P"], DECAY + """  - id: overdraw
     trigger: "[S] < threshold"
     set: {S: "[S] - dose"}
     constants: {threshold: 1 uM, dose: 10 uM}
@@ -275,13 +266,7 @@ events:
 def test_a_strict_time_trigger_fires_just_after_its_time(tmp_path):
     """`time > 2.5 s`: the output at 2.5 s is before the event (right-continuous paths, the trigger still
     false), the output at 2.5 s + 1 µs after it, with `time` at execution 2.5 s to the count's resolution."""
-    path = _mechanism(tmp_path, ["S", "P", "T"], """reactions:
-  - id: D
-    equation: S => P
-    rate: {k: 1.0 s^-1}
-    ref: test
-events:
-  - id: clock
+    path = _mechanism(tmp_path, ["S", "P", "T"], DECAY + """  - id: clock
     trigger: "time > t_on"
     set: {T: "time * rate"}
     constants: {rate: 1 M/s, t_on: 2.5 s}
@@ -348,13 +333,7 @@ def test_tau_leaping_agrees_with_the_ssa_means(tmp_path):
 def test_what_the_stochastic_solvers_cannot_run_is_refused_by_name(tmp_path):
     """A trigger reading time other than against a constant, and the next-reaction method, are one-line
     ConditionsErrors."""
-    path = _mechanism(tmp_path, ["S", "P"], """reactions:
-  - id: D
-    equation: S => P
-    rate: {k: 1.0 s^-1}
-    ref: test
-events:
-  - id: wobble
+    path = _mechanism(tmp_path, ["S", "P"], DECAY + """  - id: wobble
     trigger: "[S] * sin(time / tau) > threshold"
     set: {S: "[S] + threshold"}
     constants: {tau: 1 s, threshold: 1 uM}
