@@ -434,10 +434,14 @@ def estimate_events(network, problem: StochasticProblem, k, y0, boluses=(), sour
 def propensities(problem: StochasticProblem, x) -> np.ndarray:
     """Propensities [s⁻¹] of all reactions at molecule numbers ``x`` (n_x), all windows open.
 
-    The same slot form as the kernels (kernels/ssa.py ``propensity``), vectorised.
+    The same slot form as the kernels (kernels/ssa.py ``propensity``), vectorised; general laws from their
+    programs (fentonsim.stochastic_laws).
     """
     extended = np.append(np.asarray(x, dtype=float), 1.0)
-    return problem.c * np.prod(extended[problem.slot_idx] - problem.slot_off, axis=1)
+    a = problem.c * np.prod(extended[problem.slot_idx] - problem.slot_off, axis=1)
+    if problem.laws is not None:
+        a[problem.laws.is_law] = problem.laws.law_propensities(problem, x)[problem.laws.is_law]
+    return a
 
 
 def production_matrix(network) -> np.ndarray:

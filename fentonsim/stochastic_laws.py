@@ -132,6 +132,17 @@ class LawStochastic:
                           problem.bolus_species, problem.bolus_count, int(max_events), counts, events, counters,
                           status, t_reached, failure, stop)
 
+    def law_propensities(self, problem, x) -> np.ndarray:
+        """N_A·V·k·g(c) of every reaction's law program at molecule numbers ``x`` (n_x) [s⁻¹], shape (n_rt,)."""
+        n_r = self.network.n_reactions
+        laws = self.network.laws
+        out = np.zeros(self.is_law.size)
+        conc = np.asarray(x, dtype=float) / problem.molecules_per_molar
+        laws_kernel.evaluate_programs(laws.code, laws.operand, laws.constants, laws.rate_start,
+                                      np.ascontiguousarray(problem.c[:n_r]), conc, 0.0,
+                                      np.empty(max(laws.stack_size, 1)), out[:n_r])
+        return out
+
     def per_molar(self, volume) -> np.ndarray:
         """(N_A·V, s) for kernels/laws_ssa.py: s is the factor an SBML model in counts multiplies a species'
         concentration [M] by to get its count back, at the model's own volume (0 otherwise: no correction)."""

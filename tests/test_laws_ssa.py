@@ -101,6 +101,20 @@ def test_birth_and_saturating_death_reach_the_exact_stationary_distribution(tmp_
     assert abs(counts.var(ddof=1) - var) < Z_MAX * np.sqrt((mu4 - var ** 2) / runs)
 
 
+def test_propensities_of_a_law_are_n_a_v_k_g_of_the_concentrations(tmp_path):
+    """stochastic.propensities (the event estimate's fallback) gives N_A·V·k·E·S/(K_m + S) for the law reaction
+    and the mass-action k·n for the other, at 500 S and 300 P molecules in 1 fL."""
+    from fentonsim.problem import resolve_model
+    from fentonsim.stochastic import build_problem, propensities
+
+    network = resolve_model(_mechanism(tmp_path, ["S", "P"], SATURATING.format(law="E * mm([S], Km)")))
+    problem = build_problem(network, network.rate_constants(), np.zeros(2), np.array([1.0]), 1e-15)
+    per_molar = problem.molecules_per_molar
+    s = 500 / per_molar
+    expected = [per_molar * 2.0 * 5e-6 * s / (5e-6 + s), 0.2 * 300]
+    np.testing.assert_allclose(propensities(problem, [500.0, 300.0]), expected, rtol=1e-12)
+
+
 def test_a_michaelis_menten_model_follows_the_rate_equations_at_large_volume(tmp_path):
     """Law of large numbers: S ⇌ P with a Michaelis–Menten forward law in 10 fL (60,000 molecules). The SSA
     mean of S stays within 4.5 SE of the ODE at every output time (the O(1/N) system-size bias, ~2e-5
