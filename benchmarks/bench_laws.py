@@ -15,10 +15,19 @@ on the same output times; the final states must agree to 1e-3 relative before a 
 
 Ratios: libRoadRunner time / fentonsim time (> 1: fentonsim faster), for the whole ``simulate(path)``
 (Dataset with extents, the metric grid and provenance) and for ``solve_ode`` on the compiled Network.
+
+Stochastic: the 20-step chain in molecule counts (``chain_sbml(counts=True)``: 20,000 S0 molecules, K_i in
+molecules, V_i in molecules/s for a hundredfold faster enzyme, over 5 s, when five species hold > 1,000, so each law is evaluated on counts as SBML's stochastic semantics say), run by
+fentonsim's general-law SSA (kernels/laws_ssa.py, one thread) and COPASI's direct method (basico) on the
+same file. The ratio is events per second (COPASI's from fentonsim's mean events per run, as in
+bench_ssa.py), counted only if the two ensembles' final means agree (bench_ssa._agreement: pooled-variance
+Student t, Bonferroni over the species above 1,000 molecules).
 """
 from __future__ import annotations
 
+import os
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -27,20 +36,23 @@ import fentonsim
 from fentonsim.problem import resolve_model
 
 from .bench_ode import _interleaved
+from .bench_ssa import _agreement, _threads
 
 N_STEPS = 20
 T_END, N_POINTS = 600.0, 201
+#: The stochastic chain: S0 molecules, duration [s], output points and enzyme speed-up over the molar chain.
+SSA_MOLECULES, SSA_T_END, SSA_POINTS, SSA_SPEED = 20000, 5.0, 51, 100.0
 
 
-def _document(model_id):
-    """(document, model): SBML L3V2 in mole, litre and second with one 1 L compartment `cell`."""
+def _document(model_id, substance="mole"):
+    """(document, model): SBML L3V2 in ``substance``, litre and second with one 1 L compartment `cell`."""
     import libsbml
 
     doc = libsbml.SBMLDocument(3, 2)
     model = doc.createModel()
     model.setId(model_id)
-    for attribute, unit in (("setSubstanceUnits", "mole"), ("setTimeUnits", "second"), ("setVolumeUnits", "litre"),
-                            ("setExtentUnits", "mole")):
+    for attribute, unit in (("setSubstanceUnits", substance), ("setTimeUnits", "second"),
+                            ("setVolumeUnits", "litre"), ("setExtentUnits", substance)):
         getattr(model, attribute)(unit)
     compartment = model.createCompartment()
     compartment.setId("cell")
@@ -50,22 +62,31 @@ def _document(model_id):
     return doc, model
 
 
-def chain_sbml(n_steps=N_STEPS) -> str:
-    """SBML L3V2 text of the Michaelis–Menten chain (mole, litre, second; 1 L compartment)."""
+def chain_sbml(n_steps=N_STEPS, counts=False) -> str:
+    """SBML L3V2 text of the Michaelis–Menten chain (mole, litre, second; 1 L compartment). ``counts``: the
+    same chain in molecules (module docstring), V_i and K_i scaled from the molar chain's ranges."""
     import libsbml
 
-    doc, model = _document("mm_chain")
+    doc, model = _document("mm_chain", "item" if counts else "mole")
     rng = np.random.default_rng(20)
     for i in range(n_steps + 1):
         species = model.createSpecies()
         species.setId(f"S{i}")
         species.setCompartment("cell")
-        species.setInitialConcentration(1e-3 if i == 0 else 0.0)
-        species.setHasOnlySubstanceUnits(False)
+        if counts:
+            species.setInitialAmount(SSA_MOLECULES if i == 0 else 0.0)
+        else:
+            species.setInitialConcentration(1e-3 if i == 0 else 0.0)
+        species.setHasOnlySubstanceUnits(counts)
         species.setBoundaryCondition(False)
         species.setConstant(False)
+    # Counts: S0 = 20,000 molecules stands for 1 mM, so K scales by 2e7 per M (200–2,000 molecules) and V too,
+    # times SSA_SPEED so that a run is tens of thousands of events and no peer's per-run overhead dominates.
+    k_scale = SSA_MOLECULES / 1e-3 if counts else 1.0
+    v_scale = k_scale * (SSA_SPEED if counts else 1.0)
     for i in range(n_steps):
-        for name, value in ((f"V{i}", 10 ** rng.uniform(-6, -5)), (f"K{i}", 10 ** rng.uniform(-5, -4))):
+        for name, value in ((f"V{i}", v_scale * 10 ** rng.uniform(-6, -5)),
+                            (f"K{i}", k_scale * 10 ** rng.uniform(-5, -4))):
             parameter = model.createParameter()
             parameter.setId(name)
             parameter.setValue(float(value))
@@ -188,11 +209,65 @@ def ratio_rows(timings, rr_case, agreement, installed) -> list[dict]:
     return rows
 
 
+def _ssa_case(quick):
+    """fentonsim's general-law SSA against COPASI's direct method on the chain in counts (module docstring)."""
+    from fentonsim.stochastic import build_problem, run_block
+
+    label = f"{N_STEPS} Michaelis–Menten chain (counts)"
+    with tempfile.NamedTemporaryFile("w", suffix=".xml", delete=False) as fh:
+        fh.write(chain_sbml(counts=True))
+    path = fh.name
+    try:
+        network = resolve_model(path)
+        t = np.linspace(0.0, SSA_T_END, SSA_POINTS)
+        problem = build_problem(network, network.rate_constants(), network.initial_state(), t,
+                                network.defaults.volume)
+        run_block(problem, "direct", 1, 0, 1, 0.03, 10 ** 9)  # compile / load
+        runs = 100 if quick else 1000
+        _threads(1)
+        try:
+            start = time.perf_counter()
+            counts, _, counters, _, _ = run_block(problem, "direct", 12345, 0, runs, 0.03, 10 ** 9)
+            seconds = time.perf_counter() - start
+        finally:
+            _threads(os.cpu_count() or 1)
+        ours = counts[:, -1, :network.n_species].astype(float)
+        events_per_run = float(counters[:, 0].mean())
+        rate = events_per_run * runs / seconds
+        rows = [{"case": f"{label}: SSA, general-law kernel (1 thread)", "min_s": seconds / runs,
+                 "median_s": seconds / runs, "events_per_s": rate,
+                 "note": f"{rate / 1e6:.2f} M events/s, {events_per_run:,.0f} events per run"}]
+        peer = f"{label}: COPASI stochastic (basico, direct method)"
+        try:
+            import basico
+        except ImportError:
+            return rows + [{"case": peer, "note": "not installed"}]
+        model = basico.load_model(path)
+        finals, start = [], time.perf_counter()
+        peer_runs = 8 if quick else 40
+        for _ in range(peer_runs):
+            frame = basico.run_time_course(duration=SSA_T_END, intervals=SSA_POINTS - 1, model=model,
+                                           method="directMethod", use_numbers=True, max_steps=10 ** 9)
+            finals.append([frame[name].iloc[-1] for name in network.species])
+        peer_seconds = time.perf_counter() - start
+        agrees, z = _agreement(np.array(finals), ours)
+        peer_rate = events_per_run * peer_runs / peer_seconds
+        row = {"case": peer, "min_s": peer_seconds / peer_runs, "median_s": peer_seconds / peer_runs,
+               "agrees": agrees, "max_rel_deviation": z, "events_per_s": peer_rate,
+               "note": f"{peer_rate / 1e6:.2f} M events/s; agreement t = {z:.1f}"}
+        if agrees:
+            row.update(speedup=rate / peer_rate, ratio=f"{rate / peer_rate:.2f}x fentonsim")
+        return rows + [row]
+    finally:
+        Path(path).unlink()
+
+
 def run(quick: bool = False) -> list[dict]:
     try:
         import libsbml  # noqa: F401
     except ImportError:
         return [{"case": "general rate laws", "note": "python-libsbml not installed"}]
-    return (_case(f"{N_STEPS} Michaelis–Menten chain", chain_sbml(), T_END, N_POINTS, quick)
+    return (_ssa_case(quick)
+            + _case(f"{N_STEPS} Michaelis–Menten chain", chain_sbml(), T_END, N_POINTS, quick)
             + _case("the same chain, first-order laws (control)", first_order_chain_sbml(), T_END, N_POINTS, quick)
             + _case("nanozyme assay (5 species, 2 laws)", nanozyme_sbml(), 60.0, 121, quick))

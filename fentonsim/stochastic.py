@@ -24,6 +24,10 @@ Methods
     AUTO_SSA_EVENTS, tau-leaping otherwise; the choice and its reason are
     recorded in the result.
 
+General rate laws and state events (fentonsim.stochastic_laws, kernels/laws_ssa.py): a law reaction
+r = k·g(c) fires with propensity N_A·V·k·g(n/(N_A·V)) (c above is then N_A·V·k, its order being 0), by the
+direct method without grouping or by tau-leaping; events fire at the exact event that sets them off.
+
 Inputs: initial concentrations, boluses and first-order reservoirs become
 molecule numbers by stochastic rounding (floor plus one with probability of
 the fraction), which keeps their mean exact. A zero-order source is the
@@ -57,8 +61,10 @@ import numpy as np
 from .constants import AVOGADRO
 from .errors import ConditionsError
 from .inputs import CompiledInputs, compile_inputs
-from .kernels import ssa
+from .kernels import laws_ssa, ssa
 from .progress import bar as progress_bar
+from . import stochastic_laws
+from .stochastic_laws import LawStochastic
 from .kernels import stats as stats_kernels
 
 METHODS = ("ssa", "tau-leap", "auto")
@@ -146,6 +152,8 @@ class StochasticProblem:
     bolus_species: np.ndarray
     bolus_count: np.ndarray
     inputs: CompiledInputs = field(repr=False)
+    #: General rate laws and state events (fentonsim.stochastic_laws), None for a mass-action network.
+    laws: LawStochastic | None = field(default=None, repr=False)
 
     @property
     def n_total_reactions(self) -> int:
@@ -268,10 +276,11 @@ def reaction_groups(n_x, c, slot_idx, slot_off, window_start, window_stop, dep_p
                           dense=dense)
 
 
-def dependency_graph(reactant_idx, reactant_coef, change_ptr, change_idx, live=None):
+def dependency_graph(reactant_idx, reactant_coef, change_ptr, change_idx, live=None, law_reads=None):
     """CSR (ptr, idx) of the reactions whose propensity changes when each reaction fires.
 
-    Reactions not in ``live`` (boolean mask, default all) are never listed.
+    Reactions not in ``live`` (boolean mask, default all) are never listed. ``law_reads`` ({reaction: species
+    its general rate law reads}, fentonsim.stochastic_laws) adds the readers that are not reactants.
     """
     n_rt = reactant_idx.shape[0]
     live = np.ones(n_rt, dtype=bool) if live is None else live
@@ -280,6 +289,8 @@ def dependency_graph(reactant_idx, reactant_coef, change_ptr, change_idx, live=N
         for s in range(reactant_idx.shape[1]):
             if reactant_coef[q, s]:
                 readers.setdefault(int(reactant_idx[q, s]), set()).add(q)
+        for i in (law_reads or {}).get(int(q), ()):
+            readers.setdefault(int(i), set()).add(q)
     ptr, idx = [0], []
     for j in range(n_rt):
         affected = set()
@@ -292,8 +303,9 @@ def dependency_graph(reactant_idx, reactant_coef, change_ptr, change_idx, live=N
 
 def build_problem(network, k, y0, t_out, volume, *, boluses=(), sources=(), t0=0.0) -> StochasticProblem:
     """Compile ``network`` at rate constants ``k`` (n_r) [M^(1−order) s⁻¹], ``y0`` (n_s) [M] and ``volume`` [L]."""
-    network.require_mass_action("the stochastic solvers (SSA, tau-leaping)")
     network.require_one_volume("the stochastic solvers (SSA, tau-leaping)")
+    if network.has_general_laws:
+        stochastic_laws.check(network)
     volume = _volume(volume)
     nv = molecules_per_molar(volume)
     k = np.asarray(k, dtype=float)
@@ -346,7 +358,8 @@ def build_problem(network, k, y0, t_out, volume, *, boluses=(), sources=(), t0=0
     change_idx = cols.astype(np.int64)
     change_val = changes[rows, cols].astype(np.int64)
     live = live_reactions(reactant_idx, reactant_coef, changes, c, y0.tolist() + [0.0] * (n_x - n_s), bolus_species)
-    dep_ptr, dep_idx = dependency_graph(reactant_idx, reactant_coef, change_ptr, change_idx, live)
+    dep_ptr, dep_idx = dependency_graph(reactant_idx, reactant_coef, change_ptr, change_idx, live,
+                                        stochastic_laws.law_reads(network) if network.has_general_laws else None)
 
     total_order = reactant_coef.sum(axis=1)
     hor_order = np.zeros(n_x, dtype=np.int64)
@@ -371,14 +384,19 @@ def build_problem(network, k, y0, t_out, volume, *, boluses=(), sources=(), t0=0
                 slot += 1
     x0_mean = np.zeros(n_x)
     x0_mean[:n_s] = y0 * nv
+    laws = stops = None
+    if network.has_general_laws:
+        from .deterministic import _event_stops
+        laws = stochastic_laws.arrays(network, n_rt, n_x, change_ptr, change_idx, reactant_idx, reactant_coef)
+        stops = _event_stops(network, inputs.stops, t0)
     return StochasticProblem(
         n_species=n_s, n_reactions=n_r, volume=volume, molecules_per_molar=nv, c=c,
         window_start=window_start, window_stop=window_stop, reactant_idx=reactant_idx, reactant_coef=reactant_coef,
         slot_idx=slot_idx, slot_off=slot_off, change_ptr=change_ptr, change_idx=change_idx, change_val=change_val, dep_ptr=dep_ptr, dep_idx=dep_idx,
         hor_order=hor_order, hor_coef=hor_coef, x0_mean=x0_mean, t0=float(t0),
-        t_out=np.ascontiguousarray(t_out, dtype=float), stops=inputs.stops,
+        t_out=np.ascontiguousarray(t_out, dtype=float), stops=inputs.stops if stops is None else stops,
         bolus_time=np.array(bolus_time, dtype=float)[sort], bolus_species=np.array(bolus_species, dtype=np.int64)[sort],
-        bolus_count=np.array(bolus_count, dtype=float)[sort], inputs=inputs)
+        bolus_count=np.array(bolus_count, dtype=float)[sort], inputs=inputs, laws=laws)
 
 
 @dataclass(frozen=True)
@@ -417,10 +435,14 @@ def estimate_events(network, problem: StochasticProblem, k, y0, boluses=(), sour
 def propensities(problem: StochasticProblem, x) -> np.ndarray:
     """Propensities [s⁻¹] of all reactions at molecule numbers ``x`` (n_x), all windows open.
 
-    The same slot form as the kernels (kernels/ssa.py ``propensity``), vectorised.
+    The same slot form as the kernels (kernels/ssa.py ``propensity``), vectorised; general laws from their
+    programs (fentonsim.stochastic_laws).
     """
     extended = np.append(np.asarray(x, dtype=float), 1.0)
-    return problem.c * np.prod(extended[problem.slot_idx] - problem.slot_off, axis=1)
+    a = problem.c * np.prod(extended[problem.slot_idx] - problem.slot_off, axis=1)
+    if problem.laws is not None:
+        a[problem.laws.is_law] = problem.laws.law_propensities(problem, x)[problem.laws.is_law]
+    return a
 
 
 def production_matrix(network) -> np.ndarray:
@@ -509,9 +531,14 @@ def _resolve_method(method, ssa_algorithm, problem, estimate, max_events):
             f"method='tau-leap' (or 'auto'), method='ode', a smaller volume, or raise max_events.")
     if method == "tau-leap":
         return method, "tau-leap", reason or "requested"
-    algorithm = choose_ssa_algorithm(problem.n_total_reactions) if ssa_algorithm == "auto" else ssa_algorithm
     if not reason:
         reason = "requested"
+    if problem.laws is not None:
+        if ssa_algorithm == "next-reaction":
+            raise ConditionsError("ssa_algorithm='next-reaction' runs mass-action networks only; general rate laws "
+                                  "and state events run the direct method (ssa_algorithm='auto' or 'direct')")
+        return method, "direct", reason + ("; direct method (general rate laws)" if ssa_algorithm == "auto" else "")
+    algorithm = choose_ssa_algorithm(problem.n_total_reactions) if ssa_algorithm == "auto" else ssa_algorithm
     if ssa_algorithm == "auto":
         reason += (f"; {algorithm} method for {problem.n_total_reactions} reactions "
                    f"(direct up to {DIRECT_MAX_REACTIONS})")
@@ -534,6 +561,14 @@ def run_block(problem, algorithm, seed, first, size, epsilon, max_events, on_pro
     status = np.full(size, -1, dtype=np.int64)  # the kernel writes each trajectory's status as it ends
     t_reached = np.empty(size)
     stop = np.zeros(1, dtype=np.int64)
+    if problem.laws is not None:
+        failure = np.empty((size, laws_ssa.N_FAILURE))
+        method = laws_ssa.TAU_LEAP if algorithm == "tau-leap" else laws_ssa.DIRECT
+        _interruptible(lambda: problem.laws.run(method, problem, seed, first, epsilon, max_events, counts, events,
+                                                counters, status, t_reached, failure, stop),
+                       stop, None if on_progress is None else lambda: on_progress(int((status >= 0).sum())))
+        problem.laws.raise_failures(status, failure, problem.laws.network.species)
+        return counts, events, counters, status, t_reached
     groups = problem.groups
 
     def kernel():

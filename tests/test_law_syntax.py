@@ -154,10 +154,13 @@ def test_a_law_on_a_reversible_reaction_is_refused(tmp_path):
         fs.load(path)
 
 
-def test_stochastic_runs_of_a_law_are_refused_by_name(tmp_path):
-    """The SSA needs mass action: a mechanism with a law is refused naming the reaction."""
-    with pytest.raises(ConditionsError, match=r"general rate laws \(N1\)"):
-        fs.simulate(_write(tmp_path), t_end=1, method="ssa", volume=1e-15, initial={"S": "1 uM"})
+def test_stochastic_runs_of_a_law_reading_time_are_refused_by_name(tmp_path):
+    """A law reading `time` changes its propensity between events, which the SSA cannot represent: refused
+    naming the reaction (laws of the state run: tests/test_laws_ssa.py)."""
+    path = _write(tmp_path, MM.replace('law: "E * mm([S], Km)"', 'law: "E * mm([S], Km) * exp(-time / tau)"')
+                  .replace("Km: 0.2 mM}", "Km: 0.2 mM, tau: 5 s}"))
+    with pytest.raises(ConditionsError, match=r"reaction `N1` .* reads `time`"):
+        fs.simulate(path, t_end=1, method="ssa", volume=1e-15, initial={"S": "1 uM"})
 
 
 def test_the_readme_law_example_loads_and_runs(tmp_path):

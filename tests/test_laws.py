@@ -94,16 +94,18 @@ def test_symbolic_derivative_of_michaelis_menten():
 
 # ---- SBML models with general laws, written with libsbml.
 
-def _sbml(path, species, reactions, parameters=(), compartment_size=1.0):
+def _sbml(path, species, reactions, parameters=(), compartment_size=1.0, substance="mole"):
     """An SBML L3V2 model in mole, litre, second; species (id, initial concentration [M], boundary);
-    reactions (id, {reactant: ν}, {product: ν}, kinetic-law formula); parameters (id, value)."""
+    reactions (id, {reactant: ν}, {product: ν}, kinetic-law formula); parameters (id, value). With
+    ``substance="item"`` the species are molecule counts (amounts, hasOnlySubstanceUnits) instead."""
+    counts = substance == "item"
     doc = libsbml.SBMLDocument(3, 2)
     model = doc.createModel()
     model.setId("general_laws")
-    model.setSubstanceUnits("mole")
+    model.setSubstanceUnits(substance)
     model.setTimeUnits("second")
     model.setVolumeUnits("litre")
-    model.setExtentUnits("mole")
+    model.setExtentUnits(substance)
     c = model.createCompartment()
     c.setId("cell")
     c.setSize(compartment_size)
@@ -113,8 +115,11 @@ def _sbml(path, species, reactions, parameters=(), compartment_size=1.0):
         s = model.createSpecies()
         s.setId(sid)
         s.setCompartment("cell")
-        s.setInitialConcentration(value)
-        s.setHasOnlySubstanceUnits(False)
+        if counts:
+            s.setInitialAmount(value)
+        else:
+            s.setInitialConcentration(value)
+        s.setHasOnlySubstanceUnits(counts)
         s.setBoundaryCondition(boundary)
         s.setConstant(False)
     for pid, value in parameters:
@@ -209,11 +214,10 @@ def test_michaelis_menten_agrees_with_libroadrunner(tmp_path):
 
 
 def test_solvers_that_need_mass_action_refuse_general_laws(tmp_path):
-    """SSA, tau-leaping, the scipy solvers, sensitivities and SBML export name the general-law reaction."""
+    """The scipy solvers and sensitivities name the general-law reaction (the stochastic solvers run general
+    laws: tests/test_laws_ssa.py)."""
     path = _michaelis_menten(tmp_path)
-    for call in (lambda: fs.simulate(path, t_end=1, method="ssa", volume=1e-15),
-                 lambda: fs.simulate(path, t_end=1, method="tau-leap", volume=1e-15),
-                 lambda: fs.simulate(path, t_end=1, solver="LSODA"),
+    for call in (lambda: fs.simulate(path, t_end=1, solver="LSODA"),
                  lambda: fs.sensitivities(path, t_end=1)):
         with pytest.raises(ConditionsError, match=r"general rate laws \(R\)"):
             call()

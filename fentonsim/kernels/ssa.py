@@ -476,6 +476,83 @@ def _g_factor(order, coef, n):
     return 3.0 + 1.0 / (n - 1.0) + 2.0 / (n - 2.0)
 
 
+@njit(inline="always")
+def leap_moments(a, x, change_ptr, change_idx, change_val, critical, mu, sigma2):
+    """Mark the critical reactions (fewer than N_CRITICAL firings from exhausting a consumed species) and
+    accumulate the others' expected change ``mu`` and variance ``sigma2`` per species [s⁻¹]; returns the
+    critical reactions' total propensity."""
+    a0_critical = 0.0
+    for i in range(mu.size):
+        mu[i] = 0.0
+        sigma2[i] = 0.0
+    for j in range(a.size):
+        critical[j] = False
+        if a[j] <= 0.0:
+            continue
+        firings = math.inf
+        for p in range(change_ptr[j], change_ptr[j + 1]):
+            if change_val[p] < 0:
+                firings = min(firings, float(x[change_idx[p]] // (-change_val[p])))
+        if firings < N_CRITICAL:
+            critical[j] = True
+            a0_critical += a[j]
+        else:
+            for p in range(change_ptr[j], change_ptr[j + 1]):
+                v = float(change_val[p])
+                mu[change_idx[p]] += v * a[j]
+                sigma2[change_idx[p]] += v * v * a[j]
+    return a0_critical
+
+
+@njit(inline="always")
+def leap_firings(a, critical, tau, one_critical, a0_critical, fired, state):
+    """Firings of a leap of ``tau`` into ``fired``: Poisson for the non-critical reactions, plus one critical
+    reaction drawn by propensity when ``one_critical``. False when a mean exceeds MAX_LEAP_FIRINGS."""
+    for j in range(a.size):
+        fired[j] = 0
+        if a[j] > 0.0 and not critical[j]:
+            mean = a[j] * tau
+            if not mean <= MAX_LEAP_FIRINGS:
+                return False
+            fired[j] = np.int64(poisson(mean, state))
+    if one_critical:
+        target = uniform(state) * a0_critical
+        chosen = -1
+        for j in range(a.size):
+            if critical[j]:
+                chosen = j
+                target -= a[j]
+                if target < 0.0:
+                    break
+        fired[chosen] += 1
+    return True
+
+
+@njit(inline="always")
+def apply_leap(fired, x, n_x, change_ptr, change_idx, change_val):
+    """Add the leap's changes to the counts; returns (firings, negative, overflow). A leap that made a count
+    negative is undone (to be retried with half the step, CGP 2006 step 6)."""
+    total = 0
+    for j in range(fired.size):
+        if fired[j] != 0:
+            total += fired[j]
+            for p in range(change_ptr[j], change_ptr[j + 1]):
+                x[change_idx[p]] += fired[j] * change_val[p]
+    negative = False
+    overflow = False
+    for i in range(n_x):
+        if x[i] < 0:
+            negative = True
+        elif x[i] > COUNT_LIMIT:
+            overflow = True
+    if negative:
+        for j in range(fired.size):
+            if fired[j] != 0:
+                for p in range(change_ptr[j], change_ptr[j + 1]):
+                    x[change_idx[p]] -= fired[j] * change_val[p]
+    return total, negative, overflow
+
+
 @njit
 def tau_leap(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr, change_idx, change_val,
              grp_slot0, grp_slot1, grp_slot2, n_live, dense, grp_ptr, grp_member, grp_dep_ptr, grp_dep_idx,
@@ -540,26 +617,7 @@ def tau_leap(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr, 
                 return _stopped(PROPENSITY_OVERFLOW, t, out_i, out_x, x)
             if a0 <= 0.0:
                 break
-            a0_critical = 0.0
-            for i in range(n_x):
-                mu[i] = 0.0
-                sigma2[i] = 0.0
-            for j in range(n_r):
-                critical[j] = False
-                if a[j] <= 0.0:
-                    continue
-                firings = math.inf
-                for p in range(change_ptr[j], change_ptr[j + 1]):
-                    if change_val[p] < 0:
-                        firings = min(firings, float(x[change_idx[p]] // (-change_val[p])))
-                if firings < N_CRITICAL:
-                    critical[j] = True
-                    a0_critical += a[j]
-                else:
-                    for p in range(change_ptr[j], change_ptr[j + 1]):
-                        v = float(change_val[p])
-                        mu[change_idx[p]] += v * a[j]
-                        sigma2[change_idx[p]] += v * v * a[j]
+            a0_critical = leap_moments(a, x, change_ptr, change_idx, change_val, critical, mu, sigma2)
             tau1 = tau_cap
             for i in range(n_x):
                 if hor_order[i] == 0:
@@ -588,42 +646,10 @@ def tau_leap(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr, 
             horizon = target_time - t
             tau2 = exponential(state) / a0_critical if a0_critical > 0.0 else math.inf
             tau = min(tau1, tau2, horizon)
-            for j in range(n_r):
-                fired[j] = 0
-                if a[j] > 0.0 and not critical[j]:
-                    mean = a[j] * tau
-                    if not mean <= MAX_LEAP_FIRINGS:
-                        return _stopped(COUNT_OVERFLOW, t, out_i, out_x, x)
-                    fired[j] = np.int64(poisson(mean, state))
-            if tau2 <= tau1 and tau2 <= horizon:
-                target = uniform(state) * a0_critical
-                chosen = -1
-                for j in range(n_r):
-                    if critical[j]:
-                        chosen = j
-                        target -= a[j]
-                        if target < 0.0:
-                            break
-                fired[chosen] += 1
-            total = 0
-            for j in range(n_r):
-                if fired[j] != 0:
-                    total += fired[j]
-                    for p in range(change_ptr[j], change_ptr[j + 1]):
-                        x[change_idx[p]] += fired[j] * change_val[p]
-            negative = False
-            overflow = False
-            for i in range(n_x):
-                if x[i] < 0:
-                    negative = True
-                elif x[i] > COUNT_LIMIT:
-                    overflow = True
+            if not leap_firings(a, critical, tau, tau2 <= tau1 and tau2 <= horizon, a0_critical, fired, state):
+                return _stopped(COUNT_OVERFLOW, t, out_i, out_x, x)
+            total, negative, overflow = apply_leap(fired, x, n_x, change_ptr, change_idx, change_val)
             if negative:
-                # Undo and retry with half the leap (CGP 2006, step 6).
-                for j in range(n_r):
-                    if fired[j] != 0:
-                        for p in range(change_ptr[j], change_ptr[j + 1]):
-                            x[change_idx[p]] -= fired[j] * change_val[p]
                 counters[C_REJECTED] += 1
                 tau_cap = 0.5 * tau1
                 continue
@@ -641,6 +667,23 @@ def tau_leap(c_base, window_start, window_stop, slot_idx, slot_off, change_ptr, 
 
 
 # ---------------------------------------------------------------------- ensembles
+
+
+@njit(inline="always")
+def start_trajectory(seed, index, x0_mean, events, counters):
+    """(random state, initial counts) of trajectory ``index``: its own stream, x0_mean stochastically rounded,
+    the constant 1 appended; its ``events`` and ``counters`` rows zeroed."""
+    state = np.empty(STATE_WORDS, dtype=np.uint64)
+    seed_stream(seed, index, state)
+    x = np.empty(x0_mean.size + 1, dtype=np.int64)
+    for i in range(x0_mean.size):
+        x[i] = stochastic_round(x0_mean[i], state)
+    x[x0_mean.size] = 1
+    for j in range(events.size):
+        events[j] = 0
+    for q in range(counters.size):
+        counters[q] = 0
+    return state, x
 
 
 @njit(parallel=True)
@@ -667,16 +710,7 @@ def ensemble(method, first_index, seed, c_base, window_start, window_stop, slot_
             status[b] = INTERRUPTED
             t_reached[b] = t0
             continue
-        state = np.empty(STATE_WORDS, dtype=np.uint64)
-        seed_stream(seed, first_index + b, state)
-        x = np.empty(x0_mean.size + 1, dtype=np.int64)
-        for i in range(x0_mean.size):
-            x[i] = stochastic_round(x0_mean[i], state)
-        x[x0_mean.size] = 1
-        for j in range(events.shape[1]):
-            events[b, j] = 0
-        for q in range(N_COUNTERS):
-            counters[b, q] = 0
+        state, x = start_trajectory(seed, first_index + b, x0_mean, events[b], counters[b])
         if method == DIRECT:
             s, tr = ssa_direct(c_base, window_start, window_stop, grp_slot0, grp_slot1, grp_slot2, n_live, dense,
                                grp_ptr, grp_member, change_ptr, change_idx, change_val, grp_dep_ptr, grp_dep_idx, x,
