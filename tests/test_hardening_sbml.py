@@ -405,3 +405,18 @@ def test_cli_prints_one_line_for_a_refused_fuzz_case(tmp_path, capsys):
     captured = capsys.readouterr()
     err = (captured.out + captured.err).strip()
     assert len(err.splitlines()) == 1 and "division by zero" in err and "internal error" not in err
+
+
+def test_a_refused_mass_action_reading_leaves_the_reaction_as_written(tmp_path):
+    """A law k·X^1e300 with X of stoichiometry 0 is not mass action (order far above 3); the general-law
+    reading that follows must see the reaction as written, not with X added as a catalyst of order 1e300
+    (that overflowed the stoichiometry matrix with an OverflowError, found by the fuzz test above)."""
+    body = decay(LAWS["X^1e300"], stoichiometry="0", amount="1", k="0.5", extra=FUNCTIONS["plain"])
+    compartment = '<compartment id="cell" spatialDimensions="3" size="1" constant="true"/>'
+    path = write(tmp_path, "fuzz.xml", document(body, compartment=compartment))
+    try:
+        network = compile_network(fentonsim.load(path))
+    except FentonsimError as exc:
+        assert str(path) in str(exc) and "\n" not in str(exc)
+        return
+    assert np.all(np.isfinite(network.rate_constants()))

@@ -1076,6 +1076,9 @@ class _Reader(VaryingSizes):
         """The reaction as one mass-action term (or two, reversible) of fentonsim's rate convention."""
         m = self.model
         rid = reaction.getId()
+        # Own copies: catalysts join them below, and a refusal here falls back to the general law, which must
+        # see the reaction as written (a catalyst of order 1e300 had overflowed the stoichiometry there).
+        reactants, products = dict(reactants), dict(products)
         law_where = f"kinetic law of {where}"
         fail = (lambda msg: self.error(f"kinetic law of {where}: {msg}", law))
         reverse = None
