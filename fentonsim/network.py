@@ -526,14 +526,19 @@ def compile_network(mechanism: Mechanism) -> Network:
     fraction_law[:, 3] = STANDARD_TEMPERATURE
     for i, (_, _, _, reactants, products, rate, branch, orders) in enumerate(rows):
         state_coefs: dict[int, int] = {}
+        # A general law is the whole concentration dependence (r = k·g): its reactants weight k by no form
+        # fraction and no clamped concentration.
+        law_row = row_laws[i][0] is not None
         for name, coef in reactants:
             kind = kinds[name]
             if kind in (validate.DYNAMIC, validate.FORM):
                 target = state_index[pool_of_form.get(name, name)]
                 state_coefs[target] = state_coefs.get(target, 0) + coef
                 net_stoich[i, target] -= coef
-                if kind == validate.FORM:
+                if kind == validate.FORM and not law_row:
                     form_power[i, form_index[name]] += coef
+            elif law_row:
+                continue
             elif kind in (validate.BUFFERED_CONC, validate.BUFFERED_FORM):
                 buffered_power[i, buffered_index[name]] += orders.get(name, coef)
             elif kind == validate.BUFFERED_PH and name in orders:

@@ -20,7 +20,7 @@ LAYERS = (
                     "progress")),
     ("kernels", ("kernels", "kernels.*")),
     ("description", ("speciation", "mechanism", "mechanism.*", "conditions", "inputs", "observables",
-                     "sbml.importer", "models", "catalysts")),
+                     "sbml.importer", "models", "catalysts", "dosing")),
     ("network", ("laws", "network")),
     ("solvers", ("solution", "deterministic", "scipy_solvers", "stochastic")),
     ("results", ("results", "metrics", "decomposition", "sampling", "tables")),

@@ -69,6 +69,8 @@ def mechanism_to_dict(mechanism: Mechanism) -> dict:
             if g.note:
                 entry["note"] = g.note
             doc["speciation"].append(entry)
+    if mechanism.particles:
+        doc["particles"] = [_particle(p) for p in mechanism.particles]
     doc["reactions"] = [_reaction(r) for r in mechanism.reactions]
     if mechanism.defaults.atol is not None:
         doc["defaults"]["atol"] = mechanism.defaults.atol
@@ -106,6 +108,21 @@ def mechanism_to_dict(mechanism: Mechanism) -> dict:
             entry["reactions"] = reactions
             doc["parameter-sets"][p.name] = entry
     return doc
+
+
+def _particle(p) -> dict:
+    """A particle in canonical units (dm, g/L), every value with its unit so it reads back exactly."""
+    entry = {"species": p.species, "shape": p.shape}
+    if p.shape == "sphere":
+        entry["diameter"] = f"{p.size!r} dm"
+    else:
+        entry.update({"thickness": f"{p.size!r} dm", "lateral-size": f"{p.lateral_size!r} dm"})
+    entry.update({"density": f"{p.density!r} g/L", "specific-surface-area": f"{p.specific_area!r} dm^2/g",
+                  "site-density": f"{p.site_density!r} dm^-2", "molar-mass": f"{p.molar_mass!r} g/mol"})
+    if p.dose:
+        entry["dose"] = f"{p.dose!r} g/L"
+    entry.update({k: v for k, v in (("ref", p.ref), ("note", p.note)) if v})
+    return entry
 
 
 def _constant_text(value, dims):
