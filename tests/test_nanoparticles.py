@@ -320,3 +320,29 @@ def test_any_particle_entry_loads_or_fails_in_one_line(tmp_path, entry):
         return
     values = (particle.size, particle.density, particle.specific_area, particle.site_density, particle.molar_mass)
     assert all(math.isfinite(v) and v > 0 for v in values)
+
+
+def test_sweeps_refuse_a_nanomaterial_by_name():
+    """A sweep's dose is molar, which for a solid would silently mean formula units: naming `fe3o4` in a sweep
+    is a one-line error that says how to dose it instead."""
+    with pytest.raises(ConditionsError, match="nanomaterial dosed by mass") as info:
+        fentonsim.sweep(["fe3o4"], {"pH": [6.5]}, t_end=1)
+    assert "\n" not in str(info.value)
+
+
+def test_a_law_reading_a_form_points_to_its_pool(tmp_path):
+    """A law may read a pool total; reading one form of a pool (whose share depends on pH) is refused with the
+    pool's name as the fix."""
+    path = tmp_path / "form.yaml"
+    path.write_text("""kind: mechanism
+include: [ros_core.yaml]
+reactions:
+- id: L1
+  equation: H2O2 => H2O2
+  duplicate: true
+  rate: {k: 1 s^-1}
+  law: "[H2O2]"
+  ref: 10.1000/example
+""")
+    with pytest.raises(MechanismError, match=re.escape("read its pool total [peroxide]")):
+        fentonsim.load(path)
