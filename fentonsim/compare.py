@@ -158,9 +158,10 @@ def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=
         presets = [p.replace(temperature=temperature) for p in presets]
     networks, mechanisms, alternatives, own_rates = _networks(catalyst_list, rates, probe, parameter_set)
     doses = catalyst_doses(catalyst_list, mechanisms, dose, DEFAULT_DOSE)
-    # A nanomaterial's row names its mass dose, so the table's units are on the row itself.
-    catalyst_list = [c if doses[c.name].particle is None else
-                     dataclasses.replace(c, label=f"{c.display} ({doses[c.name].text})") for c in catalyst_list]
+    particle_doses = "; ".join(f"{c.display}: {doses[c.name].detail}" for c in catalyst_list if doses[c.name].particle)
+    if not _common_dose(doses):
+        # Doses differ (a nanomaterial's is a mass): each row names its own, so the units are on the row itself.
+        catalyst_list = [dataclasses.replace(c, label=f"{c.display} ({doses[c.name].text})") for c in catalyst_list]
     if isinstance(uncertainty, bool) or not isinstance(uncertainty, (int, np.integer)) or uncertainty < 0 or \
             uncertainty == 1:
         raise ConditionsError(f"`uncertainty` must be 0 (off) or a number of samples ≥ 2, found {uncertainty!r}")
@@ -197,7 +198,7 @@ def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=
         n_points=int(n_points),
         condition_differences=condition_differences(presets, ph_values, oxygen, extra),
         validity_warnings="\n".join(caveats),
-        doses="; ".join(f"{c.display}: {doses[c.name].detail}" for c in catalyst_list if doses[c.name].particle),
+        doses=particle_doses,
         oxygen_supply=" | ".join(f"{p.name or f'condition {j + 1}'}: {o}" for j, (p, o) in
                                  enumerate(zip(presets, oxygen)))))
     if stages:

@@ -253,8 +253,9 @@ def parse_quantity(value, dims: tuple[float, ...], default_unit: "str | Unit", w
         except UnitError as exc:  # name the quantity: `unknown unit kg` alone does not say which argument
             raise UnitError(f"{what}: {exc}") from None
     if not _same_dims(unit.dims, dims):
+        given = f" (in `{value}`)" if isinstance(value, str) else ""
         raise UnitError(
-            f"{what}: unit `{unit_text}` has dimension {format_dims(unit.dims)}, "
+            f"{what}: unit `{unit_text}`{given} has dimension {format_dims(unit.dims)}, "
             f"expected {format_dims(dims)}"
         )
     converted = number * unit.factor

@@ -201,13 +201,13 @@ def test_mno2_depletes_gsh_and_releases_mn_with_two_gsh_per_mn(tmp_path):
 
 def test_compare_cli_writes_mass_doses(tmp_path, capsys):
     """`fentonsim compare --catalyst fe3o4 --catalyst iron` runs (each at its default dose) and its table names
-    the nanomaterial's mass dose and the derived surface quantities; ·OH per metal counts 3 Fe per Fe3O4."""
+    each row's dose — the nanomaterial's by mass — and the derived surface quantities in the footer."""
     from fentonsim.cli import main
 
     assert main(["compare", "--catalyst", "fe3o4", "--catalyst", "iron", "--uncertainty", "0", "--no-decomposition",
                  "--t-end", "60", "--n-points", "3", "--quiet", "--out", str(tmp_path)]) == 0
     table = (tmp_path / "compare.md").read_text(encoding="utf-8")
-    assert "| Fe₃O₄ NPs (50 µg/mL) | tme |" in table and "| Fe²⁺ | tme |" in table
+    assert "| Fe₃O₄ NPs (50 µg/mL) | tme |" in table and "| Fe²⁺ (20 µM) | tme |" in table
     assert "50 µg/mL Fe3O4(s) = 216 µM formula units (648 µM metal)" in table and "m²/L" in table
     assert "Fe₃O₄ NPs (50 µg/mL)" in (tmp_path / "compare.csv").read_text(encoding="utf-8")
 
@@ -278,6 +278,19 @@ def test_hostile_per_basis_constants_are_one_line_errors(tmp_path, rate, message
         fentonsim.load(_toy(tmp_path, SPHERE.format(d="300 nm"), SURFACE_REACTION.replace(
             "{k: 2e-9 m s^-1, per: area}", rate)))
     assert "\n" not in str(info.value)
+
+
+def test_a_per_particle_law_must_be_proportional_to_the_particle(tmp_path):
+    """A k_cat per particle with a law not proportional to [particle] (here its square) is refused."""
+    reaction = """- id: MM
+  equation: S => X
+  rate: {k: 1 s^-1, per: particle}
+  law: "[Fe3O4(s)] * [Fe3O4(s)] / Kc"
+  law-constants: {Kc: 1 mM}
+  ref: 10.1000/example
+"""
+    with pytest.raises(MechanismError, match=re.escape("must be proportional to [Fe3O4(s)]")):
+        fentonsim.load(_toy(tmp_path, SPHERE.format(d="300 nm"), reaction))
 
 
 def test_a_basis_needs_exactly_one_particle_in_the_reaction(tmp_path):

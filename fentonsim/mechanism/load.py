@@ -542,6 +542,14 @@ def rate_unit(reader: FileReader, order: float) -> Unit:
     return Unit(factor, rate_constant_dims(order))
 
 
+def _constant_units(reader: FileReader, order: float, basis: Unit | None):
+    """(dims, unit of a bare number, factor into k) of a rate constant of ``order``: in the file's units, or in a
+    particle ``basis`` (fentonsim.mechanism.particles), whose unit must be written and whose factor converts it."""
+    if basis is None:
+        return rate_constant_dims(order), rate_unit(reader, order), 1.0
+    return particle_model.divide_dims(rate_constant_dims(order), basis), None, basis.factor
+
+
 def _parse_fraction(reader: FileReader, bnode, what: str) -> dict:
     """A branch fraction: a number, or a linear yield law ``{value, per-pH, pH_ref, per-K, T_ref}``."""
     if not isinstance(bnode["fraction"], CommentedMap):
@@ -618,9 +626,7 @@ def _parse_rate(reader: FileReader, node, order: float, what: str, buffered_name
     if "per" in node and basis is None:
         raise reader.error(f"`per` in the rate of {what}: only a forward rate involving a particle may be given per "
                            "area, site, particle or mass", node, "per")
-    dims, unit, scale = rate_constant_dims(total_order), rate_unit(reader, total_order), 1.0
-    if basis is not None:
-        dims, unit, scale = particle_model.divide_dims(dims, basis), None, basis.factor
+    dims, unit, scale = _constant_units(reader, total_order, basis)
     k = reader.quantity(node, key, dims, unit, f"`{key}` of {what}" + (f" (per {node['per']})" if basis else ""),
                         non_negative=True) * scale
     T_ref = (reader.quantity(node, "T_ref", TEMPERATURE, reader.units["temperature"], f"`T_ref` of {what}",
@@ -657,9 +663,7 @@ def _parse_uncertainty(reader, node, order, what, halve, basis: Unit | None = No
         bounds = node["range"]
         if not isinstance(bounds, CommentedSeq) or len(bounds) != 2:
             raise reader.error(f"uncertainty range of {what} must be `[low, high]`", node, "range")
-        dims, unit, scale = rate_constant_dims(order), rate_unit(reader, order), 1.0
-        if basis is not None:  # in the same basis as k
-            dims, unit, scale = particle_model.divide_dims(dims, basis), None, basis.factor
+        dims, unit, scale = _constant_units(reader, order, basis)  # in the same basis as k
         low, high = (reader.quantity(bounds, i, dims, unit, f"uncertainty range of {what}", non_negative=True)
                      * scale for i in (0, 1))
         if low > high:
@@ -762,7 +766,7 @@ def _finalise_reaction(p: _PendingReaction, kinds, buffered_names, species, grou
             if key in node:
                 raise reader.error(f"{what} has `{key}` but no `law`", node, key)
     law_species = () if law is None else symbols(law) - {"time"} - {name for name, _, _ in law_constants}
-    basis = particle_model.rate_basis(reader, p.rate_node, reaction, law_species, particles, what)
+    basis = particle_model.rate_basis(reader, p.rate_node, reaction, law_species, particles, what, law, law_constants)
     rate = _parse_rate(reader, p.rate_node, order, what, buffered_names, basis)
     if reaction.tabulated_2k:
         # H+, OH- and water enter the rate law at order 0 (or not at all), so `2 H+` makes no self-reaction.
@@ -939,10 +943,8 @@ def _parse_parameter_set(reader, name, node, mechanism: Mechanism, pending, kind
         values = []
         basis = particle_model.rate_basis(reader, changes, reaction, _law_species(reaction),
                                           {p.species: p for p in mechanism.particles},
-                                          f"the override of `{rid}` in {what}")
-        dims, unit, scale = rate_constant_dims(order), rate_unit(reader, order), 1.0
-        if basis is not None:  # a particle constant per area, site, particle or mass, as in `rate`
-            dims, unit, scale = particle_model.divide_dims(dims, basis), None, basis.factor
+                                          f"the override of `{rid}` in {what}", reaction.law, reaction.law_constants)
+        dims, unit, scale = _constant_units(reader, order, basis)  # a particle basis as in `rate`
         for key in ("k", "k_ref"):
             if key in changes:
                 k = reader.quantity(changes, key, dims, unit, f"`{key}` of `{rid}` in {what}", non_negative=True)

@@ -40,6 +40,7 @@ from ruamel.yaml.comments import CommentedMap
 
 from ..constants import AVOGADRO
 from ..errors import ConditionsError, UnitError
+from ..expression import evaluate
 from ..units import AMOUNT, AREA, CONCENTRATION, DIMENSIONLESS, LENGTH, MASS, VOLUME, Unit, parse_quantity
 from .schema import Location, Particle
 
@@ -263,11 +264,13 @@ def basis_factor(p: Particle, basis: str) -> Unit:
     return Unit(p.molar_mass, _MOLAR_MASS)
 
 
-def rate_basis(reader, rate_node, reaction, law_species, particles: dict, what: str) -> Unit | None:
+def rate_basis(reader, rate_node, reaction, law_species, particles: dict, what: str, law=None,
+               law_constants=()) -> Unit | None:
     """The factor a reaction's ``rate: {per: ...}`` constant is multiplied by (None without ``per``).
 
-    The reaction must read exactly one particle species, at first order (as a reactant with coefficient 1,
-    or inside its law, which must then be proportional to it — the law is the user's to write so).
+    The reaction must involve exactly one particle species, at first order: as a reactant with coefficient 1,
+    or in its ``law`` (``law_constants`` as stored), which must then be proportional to it (checked by
+    doubling the particle at a sample state).
     """
     if "per" not in rate_node:
         return None
@@ -285,11 +288,24 @@ def rate_basis(reader, rate_node, reaction, law_species, particles: dict, what: 
         found = "none" if not used else ", ".join(used)
         raise reader.error(f"{what} gives its constant per {basis}, so it must involve exactly one particle "
                            f"species (declared under `particles`); found {found}", rate_node, "per")
-    if law_species is None or not law_species:
+    if not law_species:
         if reactants.get(used[0], 1) != 1:
             raise reader.error(f"{what} gives its constant per {basis}, so it must be first order in "
                                f"`{used[0]}`; found coefficient {reactants[used[0]]}", rate_node, "per")
+    elif law is not None and not _proportional(law, law_constants, law_species, used[0]):
+        raise reader.error(f"{what} gives its constant per {basis}, so its law must be proportional to "
+                           f"[{used[0]}] (e.g. `[{used[0]}] * mm([S], Km)`)", rate_node, "per")
     return basis_factor(particles[used[0]], basis)
+
+
+def _proportional(law, constants, species, particle) -> bool:
+    """Whether ``law`` doubles when [particle] doubles, at a state of 0.1 mM everywhere and time 1 s."""
+    values = {name: value for name, value, _ in constants}
+    values.update({name: 1e-4 for name in species}, time=1.0)
+    base = float(evaluate(law, values))
+    values[particle] = 2e-4
+    doubled = float(evaluate(law, values))
+    return math.isfinite(base) and base != 0 and abs(doubled / base - 2.0) < 1e-9
 
 
 _BASIS_EXAMPLES = {"area": "2e-9 m s^-1", "site": "5 M^-1 s^-1", "particle": "1.1e5 s^-1",
