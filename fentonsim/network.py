@@ -25,6 +25,7 @@ from .laws import TIME_SYMBOL, LawError, LawPrograms, compile_laws, mass_action_
 from .mechanism import validate
 from .mechanism.digest import mechanism_digest
 from .mechanism.equation import format_equation
+from .mechanism.law import law_order
 from .mechanism.schema import BUFFERED_FROM_PH, BUFFERED_FROM_POH, Mechanism
 from .speciation import fractions, pka_at
 from .units import Unit, parse_quantity, rate_constant_dims
@@ -120,6 +121,8 @@ class Network:
     laws : fentonsim.laws.LawPrograms or None
         Programs of every reaction's g in r = k·g when some reaction has a general rate law (mass-action
         reactions then carry g = Π x^ν); None for a mass-action network, which keeps the specialised kernels.
+    particles : tuple of fentonsim.mechanism.schema.Particle
+        Geometry of the nanomaterial species (fentonsim.mechanism.particles), so that a run can dose them by mass.
     yield_laws : tuple of fentonsim.validity.YieldLaw
         Reactions whose branch fractions vary with pH or T, with the range they were measured over
         (runs outside it carry ``validity_warnings``).
@@ -175,6 +178,7 @@ class Network:
     yield_laws: tuple = ()
     rate_orders: dict = None
     laws: LawPrograms | None = None
+    particles: tuple = ()
 
     @property
     def has_general_laws(self) -> bool:
@@ -588,9 +592,10 @@ def compile_network(mechanism: Mechanism) -> Network:
         propensity_power=_readonly(np.array(power, dtype=bool)), events=mechanism.events,
         observables=mechanism.observables, counts=mechanism.counts, yield_laws=_yield_laws(mechanism),
         user_rates=tuple(mechanism.user_rates),
-        rate_orders={r.id: validate.rate_law_order(r, kinds) + sum(e for _, e in r.rate.factors)
+        rate_orders={r.id: (law_order(r.law, r.law_constants) if r.law is not None and r.law_checked
+                            else validate.rate_law_order(r, kinds)) + sum(e for _, e in r.rate.factors)
                      for r in mechanism.reactions},
-        laws=laws,
+        laws=laws, particles=mechanism.particles,
     )
 
 

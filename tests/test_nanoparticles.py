@@ -359,3 +359,36 @@ reactions:
 """)
     with pytest.raises(MechanismError, match=re.escape("read its pool total [peroxide]")):
         fentonsim.load(path)
+
+
+def test_simulate_doses_a_nanomaterial_by_mass(tmp_path):
+    """simulate(initial={"Fe3O4(s)": "40 ug/mL"}) starts from 0.04/M_w formula units, exactly as the molar value;
+    particles per volume work too; a molar value still means formula units there."""
+    path = _toy(tmp_path, SPHERE.format(d="300 nm"), SURFACE_REACTION)
+    start = {}
+    per_litre = 0.04 / (5.17e6 * math.pi * (300e-9) ** 3 / 6)
+    for dose in ("40 ug/mL", 0.04 / M_FE3O4, f"{per_litre / 1e3!r} mL^-1"):
+        ds = fentonsim.simulate(path, initial={"Fe3O4(s)": dose, "S": "1 mM"}, t_end=1, n_points=2)
+        start[str(dose)] = float(ds["concentration"].sel(species="Fe3O4(s)").isel(time=0))
+    assert np.allclose(list(start.values()), 0.04 / M_FE3O4, rtol=1e-9)
+    with pytest.raises(FentonsimError, match="expected M"):
+        fentonsim.simulate(path, initial={"S": "40 ug/mL"}, t_end=1)
+
+
+def test_run_time_rates_of_a_law_take_the_law_order(tmp_path):
+    """`rates=` for a reaction with a Michaelis–Menten law is in the law's unit (s⁻¹ for k_cat·[E]·mm), not the
+    equation's order: the overriding value is taken as written and doubles the initial rate."""
+    reaction = """- id: MM
+  equation: S => X
+  rate: {k: 1.1e5 s^-1, per: particle}
+  law: "[Fe3O4(s)] * mm([S], Km)"
+  law-constants: {Km: 154 mM}
+  ref: 10.1038/nnano.2007.260
+"""
+    mechanism = fentonsim.load(_toy(tmp_path, SPHERE.format(d="300 nm"), reaction))
+    k = mechanism.reaction("MM").rate.k
+    from fentonsim.mechanism.overrides import with_rates
+    doubled = with_rates(mechanism, {"MM": f"{2 * k!r} s^-1"})
+    assert doubled.reaction("MM").rate.k == pytest.approx(2 * k, rel=1e-15)
+    network = compile_network(mechanism)
+    assert network.rate_orders["MM"] == 1.0 and network.parse_rates({"MM": f"{k!r} s^-1"})["MM"] == k

@@ -344,6 +344,23 @@ def mass_concentration_of(value, what: str) -> float:
     return grams
 
 
+def mass_or_number_dose(p: Particle, dose, what: str) -> float | None:
+    """Formula units [M] of ``dose`` written as a mass concentration or particles per volume; None for any other
+    value (a molar concentration, a bare number), which the caller reads its own way."""
+    if isinstance(dose, bool) or not isinstance(dose, str) or _is_bare(dose):
+        return None
+    for dims, convert in ((_MASS_CONCENTRATION, lambda g: g / p.molar_mass),
+                          (_NUMBER_DENSITY, lambda n: n / AVOGADRO / particles_per_unit(p))):
+        try:
+            value = parse_quantity(dose, dims, "1", what)
+        except UnitError:
+            continue
+        if not value > 0:
+            raise ConditionsError(f"{what} must be positive, found `{dose}`")
+        return convert(value)
+    return None
+
+
 def formula_units(p: Particle, dose, what: str = "`dose`") -> float:
     """Formula units [M] of a particle dose: a mass concentration (``"50 ug/mL"``) or a number of particles per
     volume (``"1e11 mL^-1"``). A molar dose is refused — formula units or particles? — as is a bare number.
@@ -357,15 +374,9 @@ def formula_units(p: Particle, dose, what: str = "`dose`") -> float:
     if isinstance(dose, bool) or _is_bare(dose) or not isinstance(dose, str):
         raise ConditionsError(f"{what}: a bare number is ambiguous for nanoparticle catalyst `{p.species}`; "
                               f"expected {expected}, found `{dose}`")
-    for dims, convert in ((_MASS_CONCENTRATION, lambda g: g / p.molar_mass),
-                          (_NUMBER_DENSITY, lambda n: n / AVOGADRO / particles_per_unit(p))):
-        try:
-            value = parse_quantity(dose, dims, "1", what)
-        except UnitError:
-            continue
-        if not value > 0:
-            raise ConditionsError(f"{what} must be positive, found `{dose}`")
-        return convert(value)
+    units = mass_or_number_dose(p, dose, what)
+    if units is not None:
+        return units
     try:
         parse_quantity(dose, CONCENTRATION, "M", what)
     except UnitError:
