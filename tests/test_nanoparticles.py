@@ -45,6 +45,13 @@ SPHERE = """- species: Fe3O4(s)
   site-density: 2.3 nm^-2
   dose: 40 ug/mL
 """
+MM_REACTION = """- id: MM
+  equation: S => X
+  rate: {k: 1.1e5 s^-1, per: particle}
+  law: "[Fe3O4(s)] * mm([S], Km)"
+  law-constants: {Km: 154 mM}
+  ref: 10.1038/nnano.2007.260
+"""
 SURFACE_REACTION = """- id: SURF
   equation: Fe3O4(s) + S => Fe3O4(s) + X
   rate: {k: 2e-9 m s^-1, per: area}
@@ -123,14 +130,7 @@ def _initial_rates(network, initial, pH=7.0, temperature=298.15):
 def test_michaelis_menten_initial_rate_equals_kcat_e_s_over_km_plus_s(tmp_path):
     """A k_cat given per particle with ``mm()``: the rate at t = 0 equals k_cat·[particles]·[S]/(K_m + [S]),
     [particles] from the hand-computed particle mass, to 1e-9 relative, at several [S]."""
-    reaction = """- id: MM
-  equation: S => X
-  rate: {k: 1.1e5 s^-1, per: particle}
-  law: "[Fe3O4(s)] * mm([S], Km)"
-  law-constants: {Km: 154 mM}
-  ref: 10.1038/nnano.2007.260
-"""
-    network = compile_network(fentonsim.load(_toy(tmp_path, SPHERE.format(d="300 nm"), reaction)))
+    network = compile_network(fentonsim.load(_toy(tmp_path, SPHERE.format(d="300 nm"), MM_REACTION)))
     particles = 0.04 / (5.17e6 * math.pi * (300e-9) ** 3 / 6) / N_A  # M
     for s in (1e-3, 0.154, 2.0):
         rate = _initial_rates(network, {"Fe3O4(s)": 0.04 / M_FE3O4, "S": s})[network.reaction_ids.index("MM")]
@@ -378,14 +378,7 @@ def test_simulate_doses_a_nanomaterial_by_mass(tmp_path):
 def test_run_time_rates_of_a_law_take_the_law_order(tmp_path):
     """`rates=` for a reaction with a Michaelis–Menten law is in the law's unit (s⁻¹ for k_cat·[E]·mm), not the
     equation's order: the overriding value is taken as written and doubles the initial rate."""
-    reaction = """- id: MM
-  equation: S => X
-  rate: {k: 1.1e5 s^-1, per: particle}
-  law: "[Fe3O4(s)] * mm([S], Km)"
-  law-constants: {Km: 154 mM}
-  ref: 10.1038/nnano.2007.260
-"""
-    mechanism = fentonsim.load(_toy(tmp_path, SPHERE.format(d="300 nm"), reaction))
+    mechanism = fentonsim.load(_toy(tmp_path, SPHERE.format(d="300 nm"), MM_REACTION))
     k = mechanism.reaction("MM").rate.k
     from fentonsim.mechanism.overrides import with_rates
     doubled = with_rates(mechanism, {"MM": f"{2 * k!r} s^-1"})
