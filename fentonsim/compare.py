@@ -14,6 +14,7 @@ metal. The presets supply pH, temperature, H2O2, GSH, O2 and HCO3-.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import math
 import warnings
 from pathlib import Path
@@ -26,6 +27,7 @@ from .catalysts import BUILT_IN, DEFAULT_CATALYSTS, DEFAULT_DOSE, PROBE_FILE, Ca
 from .conditions import O2_SUPPLY_SPECIES
 from .decomposition import STAGES, STEPS, decomposition_rows
 from .deterministic import DEFAULT_SOLVER
+from .dosing import catalyst_doses
 from .errors import ConditionsError
 from .metrics import DESCRIPTIONS, describe, metrics, summarize
 from .problem import (batch_metrics, build_problem, format_rates, provenance, resolve_conditions,
@@ -58,7 +60,7 @@ def _concentration(value, what):
     return number
 
 
-def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=DEFAULT_DOSE, ph=None,
+def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=None, ph=None,
             gsh=None, h2o2=None, t_end=DEFAULT_T_END, n_points=121, probe=None, stochastic=False,
             runs=DEFAULT_RUNS, volume=DEFAULT_VOLUME, seed=0, rates=None, parameter_set=None, temperature=None,
             decompose=True, uncertainty=DEFAULT_UNCERTAINTY_SAMPLES, progress=None, boluses=(),
@@ -71,8 +73,12 @@ def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=
         Built-in names (``iron``, ``copper``, ``manganese``) or ``FILE.yaml:SPECIES``.
     conditions : sequence of str
         Condition presets or files, one column each (default tumour ``tme`` and ``normal``).
-    dose : float or str, default "20 uM"
-        Metal dose [M] given to every catalyst.
+    dose : float, str or mapping, optional
+        Each catalyst's dose: None gives every catalyst its default (20 µM of the metal ion for a molecular
+        catalyst; a nanoparticle catalyst's own mass dose from its file); one value goes to every catalyst; a
+        mapping of catalyst names to values doses each (the others get their default). A molecular catalyst
+        takes M; a nanoparticle catalyst (fentonsim.dosing) a mass concentration ("50 ug/mL") or particles
+        per volume ("1e11 mL^-1"), never a bare number.
     ph : sequence of float, optional
         pH for each condition, replacing the presets' (which still give H2O2, GSH, O2, HCO3-).
     gsh, h2o2 : float or str, optional
@@ -137,9 +143,6 @@ def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=
         for value in ph:
             if not 0 <= value <= 14:
                 raise ConditionsError(f"pH must be between 0 and 14, found {value:g}")
-    dose_m = _concentration(dose, "`dose`")
-    if dose_m <= 0:
-        raise ConditionsError(f"`dose` must be positive, found {dose!r}")
     t_end_s = parse_quantity(t_end, TIME, "s", "`t_end`")
     extra = {}
     if gsh is not None:
@@ -154,6 +157,11 @@ def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=
                                   f"found {temperature:g} K; give °C with a unit, e.g. '37 °C'")
         presets = [p.replace(temperature=temperature) for p in presets]
     networks, mechanisms, alternatives, own_rates = _networks(catalyst_list, rates, probe, parameter_set)
+    doses = catalyst_doses(catalyst_list, mechanisms, dose, DEFAULT_DOSE)
+    particle_doses = "; ".join(f"{c.display}: {doses[c.name].detail}" for c in catalyst_list if doses[c.name].particle)
+    if not _common_dose(doses):
+        # Doses differ (a nanomaterial's is a mass): each row names its own, so the units are on the row itself.
+        catalyst_list = [dataclasses.replace(c, label=f"{c.display} ({doses[c.name].text})") for c in catalyst_list]
     if isinstance(uncertainty, bool) or not isinstance(uncertainty, (int, np.integer)) or uncertainty < 0 or \
             uncertainty == 1:
         raise ConditionsError(f"`uncertainty` must be 0 (off) or a number of samples ≥ 2, found {uncertainty!r}")
@@ -168,16 +176,16 @@ def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=
                    + bool(sensitivity) for c in catalyst_list), progress, "compare") as steps:
         rows, caveats, oxygen_used, stages, alternative_rows, samples, sampled, draws, failed = _compare_runs(
             catalyst_list, presets, ph_values, networks, alternatives, mechanisms, own_rates, stage_conditions,
-            dose_m, extra, probe, t_out, t_end_s, n_points, stochastic, runs, seed, volume, rates, parameter_set,
+            doses, extra, probe, t_out, t_end_s, n_points, stochastic, runs, seed, volume, rates, parameter_set,
             uncertainty, boluses, sources, steps)
         local = {}
         if sensitivity:
-            local = _local_sensitivities(catalyst_list, presets, ph_values, networks, own_rates, dose_m, extra,
+            local = _local_sensitivities(catalyst_list, presets, ph_values, networks, own_rates, doses, extra,
                                          probe, t_end_s, boluses, sources, steps)
     # As the first catalyst's runs used it (starting O2, supply constants after any override).
     oxygen = [oxygen_used[j] for j in range(len(presets))]
     result = _assemble(catalyst_list, presets, ph_values, rows, dict(
-        dose_M=dose_m, t_end_s=t_end_s, method="ssa" if stochastic else "ode",
+        dose_M=_common_dose(doses), t_end_s=t_end_s, method="ssa" if stochastic else "ode",
         runs=runs if stochastic else 0,
         volume_L=parse_quantity(volume, VOLUME, "L", "`volume`") if stochastic else 0.0, seed=seed, gsh_override="" if gsh is None else repr(gsh),
         h2o2_override="" if h2o2 is None else repr(h2o2),
@@ -190,6 +198,7 @@ def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=
         n_points=int(n_points),
         condition_differences=condition_differences(presets, ph_values, oxygen, extra),
         validity_warnings="\n".join(caveats),
+        doses=particle_doses,
         oxygen_supply=" | ".join(f"{p.name or f'condition {j + 1}'}: {o}" for j, (p, o) in
                                  enumerate(zip(presets, oxygen)))))
     if stages:
@@ -206,7 +215,16 @@ def compare(catalysts=DEFAULT_CATALYSTS, conditions=DEFAULT_CONDITIONS, *, dose=
     return result
 
 
-def _local_sensitivities(catalyst_list, presets, ph_values, networks, own_rates, dose_m, extra, probe, t_end_s,
+def _common_dose(doses) -> float:
+    """The one molar metal dose every catalyst got [M] (what the footer and figure title state), or 0 when a
+    nanomaterial is compared or the doses differ (each row then names its own)."""
+    values = {d.metal for d in doses.values()}
+    if len(values) == 1 and not any(d.particle for d in doses.values()):
+        return values.pop()
+    return 0.0
+
+
+def _local_sensitivities(catalyst_list, presets, ph_values, networks, own_rates, doses, extra, probe, t_end_s,
                          boluses, sources, steps) -> dict:
     """{(catalyst name, condition index): (network reaction ids, ∂ln ·OH/∂ln k, effective k)} from one
     forward-sensitivity integration per catalyst and condition (the runs compare made, ODE)."""
@@ -218,7 +236,7 @@ def _local_sensitivities(catalyst_list, presets, ph_values, networks, own_rates,
         steps.start(f"{catalyst.name}: local sensitivities of ·OH at {len(presets)} conditions")
         for j, preset in enumerate(presets):
             ds = sensitivities(network, t_end=t_end_s, n_points=2, conditions=preset.replace(pH=ph_values[j]),
-                               initial={catalyst.species: dose_m, **extra, **probe},
+                               initial={catalyst.species: doses[catalyst.name].species, **extra, **probe},
                                rates=own_rates[catalyst.name], boluses=boluses, sources=sources, extents=True)
             if "oh_produced" not in ds:
                 continue
@@ -252,15 +270,16 @@ def _add_local_sensitivities(result, catalysts, n_conditions, local) -> xr.Datas
 
 
 def _compare_runs(catalyst_list, presets, ph_values, networks, alternatives, mechanisms, own_rates, stage_conditions,
-                  dose_m, extra, probe, t_out, t_end_s, n_points, stochastic, runs, seed, volume, rates, parameter_set,
+                  doses, extra, probe, t_out, t_end_s, n_points, stochastic, runs, seed, volume, rates, parameter_set,
                   uncertainty, boluses, sources, steps):
     """Every run of a comparison, each announced to ``steps``; returns what :func:`compare` assembles."""
     rows, caveats, oxygen_used, stages, alternative_rows = {}, [], {}, {}, {}
     samples, sampled, draws, failed = {}, {}, [], 0
     for catalyst in catalyst_list:
         network = networks[catalyst.name]
-        common = dict(initial={catalyst.species: dose_m, **extra, **probe}, rates=own_rates[catalyst.name],
-                      metal_dose=dose_m)
+        dose = doses[catalyst.name]
+        common = dict(initial={catalyst.species: dose.species, **extra, **probe}, rates=own_rates[catalyst.name],
+                      metal_dose=dose.metal)
         # Every deterministic run of a catalyst (its conditions, then the decomposition stages) is one Problem,
         # solved in one batched call: the numbers simulate() gives for each (tests/test_run_path.py).
         main = [] if stochastic else [dict(conditions=preset.replace(pH=ph_values[j]), **common)
@@ -289,7 +308,7 @@ def _compare_runs(catalyst_list, presets, ph_values, networks, alternatives, mec
                           boluses=boluses, sources=sources, progress=False)  # the comparison's bar covers it
                 caveats += [w for w in validity_warnings(ds) if w not in caveats]
                 oxygen_used.setdefault(j, ds.attrs.get("oxygen_supply", ""))
-                rows[catalyst.name, j] = summarize(metrics(ds, dose=dose_m))
+                rows[catalyst.name, j] = summarize(metrics(ds, dose=dose.metal))
     if uncertainty and not stochastic:
         fixed = set(rates or {}) | {rid for m in mechanisms.values() for p in m.parameter_sets
                                     if p.name == parameter_set for rid, _ in p.overrides}
@@ -302,7 +321,8 @@ def _compare_runs(catalyst_list, presets, ph_values, networks, alternatives, mec
                         f"{len(presets)} conditions")
             samples[catalyst.name], n_failed = _sample_metrics(
                 networks[catalyst.name], presets, ph_values, draws, own_rates[catalyst.name],
-                {catalyst.species: dose_m, **extra, **probe}, dose_m, t_end_s, n_points, boluses, sources)
+                {catalyst.species: doses[catalyst.name].species, **extra, **probe}, doses[catalyst.name].metal,
+                t_end_s, n_points, boluses, sources)
             failed += n_failed
     return rows, caveats, oxygen_used, stages, alternative_rows, samples, sampled, draws, failed
 
@@ -625,7 +645,11 @@ def markdown_table(result: xr.Dataset, metric=DEFAULT_METRIC) -> str:
     if settings:
         lines += ["Overrides — " + "; ".join(settings).replace("rate_overrides", "rates").replace(
             "parameter_set", "parameter set").replace("temperature_override", "temperature") + "."]
-    lines += ["", f"Dose {attrs['dose_M'] * 1e6:g} µM, {attrs['t_end_s']:g} s, "
+    if attrs.get("doses"):
+        lines += ["", "Nanomaterial doses (mass per volume; the run starts from the formula units) — "
+                  + attrs["doses"] + "."]
+    dose_text = f"Dose {attrs['dose_M'] * 1e6:g} µM" if attrs["dose_M"] else "Doses as in the catalyst column"
+    lines += ["", f"{dose_text}, {attrs['t_end_s']:g} s, "
                   + (f"ODE (fentonsim {DEFAULT_SOLVER.upper()})" if attrs["method"] == "ode" else
                      f"SSA, {attrs['runs']} runs in {attrs['volume_L']:g} L, mean [95 % CI]")
                   + (f", GSH {attrs['gsh_override']} M" if attrs.get("gsh_override") else "")

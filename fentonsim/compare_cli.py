@@ -41,6 +41,30 @@ def _metric(text: str) -> str:
                                      "or a probe_… read-out")
 
 
+def _doses(given):
+    """``--dose`` values: None (each catalyst's default), one value for all, or {catalyst: value}; a value that
+    holds a unit stays text (a nanomaterial refuses bare numbers, so their reading is not decided here)."""
+    if not given:
+        return None
+    named, common = {}, []
+    for text in given:
+        name, sep, value = text.partition("=")
+        if sep:
+            if not name.strip() or not value.strip():
+                raise ConditionsError(f"`--dose` expects DOSE or NAME=DOSE (e.g. 'fe3o4=50 ug/mL'), found `{text}`")
+            named[name.strip()] = value.strip()
+        else:
+            common.append(text)
+    if len(common) > 1:
+        raise ConditionsError(f"`--dose` without a catalyst name was given {len(common)} times; give it once, or "
+                              "NAME=DOSE per catalyst")
+    if not named:
+        return number_or_quantity(common[0])
+    if common:
+        raise ConditionsError("`--dose` mixes a dose for every catalyst with NAME=DOSE; name every catalyst's dose")
+    return named
+
+
 def add_compare_parser(sub) -> None:
     parser = sub.add_parser(
         "compare", help="compare ·OH output of catalysts at tumour vs normal pH (the main job)",
@@ -48,9 +72,12 @@ def add_compare_parser(sub) -> None:
                     "`tme`, pH 6.5, and `normal`, pH 7.4, whose H2O2, GSH, O2 and HCO3- apply) and write a "
                     "grouped-bar figure, a CSV and a Markdown table of ·OH metrics.")
     parser.add_argument("--catalyst", action="append", metavar="NAME|FILE:SPECIES",
-                        help="iron, copper, manganese, or a mechanism file and the species dosed "
+                        help="iron, copper, manganese, the nanomaterials fe3o4, cuo2, mno2, or a mechanism file and the species dosed "
                              "(e.g. my_cu.yaml:Cu+); repeatable (default: iron, copper, manganese)")
-    parser.add_argument("--dose", default=DEFAULT_DOSE, help=f"metal dose, e.g. '50 uM' (default {DEFAULT_DOSE})")
+    parser.add_argument("--dose", action="append", metavar="[NAME=]DOSE",
+                        help=f"dose of every catalyst, or NAME=DOSE for one (repeatable): M for a metal ion (default "
+                             f"{DEFAULT_DOSE}), mass per volume for a nanomaterial (e.g. fe3o4=50ug/mL; default its "
+                             "file's dose)")
     parser.add_argument("--conditions", nargs="+", default=list(DEFAULT_CONDITIONS), metavar="PRESET",
                         help="condition presets or files, one column each (default: tme normal)")
     parser.add_argument("--lysosome", action="store_true", help="add the lysosome preset (pH 5.0)")
@@ -111,7 +138,7 @@ def cmd_compare(args) -> int:
                               "ensembles' confidence intervals are the error bars (drop one of the two)")
     if args.n_points < 2:
         raise ConditionsError(f"`--n-points` must be at least 2, found {args.n_points}")
-    result = compare(catalysts, conditions, dose=number_or_quantity(args.dose), ph=args.ph,
+    result = compare(catalysts, conditions, dose=_doses(args.dose), ph=args.ph,
                      gsh=None if args.gsh is None else number_or_quantity(args.gsh),
                      h2o2=None if args.h2o2 is None else number_or_quantity(args.h2o2),
                      t_end=number_or_quantity(args.t_end), probe=dict(args.probe or []),

@@ -26,6 +26,7 @@ from .laws import TIME_SYMBOL, LawError, LawPrograms, compile_laws, mass_action_
 from .mechanism import validate
 from .mechanism.digest import mechanism_digest
 from .mechanism.equation import format_equation
+from .mechanism.law import law_order
 from .mechanism.schema import BUFFERED_FROM_PH, BUFFERED_FROM_POH, Mechanism
 from .speciation import fractions, pka_at
 from .units import Unit, parse_quantity, rate_constant_dims
@@ -121,6 +122,8 @@ class Network:
     laws : fentonsim.laws.LawPrograms or None
         Programs of every reaction's g in r = k·g when some reaction has a general rate law (mass-action
         reactions then carry g = Π x^ν); None for a mass-action network, which keeps the specialised kernels.
+    particles : tuple of fentonsim.mechanism.schema.Particle
+        Geometry of the nanomaterial species (fentonsim.mechanism.particles), so that a run can dose them by mass.
     yield_laws : tuple of fentonsim.validity.YieldLaw
         Reactions whose branch fractions vary with pH or T, with the range they were measured over
         (runs outside it carry ``validity_warnings``).
@@ -184,6 +187,7 @@ class Network:
     compartment_volumes: tuple = ()
     #: Mechanism reaction id -> the transport it is a channel of (their constants are set together).
     transport_of: dict = None
+    particles: tuple = ()
 
     @property
     def has_general_laws(self) -> bool:
@@ -546,14 +550,19 @@ def compile_network(mechanism: Mechanism) -> Network:
     fraction_law[:, 3] = STANDARD_TEMPERATURE
     for i, (_, _, _, reactants, products, rate, branch, orders) in enumerate(rows):
         state_coefs: dict[int, int] = {}
+        # A general law is the whole concentration dependence (r = k·g): its reactants weight k by no form
+        # fraction and no clamped concentration.
+        law_row = row_laws[i][0] is not None
         for name, coef in reactants:
             kind = kinds[name]
             if kind in (validate.DYNAMIC, validate.FORM):
                 target = state_index[pool_of_form.get(name, name)]
                 state_coefs[target] = state_coefs.get(target, 0) + coef
                 net_stoich[i, target] -= coef
-                if kind == validate.FORM:
+                if kind == validate.FORM and not law_row:
                     form_power[i, form_index[name]] += coef
+            elif law_row:
+                continue
             elif kind in (validate.BUFFERED_CONC, validate.BUFFERED_FORM):
                 buffered_power[i, buffered_index[name]] += orders.get(name, coef)
             elif kind == validate.BUFFERED_PH and name in orders:
@@ -603,9 +612,10 @@ def compile_network(mechanism: Mechanism) -> Network:
         propensity_power=_readonly(np.array(power, dtype=bool)), events=mechanism.events,
         observables=mechanism.observables, counts=mechanism.counts, yield_laws=_yield_laws(mechanism),
         user_rates=tuple(mechanism.user_rates),
-        rate_orders={r.id: validate.rate_law_order(r, kinds) + sum(e for _, e in r.rate.factors)
+        rate_orders={r.id: (law_order(r.law, r.law_constants) if r.law is not None and r.law_checked
+                            else validate.rate_law_order(r, kinds)) + sum(e for _, e in r.rate.factors)
                      for r in mechanism.reactions},
-        laws=laws,
+        laws=laws, particles=mechanism.particles,
         compartments=_state_compartments(mechanism, state),
         compartment_volumes=_state_volumes(mechanism, _state_compartments(mechanism, state)),
         transport_of={rid: t.id for t in mechanism.transports for rid in t.reactions},

@@ -41,6 +41,7 @@ from .solution import COUNTER_NAMES, ODEBatch
 from .errors import ConditionsError, SolverError
 from .mechanism import Mechanism
 from .mechanism.digest import mechanism_digest
+from .mechanism.particles import mass_or_number_dose
 from .metrics import ode_metrics
 from .models import load
 from .network import Network, compile_network
@@ -48,7 +49,7 @@ from .observables import add_observables
 from .results import ode_dataset, stochastic_dataset
 from .stochastic import run_stochastic
 from .units import (CONCENTRATION, TEMPERATURE, TIME, VOLUME, format_concentration, format_dims, parse_quantity,
-                    rate_constant_dims, user_quantity)
+                    Canonical, rate_constant_dims, user_quantity)
 from .validity import VALIDITY_ATTRIBUTE, yield_law_warnings
 from .version import __version__
 
@@ -262,6 +263,16 @@ class RunConditions:
     rates: dict
 
 
+def _initial_value(particle, name, value, bare_rule):
+    """An initial concentration [M]; a nanomaterial's may be a mass concentration or particles per volume
+    (fentonsim.mechanism.particles), which become formula units."""
+    what = f"initial `{name}`"
+    units = None if particle is None else mass_or_number_dose(particle, value, what)
+    if units is not None:
+        return Canonical(units)
+    return user_quantity(value, CONCENTRATION, "M", what, bare_rule=bare_rule)
+
+
 def resolve_run(network, conditions=None, ph=None, temperature=None, initial=None, buffered=None,
                 volume=None, rates=None) -> RunConditions:
     """Apply the precedence rule (module docstring) to get one run's conditions for ``network``."""
@@ -275,7 +286,8 @@ def resolve_run(network, conditions=None, ph=None, temperature=None, initial=Non
     if isinstance(pH, bool) or not isinstance(pH, (int, float, np.floating)) or not 0 <= pH <= 14:
         raise ConditionsError(f"`ph` must be a number between 0 and 14, found {pH!r}")
     bare_rule = not network.counts  # in a molecule-count model 150 means 150 molecules
-    explicit_initial = {name: user_quantity(v, CONCENTRATION, "M", f"initial `{name}`", bare_rule=bare_rule)
+    particles = {p.species: p for p in network.particles}
+    explicit_initial = {name: _initial_value(particles.get(name), name, v, bare_rule)
                         for name, v in (initial or {}).items()}
     explicit_buffered = {name: user_quantity(v, CONCENTRATION, "M", f"buffered `{name}`", bare_rule=bare_rule)
                          for name, v in (buffered or {}).items()}

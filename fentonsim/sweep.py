@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .catalysts import DEFAULT_DOSE, Catalyst, parse_catalyst
+from .catalysts import DEFAULT_DOSE, NANOMATERIALS, Catalyst, parse_catalyst
 from .errors import ConditionsError
 from .metrics import describe
 from .problem import resolve_conditions
@@ -83,6 +83,12 @@ def _model_spec(model):
     """(files, dose species or None, name) of a catalyst reference or a mechanism path / list of paths."""
     if _is_catalyst_ref(model):
         catalyst = parse_catalyst(model)
+        if catalyst.name in NANOMATERIALS and catalyst == NANOMATERIALS[catalyst.name]:
+            # A sweep's dose is molar; for a solid that would silently mean formula units (fentonsim.dosing).
+            raise ConditionsError(f"`{catalyst.name}` is a nanomaterial dosed by mass, which sweeps do not take; "
+                                  "compare it (`fentonsim compare --catalyst "
+                                  f"{catalyst.name} --dose {catalyst.name}=50ug/mL`) or sweep its mechanism file "
+                                  f"with `{catalyst.species}` in formula units [M]")
         return tuple(str(f) for f in catalyst.files), catalyst.species, catalyst.name
     files = tuple(str(f) for f in (model if isinstance(model, (list, tuple)) else [model]))
     for f in files:

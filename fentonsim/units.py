@@ -7,7 +7,10 @@ or decimal exponents, written ``M^-1 s^-1``, ``M-1 s-1``, ``M⁻¹ s⁻¹``,
 file's default unit for that dimension) or a string ``"<number> <unit>"``.
 
 Dimensions are vectors of exponents over the base quantities
-(amount [mol], volume [L], time [s], energy [J], temperature [K]).
+(amount [mol], volume [L], time [s], energy [J], temperature [K], mass [g]).
+Lengths are volumes to the power 1/3 (1 L = 1 dm³, so the canonical length is the
+decimetre): ``m^2/g`` or ``L m^-2 s^-1`` (nanoparticle surfaces, fentonsim.mechanism.particles)
+check against the same vectors. Millimetres have no symbol: ``mm`` would read too much like ``mM``.
 """
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from dataclasses import dataclass
 
 from .errors import UnitError
 
-BASE_NAMES = ("mol", "L", "s", "J", "K")
+BASE_NAMES = ("mol", "L", "s", "J", "K", "g")
 
 
 @dataclass(frozen=True)
@@ -35,8 +38,8 @@ class Unit:
         return Unit(self.factor**exponent, tuple(a * exponent for a in self.dims))
 
 
-def _dims(mol=0, L=0, s=0, J=0, K=0) -> tuple[float, ...]:
-    return (float(mol), float(L), float(s), float(J), float(K))
+def _dims(mol=0, L=0, s=0, J=0, K=0, g=0) -> tuple[float, ...]:
+    return (float(mol), float(L), float(s), float(J), float(K), float(g))
 
 
 DIMENSIONLESS = _dims()
@@ -48,6 +51,9 @@ TEMPERATURE = _dims(K=1)
 VOLUME = _dims(L=1)
 CONCENTRATION_RATE = _dims(mol=1, L=-1, s=-1)
 FREQUENCY = _dims(s=-1)
+MASS = _dims(g=1)
+LENGTH = _dims(L=1 / 3)
+AREA = _dims(L=2 / 3)
 
 _MICRO = ("u", "µ", "μ")  # ASCII u, MICRO SIGN, GREEK SMALL LETTER MU
 
@@ -75,12 +81,22 @@ _SYMBOLS: dict[str, Unit] = {
     "nL": Unit(1e-9, VOLUME),
     "pL": Unit(1e-12, VOLUME),
     "fL": Unit(1e-15, VOLUME),
+    "g": Unit(1.0, MASS),
+    "kg": Unit(1e3, MASS),
+    "mg": Unit(1e-3, MASS),
+    "ng": Unit(1e-9, MASS),
+    "m": Unit(10.0, LENGTH),   # 1 m = 10 dm, and dm is L^(1/3)
+    "dm": Unit(1.0, LENGTH),
+    "cm": Unit(0.1, LENGTH),
+    "nm": Unit(1e-8, LENGTH),
 }
 for _prefix in _MICRO:
     _SYMBOLS[_prefix + "M"] = Unit(1e-6, CONCENTRATION)
     _SYMBOLS[_prefix + "mol"] = Unit(1e-6, AMOUNT)
     _SYMBOLS[_prefix + "s"] = Unit(1e-6, TIME)
     _SYMBOLS[_prefix + "L"] = Unit(1e-6, VOLUME)
+    _SYMBOLS[_prefix + "g"] = Unit(1e-6, MASS)
+    _SYMBOLS[_prefix + "m"] = Unit(1e-5, LENGTH)
 
 #: Offset temperature scales accepted for temperature *values* only.
 _CELSIUS = ("°C", "degC", "C")
@@ -153,12 +169,17 @@ def parse_unit(text: str, *, original: "str | None" = None) -> Unit:
 
 def format_dims(dims: tuple[float, ...]) -> str:
     """Human-readable canonical unit for ``dims``, e.g. ``M^-1 s^-1``."""
-    mol, litre, sec, joule, kelvin = dims
+    mol, litre, sec, joule, kelvin, gram = dims
     parts = []
-    # Express amount/volume pairs as molar concentration where possible.
-    conc = -litre
+    # Express amount/volume pairs as molar concentration where possible; a volume that is not a whole power
+    # of L is a length (surfaces), shown in the canonical decimetres so that the text parses back to the value.
+    conc = -litre if mol != 0 else 0.0
+    whole = abs(litre - round(litre)) < 1e-9
+    litres = litre if mol == 0 and whole else 0.0
+    decimetre = 3 * litre if mol == 0 and not whole else 0.0
     rest_mol = mol - conc
-    for name, exponent in (("M", conc), ("mol", rest_mol), ("J", joule), ("K", kelvin), ("s", sec)):
+    for name, exponent in (("M", conc), ("mol", rest_mol), ("g", gram), ("L", litres), ("dm", decimetre), ("J", joule), ("K", kelvin),
+                           ("s", sec)):
         if abs(exponent) < 1e-12:
             continue
         exp_text = f"{exponent:g}"
@@ -232,8 +253,9 @@ def parse_quantity(value, dims: tuple[float, ...], default_unit: "str | Unit", w
         except UnitError as exc:  # name the quantity: `unknown unit kg` alone does not say which argument
             raise UnitError(f"{what}: {exc}") from None
     if not _same_dims(unit.dims, dims):
+        given = f" (in `{value}`)" if isinstance(value, str) else ""
         raise UnitError(
-            f"{what}: unit `{unit_text}` has dimension {format_dims(unit.dims)}, "
+            f"{what}: unit `{unit_text}`{given} has dimension {format_dims(unit.dims)}, "
             f"expected {format_dims(dims)}"
         )
     converted = number * unit.factor

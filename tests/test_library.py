@@ -27,6 +27,9 @@ DOSES = {
     "bimetallic.yaml": {"Fe+2": "10 uM", "Cu+": "10 uM", "Mn+2": "10 uM"},
     "probes.yaml": {"HO*": "1 uM", "TA-2": "0.5 mM", "DMPO": "1 mM", "HCOO-": "1 mM", "MB+": "10 uM"},
     "release.yaml": {"Fe3O4(s)": "10 uM", "CuO2(s)": "10 uM", "MnO2(s)": "10 uM", "CaO2(s)": "10 uM"},
+    "fe3o4_nanozyme.yaml": {"Fe3O4(s)": "0.2 mM", "H2O2": "100 uM", "TMB": "0.5 mM"},
+    "cuo2_nanodots.yaml": {"CuO2(s)": "50 uM"},
+    "mno2_nanosheets.yaml": {"MnO2(s)": "50 uM", "GSH": "1 mM"},
 }
 RELEASE_RATES = {"REL-Fe3O4": 100.0, "REL-CuO2": 100.0, "REL-MnO2": 1e3, "REL-CaO2": 100.0}
 

@@ -16,9 +16,11 @@ from .schema import Mechanism
 # A field written -0.0 (a generated or computed slope) loads back as 0.0 from a dump: the same value, so the
 # same mechanism. Only a whole field value is rewritten, never text inside a quoted string.
 _NEGATIVE_ZERO = re.compile(r"(?<=[=(\[, ])-0\.0(?=[,)\]])")
-# Compartments (fentonsim.compartments) at their defaults — one volume — are left out, so a single-volume
-# mechanism keeps the digest it had before compartments existed; any compartment data is hashed.
-_ONE_VOLUME = re.compile(r", compartment=''(?=\))|, compartments=\(\), transports=\(\)(?=\)$)")
+# Compartments (fentonsim.compartments) at their defaults — one volume — and no particles
+# (fentonsim.mechanism.particles) are left out, so a mechanism without them keeps the digest it had before
+# they existed; any compartment or particle data is hashed.
+_ONE_VOLUME = re.compile(r", compartment=''(?=\))|, compartments=\(\), transports=\(\)(?=, particles=\(\)\)$|\)$)"
+                         r"|, particles=\(\)(?=\)$)")
 
 
 def mechanism_digest(mechanism: Mechanism) -> str:

@@ -74,6 +74,8 @@ def mechanism_to_dict(mechanism: Mechanism) -> dict:
             if g.note:
                 entry["note"] = g.note
             doc["speciation"].append(entry)
+    if mechanism.particles:
+        doc["particles"] = [_particle(p) for p in mechanism.particles]
     # Transport is written as declared; the reactions it compiles to are rebuilt on load.
     compiled = {rid for t in mechanism.transports for rid in t.reactions}
     doc["reactions"] = [_reaction(r) for r in mechanism.reactions if r.id not in compiled]
@@ -125,6 +127,21 @@ def _transport(t) -> dict:
     else:
         entry["permeability-area"] = t.permeability_area
     entry.update({key: value for key, value in (("note", t.note), ("ref", t.ref)) if value})
+    return entry
+
+
+def _particle(p) -> dict:
+    """A particle in canonical units (dm, g/L), every value with its unit so it reads back exactly."""
+    entry = {"species": p.species, "shape": p.shape}
+    if p.shape == "sphere":
+        entry["diameter"] = f"{p.size!r} dm"
+    else:
+        entry.update({"thickness": f"{p.size!r} dm", "lateral-size": f"{p.lateral_size!r} dm"})
+    entry.update({"density": f"{p.density!r} g/L", "specific-surface-area": f"{p.specific_area!r} dm^2/g",
+                  "site-density": f"{p.site_density!r} dm^-2", "molar-mass": f"{p.molar_mass!r} g/mol"})
+    if p.dose:
+        entry["dose"] = f"{p.dose!r} g/L"
+    entry.update({k: v for k, v in (("ref", p.ref), ("note", p.note)) if v})
     return entry
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import re
 
-from ..expression import num, op, sym
+from ..expression import num, op, sym, symbols
 from ..units import CONCENTRATION, DIMENSIONLESS, TIME, format_dims, parse_unit
 
 _TOKEN = re.compile(r"""\s*(?:
@@ -268,6 +268,15 @@ def concentration_order(dims) -> float:
 
 #: Dimensions of ``time`` in a law.
 TIME_DIMS = TIME
+
+
+def law_order(tree, constants) -> float:
+    """Concentration order m of a law whose dimensions were checked on load (``constants`` as stored in
+    ``Reaction.law_constants``): its k is in M^(1−m) s⁻¹."""
+    names = {name for name, _, _ in constants}
+    dims_of = {name: CONCENTRATION for name in symbols(tree) - names - {"time"}}
+    dims_of.update({name: dims for name, _, dims in constants}, time=TIME)
+    return concentration_order(law_dims(tree, dims_of))
 
 
 def law_text(expr, species) -> str:

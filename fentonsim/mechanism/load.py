@@ -21,7 +21,7 @@ from ..constants import BRANCH_FRACTION_TOLERANCE, GAS_CONSTANT, STANDARD_TEMPER
 from ..compartments import split_name
 from ..data import resolve_mechanism_path, shipped_mechanism
 from ..errors import MechanismError, UnitError
-from ..expression import num
+from ..expression import num, symbols
 from ..units import (
     CONCENTRATION,
     MOLAR_ENERGY,
@@ -34,8 +34,9 @@ from ..units import (
     rate_constant_dims,
 )
 from . import compartments, validate
+from . import particles as particle_model
 from .equation import EquationError, parse_equation
-from .law import LawSyntaxError, concentration_order, law_dims, parse_constant, parse_law
+from .law import LawSyntaxError, concentration_order, law_dims, law_order, parse_constant, parse_law
 from .schema import (
     BUFFERED_KEYWORDS,
     Branch,
@@ -58,7 +59,7 @@ from .yamlio import FileReader, file_problem, read_mapping
 TOP_LEVEL_KEYS = (
     "kind", "name", "description", "units", "rate-convention", "ph-mode", "defaults",
     "include", "references", "species", "speciation", "reactions", "parameter-sets", "events",
-    "compartments", "transport",
+    "compartments", "transport", "particles",
 )
 EVENT_KEYS = ("id", "trigger", "set", "constants", "delay", "priority", "persistent", "note")
 UNIT_KEYS = {"concentration": CONCENTRATION, "time": TIME, "energy": MOLAR_ENERGY,
@@ -78,15 +79,15 @@ PROPENSITIES = ("falling-factorial", "power")
 BRANCH_KEYS = ("id", "products", "fraction", "note")
 FRACTION_KEYS = ("value", "per-pH", "pH_ref", "per-K", "T_ref")
 RATE_KEYS = {
-    "constant": ("type", "k"),
-    "arrhenius": ("type", "k_ref", "k", "T_ref", "Ea", "Ea_over_R"),
-    "power-law": ("type", "k", "k_ref", "factors", "T_ref", "Ea", "Ea_over_R"),
+    "constant": ("type", "k", "per"),
+    "arrhenius": ("type", "k_ref", "k", "T_ref", "Ea", "Ea_over_R", "per"),
+    "power-law": ("type", "k", "k_ref", "factors", "T_ref", "Ea", "Ea_over_R", "per"),
 }
 UNCERTAINTY_KEYS = ("factor", "range", "log10-sd")
 EVIDENCE = {"confirmed": "confirmed", "✔": "confirmed", "unconfirmed": "unconfirmed", "~": "unconfirmed"}
 REFERENCE_KEYS = ("citation", "doi", "note")
 PARAMETER_SET_KEYS = ("description", "ref", "reactions")
-OVERRIDE_KEYS = ("k", "k_ref", "T_ref", "Ea", "Ea_over_R", "fractions")
+OVERRIDE_KEYS = ("k", "k_ref", "T_ref", "Ea", "Ea_over_R", "fractions", "per")
 DEFAULTS_KEYS = ("pH", "temperature", "volume", "initial")
 
 #: Largest stoichiometric coefficient: lumped steps need a handful (8 H+ for MnO4-); 10**400 overflows floats.
@@ -133,6 +134,7 @@ class _FileContent:
     events: list = field(default_factory=list)  # nodes
     compartments: list = field(default_factory=list)  # (Compartment, node)
     transports: list = field(default_factory=list)  # (Transport, node)
+    particles: list = field(default_factory=list)  # (reader, node), built once species are merged
 
 
 def load_mechanism(path, parameter_set: str | None = None) -> Mechanism:
@@ -288,6 +290,7 @@ def _parse_file(reader: FileReader, top) -> _FileContent:
         content.events.append(_entry(reader, top, "events", index, node))
     content.compartments = compartments.parse_compartments(reader, top)
     content.transports = compartments.parse_transports(reader, top)
+    content.particles = particle_model.parse_particles(reader, top)
     references = reader.mapping(top, "references", "the mechanism file") or {}
     for key, node in references.items():
         content.references.append(_parse_reference(reader, references, key, node))
@@ -545,6 +548,14 @@ def rate_unit(reader: FileReader, order: float) -> Unit:
     return Unit(factor, rate_constant_dims(order))
 
 
+def _constant_units(reader: FileReader, order: float, basis: Unit | None):
+    """(dims, unit of a bare number, factor into k) of a rate constant of ``order``: in the file's units, or in a
+    particle ``basis`` (fentonsim.mechanism.particles), whose unit must be written and whose factor converts it."""
+    if basis is None:
+        return rate_constant_dims(order), rate_unit(reader, order), 1.0
+    return particle_model.divide_dims(rate_constant_dims(order), basis), None, basis.factor
+
+
 def _parse_fraction(reader: FileReader, bnode, what: str) -> dict:
     """A branch fraction: a number, or a linear yield law ``{value, per-pH, pH_ref, per-K, T_ref}``."""
     if not isinstance(bnode["fraction"], CommentedMap):
@@ -586,7 +597,9 @@ def _check_fraction_sum(reader: FileReader, node, branches, what: str) -> None:
                            "branch the opposite slopes and the same references", node, "branches")
 
 
-def _parse_rate(reader: FileReader, node, order: float, what: str, buffered_names) -> RateLaw:
+def _parse_rate(reader: FileReader, node, order: float, what: str, buffered_names, basis: Unit | None = None) -> RateLaw:
+    """A rate law; with ``basis`` (a particle rate per area, site, particle or mass) its k is given in that basis
+    and multiplied by ``basis`` into the r = k·g convention (fentonsim.mechanism.particles)."""
     declared = node.get("type")
     if declared is None:
         declared = "power-law" if "factors" in node else ("arrhenius" if "k_ref" in node or "Ea" in node
@@ -616,8 +629,12 @@ def _parse_rate(reader: FileReader, node, order: float, what: str, buffered_name
                            node)
     if "k" in node and "k_ref" in node:
         raise reader.error(f"the rate of {what} gives both `k` and `k_ref`; give one", node, "k")
-    k = reader.quantity(node, key, rate_constant_dims(total_order), rate_unit(reader, total_order),
-                        f"`{key}` of {what}", non_negative=True)
+    if "per" in node and basis is None:
+        raise reader.error(f"`per` in the rate of {what}: only a forward rate involving a particle may be given per "
+                           "area, site, particle or mass", node, "per")
+    dims, unit, scale = _constant_units(reader, total_order, basis)
+    k = reader.quantity(node, key, dims, unit, f"`{key}` of {what}" + (f" (per {node['per']})" if basis else ""),
+                        non_negative=True) * scale
     T_ref = (reader.quantity(node, "T_ref", TEMPERATURE, reader.units["temperature"], f"`T_ref` of {what}",
                              positive=True) if "T_ref" in node else STANDARD_TEMPERATURE)
     if "Ea" in node and "Ea_over_R" in node:
@@ -642,7 +659,7 @@ def _activation_energy(reader: FileReader, node, what: str) -> float:
     return Ea
 
 
-def _parse_uncertainty(reader, node, order, what, halve) -> Uncertainty:
+def _parse_uncertainty(reader, node, order, what, halve, basis: Unit | None = None) -> Uncertainty:
     reader.check_keys(node, UNCERTAINTY_KEYS, f"the uncertainty of {what}")
     factor = reader.number(node, "factor", f"uncertainty of {what}")
     if factor is not None and factor < 1:
@@ -652,8 +669,9 @@ def _parse_uncertainty(reader, node, order, what, halve) -> Uncertainty:
         bounds = node["range"]
         if not isinstance(bounds, CommentedSeq) or len(bounds) != 2:
             raise reader.error(f"uncertainty range of {what} must be `[low, high]`", node, "range")
-        low, high = (reader.quantity(bounds, i, rate_constant_dims(order), rate_unit(reader, order),
-                                     f"uncertainty range of {what}", non_negative=True) for i in (0, 1))
+        dims, unit, scale = _constant_units(reader, order, basis)  # in the same basis as k
+        low, high = (reader.quantity(bounds, i, dims, unit, f"uncertainty range of {what}", non_negative=True)
+                     * scale for i in (0, 1))
         if low > high:
             raise reader.error(f"uncertainty range of {what} has low > high", node, "range")
         if halve:
@@ -697,9 +715,11 @@ def _build(path: Path, contents: list[_FileContent]) -> Mechanism:
     # Water (activity 1) never enters a rate law, so it cannot carry an order or a power-law factor.
     buffered_names = {name for name, kind in kinds.items()
                       if kind.startswith("buffered") and kind != validate.BUFFERED_SOLVENT_KIND}
+    particles = particle_model.build([entry for c in contents for entry in c.particles], species, kinds,
+                                     validate.DYNAMIC)
     reactions = []
     for p in pending:
-        reactions.append(_finalise_reaction(p, kinds, buffered_names, species, groups))
+        reactions.append(_finalise_reaction(p, kinds, buffered_names, species, groups, particles))
     warnings = validate.check_reactions(reactions, species, groups, kinds, references)
     events = [(e.name, e, c.reader, node) for c in contents for e, node in
               ((_parse_event(c.reader, node, kinds), node) for node in c.events)]
@@ -711,6 +731,7 @@ def _build(path: Path, contents: list[_FileContent]) -> Mechanism:
         references=tuple(references.values()),
         parameter_sets=(), defaults=_defaults(contents, species), warnings=tuple(warnings),
         files=tuple(str(c.reader.path) for c in contents), state_events=tuple(e for _, e, _, _ in events),
+        particles=tuple(particles.values()),
     )
     mechanism = compartments.place(mechanism, contents, _merge)
     sets = [(name, _parse_parameter_set(c.reader, name, node, mechanism, pending, kinds), c.reader, node)
@@ -724,7 +745,7 @@ def _node_at(content, section, index):
     return content.top[section][index]
 
 
-def _finalise_reaction(p: _PendingReaction, kinds, buffered_names, species, groups) -> Reaction:
+def _finalise_reaction(p: _PendingReaction, kinds, buffered_names, species, groups, particles) -> Reaction:
     reaction, reader, node = p.reaction, p.reader, p.node
     what = f"reaction `{reaction.id}`"
     validate.check_declared(reaction, kinds, reader, node)
@@ -744,14 +765,16 @@ def _finalise_reaction(p: _PendingReaction, kinds, buffered_names, species, grou
     order = validate.rate_law_order(reaction, kinds, "reactants")
     law, law_constants, law_checked = None, (), True
     if "law" in node:
-        law, law_constants, law_checked, law_order = _parse_law(reader, node, reaction, p.reverse_node is not None,
-                                                                kinds, what)
-        order = law_order if law_checked else order
+        law, law_constants, law_checked, law_m = _parse_law(reader, node, reaction, p.reverse_node is not None,
+                                                                kinds, what, groups)
+        order = law_m if law_checked else order
     else:
         for key in ("law-constants", "law-units"):
             if key in node:
                 raise reader.error(f"{what} has `{key}` but no `law`", node, key)
-    rate = _parse_rate(reader, p.rate_node, order, what, buffered_names)
+    law_species = () if law is None else symbols(law) - {"time"} - {name for name, _, _ in law_constants}
+    basis = particle_model.rate_basis(reader, p.rate_node, reaction, law_species, particles, what, law, law_constants)
+    rate = _parse_rate(reader, p.rate_node, order, what, buffered_names, basis)
     if reaction.tabulated_2k:
         # H+, OH- and water enter the rate law at order 0 (or not at all), so `2 H+` makes no self-reaction.
         if not any(coef == 2 and kinds.get(name) not in (validate.BUFFERED_PH, validate.BUFFERED_SOLVENT_KIND)
@@ -768,12 +791,12 @@ def _finalise_reaction(p: _PendingReaction, kinds, buffered_names, species, grou
     uncertainty = None
     if p.uncertainty_node is not None:
         uncertainty = _parse_uncertainty(reader, p.uncertainty_node,
-                                         order + sum(e for _, e in rate.factors), what, reaction.tabulated_2k)
+                                         order + sum(e for _, e in rate.factors), what, reaction.tabulated_2k, basis)
     return replace(reaction, rate=rate, reverse_rate=reverse, uncertainty=uncertainty, law=law,
                    law_constants=law_constants, law_checked=law_checked)
 
 
-def _parse_law(reader: FileReader, node, reaction: Reaction, reversible: bool, kinds, what: str):
+def _parse_law(reader: FileReader, node, reaction: Reaction, reversible: bool, kinds, what: str, groups=None):
     """(law tree, its constants (name, canonical value, dims), whether its dimensions were checked,
     concentration order m of the law) of ``node["law"]`` (fentonsim.mechanism.law); errors name the file
     and line of the key at fault. ``law-units: unchecked`` skips the dimensional analysis (a law written
@@ -792,11 +815,15 @@ def _parse_law(reader: FileReader, node, reaction: Reaction, reversible: bool, k
         tree, species, names = parse_law(node["law"])
     except LawSyntaxError as exc:
         raise reader.error(f"`law` of {what}: {exc}", node, "law") from None
+    pool_of = {form: g.pool for g in (groups or {}).values() for form in g.forms}
     for name in sorted(species):
-        if kinds.get(name) != validate.DYNAMIC:
+        # A pool total is a state variable too ([peroxide] = [H2O2] + [HO2-]); a single form is not, since its
+        # share depends on pH.
+        if kinds.get(name) not in (validate.DYNAMIC, validate.POOL):
             found = "not a species of the mechanism" if name not in kinds else f"a {kinds[name]} species"
-            raise reader.error(f"`law` of {what} reads [{name}], {found}; a law reads integrated species "
-                               "(clamped concentrations go into `law-constants`)", node, "law")
+            hint = f"; read its pool total [{pool_of[name]}]" if name in pool_of else ""
+            raise reader.error(f"`law` of {what} reads [{name}], {found}; a law reads integrated species or pool "
+                               f"totals (clamped concentrations go into `law-constants`){hint}", node, "law")
     for name in sorted(species & names):
         raise reader.error(f"`law` of {what} uses `{name}` both as a species ([{name}]) and as a constant; "
                            "rename the constant", node, "law")
@@ -917,12 +944,18 @@ def _parse_parameter_set(reader, name, node, mechanism: Mechanism, pending, kind
                                reactions_node, rid)
         reader.check_keys(changes, OVERRIDE_KEYS, f"the override of `{rid}` in {what}")
         reaction = mechanism.reaction(str(rid))
-        order = validate.rate_law_order(reaction, kinds, "reactants") + sum(e for _, e in reaction.rate.factors)
+        order = law_order(reaction.law, reaction.law_constants) if reaction.law is not None and \
+            reaction.law_checked else validate.rate_law_order(reaction, kinds, "reactants")
+        order += sum(e for _, e in reaction.rate.factors)
         values = []
+        basis = particle_model.rate_basis(reader, changes, reaction, _law_species(reaction),
+                                          {p.species: p for p in mechanism.particles},
+                                          f"the override of `{rid}` in {what}", reaction.law, reaction.law_constants)
+        dims, unit, scale = _constant_units(reader, order, basis)  # a particle basis as in `rate`
         for key in ("k", "k_ref"):
             if key in changes:
-                k = reader.quantity(changes, key, rate_constant_dims(order), rate_unit(reader, order),
-                                    f"`{key}` of `{rid}` in {what}", non_negative=True)
+                k = reader.quantity(changes, key, dims, unit, f"`{key}` of `{rid}` in {what}", non_negative=True)
+                k *= scale
                 values.append(("k", k / 2.0 if reaction.tabulated_2k else k))
         if "T_ref" in changes:
             values.append(("T_ref", reader.quantity(changes, "T_ref", TEMPERATURE, reader.units["temperature"],
@@ -951,6 +984,12 @@ def _parse_parameter_set(reader, name, node, mechanism: Mechanism, pending, kind
         overrides.append((str(rid), tuple(values)))
     return ParameterSet(name, reader.string(node, "description", what, default="") or "",
                         reader.string(node, "ref", what), tuple(overrides))
+
+
+def _law_species(reaction: Reaction) -> set:
+    if reaction.law is None:
+        return set()
+    return symbols(reaction.law) - {"time"} - {name for name, _, _ in reaction.law_constants}
 
 
 def _defaults(contents: list[_FileContent], species: dict) -> Defaults:

@@ -16,13 +16,17 @@ from ..compartments import transport_rates_message
 from ..errors import MechanismError
 from ..units import Unit, rate_constant_dims, parse_quantity
 from . import validate
+from .law import law_order
 from .schema import Mechanism
 
 
 def rate_order(mechanism: Mechanism, reaction_id: str) -> float:
-    """Total order of the rate law of ``reaction_id`` (mass-action part plus power-law factors)."""
-    kinds = validate.species_kinds(mechanism.species_by_name(), {g.pool: g for g in mechanism.speciation})
+    """Total order of the rate law of ``reaction_id`` (mass-action part, or a checked general law's concentration
+    order, plus power-law factors)."""
     reaction = mechanism.reaction(reaction_id)
+    if reaction.law is not None and reaction.law_checked:
+        return law_order(reaction.law, reaction.law_constants) + sum(e for _, e in reaction.rate.factors)
+    kinds = validate.species_kinds(mechanism.species_by_name(), {g.pool: g for g in mechanism.speciation})
     return validate.rate_law_order(reaction, kinds) + sum(e for _, e in reaction.rate.factors)
 
 

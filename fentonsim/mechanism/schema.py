@@ -332,6 +332,31 @@ class StateEvent:
 
 
 @dataclass(frozen=True)
+class Particle:
+    """A solid catalyst (a nanomaterial) whose integrated species ``species`` counts formula units per litre [M].
+
+    Canonical units, as everywhere in the schema: ``molar_mass`` g mol⁻¹ (of the formula unit), ``density``
+    g L⁻¹, lengths in dm (L^(1/3)): ``size`` is the diameter of a ``sphere`` or the thickness of a ``sheet``
+    (square, edge ``lateral_size``); ``specific_area`` dm² g⁻¹, ``site_density`` surface sites dm⁻² (a count),
+    ``dose`` the default mass concentration g L⁻¹ (0: none). fentonsim.mechanism.particles derives the surface
+    area, site and particle concentrations from them; the particles are monodisperse.
+    """
+
+    species: str
+    shape: str
+    molar_mass: float
+    density: float
+    size: float
+    specific_area: float
+    site_density: float
+    lateral_size: float = 0.0
+    dose: float = 0.0
+    ref: str | None = None
+    note: str = ""
+    location: Location = _location()
+
+
+@dataclass(frozen=True)
 class Mechanism:
     """A validated reaction mechanism (see the module docstring for units).
 
@@ -364,6 +389,8 @@ class Mechanism:
     compartments: tuple[Compartment, ...] = ()
     #: Transport between compartments, as declared; its reactions are among ``reactions``.
     transports: tuple[Transport, ...] = ()
+    #: Nanomaterial catalysts: geometry of solid species (fentonsim.mechanism.particles).
+    particles: tuple[Particle, ...] = ()
 
     def species_by_name(self) -> dict[str, Species]:
         return {s.name: s for s in self.species}
