@@ -31,6 +31,12 @@ def njit(function=None, **options):
     return numba.njit(**settings)(function)
 
 
+def get_threads() -> int:
+    """The number of threads parallel kernels launched from the calling thread use (numba's setting is per
+    thread: a kernel run in another thread must be given it, see fentonsim.stochastic._interruptible)."""
+    return numba.get_num_threads()
+
+
 def set_threads(n: int) -> int:
     """Use at most ``n`` threads in parallel kernels (a sweep worker that shares cores with others); returns
     the number set."""

@@ -58,6 +58,7 @@ from functools import cached_property
 
 import numpy as np
 
+from ._jit import get_threads, set_threads
 from .constants import AVOGADRO
 from .errors import ConditionsError
 from .inputs import CompiledInputs, compile_inputs
@@ -596,8 +597,10 @@ def _interruptible(kernel, stop, poll=None) -> None:
     waits on the (GIL-free) kernel in a worker thread; on KeyboardInterrupt it raises ``stop[0]``, which
     the kernel reads every STOP_CHECK_INTERVAL events, waits the few microseconds for it to return and
     re-raises. Called from any other thread, where no signal can arrive, the kernel runs in place. One
-    long-lived worker keeps the OpenMP thread team of the parallel kernel warm across blocks. ``poll()``
-    is called while waiting (progress reports).
+    long-lived worker keeps the OpenMP thread team of the parallel kernel warm across blocks; it runs each
+    kernel with the caller's numba thread count (a per-thread setting: without this, a limit set with
+    ``set_threads`` — a sweep worker's share of the cores, a one-thread benchmark — was ignored and the
+    ensemble used every core). ``poll()`` is called while waiting (progress reports).
     """
     if threading.current_thread() is not threading.main_thread():
         kernel()
@@ -605,7 +608,13 @@ def _interruptible(kernel, stop, poll=None) -> None:
     global _KERNEL_THREAD
     if _KERNEL_THREAD is None:
         _KERNEL_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fentonsim-kernel")
-    future = _KERNEL_THREAD.submit(kernel)
+    threads = get_threads()  # numba's thread count is per thread: the caller's limit must hold in the worker
+
+    def in_worker():
+        set_threads(threads)
+        kernel()
+
+    future = _KERNEL_THREAD.submit(in_worker)
     try:
         # A timed wait: should the signal land on another thread, the main thread still notices it at once.
         while True:

@@ -498,3 +498,23 @@ def test_ctrl_c_ends_a_running_ensemble_within_a_second(isomerisation, method, a
                        runs=4, seed=1, max_events=10 ** 18)
     assert sent, "the ensemble ended before the interrupt: the test no longer exercises a running kernel"
     assert time.perf_counter() - sent[0] < 1.0
+
+
+def test_kernel_thread_keeps_the_callers_thread_limit():
+    """Ensembles run in a worker thread (so Ctrl-C can stop them), and numba's thread count is a per-thread
+    setting: a limit set by the caller (a sweep worker's share of the cores, a one-thread benchmark) must
+    hold inside the worker. Before the fix the worker used every core whatever the caller had set."""
+    import numpy as np
+
+    from fentonsim._jit import get_threads, set_threads
+    from fentonsim.stochastic import _interruptible
+
+    before = get_threads()
+    seen = []
+    try:
+        for limit in (1, before):
+            set_threads(limit)
+            _interruptible(lambda: seen.append(get_threads()), np.zeros(1, dtype=np.int64))
+    finally:
+        set_threads(before)
+    assert seen == [1, before]
