@@ -70,12 +70,12 @@ NANOMATERIALS = {
     "cuo2": Catalyst("cuo2", (MECHANISM_DIRECTORY / "cuo2_nanodots.yaml", GSH_FILE), "CuO2(s)", "CuO₂ nanodots",
                      "releases Cu2+ + H2O2 in acid (Lin et al. 2019, seen only as cited); the release rate (half-life "
                      "1 h at pH 5.5, ∝ [H+]) is an order-of-magnitude assumption (range ×30 either way); the copper "
-                     "chemistry carries copper's caveats."),
+                     "chemistry carries copper's caveats.", alternative="CuIII-Pham-2013"),
     "mno2": Catalyst("mno2", (MECHANISM_DIRECTORY / "mno2_nanosheets.yaml", GSH_FILE), "MnO2(s)",
                      "MnO₂ nanosheets",
                      "MnO2 + 2 GSH → Mn2+ + GSSG at an order-of-magnitude surface constant (2e-3 L m⁻² s⁻¹, range "
                      "1e-5–1e-1; no measured value seen); Mn2+ makes Mn(IV)=O, not ·OH, with HCO3⁻ (manganese's "
-                     "provisional M10)."),
+                     "provisional M10); `Stadtman-1990-OH` makes ·OH.", alternative="Stadtman-1990-OH"),
 }
 
 

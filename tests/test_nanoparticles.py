@@ -385,3 +385,12 @@ def test_run_time_rates_of_a_law_take_the_law_order(tmp_path):
     assert doubled.reaction("MM").rate.k == pytest.approx(2 * k, rel=1e-15)
     network = compile_network(mechanism)
     assert network.rate_orders["MM"] == 1.0 and network.parse_rates({"MM": f"{k!r} s^-1"})["MM"] == k
+
+
+def test_nanomaterials_show_their_other_oxidant_beside_the_default():
+    """A nanomaterial whose metal chemistry has a contested oxidant shows the other published answer next to
+    the default, as the metal-ion rows do: MnO₂'s Mn²⁺ makes Mn(IV)=O by default (no ·OH), and with
+    `Stadtman-1990-OH` it makes ·OH, so its row is not a silent zero."""
+    ds = fentonsim.compare(["mno2"], ["tme"], t_end=600, uncertainty=0, decompose=False)
+    assert float(ds["oh_produced"].values.ravel()[0]) == 0.0
+    assert float(ds["alternative_oh_produced"].values.ravel()[0]) > 0.0
