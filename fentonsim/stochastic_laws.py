@@ -26,10 +26,10 @@ from .constants import AVOGADRO
 from .errors import ConditionsError, SolverError
 from .kernels import laws as laws_kernel
 from .kernels import laws_ssa
-from .laws import ADD, CONST, DIV, MUL, NEG, STATE, SUB, TIME
+from .laws import ADD, ADD_C, CONST, DIV, DIV_C, MUL, MUL_C, NEG, READS_STATE, SUB, SUB_C, TIME
 
 #: Opcodes of a comparison that is affine in time (c·time ⋚ T, written any way round).
-_AFFINE = {CONST, TIME, ADD, SUB, MUL, DIV, NEG}
+_AFFINE = {CONST, TIME, ADD, SUB, MUL, DIV, NEG, ADD_C, SUB_C, MUL_C, DIV_C}
 
 
 def _programs(code, operand, starts):
@@ -38,7 +38,7 @@ def _programs(code, operand, starts):
 
 
 def _reads(opcodes, operands) -> set:
-    return {int(v) for o, v in zip(opcodes, operands) if o == STATE}
+    return {int(v) for o, v in zip(opcodes, operands) if o in READS_STATE}
 
 
 def check(network) -> None:

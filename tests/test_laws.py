@@ -92,6 +92,22 @@ def test_symbolic_derivative_of_michaelis_menten():
     assert evaluate(d, {"V": 2.0, "K": 3.0, "S": 5.0}) == pytest.approx(2.0 * 3.0 / 64.0, rel=1e-15)
 
 
+def test_a_leaf_operand_fuses_into_its_operation_and_still_counts_as_read():
+    """V·S/(K + S) assembles to 5 instructions (push V, ·S, push K, +S, ÷) instead of 7, the fused ones
+    carry S's index so the SSA's dependency graph still sees S read, and the value is unchanged."""
+    from fentonsim.laws import READS_STATE
+    from fentonsim.stochastic_laws import _reads
+
+    law = op("divide", op("times", num(2.0), sym("S")), op("plus", num(3.0), sym("S")))
+    programs = compile_laws([law], ["P", "S"])
+    code = programs.code[programs.rate_start[0]:programs.rate_start[1]]
+    operand = programs.operand[programs.rate_start[0]:programs.rate_start[1]]
+    assert code.size == 5
+    assert sum(int(c) in READS_STATE for c in code) == 2
+    assert _reads(code, operand) == {1}
+    assert _run(programs, 0, [0.0, 5.0], 0.0, programs.rate_start) == pytest.approx(10.0 / 8.0, rel=1e-15)
+
+
 # ---- SBML models with general laws, written with libsbml.
 
 def _sbml(path, species, reactions, parameters=(), compartment_size=1.0, substance="mole"):
