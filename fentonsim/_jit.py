@@ -9,10 +9,19 @@ arithmetic (5× per integrator step, measured). Inlining still leaves some of
 those counts (an inlined helper's array parameters are new references), so the
 innermost loops of the Rosenbrock step write their arithmetic out. Setting
 ``NUMBA_DISABLE_JIT=1`` runs them as plain Python, for debugging and coverage.
+
+Numba keys a cached kernel by its own bytecode only: a kernel whose callee in another module changed (an
+inlined helper, the law interpreter) would load its old machine code from disk — after a ``git pull`` into
+an editable install, a silently wrong answer. So the cache key here also carries a digest of every kernel
+source file (kernels/*.py and this module): any change to any of them recompiles every kernel once.
 """
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import numba
+from numba.core.caching import FunctionCache
 
 JIT_DISABLED = bool(numba.config.DISABLE_JIT)
 prange = numba.prange
@@ -22,13 +31,39 @@ prange = numba.prange
 literally = numba.literally
 
 
+def sources_digest(package: Path) -> str:
+    """sha256 over the kernel sources of ``package`` (the fentonsim directory): _jit.py and kernels/*.py, in name
+    order."""
+    digest = hashlib.sha256()
+    for path in [package / "_jit.py", *sorted((package / "kernels").glob("*.py"))]:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+#: What every cached kernel's key carries besides its own bytecode (module docstring).
+SOURCES_DIGEST = sources_digest(Path(__file__).resolve().parent)
+
+
+class _KernelCache(FunctionCache):
+    """numba's on-disk cache with SOURCES_DIGEST in each entry's key."""
+
+    def _index_key(self, sig, codegen):
+        return (*super()._index_key(sig, codegen), SOURCES_DIGEST)
+
+
 def njit(function=None, **options):
-    """``numba.njit`` with fentonsim's defaults (cache, nogil, no fastmath)."""
+    """``numba.njit`` with fentonsim's defaults (cache keyed by the kernel sources, nogil, no fastmath)."""
     settings = {"cache": True, "nogil": True, "fastmath": False, "error_model": "numpy"}
     settings.update(options)
-    if function is None:
-        return lambda f: numba.njit(**settings)(f)
-    return numba.njit(**settings)(function)
+
+    def compile(f):
+        dispatcher = numba.njit(**settings)(f)
+        if settings["cache"] and not JIT_DISABLED:
+            dispatcher._cache = _KernelCache(dispatcher.py_func)  # what Dispatcher.enable_caching sets
+        return dispatcher
+
+    return compile if function is None else compile(function)
 
 
 def get_threads() -> int:
