@@ -85,6 +85,7 @@ class LawPrograms:
     general_reactions: tuple = ()  # network reaction ids whose g is a general law (the rest: mass action)
     event_names: tuple = ()
     event_locations: tuple = ()  # "file:line" of each event, or "" (for messages)
+    trees: tuple = ()  # g_i as expression trees (fentonsim.expression), for SBML export
 
     def kernel_arguments(self) -> tuple:
         """The arrays in the order the kernels take them."""
@@ -290,7 +291,7 @@ def compile_laws(laws, species, signed=None, events=()) -> LawPrograms:
         event_names=tuple(e.name for e in events),
         event_locations=tuple(f"{e.location.path}:{e.location.line}" if e.location.path else "" for e in events),
         signed=np.zeros(len(species), dtype=bool) if signed is None else np.array(signed, dtype=bool),
-        texts=tuple(to_text(law) for law in laws))
+        texts=tuple(to_text(law) for law in laws), trees=tuple(laws))
 
 
 def _comparisons(expr) -> list:

@@ -20,6 +20,12 @@ stochastic constant c = k·(N_A·V)^(1−order) [s⁻¹] and its kinetic law is 
 propensity written out, ``c · A · B`` or ``c · A · (A − 1)`` for 2A — the
 falling factorial fentonsim's SSA uses, so every tool fires the same events.
 
+A reaction with a general rate law (fentonsim.laws: r = k·g) is written as ``V · k · g`` with g's
+expression in MathML (fentonsim.sbml.mathml), the species its law reads but does not change listed as
+modifiers; with ``amounts=True`` as the propensity fentonsim's SSA uses, ``c · g(n/(N_A·V))`` with
+c = N_A·V·k and each species' count divided by the parameter ``N_A_V``. Networks whose state variables are
+not all concentrations, or with events triggered by the state, are refused.
+
 Numbers are written to round-trip exactly, except subnormal ones (non-zero but
 below 2.2e-308 in magnitude): libsbml rejects those as "not a double", so they
 are written as 0 — a rate constant that small is 0 for any simulation.
@@ -33,9 +39,11 @@ import numpy as np
 
 from ..constants import AVOGADRO
 from ..errors import ConditionsError
+from ..expression import symbols
+from . import mathml
 
 SBML_NS = "http://www.sbml.org/sbml/level3/version2/core"
-MATHML_NS = "http://www.w3.org/1998/Math/MathML"
+MATHML_NS = mathml.MATHML_NS
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 FENTONSIM_NS = "https://github.com/fentonsim/fentonsim/sbml-annotation"
 
@@ -117,6 +125,42 @@ def _propensity_math(parent, c_id, factors):
     _single_operand_unwrapped(math, product)
 
 
+def _law_math(parent, tree, factors, ids, count_scale):
+    """<math> Π factors · g </math>, g = ``tree`` with each species name written as its SBML id (``ids``) or,
+    with ``count_scale`` (the N_A·V parameter of a model in counts), as id / count_scale."""
+    def symbol(name, where):
+        if count_scale is None:
+            ET.SubElement(where, f"{{{MATHML_NS}}}ci").text = f" {ids[name]} "
+            return
+        quotient = ET.SubElement(where, f"{{{MATHML_NS}}}apply")
+        ET.SubElement(quotient, f"{{{MATHML_NS}}}divide")
+        ET.SubElement(quotient, f"{{{MATHML_NS}}}ci").text = f" {ids[name]} "
+        ET.SubElement(quotient, f"{{{MATHML_NS}}}ci").text = f" {count_scale} "
+
+    math = ET.SubElement(parent, f"{{{MATHML_NS}}}math")
+    product = ET.SubElement(math, f"{{{MATHML_NS}}}apply")
+    ET.SubElement(product, f"{{{MATHML_NS}}}times")
+    for identifier in factors:
+        ET.SubElement(product, f"{{{MATHML_NS}}}ci").text = f" {identifier} "
+    mathml.write(product, tree, symbol)
+
+
+def _exportable_laws(network):
+    """network.laws when SBML export can write them (None for mass action); else ConditionsError."""
+    laws = network.laws
+    if laws is None:
+        return None
+    if laws.event_names:
+        raise ConditionsError(f"SBML export cannot take `{network.name}`: its events triggered by the state "
+                              f"({', '.join(laws.event_names[:5])}) are not exported")
+    if laws.signed.any() or len(laws.trees) != network.n_reactions:
+        signed = [name for name, flag in zip(network.species, laws.signed) if flag]
+        raise ConditionsError(f"SBML export cannot take `{network.name}`: its state variables "
+                              f"({', '.join(signed[:5]) or 'some'}) are not all concentrations (an imported "
+                              "model's quantities and rules are not exported)")
+    return laws
+
+
 def _compartments(network) -> dict:
     """{compartment: volume [L]} of a multi-compartment network (empty for one volume); a varying size or a
     reaction changing species of two compartments (never compiled from a mechanism file) is refused."""
@@ -158,7 +202,7 @@ def export_sbml(network, k, y0, *, volume: float = 1.0, pH: float | None = None,
     rate_overrides : str
         Run-time rate constants folded into ``k`` ("F1 = 70 M^-1 s^-1; …"), recorded in the notes.
     """
-    network.require_mass_action("SBML export")
+    laws = _exportable_laws(network)
     if amounts:
         network.require_one_volume("SBML export with molecule counts", "counts are per one volume")
     places = _compartments(network)
@@ -206,16 +250,25 @@ def export_sbml(network, k, y0, *, volume: float = 1.0, pH: float | None = None,
                       substanceUnits=substance, hasOnlySubstanceUnits="true" if amounts else "false",
                       boundaryCondition="false", constant="false")
     parameters = ET.SubElement(model, "listOfParameters")
+    general = set(laws.general_reactions) if laws is not None else set()
+    if amounts and general:
+        count_scale = sbml_id("N_A_V", "", taken)
+        ET.SubElement(parameters, "parameter", id=count_scale, value=sbml_double(molecules_per_molar),
+                      constant="true")
     reactions = ET.SubElement(model, "listOfReactions")
     for i, rid in enumerate(network.reaction_ids):
         reaction_id = sbml_id(rid, "r_", taken)
         k_id = sbml_id(f"k_{rid}", "", taken)
         order = int(network.order[i])
-        if amounts:
-            value, unit = float(k[i]) * molecules_per_molar ** (1 - order), "per_second"
+        units = {}
+        if rid in general:
+            # k·g with g a general law: k's unit depends on g's (not recorded in the file).
+            value = float(k[i]) * (molecules_per_molar if amounts else 1.0)
+        elif amounts:
+            value, units = float(k[i]) * molecules_per_molar ** (1 - order), {"units": "per_second"}
         else:
-            value, unit = float(k[i]), k_units.get(order, "dimensionless")
-        ET.SubElement(parameters, "parameter", id=k_id, value=sbml_double(value), constant="true", units=unit)
+            value, units = float(k[i]), {"units": k_units.get(order, "dimensionless")}
+        ET.SubElement(parameters, "parameter", id=k_id, value=sbml_double(value), constant="true", **units)
         reaction = ET.SubElement(reactions, "reaction", id=reaction_id, name=network.equations[i],
                                  reversible="false")
         if references.get(rid):
@@ -227,6 +280,8 @@ def export_sbml(network, k, y0, *, volume: float = 1.0, pH: float | None = None,
         for j, nu in zip(network.reactant_idx[i], network.reactant_coef[i]):
             if j >= 0:
                 consumed[int(j)] = int(nu)
+        if rid in general:  # a general law's reactants are its net losses (it has no mass-action slots)
+            consumed = {int(j): int(-network.net_stoich[i, j]) for j in np.flatnonzero(network.net_stoich[i] < 0)}
         produced = {}
         for j in range(network.n_species):
             made = int(network.net_stoich[i, j]) + consumed.get(j, 0)
@@ -238,6 +293,20 @@ def export_sbml(network, k, y0, *, volume: float = 1.0, pH: float | None = None,
                 for j, nu in entries.items():
                     ET.SubElement(lst, "speciesReference", species=species_ids[j], stoichiometry=str(nu),
                                   constant="true")
+        if rid in general:
+            tree = laws.trees[i]
+            index = {name: j for j, name in enumerate(network.species)}
+            read = sorted(index[name] for name in symbols(tree) if name in index)
+            modifiers = [j for j in read if network.net_stoich[i, j] == 0]
+            if modifiers:
+                lst = ET.SubElement(reaction, "listOfModifiers")
+                for j in modifiers:
+                    ET.SubElement(lst, "modifierSpeciesReference", species=species_ids[j])
+            law = ET.SubElement(reaction, "kineticLaw")
+            changed = {species_compartment[j] for j in np.flatnonzero(network.net_stoich[i])} or {"cell"}
+            _law_math(law, tree, [k_id] if amounts else [changed.pop(), k_id],
+                      {name: species_ids[j] for name, j in index.items()}, count_scale if amounts else None)
+            continue
         law = ET.SubElement(reaction, "kineticLaw")
         if amounts:
             _propensity_math(law, k_id, [(species_ids[j], nu) for j, nu in consumed.items()])
