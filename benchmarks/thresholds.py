@@ -50,10 +50,11 @@ MIN_SPEEDUP = {
     # on this chain). The guard is for a lost dependency graph, a recompilation or the counts coming back.
     "20 Michaelis–Menten chain (counts): COPASI stochastic (basico, direct method)": 0.55,
     # Set 2026-12-04 with the fe3o4_nanozyme export (bench_laws.nanozyme_fenton_sbml: stiff Fenton chemistry and
-    # six surface laws, 33 species): SSA 3.42x COPASI and solve_ode 0.32x libRoadRunner in a quick run (issue
-    # targets 5x and 3x, not met; README "General rate laws"). Guards at about half.
+    # six surface laws, 33 species): SSA 3.42x COPASI and solve_ode 0.32x libRoadRunner in a quick run, 0.48-0.50x
+    # once the live subsystem alone is integrated (fentonsim/live_laws.py; issue targets 5x and 3x, not met;
+    # README "General rate laws"). Guards at about half.
     "fe3o4 nanozyme at tme (counts): COPASI stochastic (basico, direct method)": 1.7,
-    "fe3o4 nanozyme at tme: solve_ode alone, general-law kernel": 0.15,
+    "fe3o4 nanozyme at tme: solve_ode alone, general-law kernel": 0.25,
     # Set 2026-12-03 with bench_sensitivity (iron at tme, 30 live ln k, rtol 1e-6; issue-21 targets ≥ p/4 = 7.5
     # against central differences and ≥ 3 against libRoadRunner): measured 3.5x and 6.9–7.2x central differences
     # (full, state error control) and 13.2x libRoadRunner's CVODES forward sensitivities in three quick runs.

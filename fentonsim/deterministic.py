@@ -47,9 +47,11 @@ from __future__ import annotations
 
 import math
 import time as _time
+from dataclasses import dataclass
 
 import numpy as np
 
+from . import live_laws
 from .errors import ConditionsError, SolverError
 from .inputs import compile_inputs
 from .kernels import checks, rosenbrock, tableaus
@@ -294,19 +296,22 @@ def solve_ode(network, k, y0, t_out, *, boluses=(), sources=(), rtol=DEFAULT_RTO
     if not h_max > 0:
         raise ConditionsError(f"`h_max` must be positive [s], found {h_max!r}")
 
-    n_out, n_s, n_r = t_all.size, network.n_species, network.n_reactions
+    run = _KernelRun.of(network, k, y0, rtol, atol_arr, inputs)
+    n_out, n_s, n_r = t_all.size, run.y0.shape[-1], run.k.shape[-1]
     out_y = np.empty((n_out, n_s))
     out_q = np.zeros((n_out, n_r + n_s if fluxes else 0))
     counters = np.zeros(rosenbrock.N_COUNTERS, dtype=np.int64)
     failure = np.zeros(3)
     start = _time.perf_counter()
     status = _kernel(network, solver, rosenbrock.INTEGRATE, laws_kernel.INTEGRATE)(
-        k, *_structure(network), y0, float(t0), t_all, _event_stops(network, inputs.stops, t0),
-        inputs.bolus_time, inputs.bolus_species, inputs.bolus_amount,
-        inputs.source_species, inputs.source_amplitude, inputs.source_decay, inputs.source_start,
-        inputs.source_stop, rtol, atol_arr, float(h_max), int(max_steps), bool(fluxes),
+        run.k, *run.structure, run.y0, float(t0), t_all, _event_stops(network, inputs.stops, t0),
+        inputs.bolus_time, run.bolus_species, inputs.bolus_amount,
+        run.source_species, inputs.source_amplitude, inputs.source_decay, inputs.source_start,
+        inputs.source_stop, run.rtol, run.atol, float(h_max), int(max_steps), bool(fluxes),
         out_y, out_q, counters, failure)
     wall = _time.perf_counter() - start
+    out_y, out_q = run.scatter(network, out_y, out_q, failure)
+    n_s, n_r = network.n_species, network.n_reactions
     if status != rosenbrock.SUCCESS:
         raise _failure_error(network, status, failure, t_out[-1], rtol)
     extent, exposure = (out_q[:, :n_r], out_q[:, n_r:]) if fluxes else (None, None)
@@ -326,6 +331,56 @@ def _event_stops(network, stops, t0):
 def _kernel(network, solver, mass_action, general):
     """The compiled entry point for ``solver``: the mass-action kernel, or the general-law one (kernels/laws.py)."""
     return (general if network.has_general_laws else mass_action)[solver]
+
+
+@dataclass(frozen=True)
+class _KernelRun:
+    """What a Rosenbrock kernel is given for ``network``: its whole arrays, or for a general-law network the live
+    subsystem's (fentonsim.live_laws), with ``scatter`` putting the results back in the network's layout."""
+
+    k: np.ndarray
+    y0: np.ndarray
+    rtol: float
+    atol: np.ndarray
+    structure: tuple
+    bolus_species: np.ndarray
+    source_species: np.ndarray
+    reduction: object = None
+
+    @classmethod
+    def of(cls, network, k, y0, rtol, atol, inputs):
+        whole = cls(k, y0, rtol, atol, _structure(network), inputs.bolus_species, inputs.source_species)
+        if not network.has_general_laws:
+            return whole
+        reduction = live_laws.for_run(network, k, y0, inputs)
+        if reduction is None:
+            return whole
+        species, reactions = reduction.species, reduction.reactions
+        # The error norm is an RMS over the network's species, to which the dead ones add 0: the reduced kernel's
+        # RMS over the live ones, run with both tolerances × √(n_s/n_live), is the same number (live_laws).
+        scale = math.sqrt(network.n_species / species.size)
+        return cls(_kernel_array(k[..., reactions]), _kernel_array(y0[..., species]), rtol * scale,
+                   _kernel_array(atol[species] * scale), reduction.kernel_structure(),
+                   **live_laws.remap_inputs(inputs, species), reduction=reduction)
+
+    def scatter(self, network, out_y, out_q, failure):
+        """(out_y, out_q) in the network's species and reactions (dead species and extents 0); failure's species
+        index mapped back in place."""
+        red = self.reduction
+        if red is None:
+            return out_y, out_q
+        n_s, n_r = network.n_species, network.n_reactions
+        full_y = np.zeros(out_y.shape[:-1] + (n_s,))
+        full_y[..., red.species] = out_y
+        full_q = np.zeros(out_q.shape[:-1] + ((n_r + n_s) if out_q.shape[-1] else 0,))
+        if out_q.shape[-1]:
+            n_lr = red.reactions.size
+            full_q[..., red.reactions] = out_q[..., :n_lr]
+            full_q[..., n_r + red.species] = out_q[..., n_lr:]
+        species = failure[..., 2]
+        valid = species >= 0
+        species[valid] = red.species[species[valid].astype(np.int64)]
+        return full_y, full_q
 
 
 def _structure(network) -> tuple:
@@ -408,7 +463,8 @@ def solve_ode_batch(network, k, y0, t_out, *, boluses=(), sources=(), bolus_amou
             raise ConditionsError(f"`bolus_amount` must be finite, non-negative, of shape ({n_c}, {n_b})")
         amounts = _kernel_array(amounts[:, inputs.bolus_order])
     source_amplitude = _kernel_array(np.broadcast_to(inputs.source_amplitude, (n_c, inputs.source_species.size)))
-    n_out, n_s, n_r = t_all.size, network.n_species, network.n_reactions
+    run = _KernelRun.of(network, k, y0, rtol, atol_arr, inputs)
+    n_out, n_s, n_r = t_all.size, run.y0.shape[-1], run.k.shape[-1]
     out_y = np.empty((n_c, n_out, n_s))
     # 61 MB for 1,000 iron runs: only if asked. The kernel writes every row (zeros up to t0), so no zeroing here.
     out_q = np.empty((n_c, n_out, n_r + n_s if fluxes else 0))
@@ -417,12 +473,14 @@ def solve_ode_batch(network, k, y0, t_out, *, boluses=(), sources=(), bolus_amou
     status = np.zeros(n_c, dtype=np.int64)
     start = _time.perf_counter()
     _kernel(network, solver, rosenbrock.INTEGRATE_BATCH, laws_kernel.INTEGRATE_BATCH)(
-        k, *_structure(network), y0, float(t0), t_all, _event_stops(network, inputs.stops, t0),
-        inputs.bolus_time, inputs.bolus_species, amounts,
-        inputs.source_species, source_amplitude, inputs.source_decay, inputs.source_start,
-        inputs.source_stop, rtol, atol_arr, float(h_max), int(max_steps), bool(fluxes),
+        run.k, *run.structure, run.y0, float(t0), t_all, _event_stops(network, inputs.stops, t0),
+        inputs.bolus_time, run.bolus_species, amounts,
+        run.source_species, source_amplitude, inputs.source_decay, inputs.source_start,
+        inputs.source_stop, run.rtol, run.atol, float(h_max), int(max_steps), bool(fluxes),
         _spread_order(n_c), out_y, out_q, counters, failure, status)
     wall = _time.perf_counter() - start
+    out_y, out_q = run.scatter(network, out_y, out_q, failure)
+    n_s, n_r = network.n_species, network.n_reactions
     failed = np.flatnonzero(status != rosenbrock.SUCCESS)
     if failed.size:
         if raise_on_failure:

@@ -23,7 +23,7 @@ LAYERS = (
                      "sbml.importer", "sbml.algebraic", "sbml.stoichiometry", "sbml.rates", "sbml.mathless",
                      "sbml.compartments", "compartments", "models", "catalysts",
                      "dosing")),
-    ("network", ("laws", "network")),
+    ("network", ("laws", "network", "live_laws")),
     ("solvers", ("solution", "deterministic", "scipy_solvers", "stochastic_laws", "stochastic")),
     ("results", ("results", "metrics", "decomposition", "sampling", "tables")),
     ("run", ("problem", "simulate", "sweep_store", "sweep_worker", "sweep")),
