@@ -18,13 +18,14 @@ import time
 from pathlib import Path
 
 from . import (bench_compartments, bench_fit, bench_growth, bench_laws, bench_memory, bench_ode, bench_rate_constants,
-               bench_run_path, bench_sensitivity, bench_ssa, bench_ssa_scaling, bench_sweep)
+               bench_run_path, bench_sensitivity, bench_ssa, bench_ssa_compartments, bench_ssa_scaling, bench_sweep)
 from .thresholds import check
 
 BENCHMARKS = {"rate_constants": bench_rate_constants.run, "ode": bench_ode.run, "ssa": bench_ssa.run,
               "ssa_scaling": bench_ssa_scaling.run, "sweep": bench_sweep.run, "memory": bench_memory.run,
               "growth": bench_growth.run, "run_path": bench_run_path.run, "fit": bench_fit.run, "laws": bench_laws.run,
-              "sensitivity": bench_sensitivity.run, "compartments": bench_compartments.run}
+              "sensitivity": bench_sensitivity.run, "compartments": bench_compartments.run,
+              "ssa_compartments": bench_ssa_compartments.run}
 VERSIONED = ("fentonsim", "numpy", "scipy", "numba", "xarray", "roadrunner", "basico", "COPASI", "gillespy2",
              "dask", "distributed")
 

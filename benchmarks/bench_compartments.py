@@ -17,6 +17,7 @@ Ratios: libRoadRunner time / fentonsim time (> 1: fentonsim faster) for ``solve_
 from __future__ import annotations
 
 import tempfile
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -47,10 +48,11 @@ def _sid(name, compartment):
     return name.replace("+", "p").replace("*", "r") + "_" + compartment
 
 
-def mechanism_yaml() -> str:
-    """The model as a mechanism file."""
+def mechanism_yaml(volume_unit="L") -> str:
+    """The model as a mechanism file, volumes in ``volume_unit`` and P·A in it per second, so every rate
+    stays the same (bench_ssa_compartments counts molecules in femtolitres)."""
     lines = ["name: cell-compartments", "compartments:"]
-    lines += [f"  - {{name: {c}, volume: {v!r} L}}" for c, v in VOLUMES.items()]
+    lines += [f"  - {{name: {c}, volume: {v!r} {volume_unit}}}" for c, v in VOLUMES.items()]
     lines += ["species:", "  - {name: H+, composition: {H: 1}, buffered: from-pH}",
               "  - {name: OH-, composition: {O: 1, H: 1}, buffered: from-pOH}"]
     for name, (composition, places) in SPECIES.items():
@@ -67,22 +69,46 @@ def mechanism_yaml() -> str:
                      f"rate: {{type: constant, k: {k!r} {unit}}}}}")
     lines.append("transport:")
     for (a, b), pa in PERMEABILITY_AREA.items():
-        lines.append(f"  - {{id: H2O2_{a}_{b}, species: H2O2, from: {a}, to: {b}, permeability-area: {pa!r} L/s}}")
+        lines.append(f"  - {{id: H2O2_{a}_{b}, species: H2O2, from: {a}, to: {b}, "
+                     f"permeability-area: {pa!r} {volume_unit}/s}}")
     return "\n".join(lines) + "\n"
+
+
+def sbml_cell(model_id, substance, litres_per_unit):
+    """(document, model): SBML L3V2 in ``substance`` with the three compartments, of sizes
+    VOLUMES × ``litres_per_unit``."""
+    doc, model = _document(model_id, substance)
+    model.removeCompartment("cell")  # the three below instead
+    for cid, volume in VOLUMES.items():
+        compartment = model.createCompartment()
+        compartment.setId(cid)
+        compartment.setSize(volume * litres_per_unit)
+        compartment.setConstant(True)
+        compartment.setSpatialDimensions(3)
+    return doc, model
+
+
+def add_reaction(model, rid, reactants, products, formula):
+    """An irreversible reaction of ``model``: {species id: stoichiometry} each side, kinetic law ``formula``."""
+    import libsbml
+
+    r = model.createReaction()
+    r.setId(rid)
+    r.setReversible(False)
+    for sid, nu, make in ([(sid, nu, r.createReactant) for sid, nu in reactants.items()]
+                          + [(sid, nu, r.createProduct) for sid, nu in products.items()]):
+        ref = make()
+        ref.setSpecies(sid)
+        ref.setStoichiometry(nu)
+        ref.setConstant(True)
+    r.createKineticLaw().setMath(libsbml.parseL3Formula(formula))
 
 
 def sbml_text() -> str:
     """The model as SBML L3V2, kinetic laws in mole per second."""
     import libsbml
 
-    doc, model = _document("cell_compartments")
-    model.removeCompartment("cell")  # the three below instead
-    for cid, volume in VOLUMES.items():
-        compartment = model.createCompartment()
-        compartment.setId(cid)
-        compartment.setSize(volume)
-        compartment.setConstant(True)
-        compartment.setSpatialDimensions(3)
+    doc, model = sbml_cell("cell_compartments", "mole", 1.0)
     for name, (_, places) in SPECIES.items():
         for c in places:
             species = model.createSpecies()
@@ -92,22 +118,7 @@ def sbml_text() -> str:
             species.setHasOnlySubstanceUnits(False)
             species.setBoundaryCondition(False)
             species.setConstant(False)
-
-    def reaction(rid, reactants, products, formula):
-        r = model.createReaction()
-        r.setId(rid)
-        r.setReversible(False)
-        for sid, nu in reactants.items():
-            ref = r.createReactant()
-            ref.setSpecies(sid)
-            ref.setStoichiometry(nu)
-            ref.setConstant(True)
-        for sid, nu in products.items():
-            ref = r.createProduct()
-            ref.setSpecies(sid)
-            ref.setStoichiometry(nu)
-            ref.setConstant(True)
-        r.createKineticLaw().setMath(libsbml.parseL3Formula(formula))
+    reaction = partial(add_reaction, model)
 
     for rid, reactants, products, k, c in REACTIONS:
         terms = " * ".join(f"{_sid(s, c)}^{n}" if n > 1 else _sid(s, c) for s, n in reactants.items())

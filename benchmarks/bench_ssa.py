@@ -55,8 +55,8 @@ def _model(name="iron", volume=VOLUME):
     return network, k, np.round(y0 * nv) / nv, nv
 
 
-def _ours(network, k, y0, runs, algorithm, volume=VOLUME):
-    t = np.linspace(0.0, T_END, N_POINTS)
+def _ours(network, k, y0, runs, algorithm, volume=VOLUME, t_end=T_END):
+    t = np.linspace(0.0, t_end, N_POINTS)
     problem = build_problem(network, k, y0, t, volume)
     run_block(problem, algorithm, 1, 0, 1, 0.03, 10 ** 9)  # compile / load
     _threads(1)
@@ -95,7 +95,9 @@ def _agreement(final, reference):
     return z <= threshold, z
 
 
-def _peer_rows(network, xml, reference, events_per_run, baseline_rate, runs, gillespy=True):
+def _peer_rows(network, xml, reference, events_per_run, baseline_rate, runs, gillespy=True, t_end=T_END):
+    """Rows of COPASI, libRoadRunner and GillesPy2 running ``xml`` (molecule counts, species named as
+    ``network.species`` and in their order) over ``t_end``, against fentonsim's ``reference`` final counts."""
     rows = []
 
     def add(case, finals, seconds, note=""):
@@ -121,7 +123,7 @@ def _peer_rows(network, xml, reference, events_per_run, baseline_rate, runs, gil
             finals, start = [], time.perf_counter()
             for _ in range(runs):
                 # COPASI stops at 10⁶ internal steps by default; these models need up to ~10⁷ events.
-                frame = basico.run_time_course(duration=T_END, intervals=N_POINTS - 1, model=model,
+                frame = basico.run_time_course(duration=t_end, intervals=N_POINTS - 1, model=model,
                                                method="directMethod", use_numbers=True, max_steps=10 ** 9)
                 finals.append([frame[name].iloc[-1] for name in network.species])
             add("COPASI stochastic (basico, direct method)", np.array(finals), time.perf_counter() - start)
@@ -137,7 +139,7 @@ def _peer_rows(network, xml, reference, events_per_run, baseline_rate, runs, gil
             for seed in range(runs):
                 rr.resetAll()
                 rr.integrator.seed = seed + 1
-                finals.append(np.array(rr.simulate(0.0, T_END, N_POINTS))[-1, 1:])
+                finals.append(np.array(rr.simulate(0.0, t_end, N_POINTS))[-1, 1:])
             add("libRoadRunner gillespie", np.array(finals), time.perf_counter() - start)
         try:
             if not gillespy:
@@ -152,7 +154,7 @@ def _peer_rows(network, xml, reference, events_per_run, baseline_rate, runs, gil
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     model, _ = gillespy2.import_SBML(path)
-                    model.timespan(np.linspace(0.0, T_END, N_POINTS))
+                    model.timespan(np.linspace(0.0, t_end, N_POINTS))
                     solver = SSACSolver(model=model)  # compiles the C++ solver once, outside the timing
                     ids = [_sbml_name(name) for name in network.species]
                     start = time.perf_counter()

@@ -55,6 +55,11 @@ MIN_SPEEDUP = {
     # README "General rate laws"). Guards at about half.
     "fe3o4 nanozyme at tme (counts): COPASI stochastic (basico, direct method)": 1.7,
     "fe3o4 nanozyme at tme: solve_ode alone, general-law kernel": 0.25,
+    # Set 2026-12-04 with the compartment SSA (bench_ssa_compartments: 3 compartments, transport one molecule per
+    # firing, Fenton in a 0.05 fL lysosome; peers run the same model as SBML in items): 2.79-2.95x COPASI's direct
+    # method and 13.7-14.5x libRoadRunner's gillespie in three quick runs (full run: 2.78x, 14.2x, 5.12x GillesPy2).
+    "cell compartments (SSA): COPASI stochastic (basico, direct method)": 1.4,
+    "cell compartments (SSA): libRoadRunner gillespie": 7.0,
     # Set 2026-12-03 with bench_sensitivity (iron at tme, 30 live ln k, rtol 1e-6; issue-21 targets ≥ p/4 = 7.5
     # against central differences and ≥ 3 against libRoadRunner): measured 3.5x and 6.9–7.2x central differences
     # (full, state error control) and 13.2x libRoadRunner's CVODES forward sensitivities in three quick runs.

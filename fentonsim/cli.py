@@ -183,8 +183,12 @@ def cmd_simulate(args) -> int:
     if attrs["method"] == "ode":
         detail = f"{attrs['solver']}, {attrs['n_steps']} steps"
     else:
-        detail = (f"{attrs['algorithm']}, {attrs['runs']} run(s), {attrs['n_events']:,} events, "
-                  f"V = {attrs['volume_L']:g} L" + (f", {attrs['n_incomplete']} incomplete" if attrs['n_incomplete'] else ""))
+        # Several compartments count molecules in their own volumes (the result's compartment_volume).
+        volume = (f"V = {attrs['volume_L']:g} L" if "compartment" not in dataset.coords else
+                  "V = " + ", ".join(f"{v:g} L ({c})" for c, v in dict(zip(
+                      dataset.compartment.values, dataset.compartment_volume.values)).items() if c))
+        detail = (f"{attrs['algorithm']}, {attrs['runs']} run(s), {attrs['n_events']:,} events, {volume}"
+                  + (f", {attrs['n_incomplete']} incomplete" if attrs['n_incomplete'] else ""))
     if not args.quiet:
         conditions = f"pH {attrs['pH']:g}, " if attrs.get("ph_dependent", 1) else ""
         print(f"wrote {path} ({attrs['mechanism']}, {conditions}{attrs['method']}: {detail}; "

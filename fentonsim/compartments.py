@@ -24,10 +24,16 @@ what they meant; volumes enter only where matter crosses a boundary, or where a 
   reactions divide by V(t), d[S]/dt gains −[S]·(dV/dt)/V, and an event changing V multiplies the
   concentrations in it by V_before/V_after.
 - **pH and temperature** are one per run: a compartment cannot declare its own (refused with a message).
-- **Stochastic simulation** counts molecules in one volume; it refuses a multi-compartment network naming
-  its compartments (the two transport channels above conserve amount only on average), as does SBML export
-  in molecule counts. SBML export in concentrations writes one compartment per compartment, each reaction's
-  law in the volume of the species it changes.
+- **Stochastic simulation** (SSA, tau-leaping; fentonsim.stochastic_compartments) counts each species in its
+  own compartment, n_S = [S]·N_A·V_c, and a reaction inside compartment c has c_j = k_j·(N_A·V_c)^(1−m), the
+  one-volume convention with that compartment's volume. The two channels above would conserve amount only
+  on average, so the SSA fires each direction of a transport as one channel S_a → S_b moving one molecule,
+  at k·n_a (passive: (P·A/V_a)·n_a and (P·A/V_b)·n_b): amount is conserved in every trajectory, and the
+  mean flux is the ODE's. The ODE keeps its loss/gain pair. Results are concentrations in each species'
+  compartment, as for the ODE. A run-wide ``volume`` is refused, and so are general rate laws or state
+  events together with compartments (the law SSA evaluates laws in one volume) and compartments of
+  varying size. SBML export in molecule counts refuses several compartments; in concentrations it writes
+  one compartment per compartment, each reaction's law in the volume of the species it changes.
 
 This module holds the parts every reader shares: compartment-qualified names and the reactions a transport
 compiles to.

@@ -70,6 +70,7 @@ import numpy as np
 import xarray as xr
 
 from .errors import ConditionsError
+from .results import species_molecules_per_molar
 
 HYDROXYL, PEROXIDE, GLUTATHIONE, OXYGEN = "hydroxyl", "peroxide", "glutathione", "O2"
 #: Probe read-outs: product species → (precursor, metric name). A probe counts when its precursor was dosed.
@@ -245,6 +246,16 @@ class _Layout:
                                oxygen=oxygen)
 
 
+def _events_per_extent(ds):
+    """Events per M of extent of each reaction of ensemble ``ds``: N_A·V of the compartment whose species it
+    changes (every reaction changes species of one compartment, fentonsim.compartments); N_A·V for one volume."""
+    nv = species_molecules_per_molar(ds)
+    if np.all(nv == nv[0]):
+        return float(nv[0])
+    changed = ds["net_stoich"].values != 0
+    return np.array([nv[np.flatnonzero(row)[0]] if row.any() else 1.0 for row in changed])
+
+
 def _index(names, name):
     if name not in names:
         raise ConditionsError(f"the result has no `{name}` (species: {', '.join(names)}); ·OH metrics need the "
@@ -333,7 +344,7 @@ def metrics(ds: xr.Dataset, dose=None) -> xr.Dataset:
             raise ConditionsError("no run of the ensemble completed; metrics need complete runs")
         conc = ds["concentration"].values
         layout = _Layout(species, ds["net_stoich"].values, np.nanmax(conc[:, 0, :], axis=0))
-        nv = float(ds.attrs["molecules_per_molar"])
+        nv = _events_per_extent(ds)
         rows = [layout.row(time, conc[r], ds["events"].values[r], scale=nv) for r in complete]
         data = {name: np.array([row[name] for row in rows], dtype=float) for name in rows[0]}
         basis = SAMPLED_BASIS

@@ -185,6 +185,11 @@ class Network:
     #: Volume [L] of each state variable's compartment, aligned with ``species`` (NaN for a size that varies,
     #: reported by the observable named after the compartment); empty for one volume.
     compartment_volumes: tuple = ()
+    #: Volume [L] of the compartment each network reaction happens in, aligned with ``reaction_ids``: the one
+    #: volume of the compartments its species (clamped ones included) live in; NaN where they have several
+    #: (the gain channel of a transport), where one's size varies, or where all are run-wide; empty for one
+    #: volume. The stochastic solvers count a reaction's molecules in it (fentonsim.stochastic_compartments).
+    reaction_volumes: tuple = ()
     #: Mechanism reaction id -> the transport it is a channel of (their constants are set together).
     transport_of: dict = None
     particles: tuple = ()
@@ -618,6 +623,7 @@ def compile_network(mechanism: Mechanism) -> Network:
         laws=laws, particles=mechanism.particles,
         compartments=_state_compartments(mechanism, state),
         compartment_volumes=_state_volumes(mechanism, _state_compartments(mechanism, state)),
+        reaction_volumes=_reaction_volumes(mechanism, rows),
         transport_of={rid: t.id for t in mechanism.transports for rid in t.reactions},
     )
 
@@ -626,6 +632,20 @@ def _state_volumes(mechanism, compartments) -> tuple:
     """The volume [L] of each state variable's compartment (NaN: none, or a varying size)."""
     volume = {c.name: float("nan") if c.size else c.volume for c in mechanism.compartments}
     return tuple(volume.get(c, float("nan")) for c in compartments)
+
+
+def _reaction_volumes(mechanism, rows) -> tuple:
+    """The volume [L] each network reaction happens in (Network.reaction_volumes), or () for one volume."""
+    if not mechanism.compartments:
+        return ()
+    volume = {c.name: float("nan") if c.size else c.volume for c in mechanism.compartments}
+    of = {s.name: s.compartment for s in mechanism.species}
+    out = []
+    for _, _, _, reactants, products, rate, _, _ in rows:
+        names = [n for n, _ in reactants] + [n for n, _ in products] + [n for n, _ in rate.factors]
+        volumes = {volume[of[n]] for n in names if of.get(n)}
+        out.append(volumes.pop() if len(volumes) == 1 else float("nan"))
+    return tuple(out)
 
 
 def _state_compartments(mechanism, state) -> tuple:

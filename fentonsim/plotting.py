@@ -13,6 +13,7 @@ import numpy as np
 
 from .decomposition import STEPS, decomposition_rows
 from .errors import ConditionsError
+from .results import species_molecules_per_molar
 
 #: Okabe & Ito (2008) colour-blind-safe palette (black last: reference lines).
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -107,7 +108,9 @@ def plot_ensemble_fan(ds, species, ax=None, bands=((0.05, 0.95), (0.25, 0.75)), 
     if "run" not in ds.dims:
         raise ConditionsError("a fan chart needs a stochastic ensemble (method='ssa', 'tau-leap' or 'auto')")
     time = ds["time"].values
-    scale = float(ds.attrs.get("molecules_per_molar", 1.0)) if count_axis else 1.0
+    # Counts per the species' own compartment (one volume: the run's).
+    scale = (float(species_molecules_per_molar(ds)[list(ds["species"].values).index(species)]) if count_axis
+             else 1.0)
     if "concentration" in ds:
         traj = ds["concentration"].sel(species=species).values * scale
         mean = np.nanmean(traj, axis=0)

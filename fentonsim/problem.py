@@ -48,6 +48,7 @@ from .network import Network, compile_network
 from .observables import add_observables
 from .results import ode_dataset, stochastic_dataset
 from .stochastic import run_stochastic
+from .stochastic_compartments import refuse_volume
 from .units import (CONCENTRATION, TEMPERATURE, TIME, VOLUME, format_concentration, format_dims, parse_quantity,
                     Canonical, rate_constant_dims, user_quantity)
 from .validity import VALIDITY_ATTRIBUTE, yield_law_warnings
@@ -310,7 +311,10 @@ def resolve_run(network, conditions=None, ph=None, temperature=None, initial=Non
     reference.update(user_rates)
     ignored_rates = [rid for rid in preset.rates if rid not in known_ids]
     k = network.rate_constants(pH=float(pH), temperature=float(T), buffered=buffered_values, reference=reference)
+    if volume is not None and network.compartments:
+        refuse_volume(network)
     if volume is None:
+        # A preset's volume is one solution's; a multi-compartment network counts in its compartments instead.
         volume = preset.volume if preset.volume is not None else network.defaults.volume
     volume = parse_quantity(volume, VOLUME, "L", "`volume`")
     if not volume > 0:
@@ -501,7 +505,9 @@ def run_condition(problem: Problem, index: int, method="ode", **options):
     if method == "ode":
         return solve_ode(problem.network, k, y0, problem.t_out, boluses=problem.boluses, sources=problem.sources,
                          rtol=problem.rtol, atol=problem.atol, metric_grid=True, **options)
-    return run_stochastic(problem.network, k, y0, problem.t_out, volume=float(problem.volume[index]),
+    # A multi-compartment network counts molecules in its compartments' own volumes (stochastic_compartments).
+    volume = None if problem.network.compartments else float(problem.volume[index])
+    return run_stochastic(problem.network, k, y0, problem.t_out, volume=volume,
                           method=method, seed=problem.seeds[index], boluses=problem.boluses,
                           sources=problem.sources, **options)
 

@@ -56,11 +56,13 @@ Dimensions
     streaming statistics. Coordinates as above, plus ``run`` (0 … runs−1) and
     ``quantile`` (probabilities).
 Data variables with every trajectory kept (``stats=False``)
-    ``concentration`` (run, time, species) float64 [M] — count / (N_A·V); NaN after a
+    ``concentration`` (run, time, species) float64 [M] — count / (N_A·V), V the volume of the
+    species' own compartment for a multi-compartment network; NaN after a
     run stopped early; ``count`` (run, time, species) int64 [molecules] (−1 after a stop);
-    ``events`` (run, reaction) int64 — events fired per reaction;
+    ``events`` (run, reaction) int64 — events fired per reaction (a transport's gain channel
+    reports the firings of its loss channel: one molecule moved each, fentonsim.stochastic_compartments);
     ``produced`` (run, species) float64 [M] — Σ events × positive stoichiometry / (N_A·V),
-    e.g. the total ·OH made by each run.
+    e.g. the total ·OH made by each run. In molecules, count(t) = count(0) + inputs + events·net_stoich.
 Data variables with streaming statistics (``stats=True``)
     ``concentration_mean``, ``concentration_sd`` (time, species) [M] (sd with ddof 1);
     ``concentration_quantile`` (quantile, time, species) [M] (P² estimates);
@@ -75,7 +77,8 @@ Data variables in both
 Attributes
     As above except the ODE counters and tolerances, plus ``method`` ("ssa" or "tau-leap"),
     ``method_requested``, ``method_reason``, ``algorithm`` ("direct", "next-reaction",
-    "tau-leap"), ``runs``, ``seed``, ``volume_L``, ``molecules_per_molar`` (N_A·V),
+    "tau-leap"), ``runs``, ``seed``, ``volume_L``, ``molecules_per_molar`` (N_A·V; both NaN for a
+    multi-compartment network, whose volumes are the ``compartment_volume`` coordinate),
     ``statistics`` ("trajectories" or "streaming"), ``n_events`` (total), ``n_ssa_steps``,
     ``n_leaps``, ``n_rejected_leaps``, ``n_incomplete``, ``estimated_events_per_run``,
     ``max_events``, ``epsilon``, ``propensity_convention``.
@@ -96,6 +99,7 @@ import weakref
 import numpy as np
 import xarray as xr
 
+from .constants import AVOGADRO
 from .observables import observed_values
 from .stochastic import production_matrix
 
@@ -104,7 +108,9 @@ RATE_CONVENTION = ("r = k·Π[x]^ν over reactants (self-reactions 2A→P: r = k
 
 
 PROPENSITY_CONVENTION = ("a = c·Π n(n−1)…(n−ν+1) over reactants, c = k·(N_A·V)^(1−order); "
-                         "2A→P: a = k·n(n−1)/(N_A·V), so the SSA mean follows the rate equations")
+                         "2A→P: a = k·n(n−1)/(N_A·V), so the SSA mean follows the rate equations; "
+                         "V is the volume of the compartment the reaction happens in, and a transport "
+                         "moves one molecule per firing at a = k·n_source")
 
 
 def delivered_by_inputs(network, inputs, time) -> np.ndarray:
@@ -116,6 +122,17 @@ def delivered_by_inputs(network, inputs, time) -> np.ndarray:
     for j, source in enumerate(inputs.sources):
         out[:, inputs.source_species[j]] += source.delivered(time)
     return out
+
+
+def species_molecules_per_molar(ds: xr.Dataset) -> np.ndarray:
+    """N_A·V [molecules M⁻¹] of each species of result ``ds``, shape (n_s,): the volume of its own compartment
+    (coordinate ``compartment_volume``) where that is constant, else the run's one volume (attribute
+    ``molecules_per_molar``, which a multi-compartment stochastic result leaves NaN)."""
+    one = float(ds.attrs.get("molecules_per_molar", np.nan))
+    if "compartment_volume" not in ds.coords:
+        return np.full(ds.sizes["species"], one)
+    volume = ds["compartment_volume"].values
+    return np.where(np.isfinite(volume), AVOGADRO * volume, one)
 
 
 def _network_variables(network, k):
@@ -140,6 +157,15 @@ def _network_coords(network, time):
     }
 
 
+def _compartment_coords(network) -> dict:
+    """Which volume each concentration is per (fentonsim.compartments); none for one volume."""
+    if not network.compartments:
+        return {}
+    return {"compartment": ("species", list(network.compartments)),
+            "compartment_volume": ("species", np.array(network.compartment_volumes, dtype=float),
+                                   {"units": "L", "long_name": "volume of the species' compartment"})}
+
+
 #: Per network: its species and reaction coordinates with their pandas indexes, built once. A warm simulate()
 #: of a small model spends more time building the Dataset than solving; the indexes were a third of it.
 _STATIC_COORDINATES = weakref.WeakKeyDictionary()
@@ -149,10 +175,7 @@ def _static_coordinates(network) -> xr.Coordinates:
     static = _STATIC_COORDINATES.get(network)
     if static is None:
         coords = {name: value for name, value in _network_coords(network, None).items() if name != "time"}
-        if network.compartments:  # which volume each concentration is per (fentonsim.compartments)
-            coords["compartment"] = ("species", list(network.compartments))
-            coords["compartment_volume"] = ("species", np.array(network.compartment_volumes, dtype=float),
-                                            {"units": "L", "long_name": "volume of the species' compartment"})
+        coords.update(_compartment_coords(network))
         if network.observables:  # the labels observables.add_observables gives a result
             coords["observable"] = ("observable", [o.name for o in network.observables])
             coords["observable_units"] = ("observable", [o.units for o in network.observables])
@@ -262,7 +285,9 @@ def ode_dataset(network, solution, k, attrs) -> xr.Dataset:
 
 def stochastic_dataset(network, solution, k, method_requested, attrs) -> xr.Dataset:
     """Build the stochastic-result Dataset (schema in the module docstring)."""
-    nv = solution.molecules_per_molar
+    # Per species (its own compartment's N_A·V); one number repeated for one volume, so the same quotients.
+    nv = (solution.molecules_per_molar if solution.species_molecules_per_molar is None
+          else solution.species_molecules_per_molar)
     if solution.streaming:
         variables = {
             "concentration_mean": (("time", "species"), solution.count_mean / nv,
@@ -302,8 +327,8 @@ def stochastic_dataset(network, solution, k, method_requested, attrs) -> xr.Data
             "t_reached": (("run",), solution.t_reached, {"units": "s", "long_name": "time reached"}),
             **_network_variables(network, k),
         },
-        coords={**_network_coords(network, solution.time), "run": ("run", np.arange(solution.runs)),
-                **extra_coords},
+        coords={**_network_coords(network, solution.time), **_compartment_coords(network),
+                "run": ("run", np.arange(solution.runs)), **extra_coords},
     )
     counters = solution.counters
     dataset.attrs.update({
@@ -314,7 +339,7 @@ def stochastic_dataset(network, solution, k, method_requested, attrs) -> xr.Data
         "runs": int(solution.runs),
         "seed": str(solution.seed) if solution.seed >= 2 ** 63 else int(solution.seed),
         "volume_L": float(solution.volume),
-        "molecules_per_molar": float(nv),
+        "molecules_per_molar": float(solution.molecules_per_molar),
         "statistics": "streaming" if solution.streaming else "trajectories",
         "n_events": int(counters[0]),
         "n_ssa_steps": int(counters[1]),

@@ -97,7 +97,7 @@ def simulate(model, method="ode", *, t_end=None, n_points=None, t_eval=None, con
         Random seed; trajectory i depends only on (seed, i).
     volume : float or str, optional
         Reaction volume [L] or a quantity (``"0.1 fL"``); default: the preset's,
-        then the mechanism's.
+        then the mechanism's. A multi-compartment mechanism refuses it: its compartments set the volumes.
     stats : bool, default False
         Keep streaming mean, sd and ``quantiles`` per time point instead of every
         trajectory (memory independent of ``runs``).

@@ -4,7 +4,9 @@ Molecule counts n relate to concentrations through n = [x]·N_A·V with V in
 litres. The stochastic rate constant of a reaction of order m is
 c = k·(N_A V)^(1−m), and its propensity is c times the falling factorial of
 the reactant counts (kernels/ssa.py), so the SSA mean converges to the rate
-equations as V grows, self-reactions included.
+equations as V grows, self-reactions included. In a multi-compartment network
+V is each species' own compartment and each reaction's, and a transport moves
+one molecule per firing (fentonsim.stochastic_compartments).
 
 Methods
 -------
@@ -64,6 +66,7 @@ from .errors import ConditionsError
 from .inputs import CompiledInputs, compile_inputs
 from .kernels import laws_ssa, ssa
 from .progress import bar as progress_bar
+from . import stochastic_compartments as count_view
 from . import stochastic_laws
 from .stochastic_laws import LawStochastic
 from .kernels import stats as stats_kernels
@@ -155,6 +158,8 @@ class StochasticProblem:
     inputs: CompiledInputs = field(repr=False)
     #: General rate laws and state events (fentonsim.stochastic_laws), None for a mass-action network.
     laws: LawStochastic | None = field(default=None, repr=False)
+    #: How the network's molecules are counted: per compartment, transport channels (fentonsim.stochastic_compartments).
+    counting: count_view.CountView | None = field(default=None, repr=False)
 
     @property
     def n_total_reactions(self) -> int:
@@ -303,12 +308,8 @@ def dependency_graph(reactant_idx, reactant_coef, change_ptr, change_idx, live=N
 
 
 def build_problem(network, k, y0, t_out, volume, *, boluses=(), sources=(), t0=0.0) -> StochasticProblem:
-    """Compile ``network`` at rate constants ``k`` (n_r) [M^(1−order) s⁻¹], ``y0`` (n_s) [M] and ``volume`` [L]."""
-    network.require_one_volume("the stochastic solvers (SSA, tau-leaping)")
-    if network.has_general_laws:
-        stochastic_laws.check(network)
-    volume = _volume(volume)
-    nv = molecules_per_molar(volume)
+    """Compile ``network`` at rate constants ``k`` (n_r) [M^(1−order) s⁻¹], ``y0`` (n_s) [M] and ``volume`` [L]
+    (None for a multi-compartment network, whose compartments set the volumes: fentonsim.stochastic_compartments)."""
     k = np.asarray(k, dtype=float)
     y0 = np.asarray(y0, dtype=float)
     n_s, n_r = network.n_species, network.n_reactions
@@ -318,26 +319,34 @@ def build_problem(network, k, y0, t_out, volume, *, boluses=(), sources=(), t0=0
         raise ConditionsError("rate constants must be finite and non-negative")
     if not np.all(np.isfinite(y0)) or np.any(y0 < 0):
         raise ConditionsError("initial concentrations must be finite and non-negative")
+    if network.compartments:
+        view = count_view.compartments(network, k, volume)
+    else:
+        if network.has_general_laws:
+            stochastic_laws.check(network)
+        view = count_view.one_volume(network, k, _volume(volume))
+    per_molar = view.per_molar
     inputs = compile_inputs(network, boluses, sources, t0, float(t_out[-1]))
     first_order = [j for j, s in enumerate(inputs.sources) if s.decay > 0]
     n_x = n_s + len(first_order)
     n_src = len(inputs.sources)
     n_rt = n_r + n_src
 
-    order = np.asarray(network.order, dtype=float)
     c = np.empty(n_rt)
-    c[:n_r] = k * nv ** (1.0 - order)
+    c[:n_r] = view.c
     reactant_idx = np.zeros((n_rt, network.reactant_idx.shape[1]), dtype=np.int64)
     reactant_coef = np.zeros_like(reactant_idx)
     reactant_coef[:n_r] = network.reactant_coef
     reactant_idx[:n_r] = np.where(network.reactant_coef > 0, network.reactant_idx, 0)
     changes = np.zeros((n_rt, n_x), dtype=np.int64)
-    changes[:n_r, :n_s] = network.net_stoich
+    changes[:n_r, :n_s] = view.changes
     window_start = np.full(n_rt, -math.inf)
     window_stop = np.full(n_rt, math.inf)
     bolus_time = list(inputs.bolus_time)
     bolus_species = list(inputs.bolus_species)
-    bolus_count = list(inputs.bolus_amount * nv)
+    # Assignments are coded −1 − species; both are counted in their species' own compartment.
+    targets = np.where(inputs.bolus_species < 0, -1 - inputs.bolus_species, inputs.bolus_species)
+    bolus_count = list(inputs.bolus_amount * per_molar[targets])
     reservoir = dict(zip(first_order, range(n_s, n_x)))
     for j, source in enumerate(inputs.sources):
         row = n_r + j
@@ -350,9 +359,9 @@ def build_problem(network, k, y0, t_out, volume, *, boluses=(), sources=(), t0=0
             c[row] = source.decay
             bolus_time.append(source.start)
             bolus_species.append(reservoir[j])
-            bolus_count.append(source.amplitude / source.decay * nv)
+            bolus_count.append(source.amplitude / source.decay * per_molar[species])
         else:
-            c[row] = source.amplitude * nv
+            c[row] = source.amplitude * per_molar[species]
     sort = np.argsort(np.array(bolus_time, dtype=float), kind="stable")
     change_ptr = np.concatenate([[0], np.cumsum(np.count_nonzero(changes, axis=1))]).astype(np.int64)
     rows, cols = np.nonzero(changes)
@@ -384,20 +393,20 @@ def build_problem(network, k, y0, t_out, volume, *, boluses=(), sources=(), t0=0
                 slot_idx[j, slot], slot_off[j, slot] = reactant_idx[j, s], 0 if power[j] else m
                 slot += 1
     x0_mean = np.zeros(n_x)
-    x0_mean[:n_s] = y0 * nv
+    x0_mean[:n_s] = y0 * per_molar
     laws = stops = None
     if network.has_general_laws:
         from .deterministic import _event_stops
         laws = stochastic_laws.arrays(network, n_rt, n_x, change_ptr, change_idx, reactant_idx, reactant_coef)
         stops = _event_stops(network, inputs.stops, t0)
     return StochasticProblem(
-        n_species=n_s, n_reactions=n_r, volume=volume, molecules_per_molar=nv, c=c,
+        n_species=n_s, n_reactions=n_r, volume=view.volume, molecules_per_molar=molecules_per_molar(view.volume), c=c,
         window_start=window_start, window_stop=window_stop, reactant_idx=reactant_idx, reactant_coef=reactant_coef,
         slot_idx=slot_idx, slot_off=slot_off, change_ptr=change_ptr, change_idx=change_idx, change_val=change_val, dep_ptr=dep_ptr, dep_idx=dep_idx,
         hor_order=hor_order, hor_coef=hor_coef, x0_mean=x0_mean, t0=float(t0),
         t_out=np.ascontiguousarray(t_out, dtype=float), stops=inputs.stops if stops is None else stops,
         bolus_time=np.array(bolus_time, dtype=float)[sort], bolus_species=np.array(bolus_species, dtype=np.int64)[sort],
-        bolus_count=np.array(bolus_count, dtype=float)[sort], inputs=inputs, laws=laws)
+        bolus_count=np.array(bolus_count, dtype=float)[sort], inputs=inputs, laws=laws, counting=view)
 
 
 @dataclass(frozen=True)
@@ -418,18 +427,28 @@ def estimate_events(network, problem: StochasticProblem, k, y0, boluses=(), sour
     from .deterministic import solve_ode
     from .errors import SolverError
 
-    nv = problem.molecules_per_molar
+    view = problem.counting
     duration = problem.t_out[-1] - problem.t0
-    delivered = sum(float(s.delivered(problem.t_out[-1])) for s in problem.inputs.sources)
+    inputs = problem.inputs
+    delivered = [float(s.delivered(problem.t_out[-1])) for s in inputs.sources]
+    one = network.compartments == ()
+    # 10⁻³ molecules in each species' own compartment (one number for one volume, as before).
+    atol = min(1e-3 / problem.molecules_per_molar, 1e-9) if one else np.minimum(1e-3 / view.per_molar, 1e-9)
     try:
         solution = solve_ode(network, k, y0, problem.t_out, boluses=boluses, sources=sources, rtol=1e-4,
-                             atol=min(1e-3 / nv, 1e-9), t0=problem.t0, max_steps=200_000)
+                             atol=atol, t0=problem.t0, max_steps=200_000)
     except SolverError:
         a = propensities(problem, problem.x0_mean)
         peak = float(problem.x0_mean.max(initial=0.0) + problem.bolus_count.sum())
         return EventEstimate(float(a.sum() * duration), peak, "initial propensities × duration")
-    events = float(solution.extent[-1].sum() + delivered) * nv
-    peak = float(max(solution.concentration.max(initial=0.0) * nv, problem.x0_mean.max(initial=0.0)))
+    if one:
+        nv = problem.molecules_per_molar
+        events = float(solution.extent[-1].sum() + sum(delivered)) * nv
+        peak = float(max(solution.concentration.max(initial=0.0) * nv, problem.x0_mean.max(initial=0.0)))
+    else:
+        events = float(solution.extent[-1] @ view.extent_per_molar
+                       + np.dot(delivered, view.per_molar[inputs.source_species]))
+        peak = float(max((solution.concentration * view.per_molar).max(initial=0.0), problem.x0_mean.max(initial=0.0)))
     return EventEstimate(events, peak, "rate equations")
 
 
@@ -483,6 +502,9 @@ class StochasticSolution:
     counters: np.ndarray
     wall_time_s: float
     quantiles: tuple = ()
+    #: N_A·V [molecules M⁻¹] of each species' compartment, shape (n_s,) (all ``molecules_per_molar`` for one
+    #: volume; ``volume`` and ``molecules_per_molar`` are NaN for several compartments).
+    species_molecules_per_molar: np.ndarray | None = None
     counts: np.ndarray | None = None
     events: np.ndarray | None = None
     count_mean: np.ndarray | None = None
@@ -506,6 +528,11 @@ def _check_int(value, name, minimum):
     return int(value)
 
 
+def _where(problem) -> str:
+    """The volume(s) molecules are counted in, for messages."""
+    return problem.counting.where if problem.counting is not None else f"V = {problem.volume:g} L"
+
+
 def _resolve_method(method, ssa_algorithm, problem, estimate, max_events):
     if method not in METHODS:
         raise ConditionsError(f"unknown stochastic method `{method}`; expected one of {', '.join(METHODS)}")
@@ -513,7 +540,7 @@ def _resolve_method(method, ssa_algorithm, problem, estimate, max_events):
         raise ConditionsError(f"unknown `ssa_algorithm` `{ssa_algorithm}`; expected one of {', '.join(SSA_ALGORITHMS)}")
     if estimate.peak_count > ssa.COUNT_LIMIT / 4:
         raise ConditionsError(
-            f"molecule counts would reach about {estimate.peak_count:.2g} in V = {problem.volume:g} L, beyond "
+            f"molecule counts would reach about {estimate.peak_count:.2g} in {_where(problem)}, beyond "
             f"what 64-bit counts hold safely ({ssa.COUNT_LIMIT / 4:.1g}); use method='ode' or a smaller volume")
     reason = ""
     if method == "auto":
@@ -528,7 +555,7 @@ def _resolve_method(method, ssa_algorithm, problem, estimate, max_events):
     if method == "ssa" and estimate.events > max_events:
         raise ConditionsError(
             f"exact SSA would need about {estimate.events:.3g} events per run (estimated from the "
-            f"{estimate.basis} in V = {problem.volume:g} L), more than max_events = {max_events:.3g}. Use "
+            f"{estimate.basis} in {_where(problem)}), more than max_events = {max_events:.3g}. Use "
             f"method='tau-leap' (or 'auto'), method='ode', a smaller volume, or raise max_events.")
     if method == "tau-leap":
         return method, "tau-leap", reason or "requested"
@@ -662,7 +689,7 @@ def _check_memory(runs, n_out, n_s, n_r, stats) -> None:
                               f"{MEMORY_SHARE:.0%} of the {available / 2**30:,.1f} GiB available; use {advice}")
 
 
-def run_stochastic(network, k, y0, t_out, *, volume, method="ssa", runs=1, seed=0, stats=False,
+def run_stochastic(network, k, y0, t_out, *, volume=None, method="ssa", runs=1, seed=0, stats=False,
                    quantiles=DEFAULT_QUANTILES, boluses=(), sources=(), t0=0.0, epsilon=DEFAULT_EPSILON,
                    max_events=DEFAULT_MAX_EVENTS, ssa_algorithm="auto", time_budget_s=None, progress=False,
                    block_size=None) -> StochasticSolution:
@@ -677,8 +704,9 @@ def run_stochastic(network, k, y0, t_out, *, volume, method="ssa", runs=1, seed=
         Initial concentrations [M].
     t_out : array_like, shape (n_out,)
         Strictly increasing output times [s], ≥ t0.
-    volume : float
-        Reaction volume [L].
+    volume : float or None
+        Reaction volume [L]; None (required) for a multi-compartment network, whose molecules are counted in
+        their own compartments' volumes (fentonsim.stochastic_compartments).
     method : {"ssa", "tau-leap", "auto"}
     runs : int
         Number of trajectories.
@@ -779,6 +807,9 @@ def run_stochastic(network, k, y0, t_out, *, volume, method="ssa", runs=1, seed=
         counters += block_counters.sum(axis=0)
         counts = counts[:, :, :n_s]
         events = events[:, :n_r]
+        if problem.counting is not None and problem.counting.mirror_to.size:
+            # A transport's gain row reports its channel's firings (fentonsim.stochastic_compartments).
+            events[:, problem.counting.mirror_to] = events[:, problem.counting.mirror_from]
         if stats:
             # Broadcasts are copied: a read-only view (n_s or n_r = 1 makes the broadcast a no-op) is
             # another array type to numba and would compile the statistics kernels again.
@@ -814,6 +845,7 @@ def run_stochastic(network, k, y0, t_out, *, volume, method="ssa", runs=1, seed=
         result["counts"], result["events"] = all_counts, all_events
     return StochasticSolution(
         time=t_out, method=method, algorithm=algorithm, method_reason=reason, runs=runs, seed=int(seed),
-        volume=problem.volume, molecules_per_molar=problem.molecules_per_molar, epsilon=float(epsilon),
+        volume=problem.volume, molecules_per_molar=problem.molecules_per_molar,
+        species_molecules_per_molar=problem.counting.per_molar, epsilon=float(epsilon),
         max_events=max_events, estimate=estimate, n_events=n_events, status=status, t_reached=t_reached,
         counters=counters, wall_time_s=wall, quantiles=quantiles, inputs=problem.inputs, **result)

@@ -88,6 +88,9 @@ def _ode_chunk(problem, settings):
 
 def _stochastic_chunk(problem, settings):
     rows, status, full = [], [], []
+    # As for the ODE: a full-output sweep of a model without ·OH (a multi-compartment or SBML model) keeps its
+    # concentrations; asking such a model for metrics is the error metrics() raises.
+    wanted = settings["output"] == "metrics" or HYDROXYL in problem.network.species
     for i in range(problem.n_conditions):
         solution = run_condition(problem, i, settings["method"], runs=settings["runs"])
         with warnings.catch_warnings():
@@ -96,11 +99,12 @@ def _stochastic_chunk(problem, settings):
         complete = bool(np.all(ds["status"].values == 0))
         status.append(STATUS_OK if complete else STATUS_FAILED)
         dose = problem.metal_dose[i]
-        summary = summarize(metrics(ds, float(dose) if np.isfinite(dose) else None))
-        rows.append({name: summary[name].values for name in summary.data_vars})
+        if wanted:
+            summary = summarize(metrics(ds, float(dose) if np.isfinite(dose) else None))
+            rows.append({name: summary[name].values for name in summary.data_vars})
         if settings["output"] == "full":
             full.append(np.nanmean(ds["concentration"].values, axis=0))
-    names = list(rows[0])
+    names = list(rows[0]) if rows else []
     out = {f"metric:{name}": np.array([row.get(name, np.full(3, np.nan)) for row in rows]) for name in names}
     out["status"] = np.array(status, dtype=np.int8)
     if full:

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ConditionsError
+from .results import species_molecules_per_molar
 
 
 def csv_rows(dataset):
@@ -32,7 +33,8 @@ def csv_rows(dataset):
     species = [str(s) for s in dataset.species.values]
     observables = [str(o) for o in dataset.observable.values] if "observable" in dataset.coords else []
     time = dataset.time.values
-    scale = dataset.attrs["molecules_per_molar"] if dataset.attrs.get("counts") else 1.0
+    # A count model reports counts, each in its species' own compartment.
+    scale = species_molecules_per_molar(dataset) if dataset.attrs.get("counts") else 1.0
     if "concentration_mean" in dataset:
         header = ["time"] + [f"{s}_{stat}" for s in species + observables for stat in ("mean", "sd")]
         mean, sd = dataset.concentration_mean.values * scale, dataset.concentration_sd.values * scale

@@ -1,7 +1,7 @@
 """Several compartments (fentonsim.compartments): transport against analytic solutions, amounts conserved
 across volumes, a growing compartment diluting its species, SBML models against libRoadRunner, mechanism-file
-errors with file:line, the dump/load round trip, and the refusals of solvers that count molecules in one
-volume."""
+errors with file:line, the dump/load round trip, and what refuses to count molecules per compartment (the
+stochastic solvers themselves: tests/test_compartments_ssa.py)."""
 from __future__ import annotations
 
 import tempfile
@@ -163,13 +163,25 @@ def test_transport_without_compartments_is_refused(tmp_path):
         fs.load(path)
 
 
-def test_solvers_counting_molecules_in_one_volume_refuse_compartments(tmp_path):
-    """SSA, tau-leaping and SBML export in molecule counts refuse a multi-compartment network, naming its
-    compartments."""
+def test_what_cannot_count_molecules_per_compartment_refuses(tmp_path):
+    """The stochastic solvers count each species in its own compartment (tests/test_compartments_ssa.py), so a
+    run-wide `volume` contradicts the mechanism and is refused for every method; general rate laws with
+    compartments are refused by SSA and tau-leaping (the law SSA evaluates laws in one volume); SBML export in
+    molecule counts refuses several compartments. Each message is one line naming the compartments."""
     path = two_compartments(tmp_path, "{id: T, species: A, from: out, to: cyt, k: 1 1/s}")
+    for method in ("ssa", "tau-leap", "ode"):
+        with pytest.raises(ConditionsError, match=r"^`volume` does not apply to `cell`: its compartments "
+                                                  r"\(out, cyt\) have their own volumes"):
+            fs.simulate(path, method=method, t_end=1, volume="1 fL", initial={"A@out": 1e-9})
+    (tmp_path / "law").mkdir()
+    law = two_compartments(tmp_path / "law", "{id: T, species: A, from: out, to: cyt, k: 1 1/s}", extra_reactions=(
+        "[{id: MM, equation: A@cyt => B@cyt, rate: {k: 2e-6 M/s}, law: '[A@cyt] / (Km + [A@cyt])', "
+        "law-constants: {Km: 1 uM}}]"))
     for method in ("ssa", "tau-leap"):
-        with pytest.raises(ConditionsError, match=r"compartments \(out, cyt\)"):
-            fs.simulate(path, method=method, t_end=1, runs=2, seed=1, initial={"A@out": 1e-9})
+        with pytest.raises(ConditionsError, match=r"cannot take `cell`: it has general rate laws \(MM\) and "
+                                                  r"compartments \(out, cyt\) of their own volumes.*method='ode'$"):
+            fs.simulate(law, method=method, t_end=1, runs=2, seed=1, initial={"A@out": 1e-9})
+    assert np.all(np.isfinite(fs.simulate(law, t_end=1, initial={"A@out": 1e-9}).concentration.values))
     network = fs.compile_network(fs.load(path))
     from fentonsim.sbml.export import export_sbml
     with pytest.raises(ConditionsError, match=r"SBML export with molecule counts cannot take .* compartments "
