@@ -519,3 +519,28 @@ def test_a_priority_written_with_constant_logic_is_the_number_it_folds_to(tmp_pa
     result = simulate(write_sbml(tmp_path / "priority.xml", body, units=MOLE), t_eval=[0.0, 2.0], rtol=1e-11,
                       atol=1e-14)
     np.testing.assert_allclose(result.concentration.sel(species="S1").values[-1], 4 * math.exp(-0.3), rtol=1e-8)
+
+
+@pytest.mark.parametrize("formula", ["quotient(-9, 2)", "rem(-9, 2)", "quotient(9, -2)", "rem(9, -2)",
+                                     "quotient(7.5, 2)", "rem(7.5, 2)", "quotient(9, 2)", "rem(-7.5, -2)"])
+def test_quotient_and_rem_truncate_toward_zero_as_libroadrunner_does(formula):
+    """L3V2's quotient is a/b truncated toward zero and rem carries the dividend's sign; the importer's tree
+    gives libRoadRunner's value for each sign combination (and the rule that truncation implies)."""
+    libsbml = pytest.importorskip("libsbml")
+    roadrunner = pytest.importorskip("roadrunner")
+    from fentonsim.sbml.importer import _ast_to_expr
+
+    ours = evaluate(_ast_to_expr(libsbml.parseL3Formula(formula), libsbml, "test"), {})
+    doc = libsbml.SBMLDocument(3, 2)
+    model = doc.createModel()
+    model.setId("integer_division")
+    parameter = model.createParameter()
+    parameter.setId("p")
+    parameter.setConstant(False)
+    rule = model.createAssignmentRule()
+    rule.setVariable("p")
+    rule.setMath(libsbml.parseL3Formula(formula))
+    assert ours == roadrunner.RoadRunner(libsbml.writeSBMLToString(doc))["p"]
+    a, b = (float(x) for x in formula[formula.index("(") + 1:-1].split(","))
+    expected = math.trunc(a / b) if formula.startswith("quotient") else math.fmod(a, b)
+    assert ours == expected
