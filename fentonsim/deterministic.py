@@ -307,7 +307,7 @@ def solve_ode(network, k, y0, t_out, *, boluses=(), sources=(), rtol=DEFAULT_RTO
         run.k, *run.structure, run.y0, float(t0), t_all, _event_stops(network, inputs.stops, t0),
         inputs.bolus_time, run.bolus_species, inputs.bolus_amount,
         run.source_species, inputs.source_amplitude, inputs.source_decay, inputs.source_start,
-        inputs.source_stop, run.rtol, run.atol, float(h_max), int(max_steps), bool(fluxes),
+        inputs.source_stop, *run.tolerances, float(h_max), int(max_steps), bool(fluxes),
         out_y, out_q, counters, failure)
     wall = _time.perf_counter() - start
     out_y, out_q = run.scatter(network, out_y, out_q, failure)
@@ -340,8 +340,7 @@ class _KernelRun:
 
     k: np.ndarray
     y0: np.ndarray
-    rtol: float
-    atol: np.ndarray
+    tolerances: tuple  # (rtol, atol) for the mass-action kernel; (rtol, atol, n_norm) for the general-law one
     structure: tuple
     bolus_species: np.ndarray
     source_species: np.ndarray
@@ -349,18 +348,17 @@ class _KernelRun:
 
     @classmethod
     def of(cls, network, k, y0, rtol, atol, inputs):
-        whole = cls(k, y0, rtol, atol, _structure(network), inputs.bolus_species, inputs.source_species)
         if not network.has_general_laws:
-            return whole
+            return cls(k, y0, (rtol, atol), _structure(network), inputs.bolus_species, inputs.source_species)
+        # The error norm is an RMS over the network's species, to which dead ones add 0 (live_laws).
+        n_norm = float(network.n_species)
         reduction = live_laws.for_run(network, k, y0, inputs)
         if reduction is None:
-            return whole
+            return cls(k, y0, (rtol, atol, n_norm), _structure(network), inputs.bolus_species,
+                       inputs.source_species)
         species, reactions = reduction.species, reduction.reactions
-        # The error norm is an RMS over the network's species, to which the dead ones add 0: the reduced kernel's
-        # RMS over the live ones, run with both tolerances × √(n_s/n_live), is the same number (live_laws).
-        scale = math.sqrt(network.n_species / species.size)
-        return cls(_kernel_array(k[..., reactions]), _kernel_array(y0[..., species]), rtol * scale,
-                   _kernel_array(atol[species] * scale), reduction.kernel_structure(),
+        return cls(_kernel_array(k[..., reactions]), _kernel_array(y0[..., species]),
+                   (rtol, _kernel_array(atol[species]), n_norm), reduction.kernel_structure(),
                    **live_laws.remap_inputs(inputs, species), reduction=reduction)
 
     def scatter(self, network, out_y, out_q, failure):
@@ -476,7 +474,7 @@ def solve_ode_batch(network, k, y0, t_out, *, boluses=(), sources=(), bolus_amou
         run.k, *run.structure, run.y0, float(t0), t_all, _event_stops(network, inputs.stops, t0),
         inputs.bolus_time, run.bolus_species, amounts,
         run.source_species, source_amplitude, inputs.source_decay, inputs.source_start,
-        inputs.source_stop, run.rtol, run.atol, float(h_max), int(max_steps), bool(fluxes),
+        inputs.source_stop, *run.tolerances, float(h_max), int(max_steps), bool(fluxes),
         _spread_order(n_c), out_y, out_q, counters, failure, status)
     wall = _time.perf_counter() - start
     out_y, out_q = run.scatter(network, out_y, out_q, failure)

@@ -39,6 +39,8 @@ OPERATORS = {
     "xor": lambda *a: np.logical_xor.reduce(np.broadcast_arrays(*a)) if len(a) > 1 else np.asarray(a[0], bool),
     "not": np.logical_not,
     "floor": np.floor,
+    # rem(a, b): the remainder of a/b truncated toward zero, with a's sign (SBML L3V2; C's fmod, exact).
+    "rem": np.fmod,
     "ceil": np.ceil,
     "factorial": lambda a: _factorial(a),
     "sin": np.sin, "cos": np.cos, "tan": np.tan, "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh,
@@ -260,6 +262,11 @@ def derivative(expr, name: str):
         return _divide(d[0], _times(num(2.0), expr))
     if fn == "abs":
         return op("piecewise", d[0], ("rel", "geq", (args[0], num(0.0))), _negate(d[0]))
+    if fn == "rem":
+        a, b = args
+        ratio = op("divide", a, b)
+        truncated = op("piecewise", op("floor", ratio), ("rel", "geq", (ratio, num(0.0))), op("ceil", ratio))
+        return _plus(d[0], _negate(_times(truncated, d[1])))
     if fn in ("min", "max"):
         if len(args) == 1:
             return d[0]

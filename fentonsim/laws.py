@@ -31,7 +31,7 @@ from .expression import derivative, num, op, sym, symbols, to_text
 CONST, STATE, TIME = 0, 1, 2
 ADD, SUB, MUL, DIV, POW, NEG = 10, 11, 12, 13, 14, 15
 EXP, LN, LOG10, SQRT, ABS, NOT, FLOOR, CEIL = 20, 21, 22, 23, 24, 25, 26, 27
-MIN, MAX = 30, 31
+MIN, MAX, REM = 30, 31, 32
 GT, GEQ, LT, LEQ, EQ, NEQ, AND, OR, XOR = 40, 41, 42, 43, 44, 45, 46, 47, 48
 SELECT = 50  # pops otherwise, condition, value: value if condition != 0 else otherwise
 SIN, COS, TAN, SINH, COSH, TANH, ASIN, ACOS, ATAN, ASINH, ACOSH, ATANH = range(60, 72)
@@ -48,7 +48,7 @@ READS_STATE = frozenset({STATE, *_FUSED_STATE.values()})
 _UNARY = {"exp": EXP, "ln": LN, "log10": LOG10, "sqrt": SQRT, "abs": ABS, "not": NOT, "floor": FLOOR, "ceil": CEIL,
           "sin": SIN, "cos": COS, "tan": TAN, "sinh": SINH, "cosh": COSH, "tanh": TANH, "arcsin": ASIN,
           "arccos": ACOS, "arctan": ATAN, "arcsinh": ASINH, "arccosh": ACOSH, "arctanh": ATANH}
-_BINARY = {"plus": ADD, "times": MUL, "divide": DIV, "power": POW, "min": MIN, "max": MAX, "and": AND, "or": OR,
+_BINARY = {"plus": ADD, "times": MUL, "divide": DIV, "power": POW, "min": MIN, "max": MAX, "rem": REM, "and": AND, "or": OR,
            "xor": XOR}
 _RELATION = {"gt": GT, "geq": GEQ, "lt": LT, "leq": LEQ, "eq": EQ, "neq": NEQ}
 

@@ -6,7 +6,7 @@ mechanism that carries probes, spin traps and scavengers nobody dosed (fe3o4_nan
 species and 35 of 61 reactions can ever change) paid for all of them. Here the same reduction is made before
 the kernel runs:
 
-- a species is **seeded** when it starts above 0 or a bolus or a source adds to it;
+- a species is **seeded** when it starts at a non-zero value or a bolus or a source acts on it;
 - a reaction is **live** when its k is not 0 and it has a general law (which may be non-zero whatever the
   state) or all its mass-action reactants are live; a species is **live** when seeded or changed by a live
   reaction; the two grow together to a fixed point;
@@ -14,10 +14,8 @@ the kernel runs:
   kernel integrates the live species and reactions only, with the dead species' 0 written into the laws
   (``expression.substitute``), and the results are scattered back (dead species 0, dead extents 0).
 
-The step's error norm stays the network's: an RMS over all n_s species, to which the dead ones add 0, equals
-the RMS over the n_live live ones divided by √(n_s/n_live) — so the reduced kernel runs with rtol and atol
-multiplied by that factor, and accepts exactly the steps the whole network's norm would (the threshold below
-which a concentration counts as negative, −atol, moves by the same factor).
+The step's error norm stays the network's: an RMS over all n_s species, to which the dead ones add 0 — the
+kernel is given n_s for its RMS, so it accepts exactly the steps the whole network would.
 
 Networks with events triggered by the state are not reduced (an event may set a dead species). The reduced
 programs are compiled once per network and starting set (:func:`for_run`, cached).
@@ -77,8 +75,9 @@ def for_run(network, k, y0, inputs) -> Reduction | None:
 
 
 def _starting_sets(k, y0, seeded):
-    """(seeded species, reactions with k ≠ 0 in some condition): where the fixed point starts."""
-    live_s = (y0 > 0) if y0.ndim == 1 else np.any(y0 > 0, axis=0)
+    """(seeded species, reactions with k ≠ 0 in some condition): where the fixed point starts. A state variable
+    that starts at any non-zero value is seeded (an imported model's quantities may start below 0)."""
+    live_s = (y0 != 0) if y0.ndim == 1 else np.any(y0 != 0, axis=0)
     if len(seeded):
         live_s[np.asarray(seeded, dtype=np.int64)] = True
     return live_s, (k != 0) if k.ndim == 1 else np.any(k != 0, axis=0)
@@ -101,12 +100,18 @@ def _fixed_point(network, live_s, nonzero):
 def reduction(network, live_s, live_r) -> Reduction | None:
     """The Reduction for these live sets, or None when nothing is dead or the network has state events."""
     laws = network.laws
-    if laws is None or laws.event_names or (live_s.all() and live_r.all()) or len(laws.trees) != network.n_reactions:
+    if laws is None or laws.event_names or (live_s.all() and live_r.all()) or len(laws.trees) != network.n_reactions \
+            or not live_s.any():
         return None
     species = np.flatnonzero(live_s)
     reactions = np.flatnonzero(live_r)
     dead = {network.species[j]: 0.0 for j in np.flatnonzero(~live_s)}
-    trees = [substitute(laws.trees[i], dead) for i in reactions]
+    try:
+        trees = [substitute(laws.trees[i], dead) for i in reactions]
+    except (ArithmeticError, ValueError):
+        # Folding a 0 in can divide by zero where the kernel would not (a piecewise guarding a quotient of two
+        # dead species takes its other branch there): such a network runs whole.
+        return None
     programs = compile_laws(trees, [network.species[j] for j in species], laws.signed[species])
     general = set(laws.general_reactions)
     return Reduction(species=species, reactions=reactions,

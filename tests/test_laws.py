@@ -65,7 +65,8 @@ def test_a_program_computes_what_its_expression_tree_computes(expr, a, b, t):
 @settings(max_examples=150, deadline=None)
 @given(trees(), values, values, values)
 def test_derivative_programs_match_central_differences(expr, a, b, t):
-    """Each ∂g/∂x_j and ∂g/∂t program agrees with a central difference of g where g is smooth nearby."""
+    """Each ∂g/∂x_j and ∂g/∂t program agrees with a central difference of g where g is finite and smooth
+    nearby."""
     programs = compile_laws([expr], ["A", "B"])
     point = {"A": a, "B": b, "time": t}
     h = 1e-6
@@ -77,6 +78,8 @@ def test_derivative_programs_match_central_differences(expr, a, b, t):
         up[name] += h
         down[name] -= h
         g_up, g_down = float(evaluate(expr, up)), float(evaluate(expr, down))
+        if not np.all(np.isfinite([g_up, g_down, float(evaluate(expr, point))])):
+            continue  # g overflows near the point (exp of a large power): no difference to compare with
         one_sided = (float(evaluate(expr, up)) - float(evaluate(expr, point))) / h
         other_side = (float(evaluate(expr, point)) - g_down) / h
         if abs(one_sided - other_side) > 1e-4 * (1 + abs(one_sided)):

@@ -86,3 +86,55 @@ def test_a_batch_reduces_to_the_union_of_its_conditions(nanozyme):
     for row, start in enumerate((y0, dosed)):
         single = fs.solve_ode(network, k, start, t)
         _same(batch.concentration[row], single.concentration, rtol=1e-8)
+
+
+def test_loose_tolerances_take_the_same_steps_too(nanozyme, monkeypatch):
+    """At rtol 1e-2 and atol 1e-6 (where a scaled atol would accept negative excursions the whole network
+    rejects) the reduced and whole runs still accept and reject the same steps: the kernel is given the
+    network's species count for its error norm, not scaled tolerances."""
+    network, k, y0, t = nanozyme
+    options = dict(rtol=1e-2, atol=1e-6)
+    reduced = fs.solve_ode(network, k, y0, t, **options)
+    whole = _unreduced(monkeypatch, lambda: fs.solve_ode(network, k, y0, t, **options))
+    assert (reduced.counters["n_steps"], reduced.counters["n_rejected"]) == \
+        (whole.counters["n_steps"], whole.counters["n_rejected"])
+    _same(reduced.concentration, whole.concentration)
+
+
+def _imported(tmp_path, law, initial):
+    """An SBML model (S, P, Q; ∅ → P at ``law``) compiled, with its species as imported (signed)."""
+    from test_laws import _sbml
+
+    path = _sbml(tmp_path / "m.xml", [("S", initial[0], False), ("P", initial[1], False), ("Q", initial[2], False)],
+                 [("R", {}, {"P": 1}, law)], parameters=[("k", 0.5)])
+    return fs.compile_network(fs.load(path))
+
+
+def test_edge_cases_run_as_the_whole_network(tmp_path, monkeypatch):
+    """An imported quantity starting below 0 is seeded, not taken for a dead 0; a run where nothing can change
+    returns its initial state. Each equals the run without the reduction."""
+    t = np.array([0.0, 1.0, 2.0])
+    cases = [(_imported(tmp_path, "cell * k * S / (1 + Q)", (-1.0, 0.0, 1.0)), [0.5], [-1.0, 0.0, 1.0]),
+             (_imported(tmp_path, "cell * k * S / (1 + Q)", (0.0, 0.0, 0.0)), [0.0], [0.0, 0.0, 0.0])]
+    for network, k, y0 in cases:
+        k, y0 = np.array(k), np.array(y0)
+        reduced = fs.solve_ode(network, k, y0, t).concentration
+        whole = _unreduced(monkeypatch, lambda: fs.solve_ode(network, k, y0, t).concentration)
+        np.testing.assert_array_equal(reduced, whole)
+    # P = k_scale·k·S/(1 + Q)·t = 0.5·0.5·(−1)/2·2 s: S kept at −1, not zeroed.
+    assert fs.solve_ode(cases[0][0], np.array([0.5]), np.array([-1.0, 0.0, 1.0]), t).concentration[-1, 1] == \
+        pytest.approx(-0.25, rel=1e-9)
+
+
+def test_a_law_that_cannot_take_its_dead_zeros_runs_whole(nanozyme, monkeypatch):
+    """Folding a dead species' 0 into a law can divide 0 by 0 where the kernel, behind a piecewise guard,
+    would not: then there is no reduction (stand-in: substitution raising ZeroDivisionError)."""
+    network, k, y0, t = nanozyme
+
+    def fails(*args):
+        raise ZeroDivisionError("float division by zero")
+
+    live_s, live_r = live_laws.live_sets(network, k, y0)
+    with monkeypatch.context() as patch:
+        patch.setattr(live_laws, "substitute", fails)
+        assert live_laws.reduction(network, live_s, live_r) is None

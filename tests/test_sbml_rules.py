@@ -522,7 +522,8 @@ def test_a_priority_written_with_constant_logic_is_the_number_it_folds_to(tmp_pa
 
 
 @pytest.mark.parametrize("formula", ["quotient(-9, 2)", "rem(-9, 2)", "quotient(9, -2)", "rem(9, -2)",
-                                     "quotient(7.5, 2)", "rem(7.5, 2)", "quotient(9, 2)", "rem(-7.5, -2)"])
+                                     "quotient(7.5, 2)", "rem(7.5, 2)", "quotient(9, 2)", "rem(-7.5, -2)",
+                                     "rem(1, 0.1)", "rem(5.3, 0.7)", "quotient(1, 0.1)"])
 def test_quotient_and_rem_truncate_toward_zero_as_libroadrunner_does(formula):
     """L3V2's quotient is a/b truncated toward zero and rem carries the dividend's sign; the importer's tree
     gives libRoadRunner's value for each sign combination (and the rule that truncation implies)."""

@@ -36,7 +36,7 @@ from .rosenbrock import (EPS, FAIL_SPECIES, FAIL_STEP, FAIL_TIME, SUCCESS, _add_
 CONST, STATE, TIME = 0, 1, 2
 ADD, SUB, MUL, DIV, POW, NEG = 10, 11, 12, 13, 14, 15
 EXP, LN, LOG10, SQRT, ABS, NOT, FLOOR, CEIL = 20, 21, 22, 23, 24, 25, 26, 27
-MIN, MAX = 30, 31
+MIN, MAX, REM = 30, 31, 32
 GT, GEQ, LT, LEQ, EQ, NEQ, AND, OR, XOR = 40, 41, 42, 43, 44, 45, 46, 47, 48
 SELECT = 50
 SIN, COS, TAN, SINH, COSH, TANH, ASIN, ACOS, ATAN, ASINH, ACOSH, ATANH = 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 71
@@ -145,6 +145,8 @@ def _program_value(code, operand, constants, start, stop, x, t, stack):
                 value = a if a <= b else b
             elif opcode == MAX:
                 value = a if a >= b else b
+            elif opcode == REM:
+                value = np.fmod(a, b)
             elif opcode == GT:
                 value = 1.0 if a > b else 0.0
             elif opcode == GEQ:
@@ -638,8 +640,11 @@ def integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_spe
               event_assignments, event_priority, event_use_trigger_values, event_initial_value, delay_start,
               event_persistent, event_interacts, switch_start, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species, bolus_amount,
               source_species, source_amplitude, source_decay, source_start, source_stop,
-              rtol, atol, h_max, max_steps, quadratures, method, out_y, out_q, counters, failure):
+              rtol, atol, n_norm, h_max, max_steps, quadratures, method, out_y, out_q, counters, failure):
     """Integrate one trajectory (module docstring); return a status code of kernels/rosenbrock.py.
+
+    ``n_norm``: the number of species the error norm's RMS is over — the network's, when the caller integrates
+    only its live subsystem (fentonsim.live_laws), so that the same steps are accepted.
 
     out_y (n_out, n_s) [M]; out_q (n_out, n_r + n_s): extents [M] then exposures [M s] (0 columns
     without quadratures); counters (N_COUNTERS,); failure (3,).
@@ -651,7 +656,6 @@ def integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_spe
     n_d = deriv_reaction.shape[0]
     n_out = t_out.shape[0]
     n_src = source_species.shape[0]
-    n_norm = float(n_s)
     # f = Sᵀ·rates with the rates already k_i·g_i, S the stoichiometry, held by species (CSR): a law network
     # is often sparse (chains, cascades), where the dense product would multiply mostly zeros.
     stoich_start, stoich_reaction, stoich_value = _stoichiometry_by_species(net_stoich)
@@ -711,7 +715,7 @@ def integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_spe
                             event_initial_value, delay_start, event_persistent, event_interacts, switch_start,
                             net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species, bolus_amount,
                             source_species, source_amplitude, source_decay, source_start, source_stop, rtol,
-                            atol, h_max, max_steps, quadratures, method, out_y, out_q, counters, failure,
+                            atol, n_norm, h_max, max_steps, quadratures, method, out_y, out_q, counters, failure,
                             stoich_start, stoich_reaction, stoich_value, by_reaction_start,
                             by_reaction_species, by_reaction_value, structure, jac_row, jac_col, order,
                             lower_start, lower_rows, upper_start, upper_cols, filled, fill_row, fill_col,
@@ -728,7 +732,7 @@ def _integrate_steps(k, code, operand, constants, rate_start, deriv_reaction, de
                      event_assignments, event_priority, event_use_trigger_values, event_initial_value,
                      delay_start, event_persistent, event_interacts, switch_start, net_stoich, y0, t0, t_out,
                      stops, bolus_time, bolus_species, bolus_amount, source_species, source_amplitude,
-                     source_decay, source_start, source_stop, rtol, atol, h_max, max_steps, quadratures,
+                     source_decay, source_start, source_stop, rtol, atol, n_norm, h_max, max_steps, quadratures,
                      method, out_y, out_q, counters, failure, stoich_start, stoich_reaction, stoich_value,
                      by_reaction_start, by_reaction_species, by_reaction_value, structure, jac_row, jac_col,
                      order, lower_start, lower_rows, upper_start, upper_cols, filled, fill_row, fill_col,
@@ -747,7 +751,6 @@ def _integrate_steps(k, code, operand, constants, rate_start, deriv_reaction, de
     n_d = deriv_reaction.shape[0]
     n_out = t_out.shape[0]
     n_src = source_species.shape[0]
-    n_norm = float(n_s)
     n_e = trigger_start.shape[0] - 1
     dense_step = False
     (n_stages, n_dense, gamma, exponent, root_err_floor, a_coef, b_coef, c_coef, d_coef, nodes,
@@ -1008,7 +1011,7 @@ def integrate_batch(k, code, operand, constants, rate_start, deriv_reaction, der
               event_assignments, event_priority, event_use_trigger_values, event_initial_value, delay_start,
               event_persistent, event_interacts, switch_start, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species, bolus_amount,
                     source_species, source_amplitude, source_decay, source_start, source_stop,
-                    rtol, atol, h_max, max_steps, quadratures, method, order, out_y, out_q, counters, failure,
+                    rtol, atol, n_norm, h_max, max_steps, quadratures, method, order, out_y, out_q, counters, failure,
                     status):
     """n_c conditions in parallel, per-condition arrays as in kernels/rosenbrock.integrate_batch."""
     literally(method)
@@ -1019,7 +1022,7 @@ def integrate_batch(k, code, operand, constants, rate_start, deriv_reaction, der
               event_assignments, event_priority, event_use_trigger_values, event_initial_value, delay_start,
               event_persistent, event_interacts, switch_start, net_stoich, y0[c], t0, t_out, stops,
                               bolus_time, bolus_species, bolus_amount[c], source_species, source_amplitude[c],
-                              source_decay, source_start, source_stop, rtol, atol, h_max, max_steps, quadratures,
+                              source_decay, source_start, source_stop, rtol, atol, n_norm, h_max, max_steps, quadratures,
                               method, out_y[c], out_q[c], counters[c], failure[c])
 
 
@@ -1029,14 +1032,14 @@ def integrate_rodas5p(k, code, operand, constants, rate_start, deriv_reaction, d
               event_assignments, event_priority, event_use_trigger_values, event_initial_value, delay_start,
               event_persistent, event_interacts, switch_start, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
                       bolus_amount, source_species, source_amplitude, source_decay, source_start, source_stop,
-                      rtol, atol, h_max, max_steps, quadratures, out_y, out_q, counters, failure):
+                      rtol, atol, n_norm, h_max, max_steps, quadratures, out_y, out_q, counters, failure):
     """:func:`integrate` with RODAS5P."""
     return integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start,
                      time_start, stack_size, signed, trigger_start, assignment_start, assignment_target,
               event_assignments, event_priority, event_use_trigger_values, event_initial_value, delay_start,
               event_persistent, event_interacts, switch_start, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
                      bolus_amount, source_species, source_amplitude, source_decay, source_start, source_stop,
-                     rtol, atol, h_max, max_steps, quadratures, RODAS5P, out_y, out_q, counters, failure)
+                     rtol, atol, n_norm, h_max, max_steps, quadratures, RODAS5P, out_y, out_q, counters, failure)
 
 
 @njit
@@ -1045,14 +1048,14 @@ def integrate_rodas4(k, code, operand, constants, rate_start, deriv_reaction, de
               event_assignments, event_priority, event_use_trigger_values, event_initial_value, delay_start,
               event_persistent, event_interacts, switch_start, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
                      bolus_amount, source_species, source_amplitude, source_decay, source_start, source_stop,
-                     rtol, atol, h_max, max_steps, quadratures, out_y, out_q, counters, failure):
+                     rtol, atol, n_norm, h_max, max_steps, quadratures, out_y, out_q, counters, failure):
     """:func:`integrate` with RODAS4."""
     return integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start,
                      time_start, stack_size, signed, trigger_start, assignment_start, assignment_target,
               event_assignments, event_priority, event_use_trigger_values, event_initial_value, delay_start,
               event_persistent, event_interacts, switch_start, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
                      bolus_amount, source_species, source_amplitude, source_decay, source_start, source_stop,
-                     rtol, atol, h_max, max_steps, quadratures, RODAS4, out_y, out_q, counters, failure)
+                     rtol, atol, n_norm, h_max, max_steps, quadratures, RODAS4, out_y, out_q, counters, failure)
 
 
 @njit
@@ -1061,7 +1064,7 @@ def integrate_batch_rodas5p(k, code, operand, constants, rate_start, deriv_react
               event_assignments, event_priority, event_use_trigger_values, event_initial_value, delay_start,
               event_persistent, event_interacts, switch_start, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
                             bolus_amount, source_species, source_amplitude, source_decay, source_start,
-                            source_stop, rtol, atol, h_max, max_steps, quadratures, order, out_y, out_q,
+                            source_stop, rtol, atol, n_norm, h_max, max_steps, quadratures, order, out_y, out_q,
                             counters, failure, status):
     """:func:`integrate_batch` with RODAS5P."""
     integrate_batch(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start,
@@ -1069,7 +1072,7 @@ def integrate_batch_rodas5p(k, code, operand, constants, rate_start, deriv_react
               event_assignments, event_priority, event_use_trigger_values, event_initial_value, delay_start,
               event_persistent, event_interacts, switch_start, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
                     bolus_amount, source_species, source_amplitude, source_decay, source_start, source_stop,
-                    rtol, atol, h_max, max_steps, quadratures, RODAS5P, order, out_y, out_q, counters, failure,
+                    rtol, atol, n_norm, h_max, max_steps, quadratures, RODAS5P, order, out_y, out_q, counters, failure,
                     status)
 
 
@@ -1079,7 +1082,7 @@ def integrate_batch_rodas4(k, code, operand, constants, rate_start, deriv_reacti
               event_assignments, event_priority, event_use_trigger_values, event_initial_value, delay_start,
               event_persistent, event_interacts, switch_start, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
                            bolus_amount, source_species, source_amplitude, source_decay, source_start,
-                           source_stop, rtol, atol, h_max, max_steps, quadratures, order, out_y, out_q,
+                           source_stop, rtol, atol, n_norm, h_max, max_steps, quadratures, order, out_y, out_q,
                            counters, failure, status):
     """:func:`integrate_batch` with RODAS4."""
     integrate_batch(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start,
@@ -1087,7 +1090,7 @@ def integrate_batch_rodas4(k, code, operand, constants, rate_start, deriv_reacti
               event_assignments, event_priority, event_use_trigger_values, event_initial_value, delay_start,
               event_persistent, event_interacts, switch_start, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
                     bolus_amount, source_species, source_amplitude, source_decay, source_start, source_stop,
-                    rtol, atol, h_max, max_steps, quadratures, RODAS4, order, out_y, out_q, counters, failure,
+                    rtol, atol, n_norm, h_max, max_steps, quadratures, RODAS4, order, out_y, out_q, counters, failure,
                     status)
 
 

@@ -200,14 +200,13 @@ def _ast_to_expr(node, lib, where):
         return op(extrema[t], *args)
     if t in (getattr(lib, "AST_FUNCTION_QUOTIENT", None), getattr(lib, "AST_FUNCTION_REM", None)) \
             and t is not None and len(args) == 2:
-        # L3V2 integer division: the quotient truncated toward zero, the remainder with the dividend's sign
-        # (quotient(-9, 2) = -4, rem(-9, 2) = -1, as libRoadRunner computes them), from floor, ceiling and
-        # piecewise, which the kernels already run.
+        # L3V2 integer division: the quotient truncated toward zero (from floor, ceiling and piecewise, which
+        # the kernels already run), the remainder with the dividend's sign, exactly (C's fmod): quotient(-9, 2)
+        # = -4, rem(-9, 2) = -1, rem(1, 0.1) = 0.09999999999999995, as libRoadRunner computes them.
+        if t == lib.AST_FUNCTION_REM:
+            return op("rem", *args)
         ratio = op("divide", args[0], args[1])
-        truncated = op("piecewise", op("floor", ratio), ("rel", "geq", (ratio, num(0.0))), op("ceil", ratio))
-        if t == lib.AST_FUNCTION_QUOTIENT:
-            return truncated
-        return op("minus", args[0], op("times", args[1], truncated))
+        return op("piecewise", op("floor", ratio), ("rel", "geq", (ratio, num(0.0))), op("ceil", ratio))
     formula = lib.formulaToL3String(node) or node.getName() or "?"
     raise SBMLError(f"{where} uses `{formula}`, which fentonsim does not support (supported: numbers, names, "
                     "+ - * /, power, exp, ln, log, root, abs, floor, ceiling, factorial, quotient, rem, trigonometric "

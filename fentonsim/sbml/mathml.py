@@ -38,7 +38,8 @@ def number(parent, value: float) -> None:
             _element(negative, "minus")
             _element(negative, "infinity")
     else:
-        _element(parent, "cn", repr(float(value)))
+        # libsbml rejects subnormal numbers as "not a double"; one that small is 0 to any simulation.
+        _element(parent, "cn", repr(float(value) if abs(value) >= 2.2250738585072014e-308 else 0.0))
 
 
 def write(parent, expr, symbol) -> None:
