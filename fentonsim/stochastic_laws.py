@@ -195,8 +195,7 @@ def arrays(network, n_rt, n_x, change_ptr, change_idx, reactant_idx, reactant_co
     # because its programs are consecutive in one code array.
     deriv = (laws.deriv_reaction, laws.deriv_species, laws.deriv_start, np.ones(laws.deriv_reaction.size))
     stack = np.empty(max(int(laws.stack_size), 1))
-    law = (laws.code, laws.operand, laws.constants, np.ascontiguousarray(laws.rate_start[:n_r + 1]), stack,
-           np.empty(1))
+    law = (laws.code, laws.operand, laws.constants, np.ascontiguousarray(laws.rate_start[:n_r + 1]), stack)
     ev = (laws.code, laws.operand, laws.constants, laws.trigger_start, laws.assignment_start,
           laws.assignment_target, laws.event_assignments, laws.event_priority, laws.event_use_trigger_values,
           laws.delay_start, laws.event_persistent, laws.event_interacts, np.zeros(n_x, dtype=bool))

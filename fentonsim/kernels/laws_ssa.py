@@ -78,7 +78,7 @@ INTEGER_TOLERANCE = 1e-9
 
 
 @njit(inline="always")
-def _propensity(j, is_law, c, slot_idx, slot_off, x, code, operand, constants, rate_start, conc, t, stack, one):
+def _propensity(j, is_law, c, slot_idx, slot_off, x, code, operand, constants, rate_start, conc, t, stack):
     """a_j [s⁻¹]: the falling factorial of kernels/ssa.py, or N_A·V·k·g(c) from reaction j's law program."""
     if not is_law[j]:
         return propensity(j, c, slot_idx, slot_off, x)
@@ -97,12 +97,12 @@ def _bad(value):
 
 @njit
 def _all_propensities(t, is_law, c, slot_idx, slot_off, x, code, operand, constants, rate_start, conc, stack,
-                      one, a, failure):
+                      a, failure):
     """Every a_j; returns (status, a0)."""
     a0 = 0.0
     for j in range(a.size):
         value = _propensity(j, is_law, c, slot_idx, slot_off, x, code, operand, constants, rate_start, conc, t,
-                            stack, one)
+                            stack)
         status = _bad(value)
         if status != SUCCESS:
             failure[F_INDEX], failure[F_VALUE], failure[F_TIME] = j, value, t
@@ -180,9 +180,9 @@ def _events_now(t, a0, a, c, x, conc, per_molar, is_law, slot_idx, slot_off, law
     """The events of the instant t; every propensity anew if they assigned a count. Returns (status, a0)."""
     status, changed = _instant(t, x, conc, per_molar, ev, work, state, failure)
     if status == SUCCESS and changed:
-        code, operand, constants, rate_start, stack, one = law
+        code, operand, constants, rate_start, stack = law
         status, a0 = _all_propensities(t, is_law, c, slot_idx, slot_off, x, code, operand, constants, rate_start,
-                                       conc, stack, one, a, failure)
+                                       conc, stack, a, failure)
     return status, a0
 
 
@@ -209,11 +209,11 @@ def _direct(t, seg_end, max_steps, c, a, order, resort, x, conc, per_molar, is_l
     """Gillespie's direct method from t until seg_end or ``max_steps`` events (kernels/ssa._direct_steps without
     the grouping, which general laws do not allow), with state events after each firing and delayed executions
     landed on. Returns (t, out_i, status, done), done when seg_end was reached."""
-    code, operand, constants, rate_start, stack, one = law
+    code, operand, constants, rate_start, stack = law
     n_r = a.size
     has_events = trigger_reader.size > 0 and ev[3].size > 1
     status, a0 = _all_propensities(t, is_law, c, slot_idx, slot_off, x, code, operand, constants, rate_start, conc,
-                                   stack, one, a, failure)
+                                   stack, a, failure)
     if status != SUCCESS:
         return t, out_i, status, False
     queue_time, queue_event = work[7], work[8]
@@ -264,7 +264,7 @@ def _direct(t, seg_end, max_steps, c, a, order, resort, x, conc, per_molar, is_l
         for d in range(dep_ptr[j], dep_ptr[j + 1]):
             q = dep_idx[d]
             new = _propensity(q, is_law, c, slot_idx, slot_off, x, code, operand, constants, rate_start, conc, t,
-                              stack, one)
+                              stack)
             status = _bad(new)
             if status != SUCCESS:
                 failure[F_INDEX], failure[F_VALUE], failure[F_TIME] = q, new, t
@@ -323,11 +323,11 @@ def _law_tau_leap(c, a, critical, fired, mu, sigma2, elasticity, drdx, x, conc, 
     """One Cao–Gillespie–Petzold leap attempt (module docstring). Returns (status, action, tau, horizon):
     action 0 leapt (counts and ``fired`` updated), 1 rejected (negative count; retry with τ′/2 = tau),
     2 too short (do exact steps), 3 nothing can fire."""
-    code, operand, constants, rate_start, stack, one = law
+    code, operand, constants, rate_start, stack = law
     deriv_reaction, deriv_species, deriv_start, ones_d = deriv
     n_x = mu.size
     status, a0 = _all_propensities(t, is_law, c, slot_idx, slot_off, x, code, operand, constants, rate_start, conc,
-                                   stack, one, a, failure)
+                                   stack, a, failure)
     if status != SUCCESS:
         return status, 0, 0.0, 0.0
     if a0 <= 0.0:
@@ -498,7 +498,7 @@ def ensemble(method, first_index, seed, c_base, window_start, window_stop, is_la
     """Trajectories ``first_index … first_index + B − 1`` in parallel, as kernels/ssa.ensemble (same streams,
     outputs and stop flag); ``failure`` (B, N_FAILURE) holds what stopped a run with a status of this module.
 
-    ``law`` = (code, operand, constants, rate_start, stack, one): fentonsim.laws programs, a stack of the
+    ``law`` = (code, operand, constants, rate_start, stack): fentonsim.laws programs, a stack of the
     programs' depth and a (1,) scratch; ``deriv`` = (deriv_reaction, deriv_species, deriv_start, ones);
     ``ev`` = (code, operand, constants) and the event arrays of kernels/laws._process_instant, ``signed``
     last; ``initial_value`` (n_e,) bool the triggers' values before t0.
@@ -513,7 +513,7 @@ def ensemble(method, first_index, seed, c_base, window_start, window_stop, is_la
         state, x = start_trajectory(seed, first_index + b, x0_mean, events[b], counters[b])
         for q in range(N_FAILURE):
             failure[b, q] = np.nan
-        own = (law[0], law[1], law[2], law[3], law[4].copy(), law[5].copy())
+        own = (law[0], law[1], law[2], law[3], law[4].copy())
         s, tr = trajectory(method, c_base, window_start, window_stop, is_law, slot_idx, slot_off, own, deriv,
                            change_ptr, change_idx, change_val, dep_ptr, dep_idx, trigger_reader, time_triggers, ev,
                            initial_value, watched, hor_order, hor_coef, epsilon, per_molar, x, t0, t_out, stops,
