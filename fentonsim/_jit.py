@@ -18,10 +18,13 @@ source file (kernels/*.py and this module): any change to any of them recompiles
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import numba
+from llvmlite import ir
 from numba.core.caching import FunctionCache
+from numba.extending import intrinsic
 
 JIT_DISABLED = bool(numba.config.DISABLE_JIT)
 prange = numba.prange
@@ -79,3 +82,82 @@ def set_threads(n: int) -> int:
     numba.set_num_threads(n)
     return n
 
+
+_REAL = numba.types.float64
+_POINTER = numba.types.CPointer(_REAL)
+#: C signatures of the generated law code (fentonsim.native_laws), called by address from the kernels:
+#: program_table(x, t, constants, scale, out) and program_value(index, x, t, constants) -> value, every
+#: array a pointer to its first float64.
+TABLE_SIGNATURE = numba.types.void(_POINTER, _REAL, _POINTER, _POINTER, _POINTER)
+ONE_SIGNATURE = _REAL(numba.types.int64, _POINTER, _REAL, _POINTER)
+
+
+def _native(signature):
+    return numba.cfunc(signature, cache=True, nopython=True, error_model="numpy", _nrt=False)
+
+
+native_table = _native(TABLE_SIGNATURE)
+native_one = _native(ONE_SIGNATURE)
+
+
+def _data(context, builder, array_type, array):
+    return context.make_array(array_type)(context, builder, array).data
+
+
+def _require_contiguous(*array_types):
+    # The generated code indexes a bare pointer: a strided view would be read wrongly, so refuse to compile.
+    for array_type in array_types:
+        if not (isinstance(array_type, numba.types.Array) and array_type.layout == "C"
+                and array_type.dtype == _REAL and array_type.ndim == 1):
+            raise numba.core.errors.TypingError(f"native law code takes C-contiguous 1-D float64 arrays, "
+                                                f"found {array_type}")
+
+
+@intrinsic
+def call_table(typingctx, address, x, t, constants, scale, out):
+    """Inside a kernel: the generated program_table at ``address`` (an int64 from fentonsim.native_laws) on
+    C-contiguous float64 arrays x, constants, scale, out and the float t. The kernel takes the address, not a
+    function object: an integer keeps one compiled kernel for every model and passes through parallel loops."""
+    _require_contiguous(x, constants, scale, out)
+    signature = numba.types.void(address, x, _REAL, constants, scale, out)
+
+    def codegen(context, builder, sig, args):
+        double, pointer = ir.DoubleType(), ir.DoubleType().as_pointer()
+        function_type = ir.FunctionType(ir.VoidType(), [pointer, double, pointer, pointer, pointer])
+        function = builder.inttoptr(args[0], function_type.as_pointer())
+        builder.call(function, [_data(context, builder, sig.args[1], args[1]), args[2],
+                                _data(context, builder, sig.args[3], args[3]),
+                                _data(context, builder, sig.args[4], args[4]),
+                                _data(context, builder, sig.args[5], args[5])])
+        return context.get_dummy_value()
+
+    return signature, codegen
+
+
+@intrinsic
+def call_one(typingctx, address, index, x, t, constants):
+    """Inside a kernel: the value the generated program_value at ``address`` gives for (index, x, t,
+    constants), as :func:`call_table`."""
+    _require_contiguous(x, constants)
+    signature = _REAL(address, index, x, _REAL, constants)
+
+    def codegen(context, builder, sig, args):
+        double, pointer = ir.DoubleType(), ir.DoubleType().as_pointer()
+        function_type = ir.FunctionType(double, [ir.IntType(64), pointer, double, pointer])
+        function = builder.inttoptr(args[0], function_type.as_pointer())
+        return builder.call(function, [args[1], _data(context, builder, sig.args[2], args[2]), args[3],
+                                       _data(context, builder, sig.args[4], args[4])])
+
+    return signature, codegen
+
+def native_cache_dir() -> Path:
+    """Where generated law modules are written (numba caches their machine code beside them):
+    ``$NUMBA_CACHE_DIR/fentonsim_native`` when numba's cache is redirected, else
+    ``$XDG_CACHE_HOME/fentonsim/native`` (``~/.cache/fentonsim/native``)."""
+    if numba.config.CACHE_DIR:
+        directory = Path(numba.config.CACHE_DIR) / "fentonsim_native"
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        directory = Path(base) / "fentonsim" / "native"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory

@@ -51,7 +51,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import live_laws
+from . import live_laws, native_laws
 from .errors import ConditionsError, SolverError
 from .inputs import compile_inputs
 from .kernels import checks, rosenbrock, tableaus
@@ -384,7 +384,7 @@ class _KernelRun:
 def _structure(network) -> tuple:
     """The network arrays the chosen kernel takes before y0: reactant tables or law programs, then net_stoich."""
     if network.has_general_laws:
-        return (*network.laws.kernel_arguments(), network.net_stoich)
+        return (*network.laws.kernel_arguments(), native_laws.ode_functions(network.laws), network.net_stoich)
     return network.reactant_idx, network.reactant_coef, network.net_stoich
 
 

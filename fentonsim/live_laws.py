@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import native_laws
 from .expression import substitute
 from .laws import LawPrograms, compile_laws
 
@@ -50,7 +51,7 @@ class Reduction:
 
     def kernel_structure(self) -> tuple:
         """What kernels/laws.py takes before y0 (deterministic._structure for the reduced network)."""
-        return (*self.laws.kernel_arguments(), self.net_stoich)
+        return (*self.laws.kernel_arguments(), native_laws.ode_functions(self.laws), self.net_stoich)
 
 
 def live_sets(network, k, y0, seeded=()) -> tuple[np.ndarray, np.ndarray]:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .constants import AVOGADRO
+from . import native_laws
 from .errors import ConditionsError, SolverError
 from .kernels import laws as laws_kernel
 from .kernels import laws_ssa
@@ -124,13 +125,18 @@ class LawStochastic:
     def run(self, method, problem, seed, first, epsilon, max_events, counts, events, counters, status, t_reached,
             failure, stop):
         laws_ssa.ensemble(method, first, np.uint64(seed), problem.c, problem.window_start, problem.window_stop,
-                          self.is_law, problem.slot_idx, problem.slot_off, self.law, self.deriv, problem.change_ptr,
+                          self.is_law, problem.slot_idx, problem.slot_off, self._law_with_native(), self.deriv,
+                          problem.change_ptr,
                           problem.change_idx, problem.change_val, problem.dep_ptr, problem.dep_idx,
                           self.trigger_reader, self.time_triggers, self.ev, self.initial_value, self.watched,
                           problem.hor_order, problem.hor_coef, float(epsilon), self.per_molar(problem.volume),
                           problem.x0_mean, problem.t0, problem.t_out, problem.stops, problem.bolus_time,
                           problem.bolus_species, problem.bolus_count, int(max_events), counts, events, counters,
                           status, t_reached, failure, stop)
+
+    def _law_with_native(self) -> tuple:
+        """``law`` and the native propensity function (fentonsim.native_laws; decided per run)."""
+        return (*self.law, *native_laws.ssa_function(self.network.laws, self.law[3].size - 1))
 
     def law_propensities(self, problem, x) -> np.ndarray:
         """N_A·V·k·g(c) of every reaction's law program at molecule numbers ``x`` (n_x) [s⁻¹], shape (n_rt,)."""

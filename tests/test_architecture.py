@@ -23,7 +23,7 @@ LAYERS = (
                      "sbml.importer", "sbml.algebraic", "sbml.stoichiometry", "sbml.rates", "sbml.mathless",
                      "sbml.compartments", "compartments", "models", "catalysts",
                      "dosing")),
-    ("network", ("laws", "network", "live_laws")),
+    ("network", ("laws", "native_laws", "network", "live_laws")),
     ("solvers", ("solution", "deterministic", "scipy_solvers", "stochastic_laws", "stochastic_compartments",
                  "stochastic")),
     ("results", ("results", "metrics", "decomposition", "sampling", "tables")),

@@ -14,8 +14,10 @@ per-step helpers are shared). What differs:
 
 Argument shapes as in kernels/rosenbrock.integrate, with (code, operand, constants, rate_start,
 deriv_reaction, deriv_species, deriv_start, time_start, stack_size, signed) in place of
-(reactant_idx, reactant_coef). ``signed`` (n_s,) bool marks the state variables that may be negative
-(quantities of an imported SBML model other than concentrations, whose rules may drive them below 0):
+(reactant_idx, reactant_coef), and after the event tables ``native`` = (use?, rates, derivatives): when
+use? is true the rate and derivative tables are evaluated by the generated functions at those addresses
+(fentonsim.native_laws: the same arithmetic compiled from the programs) instead of the interpreter. ``signed`` (n_s,) bool marks the
+state variables that may be negative (quantities of an imported SBML model other than concentrations, whose rules may drive them below 0):
 they are neither floored at 0 in the laws nor a reason to reject a step. The others are concentrations,
 treated as in kernels/rosenbrock.py.
 """
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._jit import literally, njit, prange
+from .._jit import call_table, literally, njit, prange
 from .linalg import elimination_pattern, lu_factor, lu_solve_row, sparse_lu_factor, sparse_lu_solve_row
 from .tableaus import NAMES, RODAS4, RODAS5P
 from .rosenbrock import (EPS, FAIL_SPECIES, FAIL_STEP, FAIL_TIME, SUCCESS, _add_sources,
@@ -248,11 +250,14 @@ def _negative(err, y_new, atol, signed):
 
 
 @njit(inline='always')
-def _derivatives(t, y, x, signed, k, stoich_start, stoich_reaction, stoich_value, code, operand, constants, rate_start, active, source_species,
+def _derivatives(t, y, x, signed, k, stoich_start, stoich_reaction, stoich_value, code, operand, constants, rate_start, native, active, source_species,
                  source_amplitude, source_decay, source_start, stack, rates, dydt):
     """dy/dt [M s⁻¹] into dydt; the rates k_i·g_i into rates."""
     _clip(y, signed, x)
-    law_rates(code, operand, constants, rate_start, k, x, t, stack, rates)
+    if native[0]:
+        call_table(native[1], x, t, constants, k, rates)
+    else:
+        law_rates(code, operand, constants, rate_start, k, x, t, stack, rates)
     for a in range(dydt.shape[0]):
         total = 0.0
         for e in range(stoich_start[a], stoich_start[a + 1]):
@@ -262,7 +267,7 @@ def _derivatives(t, y, x, signed, k, stoich_start, stoich_reaction, stoich_value
 
 
 @njit(inline='always')
-def _jacobian(t, x, k_of_derivative, k, net_stoich, code, operand, constants, deriv_reaction, deriv_species,
+def _jacobian(t, x, k_of_derivative, k, net_stoich, code, operand, constants, native, deriv_reaction, deriv_species,
               deriv_start, time_start, stack, drdx, time_rates, by_reaction_start, by_reaction_species,
               by_reaction_value, jac_row, jac_col, jac, ft):
     """jac = ∂f/∂y from the derivative programs; drdx[d] = k_i·∂g_i/∂x_j of entry d (k_of_derivative[d] = k_i);
@@ -270,7 +275,10 @@ def _jacobian(t, x, k_of_derivative, k, net_stoich, code, operand, constants, de
     cleared and written: the others stay 0 from the start."""
     for e in range(jac_row.shape[0]):
         jac[jac_row[e], jac_col[e]] = 0.0
-    evaluate_programs(code, operand, constants, deriv_start, k_of_derivative, x, t, stack, drdx)
+    if native[0]:
+        call_table(native[2], x, t, constants, k_of_derivative, drdx)
+    else:
+        evaluate_programs(code, operand, constants, deriv_start, k_of_derivative, x, t, stack, drdx)
     for d in range(deriv_reaction.shape[0]):
         value = drdx[d]
         if value == 0.0:
@@ -359,7 +367,7 @@ def _stoichiometry_by_species(net_stoich):
 
 
 @njit
-def _initial_step(t, y, f0, x, signed, k, stoich_start, stoich_reaction, stoich_value, code, operand, constants, rate_start, active, source_species,
+def _initial_step(t, y, f0, x, signed, k, stoich_start, stoich_reaction, stoich_value, code, operand, constants, rate_start, native, active, source_species,
                   source_amplitude, source_decay, source_start, rtol, atol, n_norm, exponent, span, y_probe,
                   f_probe, stack, rates):
     """Hairer–Wanner's starting-step heuristic, as in kernels/rosenbrock.py."""
@@ -371,7 +379,7 @@ def _initial_step(t, y, f0, x, signed, k, stoich_start, stoich_reaction, stoich_
         h0 = min(0.01 * d0 / d1, span)
     for i in range(y.shape[0]):
         y_probe[i] = y[i] + h0 * f0[i]
-    _derivatives(t + h0, y_probe, x, signed, k, stoich_start, stoich_reaction, stoich_value, code, operand, constants, rate_start, active, source_species,
+    _derivatives(t + h0, y_probe, x, signed, k, stoich_start, stoich_reaction, stoich_value, code, operand, constants, rate_start, native, active, source_species,
                  source_amplitude, source_decay, source_start, stack, rates, f_probe)
     for i in range(y.shape[0]):
         f_probe[i] -= f0[i]
@@ -638,7 +646,7 @@ def _next_due(queue_time, queue_event):
 def integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start, time_start,
               stack_size, signed, trigger_start, assignment_start, assignment_target,
               event_assignments, event_priority, event_use_trigger_values, event_initial_value, delay_start,
-              event_persistent, event_interacts, switch_start, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species, bolus_amount,
+              event_persistent, event_interacts, switch_start, native, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species, bolus_amount,
               source_species, source_amplitude, source_decay, source_start, source_stop,
               rtol, atol, n_norm, h_max, max_steps, quadratures, method, out_y, out_q, counters, failure):
     """Integrate one trajectory (module docstring); return a status code of kernels/rosenbrock.py.
@@ -713,7 +721,7 @@ def integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_spe
                             deriv_start, time_start, stack_size, signed, trigger_start, assignment_start,
                             assignment_target, event_assignments, event_priority, event_use_trigger_values,
                             event_initial_value, delay_start, event_persistent, event_interacts, switch_start,
-                            net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species, bolus_amount,
+                            native, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species, bolus_amount,
                             source_species, source_amplitude, source_decay, source_start, source_stop, rtol,
                             atol, n_norm, h_max, max_steps, quadratures, method, out_y, out_q, counters, failure,
                             stoich_start, stoich_reaction, stoich_value, by_reaction_start,
@@ -730,7 +738,7 @@ def integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_spe
 def _integrate_steps(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start,
                      time_start, stack_size, signed, trigger_start, assignment_start, assignment_target,
                      event_assignments, event_priority, event_use_trigger_values, event_initial_value,
-                     delay_start, event_persistent, event_interacts, switch_start, net_stoich, y0, t0, t_out,
+                     delay_start, event_persistent, event_interacts, switch_start, native, net_stoich, y0, t0, t_out,
                      stops, bolus_time, bolus_species, bolus_amount, source_species, source_amplitude,
                      source_decay, source_start, source_stop, rtol, atol, n_norm, h_max, max_steps, quadratures,
                      method, out_y, out_q, counters, failure, stoich_start, stoich_reaction, stoich_value,
@@ -792,9 +800,9 @@ def _integrate_steps(k, code, operand, constants, rate_start, deriv_reaction, de
             continue
         for j in range(n_src):
             active[j] = source_start[j] <= t and t < source_stop[j]
-        _derivatives(t, y, x, signed, k, stoich_start, stoich_reaction, stoich_value, code, operand, constants, rate_start, active, source_species,
+        _derivatives(t, y, x, signed, k, stoich_start, stoich_reaction, stoich_value, code, operand, constants, rate_start, native, active, source_species,
                      source_amplitude, source_decay, source_start, stack, rates0, f0)
-        h = _initial_step(t, y, f0, x, signed, k, stoich_start, stoich_reaction, stoich_value, code, operand, constants, rate_start, active, source_species,
+        h = _initial_step(t, y, f0, x, signed, k, stoich_start, stoich_reaction, stoich_value, code, operand, constants, rate_start, native, active, source_species,
                           source_amplitude, source_decay, source_start, rtol, atol, n_norm, exponent,
                           min(t_stop - t, h_max), y_stage, f_probe, stack, rates)
         n_rhs += 2
@@ -813,11 +821,11 @@ def _integrate_steps(k, code, operand, constants, rate_start, deriv_reaction, de
                 _store_counters(counters, n_steps, n_rejected, n_rhs, n_jac, n_lu)
                 return status
             if need_jacobian:
-                _derivatives(t, y, x, signed, k, stoich_start, stoich_reaction, stoich_value, code, operand, constants, rate_start, active,
+                _derivatives(t, y, x, signed, k, stoich_start, stoich_reaction, stoich_value, code, operand, constants, rate_start, native, active,
                              source_species, source_amplitude, source_decay, source_start, stack, rates0, f0)
                 _source_time_derivative(t, active, source_species, source_amplitude, source_decay, source_start,
                                         ft)
-                _jacobian(t, x, k_of_derivative, k, net_stoich, code, operand, constants, deriv_reaction,
+                _jacobian(t, x, k_of_derivative, k, net_stoich, code, operand, constants, native, deriv_reaction,
                           deriv_species, deriv_start, time_start, stack, drdx, time_rates, by_reaction_start,
                           by_reaction_species, by_reaction_value, jac_row, jac_col, jac, ft)
                 n_rhs += 1
@@ -848,7 +856,7 @@ def _integrate_steps(k, code, operand, constants, rate_start, deriv_reaction, de
                             value += a_coef[stage, j] * u[j, i]
                         y_stage[i] = value
                     _derivatives(t + nodes[stage] * h, y_stage, x, signed, k, stoich_start, stoich_reaction, stoich_value, code, operand, constants,
-                                 rate_start, active, source_species, source_amplitude, source_decay,
+                                 rate_start, native, active, source_species, source_amplitude, source_decay,
                                  source_start, stack, rates, u[stage])
                     for a in range(n_s):
                         total = u[stage, a]
@@ -938,10 +946,10 @@ def _integrate_steps(k, code, operand, constants, rate_start, deriv_reaction, de
                     _store_counters(counters, n_steps, n_rejected, n_rhs, n_jac, n_lu)
                     return status
                 _derivatives(t, y, x, signed, k, stoich_start, stoich_reaction, stoich_value, code, operand,
-                             constants, rate_start, active, source_species, source_amplitude, source_decay,
+                             constants, rate_start, native, active, source_species, source_amplitude, source_decay,
                              source_start, stack, rates0, f0)
                 h = _initial_step(t, y, f0, x, signed, k, stoich_start, stoich_reaction, stoich_value, code, operand,
-                                  constants, rate_start, active, source_species, source_amplitude, source_decay,
+                                  constants, rate_start, native, active, source_species, source_amplitude, source_decay,
                                   source_start, rtol, atol, n_norm, exponent, max(t_stop - t, 1e-300), y_stage,
                                   f_probe, stack, rates)
                 n_rhs += 2
@@ -971,10 +979,10 @@ def _integrate_steps(k, code, operand, constants, rate_start, deriv_reaction, de
                         _store_counters(counters, n_steps, n_rejected, n_rhs, n_jac, n_lu)
                         return status
                     _derivatives(t, y, x, signed, k, stoich_start, stoich_reaction, stoich_value, code, operand,
-                                 constants, rate_start, active, source_species, source_amplitude, source_decay,
+                                 constants, rate_start, native, active, source_species, source_amplitude, source_decay,
                                  source_start, stack, rates0, f0)
                     h = _initial_step(t, y, f0, x, signed, k, stoich_start, stoich_reaction, stoich_value, code,
-                                      operand, constants, rate_start, active, source_species, source_amplitude,
+                                      operand, constants, rate_start, native, active, source_species, source_amplitude,
                                       source_decay, source_start, rtol, atol, n_norm, exponent,
                                       max(t_stop - t, 1e-300), y_stage, f_probe, stack, rates)
                     n_rhs += 2
@@ -1009,7 +1017,7 @@ def _integrate_steps(k, code, operand, constants, rate_start, deriv_reaction, de
 def integrate_batch(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start, time_start,
                     stack_size, signed, trigger_start, assignment_start, assignment_target,
               event_assignments, event_priority, event_use_trigger_values, event_initial_value, delay_start,
-              event_persistent, event_interacts, switch_start, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species, bolus_amount,
+              event_persistent, event_interacts, switch_start, native, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species, bolus_amount,
                     source_species, source_amplitude, source_decay, source_start, source_stop,
                     rtol, atol, n_norm, h_max, max_steps, quadratures, method, order, out_y, out_q, counters, failure,
                     status):
@@ -1020,7 +1028,7 @@ def integrate_batch(k, code, operand, constants, rate_start, deriv_reaction, der
         status[c] = integrate(k[c], code, operand, constants, rate_start, deriv_reaction, deriv_species,
                               deriv_start, time_start, stack_size, signed, trigger_start, assignment_start, assignment_target,
               event_assignments, event_priority, event_use_trigger_values, event_initial_value, delay_start,
-              event_persistent, event_interacts, switch_start, net_stoich, y0[c], t0, t_out, stops,
+              event_persistent, event_interacts, switch_start, native, net_stoich, y0[c], t0, t_out, stops,
                               bolus_time, bolus_species, bolus_amount[c], source_species, source_amplitude[c],
                               source_decay, source_start, source_stop, rtol, atol, n_norm, h_max, max_steps, quadratures,
                               method, out_y[c], out_q[c], counters[c], failure[c])
@@ -1030,14 +1038,14 @@ def integrate_batch(k, code, operand, constants, rate_start, deriv_reaction, der
 def integrate_rodas5p(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start,
                       time_start, stack_size, signed, trigger_start, assignment_start, assignment_target,
               event_assignments, event_priority, event_use_trigger_values, event_initial_value, delay_start,
-              event_persistent, event_interacts, switch_start, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
+              event_persistent, event_interacts, switch_start, native, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
                       bolus_amount, source_species, source_amplitude, source_decay, source_start, source_stop,
                       rtol, atol, n_norm, h_max, max_steps, quadratures, out_y, out_q, counters, failure):
     """:func:`integrate` with RODAS5P."""
     return integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start,
                      time_start, stack_size, signed, trigger_start, assignment_start, assignment_target,
               event_assignments, event_priority, event_use_trigger_values, event_initial_value, delay_start,
-              event_persistent, event_interacts, switch_start, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
+              event_persistent, event_interacts, switch_start, native, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
                      bolus_amount, source_species, source_amplitude, source_decay, source_start, source_stop,
                      rtol, atol, n_norm, h_max, max_steps, quadratures, RODAS5P, out_y, out_q, counters, failure)
 
@@ -1046,14 +1054,14 @@ def integrate_rodas5p(k, code, operand, constants, rate_start, deriv_reaction, d
 def integrate_rodas4(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start,
                      time_start, stack_size, signed, trigger_start, assignment_start, assignment_target,
               event_assignments, event_priority, event_use_trigger_values, event_initial_value, delay_start,
-              event_persistent, event_interacts, switch_start, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
+              event_persistent, event_interacts, switch_start, native, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
                      bolus_amount, source_species, source_amplitude, source_decay, source_start, source_stop,
                      rtol, atol, n_norm, h_max, max_steps, quadratures, out_y, out_q, counters, failure):
     """:func:`integrate` with RODAS4."""
     return integrate(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start,
                      time_start, stack_size, signed, trigger_start, assignment_start, assignment_target,
               event_assignments, event_priority, event_use_trigger_values, event_initial_value, delay_start,
-              event_persistent, event_interacts, switch_start, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
+              event_persistent, event_interacts, switch_start, native, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
                      bolus_amount, source_species, source_amplitude, source_decay, source_start, source_stop,
                      rtol, atol, n_norm, h_max, max_steps, quadratures, RODAS4, out_y, out_q, counters, failure)
 
@@ -1062,7 +1070,7 @@ def integrate_rodas4(k, code, operand, constants, rate_start, deriv_reaction, de
 def integrate_batch_rodas5p(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start,
                             time_start, stack_size, signed, trigger_start, assignment_start, assignment_target,
               event_assignments, event_priority, event_use_trigger_values, event_initial_value, delay_start,
-              event_persistent, event_interacts, switch_start, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
+              event_persistent, event_interacts, switch_start, native, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
                             bolus_amount, source_species, source_amplitude, source_decay, source_start,
                             source_stop, rtol, atol, n_norm, h_max, max_steps, quadratures, order, out_y, out_q,
                             counters, failure, status):
@@ -1070,7 +1078,7 @@ def integrate_batch_rodas5p(k, code, operand, constants, rate_start, deriv_react
     integrate_batch(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start,
                     time_start, stack_size, signed, trigger_start, assignment_start, assignment_target,
               event_assignments, event_priority, event_use_trigger_values, event_initial_value, delay_start,
-              event_persistent, event_interacts, switch_start, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
+              event_persistent, event_interacts, switch_start, native, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
                     bolus_amount, source_species, source_amplitude, source_decay, source_start, source_stop,
                     rtol, atol, n_norm, h_max, max_steps, quadratures, RODAS5P, order, out_y, out_q, counters, failure,
                     status)
@@ -1080,7 +1088,7 @@ def integrate_batch_rodas5p(k, code, operand, constants, rate_start, deriv_react
 def integrate_batch_rodas4(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start,
                            time_start, stack_size, signed, trigger_start, assignment_start, assignment_target,
               event_assignments, event_priority, event_use_trigger_values, event_initial_value, delay_start,
-              event_persistent, event_interacts, switch_start, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
+              event_persistent, event_interacts, switch_start, native, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
                            bolus_amount, source_species, source_amplitude, source_decay, source_start,
                            source_stop, rtol, atol, n_norm, h_max, max_steps, quadratures, order, out_y, out_q,
                            counters, failure, status):
@@ -1088,7 +1096,7 @@ def integrate_batch_rodas4(k, code, operand, constants, rate_start, deriv_reacti
     integrate_batch(k, code, operand, constants, rate_start, deriv_reaction, deriv_species, deriv_start,
                     time_start, stack_size, signed, trigger_start, assignment_start, assignment_target,
               event_assignments, event_priority, event_use_trigger_values, event_initial_value, delay_start,
-              event_persistent, event_interacts, switch_start, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
+              event_persistent, event_interacts, switch_start, native, net_stoich, y0, t0, t_out, stops, bolus_time, bolus_species,
                     bolus_amount, source_species, source_amplitude, source_decay, source_start, source_stop,
                     rtol, atol, n_norm, h_max, max_steps, quadratures, RODAS4, order, out_y, out_q, counters, failure,
                     status)

@@ -56,7 +56,7 @@ import math
 
 import numpy as np
 
-from .._jit import njit, prange
+from .._jit import call_one, njit, prange
 from .laws import _next_due, _one_program, _process_instant, evaluate_programs
 from .rng import exponential, stochastic_round, uniform
 from .ssa import (C_EVENTS, C_LEAPS, C_REJECTED, C_SSA_STEPS, COUNT_LIMIT, COUNT_OVERFLOW, INTERRUPTED,
@@ -78,12 +78,14 @@ INTEGER_TOLERANCE = 1e-9
 
 
 @njit(inline="always")
-def _propensity(j, is_law, c, slot_idx, slot_off, x, code, operand, constants, rate_start, conc, t, stack):
+def _propensity(j, is_law, c, slot_idx, slot_off, x, code, operand, constants, rate_start, native, conc, t, stack):
     """a_j [s⁻¹]: the falling factorial of kernels/ssa.py, or N_A·V·k·g(c) from reaction j's law program."""
     if not is_law[j]:
         return propensity(j, c, slot_idx, slot_off, x)
     if c[j] == 0.0:
         return 0.0  # a closed window or k = 0: never fires, whatever g would be
+    if native[0]:
+        return c[j] * call_one(native[1], j, conc, t, constants)
     return c[j] * _one_program(code, operand, constants, rate_start, j, conc, t, stack)
 
 
@@ -96,12 +98,12 @@ def _bad(value):
 
 
 @njit
-def _all_propensities(t, is_law, c, slot_idx, slot_off, x, code, operand, constants, rate_start, conc, stack,
+def _all_propensities(t, is_law, c, slot_idx, slot_off, x, code, operand, constants, rate_start, native, conc, stack,
                       a, failure):
     """Every a_j; returns (status, a0)."""
     a0 = 0.0
     for j in range(a.size):
-        value = _propensity(j, is_law, c, slot_idx, slot_off, x, code, operand, constants, rate_start, conc, t,
+        value = _propensity(j, is_law, c, slot_idx, slot_off, x, code, operand, constants, rate_start, native, conc, t,
                             stack)
         status = _bad(value)
         if status != SUCCESS:
@@ -180,8 +182,9 @@ def _events_now(t, a0, a, c, x, conc, per_molar, is_law, slot_idx, slot_off, law
     """The events of the instant t; every propensity anew if they assigned a count. Returns (status, a0)."""
     status, changed = _instant(t, x, conc, per_molar, ev, work, state, failure)
     if status == SUCCESS and changed:
-        code, operand, constants, rate_start, stack = law
-        status, a0 = _all_propensities(t, is_law, c, slot_idx, slot_off, x, code, operand, constants, rate_start,
+        code, operand, constants, rate_start, stack, native_use, native_address = law
+        native = (native_use, native_address)
+        status, a0 = _all_propensities(t, is_law, c, slot_idx, slot_off, x, code, operand, constants, rate_start, native,
                                        conc, stack, a, failure)
     return status, a0
 
@@ -209,10 +212,11 @@ def _direct(t, seg_end, max_steps, c, a, order, resort, x, conc, per_molar, is_l
     """Gillespie's direct method from t until seg_end or ``max_steps`` events (kernels/ssa._direct_steps without
     the grouping, which general laws do not allow), with state events after each firing and delayed executions
     landed on. Returns (t, out_i, status, done), done when seg_end was reached."""
-    code, operand, constants, rate_start, stack = law
+    code, operand, constants, rate_start, stack, native_use, native_address = law
+    native = (native_use, native_address)
     n_r = a.size
     has_events = trigger_reader.size > 0 and ev[3].size > 1
-    status, a0 = _all_propensities(t, is_law, c, slot_idx, slot_off, x, code, operand, constants, rate_start, conc,
+    status, a0 = _all_propensities(t, is_law, c, slot_idx, slot_off, x, code, operand, constants, rate_start, native, conc,
                                    stack, a, failure)
     if status != SUCCESS:
         return t, out_i, status, False
@@ -263,7 +267,7 @@ def _direct(t, seg_end, max_steps, c, a, order, resort, x, conc, per_molar, is_l
             break
         for d in range(dep_ptr[j], dep_ptr[j + 1]):
             q = dep_idx[d]
-            new = _propensity(q, is_law, c, slot_idx, slot_off, x, code, operand, constants, rate_start, conc, t,
+            new = _propensity(q, is_law, c, slot_idx, slot_off, x, code, operand, constants, rate_start, native, conc, t,
                               stack)
             status = _bad(new)
             if status != SUCCESS:
@@ -323,10 +327,11 @@ def _law_tau_leap(c, a, critical, fired, mu, sigma2, elasticity, drdx, x, conc, 
     """One Cao–Gillespie–Petzold leap attempt (module docstring). Returns (status, action, tau, horizon):
     action 0 leapt (counts and ``fired`` updated), 1 rejected (negative count; retry with τ′/2 = tau),
     2 too short (do exact steps), 3 nothing can fire."""
-    code, operand, constants, rate_start, stack = law
+    code, operand, constants, rate_start, stack, native_use, native_address = law
+    native = (native_use, native_address)
     deriv_reaction, deriv_species, deriv_start, ones_d = deriv
     n_x = mu.size
-    status, a0 = _all_propensities(t, is_law, c, slot_idx, slot_off, x, code, operand, constants, rate_start, conc,
+    status, a0 = _all_propensities(t, is_law, c, slot_idx, slot_off, x, code, operand, constants, rate_start, native, conc,
                                    stack, a, failure)
     if status != SUCCESS:
         return status, 0, 0.0, 0.0
@@ -498,11 +503,12 @@ def ensemble(method, first_index, seed, c_base, window_start, window_stop, is_la
     """Trajectories ``first_index … first_index + B − 1`` in parallel, as kernels/ssa.ensemble (same streams,
     outputs and stop flag); ``failure`` (B, N_FAILURE) holds what stopped a run with a status of this module.
 
-    ``law`` = (code, operand, constants, rate_start, stack): fentonsim.laws programs, a stack of the
-    programs' depth and a (1,) scratch; ``deriv`` = (deriv_reaction, deriv_species, deriv_start, ones);
+    ``law`` = (code, operand, constants, rate_start, stack, use?, address): fentonsim.laws programs, a stack
+    of the programs' depth and the address of the generated propensity function (fentonsim.native_laws), which
+    evaluates the rate programs instead of the interpreter when use? is true; ``deriv`` = (deriv_reaction, deriv_species, deriv_start, ones);
     ``ev`` = (code, operand, constants) and the event arrays of kernels/laws._process_instant, ``signed``
     last; ``initial_value`` (n_e,) bool the triggers' values before t0.
-    The shared stack and scratch are copied per trajectory.
+    The shared stack is copied per trajectory.
     """
     n_traj = out_x.shape[0]
     for b in prange(n_traj):
@@ -513,7 +519,7 @@ def ensemble(method, first_index, seed, c_base, window_start, window_stop, is_la
         state, x = start_trajectory(seed, first_index + b, x0_mean, events[b], counters[b])
         for q in range(N_FAILURE):
             failure[b, q] = np.nan
-        own = (law[0], law[1], law[2], law[3], law[4].copy())
+        own = (law[0], law[1], law[2], law[3], law[4].copy(), law[5], law[6])
         s, tr = trajectory(method, c_base, window_start, window_stop, is_law, slot_idx, slot_off, own, deriv,
                            change_ptr, change_idx, change_val, dep_ptr, dep_idx, trigger_reader, time_triggers, ev,
                            initial_value, watched, hor_order, hor_coef, epsilon, per_molar, x, t0, t_out, stops,
