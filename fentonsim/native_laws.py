@@ -21,7 +21,9 @@ milliseconds. When to pay that is decided by ``FENTONSIM_NATIVE_LAWS``:
 
 ``auto`` (default)
     native code from the second run of the same laws in a process, or from the first when a previous process
-    compiled them already; a model run once (an SBML test case) is interpreted and compiles nothing;
+    compiled them already, or when an SSA ensemble is expected to fire SSA_EVENTS_WORTH_COMPILING events or
+    more (the rate equations' estimate, fentonsim.stochastic); a model run once (an SBML test case) is
+    interpreted and compiles nothing;
 ``always``
     native code from the first run;
 ``never``
@@ -48,6 +50,9 @@ MODE_VARIABLE = "FENTONSIM_NATIVE_LAWS"
 MODES = ("auto", "always", "never")
 #: Tables with more instructions than this are interpreted.
 MAX_INSTRUCTIONS = 20_000
+#: In ``auto``, an SSA ensemble expected to fire at least this many events compiles its propensities before its
+#: first run: interpreted, that many events take about 0.3–1 s, what compiling a model's propensities costs.
+SSA_EVENTS_WORTH_COMPILING = 5_000_000
 
 _INFIX = {ops.ADD: "+", ops.SUB: "-", ops.MUL: "*", ops.DIV: "/"}
 _RELATION = {ops.GT: ">", ops.GEQ: ">=", ops.LT: "<", ops.LEQ: "<=", ops.EQ: "==", ops.NEQ: "!="}
@@ -219,8 +224,9 @@ def _on_disk(digest) -> bool:
     return (native_cache_dir() / f"fentonsim_native_{digest}.py").exists()
 
 
-def _function(laws, kind, n_programs=None):
-    """The native function of ``laws`` for ``kind``, or None when the mode says interpret (module docstring)."""
+def _function(laws, kind, n_programs=None, eager=False):
+    """The native function of ``laws`` for ``kind``, or None when the mode says interpret (module docstring);
+    ``eager``: in ``auto``, compile at the first request."""
     if JIT_DISABLED:
         return None
     chosen = mode()
@@ -234,7 +240,7 @@ def _function(laws, kind, n_programs=None):
         if digest in _REGISTRY.loaded:
             return _REGISTRY.loaded[digest]
         _REGISTRY.requests[digest] = requests = _REGISTRY.requests.get(digest, 0) + 1
-        if chosen == "auto" and requests < 2 and not _on_disk(digest):
+        if chosen == "auto" and requests < 2 and not eager and not _on_disk(digest):
             return None
         name = "program_value" if kind == "propensity" else "program_table"
         try:
@@ -253,6 +259,14 @@ def ode_functions(laws) -> tuple:
     if rates is None or derivatives is None:
         return False, 0, 0
     return True, rates.address, derivatives.address
+
+
+def prepare_ssa(laws, n_programs, expected_events) -> None:
+    """Before an ensemble expected to fire ``expected_events`` events in all: in ``auto``, compile the
+    propensity function now if that is at least SSA_EVENTS_WORTH_COMPILING (a single large ensemble is then
+    native from its first trajectory)."""
+    if expected_events >= SSA_EVENTS_WORTH_COMPILING:  # else nothing: the run's own request is what counts
+        _function(laws, "propensity", n_programs, eager=True)
 
 
 def ssa_function(laws, n_programs) -> tuple:

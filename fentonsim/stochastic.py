@@ -750,6 +750,8 @@ def run_stochastic(network, k, y0, t_out, *, volume=None, method="ssa", runs=1, 
     estimate = estimate_events(network, problem, np.asarray(k, dtype=float), np.asarray(y0, dtype=float),
                                boluses, sources)
     method, algorithm, reason = _resolve_method(method, ssa_algorithm, problem, estimate, max_events)
+    if problem.laws is not None:
+        problem.laws.prepare_native(runs * estimate.events)
 
     n_s, n_r, n_out = problem.n_species, problem.n_reactions, t_out.size
     cells = n_out * problem.x0_mean.size

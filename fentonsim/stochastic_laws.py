@@ -134,6 +134,11 @@ class LawStochastic:
                           problem.bolus_species, problem.bolus_count, int(max_events), counts, events, counters,
                           status, t_reached, failure, stop)
 
+    def prepare_native(self, expected_events) -> None:
+        """Compile the native propensities now if an ensemble of ``expected_events`` events in all is worth it
+        (fentonsim.native_laws.prepare_ssa)."""
+        native_laws.prepare_ssa(self.network.laws, self.law[3].size - 1, expected_events)
+
     def _law_with_native(self) -> tuple:
         """``law`` and the native propensity function (fentonsim.native_laws; decided per run)."""
         return (*self.law, *native_laws.ssa_function(self.network.laws, self.law[3].size - 1))

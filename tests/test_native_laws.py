@@ -162,3 +162,19 @@ def test_an_unknown_mode_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setenv(native_laws.MODE_VARIABLE, "fast")
     with pytest.raises(ValueError, match="FENTONSIM_NATIVE_LAWS must be one of auto, always, never, found 'fast'"):
         fs.simulate(_michaelis_menten(tmp_path), t_end=1.0)
+
+
+def test_a_large_ssa_ensemble_compiles_before_its_first_run(monkeypatch, tmp_path):
+    """``auto``: an ensemble whose estimated events reach SSA_EVENTS_WORTH_COMPILING gets native propensities
+    from its first trajectory; a smaller one stays interpreted."""
+    monkeypatch.setenv(native_laws.MODE_VARIABLE, "auto")
+    monkeypatch.setattr(native_laws, "native_cache_dir", lambda: tmp_path)
+    path = _sbml(tmp_path / "mm_counts.xml", [("S", 400.0, False), ("P", 0.0, False)],
+                 [("R", {"S": 1}, {"P": 1}, "V * S / (K + S)")], parameters=[("V", 30.0), ("K", 100.0)],
+                 substance="item")
+    # About 400 events per run (every S becomes P): 20 runs are 8,000 events.
+    for threshold, compiled in ((10 ** 6, False), (5_000, True)):
+        monkeypatch.setattr(native_laws, "_REGISTRY", native_laws._Registry())
+        monkeypatch.setattr(native_laws, "SSA_EVENTS_WORTH_COMPILING", threshold)
+        fs.simulate(path, method="ssa", runs=20, seed=1, t_end=60.0, n_points=3)
+        assert bool(native_laws._REGISTRY.loaded) == compiled

@@ -850,19 +850,21 @@ def _integrate_steps(k, code, operand, constants, rate_start, deriv_reaction, de
                         y_stage[i] = y[i]
                         u[0, i] = f0[i]
                 else:
+                    # Stage by stage over contiguous rows of u (the compiler vectorises them); each entry
+                    # still sums its terms in the order j = 0, 1, …, so the result is the same to the bit.
                     for i in range(n_s):
-                        value = y[i]
-                        for j in range(stage):
-                            value += a_coef[stage, j] * u[j, i]
-                        y_stage[i] = value
+                        y_stage[i] = y[i]
+                    for j in range(stage):
+                        a_sj = a_coef[stage, j]
+                        for i in range(n_s):
+                            y_stage[i] += a_sj * u[j, i]
                     _derivatives(t + nodes[stage] * h, y_stage, x, signed, k, stoich_start, stoich_reaction, stoich_value, code, operand, constants,
                                  rate_start, native, active, source_species, source_amplitude, source_decay,
                                  source_start, stack, rates, u[stage])
-                    for a in range(n_s):
-                        total = u[stage, a]
-                        for j in range(stage):
-                            total += c_over_h[stage, j] * u[j, a]
-                        u[stage, a] = total
+                    for j in range(stage):
+                        c_sj = c_over_h[stage, j]
+                        for a in range(n_s):
+                            u[stage, a] += c_sj * u[j, a]
                     n_rhs += 1
                 hd = h * d_coef[stage]
                 for i in range(n_s):
