@@ -92,8 +92,12 @@ TABLE_SIGNATURE = numba.types.void(_POINTER, _REAL, _POINTER, _POINTER, _POINTER
 ONE_SIGNATURE = _REAL(numba.types.int64, _POINTER, _REAL, _POINTER)
 
 
+#: How generated law code is compiled (part of its cache key: fentonsim.native_laws).
+NATIVE_OPTIONS = {"cache": True, "nopython": True, "error_model": "numpy", "_nrt": False}
+
+
 def _native(signature):
-    return numba.cfunc(signature, cache=True, nopython=True, error_model="numpy", _nrt=False)
+    return numba.cfunc(signature, **NATIVE_OPTIONS)
 
 
 native_table = _native(TABLE_SIGNATURE)

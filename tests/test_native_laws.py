@@ -10,6 +10,7 @@ from hypothesis import given, settings, strategies as st
 
 import fentonsim as fs
 from fentonsim import native_laws
+from fentonsim._jit import JIT_DISABLED
 from fentonsim.expression import num, op, sym
 from fentonsim.kernels.laws import _one_program, evaluate_programs
 from fentonsim.laws import compile_laws
@@ -17,6 +18,7 @@ from fentonsim.laws import compile_laws
 from test_laws import _michaelis_menten, _sbml, _state_event_model, trees
 
 libsbml = pytest.importorskip("libsbml")
+pytestmark = pytest.mark.skipif(JIT_DISABLED, reason="NUMBA_DISABLE_JIT=1: there is no native code to compare")
 
 NAMES = ("A", "B")
 
@@ -46,7 +48,8 @@ def _pointer(array):
 
 
 def _same(a, b) -> bool:
-    """Equal bit for bit, NaN equal to NaN."""
+    """The same values (equal, and NaN where the other is NaN: LLVM may swap a commutative operation's NaN
+    operands, so a NaN's sign or payload is not compared)."""
     return np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True)
 
 
@@ -58,11 +61,11 @@ def _tables_agree(programs, x, t):
         scale = np.linspace(0.5, 2.0, starts.size - 1)
         expected, found = np.empty(starts.size - 1), np.empty(starts.size - 1)
         evaluate_programs(programs.code, programs.operand, programs.constants, starts, scale, x, t, stack, expected)
-        function = native_laws._function(programs, kind)
+        (function,) = native_laws._functions(programs, ((kind, None),))
         function.ctypes(_pointer(x), t, _pointer(programs.constants), _pointer(scale), _pointer(found))
         assert _same(found, expected), kind
     n = programs.rate_start.size - 1
-    one = native_laws._function(programs, "propensity", n)
+    (one,) = native_laws._functions(programs, (("propensity", n),))
     for j in range(n):
         expected = _one_program(programs.code, programs.operand, programs.constants, programs.rate_start, j, x, t,
                                 stack)
@@ -91,11 +94,15 @@ def test_generated_derivatives_match_the_interpreted_ones(laws, a, b):
 
 
 def _run_both(monkeypatch, run):
-    """(interpreted, native) results of ``run()``."""
+    """(interpreted, native) results of ``run()``, checking that the second did run native code."""
+    monkeypatch.setattr(native_laws, "_REGISTRY", native_laws._Registry())
     monkeypatch.setenv(native_laws.MODE_VARIABLE, "never")
     interpreted = run()
+    assert not native_laws._REGISTRY.loaded
     monkeypatch.setenv(native_laws.MODE_VARIABLE, "always")
-    return interpreted, run()
+    native = run()
+    assert native_laws._REGISTRY.loaded, "the native run interpreted"
+    return interpreted, native
 
 
 def test_an_ode_run_is_identical_with_native_code(monkeypatch, tmp_path):
@@ -132,19 +139,39 @@ def test_an_ssa_ensemble_is_identical_with_native_code(monkeypatch, tmp_path):
 
 
 def test_auto_compiles_from_the_second_run_or_from_disk(monkeypatch, tmp_path):
-    """``auto``: the first request of a structure interprets; the second compiles and writes the module; a fresh
-    process (a new registry) finds it on disk and uses it from its first request."""
+    """``auto``: the first run of a structure interprets; the second compiles both its tables and writes them;
+    a fresh process (a new registry) finds them on disk and runs native code from its first run."""
     monkeypatch.setenv(native_laws.MODE_VARIABLE, "auto")
     monkeypatch.setattr(native_laws, "native_cache_dir", lambda: tmp_path)
     monkeypatch.setattr(native_laws, "_REGISTRY", native_laws._Registry())
     # A structure no other test compiles: a sum of 13 distinct powers.
     law = op("plus", *[op("power", sym("A"), num(float(i))) for i in range(13)])
     programs = compile_laws([law], list(NAMES))
-    assert native_laws._function(programs, "rates") is None
-    assert native_laws._function(programs, "rates") is not None
-    assert len(list(tmp_path.glob("fentonsim_native_*.py"))) == 1
+    assert native_laws.ode_functions(programs)[0] is False
+    assert native_laws.ode_functions(programs)[0] is True
+    assert len(list(tmp_path.glob("fentonsim_native_*.py"))) == 2  # rates and derivatives
     monkeypatch.setattr(native_laws, "_REGISTRY", native_laws._Registry())
-    assert native_laws._function(compile_laws([law], list(NAMES)), "rates") is not None
+    assert native_laws.ode_functions(compile_laws([law], list(NAMES)))[0] is True
+
+
+def test_an_unusable_cache_directory_means_interpreting_with_one_warning(monkeypatch, tmp_path):
+    """When the cache directory cannot be made, runs still succeed (interpreted, the same numbers) in ``auto``
+    (whose first run does not even look for native code) and ``always``, with one warning naming the error."""
+    def unusable():
+        raise NotADirectoryError("Not a directory: '/dev/null/cache/fentonsim/native'")
+
+    path = _michaelis_menten(tmp_path)
+    monkeypatch.setenv(native_laws.MODE_VARIABLE, "never")
+    expected = fs.simulate(path, t_end=1.0)["concentration"].values
+    monkeypatch.setattr(native_laws, "native_cache_dir", unusable)
+    for chosen in ("auto", "always"):
+        monkeypatch.setattr(native_laws, "_REGISTRY", native_laws._Registry())
+        monkeypatch.setenv(native_laws.MODE_VARIABLE, chosen)
+        with pytest.warns(RuntimeWarning, match="interpreted, not compiled to native code .NotADirectoryError") \
+                as seen:
+            for _ in range(3):
+                assert np.array_equal(fs.simulate(path, t_end=1.0)["concentration"].values, expected)
+        assert len([w for w in seen if issubclass(w.category, RuntimeWarning)]) == 1, chosen
 
 
 def test_never_and_oversized_tables_interpret(monkeypatch):
